@@ -1,0 +1,130 @@
+"""Shared fixtures: a frozen clock, a fresh ledger, and HTTP clients that reach it either
+in-process (`httpx.ASGITransport`) or over a real loopback port (uvicorn in a thread)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from tui.ledger.app import create_app
+from tui.ledger.db import LedgerDB
+
+FROZEN_NOW = datetime(2026, 11, 19, 14, 30, 0, tzinfo=timezone.utc)  # a Thursday
+JSONAPI = "application/vnd.api+json"
+BULK = "application/vnd.api+json; ext=bulk"
+
+
+class FakeClock:
+    """A clock tests move by hand, so timers and timestamps are deterministic."""
+
+    def __init__(self, now: datetime = FROZEN_NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def ledger(tmp_path: Path, clock: FakeClock) -> Iterator[LedgerDB]:
+    db = LedgerDB(tmp_path / "ledger.db", clock=clock)
+    yield db
+    db.close()
+
+
+def productive_headers(db: LedgerDB) -> dict[str, str]:
+    return {
+        "X-Auth-Token": db.identity.token,
+        "X-Organization-Id": db.identity.organization_id,
+        "Accept": JSONAPI,
+    }
+
+
+def plannr_headers(db: LedgerDB) -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {db.identity.token}",
+        "X-PLANNR-ACCOUNT-UUID": db.identity.account_uuid,
+        "Accept": "application/json",
+    }
+
+
+@pytest.fixture
+async def asgi_client(ledger: LedgerDB) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the ledger app in-process, with no auth headers set."""
+    transport = httpx.ASGITransport(app=create_app(ledger))
+    async with httpx.AsyncClient(transport=transport, base_url="http://ledger") as client:
+        yield client
+
+
+class LoopbackServer:
+    """The ledger app served by uvicorn on 127.0.0.1 and a free port, in a thread."""
+
+    def __init__(self, app: object) -> None:
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.socket.bind(("127.0.0.1", 0))
+        self.port = self.socket.getsockname()[1]
+        config = uvicorn.Config(app, log_level="warning", lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LoopbackServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the loopback ledger did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.socket.close()
+
+
+@pytest.fixture
+def loopback(ledger: LedgerDB) -> Iterator[LoopbackServer]:
+    with LoopbackServer(create_app(ledger)) as server:
+        yield server
+
+
+@pytest.fixture(params=["asgi", "loopback"])
+async def any_client(
+    request: pytest.FixtureRequest, ledger: LedgerDB
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The same client API over both transports, for tests that must hold on each."""
+    if request.param == "asgi":
+        transport = httpx.ASGITransport(app=create_app(ledger))
+        async with httpx.AsyncClient(transport=transport, base_url="http://ledger") as client:
+            yield client
+    else:
+        with LoopbackServer(create_app(ledger)) as server:
+            async with httpx.AsyncClient(base_url=server.url) as client:
+                yield client

@@ -1,0 +1,1 @@
+"""timesheet: log and approve time from the terminal."""

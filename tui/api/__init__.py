@@ -1,0 +1,1 @@
+"""API adapters: the Backend protocol, Productive and Plannr (issue: API adapters)."""

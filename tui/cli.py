@@ -1,0 +1,123 @@
+"""The `timesheet` command: the TUI launcher and the scripting commands.
+
+Imports are lazy on purpose: a scripting command must answer without paying for textual
+(about 0.4 s) or the ledger server, so each command imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import tempfile
+from pathlib import Path
+
+import click
+
+EXIT_USAGE = 2
+
+
+class CliError(click.ClickException):
+    """One clear sentence on stderr and exit code 2 (usage, config or auth)."""
+
+    exit_code = EXIT_USAGE
+
+    def show(self, file: object = None) -> None:
+        click.echo(f"timesheet: {self.message}", err=True)
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--profile", envvar="TIMESHEET_PROFILE", help="Profile to use (config file).")
+@click.option("--config", "config_path", envvar="TIMESHEET_CONFIG",
+              type=click.Path(dir_okay=False, path_type=Path), help="Config file to read.")
+@click.option("--demo", is_flag=True, help="Open on a temporary ledger full of demo data.")
+@click.pass_context
+def main(ctx: click.Context, profile: str | None, config_path: Path | None, demo: bool) -> None:
+    """Log, stop and approve time from the terminal.
+
+    Without a command, opens the app. Example: timesheet --demo
+    """
+    ctx.ensure_object(dict)
+    ctx.obj.update(profile=profile, config_path=config_path)
+    if ctx.invoked_subcommand is None:
+        click.echo(
+            "The timesheet app is not built yet. Meanwhile `timesheet serve --demo` runs the "
+            "local ledger with demo data, which the Productive API clients can talk to."
+        )
+
+
+def _ledger_path(ctx: click.Context) -> Path:
+    """The ledger file of the chosen profile, or the default one."""
+    from tui.config import ConfigError, LedgerProfile, default_ledger_path, load_config, \
+        select_profile
+
+    try:
+        loaded = load_config(ctx.obj.get("config_path"))
+        _, profile = select_profile(loaded, ctx.obj.get("profile"))
+    except ConfigError as error:
+        raise CliError(str(error)) from None
+    return profile.path if isinstance(profile, LedgerProfile) else default_ledger_path()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise CliError(
+            f"Cannot listen on {host}:{port} ({error.strerror}); choose another with --port."
+        ) from None
+    return sock
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0 picks a free one).")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Ledger database file (default: the profile's ledger).")
+@click.option("--demo", is_flag=True, help="Serve a temporary ledger full of demo data.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, db_path: Path | None, demo: bool) -> None:
+    """Serve the local ledger over HTTP (Productive v2 at /api/v2, Plannr v1 at /api/v1).
+
+    Example: timesheet serve --demo --port 8765
+    """
+    import uvicorn
+
+    from tui.ledger.app import create_app
+    from tui.ledger.db import LedgerDB
+
+    with contextlib.ExitStack() as stack:
+        if demo:
+            from tui.ledger.demo import create_demo_ledger
+
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="timesheet-")))
+            ledger = create_demo_ledger(db_path or folder / "demo-ledger.db")
+        else:
+            ledger = LedgerDB(db_path or _ledger_path(ctx))
+        stack.callback(ledger.close)
+        sock = _bind(host, port)
+        stack.callback(sock.close)
+        bound_port = sock.getsockname()[1]
+        shown_host = f"[{host}]" if ":" in host else host
+        url = f"http://{shown_host}:{bound_port}"
+        identity = ledger.identity
+        click.echo(f"Ledger {ledger.path}{' (demo, deleted on exit)' if demo else ''}")
+        click.echo(f"  Productive v2: {url}/api/v2")
+        click.echo(f"  Plannr v1:     {url}/api/v1")
+        click.echo(f"  Organization id: {identity.organization_id}")
+        click.echo(f"  Plannr account:  {identity.account_uuid}")
+        click.echo(f"  Token:           {identity.token}")
+        if host not in ("127.0.0.1", "::1", "localhost"):
+            click.echo("  Warning: plain HTTP on a non-loopback address exposes the token.",
+                       err=True)
+        click.echo("Press Ctrl+C to stop.")
+        server = uvicorn.Server(uvicorn.Config(create_app(ledger), log_level="warning",
+                                               lifespan="off"))
+        # uvicorn finishes open requests on Ctrl+C, then re-raises the signal it caught.
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run(sockets=[sock])
+        click.echo("Ledger stopped.")

@@ -1,0 +1,299 @@
+"""The ledger's SQLite database: schema, identity, and one transaction per request.
+
+Starlette runs blocking work in a thread pool, so every thread gets its own connection
+(SQLite connections must not be shared across threads unguarded). WAL mode lets readers
+run while one writer holds the lock; `BEGIN IMMEDIATE` makes a write request take that
+lock up front, so two bulk calls never interleave.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import secrets
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+Clock = Callable[[], datetime]
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS ledger_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS people (
+    id          INTEGER PRIMARY KEY,
+    first_name  TEXT NOT NULL,
+    last_name   TEXT NOT NULL DEFAULT '',
+    email       TEXT,
+    title       TEXT,
+    status      INTEGER NOT NULL DEFAULT 1,      -- 1 active, 2 deactivated
+    uuid        TEXT NOT NULL UNIQUE             -- the person as a Plannr account
+);
+CREATE TABLE IF NOT EXISTS projects (
+    id    INTEGER PRIMARY KEY,
+    name  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS services (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL,
+    project_id  INTEGER REFERENCES projects(id),
+    uuid        TEXT NOT NULL UNIQUE             -- the service as a Plannr trackable
+);
+CREATE TABLE IF NOT EXISTS tasks (
+    id          INTEGER PRIMARY KEY,
+    title       TEXT NOT NULL,
+    service_id  INTEGER REFERENCES services(id),
+    closed      INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS time_entries (
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid              TEXT NOT NULL UNIQUE,      -- the entry's Plannr id
+    date              TEXT NOT NULL,
+    time              INTEGER NOT NULL,
+    billable_time     INTEGER NOT NULL DEFAULT 0,
+    note              TEXT,
+    person_id         INTEGER NOT NULL REFERENCES people(id),
+    service_id        INTEGER NOT NULL REFERENCES services(id),
+    task_id           INTEGER REFERENCES tasks(id),
+    creator_id        INTEGER REFERENCES people(id),
+    approver_id       INTEGER REFERENCES people(id),
+    approvers_needed  INTEGER NOT NULL DEFAULT 1,
+    approved          INTEGER NOT NULL DEFAULT 0,
+    approved_at       TEXT,
+    rejected          INTEGER NOT NULL DEFAULT 0,
+    rejected_reason   TEXT,
+    rejected_at       TEXT,
+    submitted         INTEGER NOT NULL DEFAULT 0,
+    invoiced          INTEGER NOT NULL DEFAULT 0,
+    track_method_id   INTEGER NOT NULL DEFAULT 1,
+    started_at        TEXT,
+    timer_started_at  TEXT,
+    timer_stopped_at  TEXT,
+    created_at        TEXT NOT NULL,
+    updated_at        TEXT NOT NULL,
+    last_activity_at  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS time_entries_date ON time_entries (date, id);
+CREATE INDEX IF NOT EXISTS time_entries_person_date ON time_entries (person_id, date, id);
+CREATE INDEX IF NOT EXISTS time_entries_service_date ON time_entries (service_id, date, id);
+CREATE INDEX IF NOT EXISTS time_entries_updated ON time_entries (updated_at, id);
+CREATE TABLE IF NOT EXISTS time_entry_approvals (
+    time_entry_id  INTEGER NOT NULL REFERENCES time_entries(id) ON DELETE CASCADE,
+    person_id      INTEGER NOT NULL REFERENCES people(id),
+    approved_at    TEXT NOT NULL,
+    PRIMARY KEY (time_entry_id, person_id)
+);
+CREATE TABLE IF NOT EXISTS timers (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    person_id      INTEGER NOT NULL REFERENCES people(id),
+    time_entry_id  INTEGER NOT NULL REFERENCES time_entries(id) ON DELETE CASCADE,
+    started_at     TEXT NOT NULL,
+    stopped_at     TEXT,
+    total_time     INTEGER
+);
+CREATE INDEX IF NOT EXISTS timers_person ON timers (person_id, started_at);
+CREATE INDEX IF NOT EXISTS timers_entry ON timers (time_entry_id);
+"""
+
+DEFAULT_SERVICES = ("General", "Meetings", "Admin")
+
+# Plannr ids of people and services are derived, so they stay stable across rebuilds.
+_UUID_NAMESPACE = uuid.UUID("1b7d2a52-6c1e-4f55-9a55-8f4c2d7e0b11")
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def timestamp(moment: datetime) -> str:
+    """The one timestamp format of the ledger: UTC, milliseconds, sortable as text."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def derived_uuid(kind: str, organization_id: str, row_id: int) -> str:
+    return str(uuid.uuid5(_UUID_NAMESPACE, f"{organization_id}:{kind}:{row_id}"))
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the ledger is: what a client must send to be let in, and who "me" is."""
+
+    organization_id: str
+    token: str
+    owner_person_id: int
+    account_uuid: str  # the owner as a Plannr account (X-PLANNR-ACCOUNT-UUID)
+
+    def __repr__(self) -> str:  # the token must never reach a log line
+        return (
+            f"Identity(organization_id={self.organization_id!r}, token='***', "
+            f"owner_person_id={self.owner_person_id}, account_uuid={self.account_uuid!r})"
+        )
+
+
+class LedgerDB:
+    """Owns the database file; hands each thread its own connection."""
+
+    def __init__(self, path: Path | str, *, clock: Clock = utc_now) -> None:
+        self.path = Path(path).expanduser()
+        self.clock = clock
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = self.connection()
+        conn.executescript(SCHEMA)
+        self.identity = self._ensure_identity(conn)
+
+    # ---------------------------------------------------------------- connections
+
+    def connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            # isolation_level=None: transactions are explicit (see `transaction`).
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=10000")
+            self._local.conn = conn
+            with self._all_lock:
+                self._all.append(conn)
+        return conn
+
+    @contextlib.contextmanager
+    def transaction(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        conn = self.connection()
+        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._all_lock:
+            for conn in self._all:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+    def now(self) -> str:
+        return timestamp(self.clock())
+
+    # ------------------------------------------------------------------- identity
+
+    def _ensure_identity(self, conn: sqlite3.Connection) -> Identity:
+        with self.transaction(write=True):
+            meta = dict(conn.execute("SELECT key, value FROM ledger_meta").fetchall())
+            if not meta:
+                meta = self._create_identity(conn)
+        return Identity(
+            organization_id=meta["organization_id"],
+            token=meta["token"],
+            owner_person_id=int(meta["owner_person_id"]),
+            account_uuid=meta["account_uuid"],
+        )
+
+    def _create_identity(self, conn: sqlite3.Connection) -> dict[str, str]:
+        organization_id = str(secrets.randbelow(90000) + 10000)
+        try:
+            first_name = getpass.getuser().title()
+        except (KeyError, OSError):
+            first_name = "Me"
+        owner_id = insert_person(conn, organization_id, first_name=first_name, last_name="")
+        for name in DEFAULT_SERVICES:
+            insert_service(conn, organization_id, name=name)
+        meta = {
+            "schema_version": str(SCHEMA_VERSION),
+            "organization_id": organization_id,
+            "token": secrets.token_urlsafe(24),
+            "owner_person_id": str(owner_id),
+            "account_uuid": derived_uuid("person", organization_id, owner_id),
+            "created_at": self.now(),
+        }
+        conn.executemany("INSERT INTO ledger_meta (key, value) VALUES (?, ?)", meta.items())
+        return meta
+
+    def set_owner(self, person_id: int) -> None:
+        """Make another person "me" (the demo ledger's manager)."""
+        account_uuid = derived_uuid("person", self.identity.organization_id, person_id)
+        with self.transaction(write=True) as conn:
+            conn.execute(
+                "UPDATE ledger_meta SET value = ? WHERE key = 'owner_person_id'", (str(person_id),)
+            )
+            conn.execute(
+                "UPDATE ledger_meta SET value = ? WHERE key = 'account_uuid'", (account_uuid,)
+            )
+        self.identity = Identity(
+            organization_id=self.identity.organization_id,
+            token=self.identity.token,
+            owner_person_id=person_id,
+            account_uuid=account_uuid,
+        )
+
+
+# The insert helpers are shared by the identity bootstrap, the demo data and the tests.
+
+
+def insert_person(
+    conn: sqlite3.Connection,
+    organization_id: str,
+    *,
+    first_name: str,
+    last_name: str = "",
+    email: str | None = None,
+    title: str | None = None,
+    status: int = 1,
+) -> int:
+    cursor = conn.execute(
+        "INSERT INTO people (first_name, last_name, email, title, status, uuid)"
+        " VALUES (?, ?, ?, ?, ?, '')",
+        (first_name, last_name, email, title, status),
+    )
+    person_id = int(cursor.lastrowid or 0)
+    conn.execute(
+        "UPDATE people SET uuid = ? WHERE id = ?",
+        (derived_uuid("person", organization_id, person_id), person_id),
+    )
+    return person_id
+
+
+def insert_project(conn: sqlite3.Connection, *, name: str) -> int:
+    return int(conn.execute("INSERT INTO projects (name) VALUES (?)", (name,)).lastrowid or 0)
+
+
+def insert_service(
+    conn: sqlite3.Connection, organization_id: str, *, name: str, project_id: int | None = None
+) -> int:
+    cursor = conn.execute(
+        "INSERT INTO services (name, project_id, uuid) VALUES (?, ?, '')", (name, project_id)
+    )
+    service_id = int(cursor.lastrowid or 0)
+    conn.execute(
+        "UPDATE services SET uuid = ? WHERE id = ?",
+        (derived_uuid("service", organization_id, service_id), service_id),
+    )
+    return service_id
+
+
+def insert_task(
+    conn: sqlite3.Connection, *, title: str, service_id: int | None, closed: bool = False
+) -> int:
+    cursor = conn.execute(
+        "INSERT INTO tasks (title, service_id, closed) VALUES (?, ?, ?)",
+        (title, service_id, int(closed)),
+    )
+    return int(cursor.lastrowid or 0)

@@ -1,0 +1,406 @@
+"""Domain models and the wire shapes of the two services.
+
+Two families live here:
+
+* the app's own domain (`Entry`, `Timer`, `Person`, `Service`, `Task`), small and
+  backend-neutral, which the store and the screens work with;
+* the documents the services send: Productive's JSON:API resources and Plannr's
+  time-entry object, parsed loosely (unknown fields are ignored, so a new field on the
+  server never breaks the app) but strictly where the app depends on a field.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+
+def _id_to_str(value: Any) -> Any:
+    # The seed's bulk requests carry integer ids, its responses strings: accept both.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+Id = Annotated[str, BeforeValidator(_id_to_str)]
+
+
+class _Wire(BaseModel):
+    """A shape received from a server: extra fields are ignored, known ones validated."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+# --------------------------------------------------------------------------- domain
+
+
+class EntryStatus(str, enum.Enum):
+    draft = "draft"
+    submitted = "submitted"
+    approved = "approved"
+    rejected = "rejected"
+
+    @classmethod
+    def from_flags(cls, *, approved: bool, rejected: bool, submitted: bool) -> EntryStatus:
+        if approved:
+            return cls.approved
+        if rejected:
+            return cls.rejected
+        if submitted:
+            return cls.submitted
+        return cls.draft
+
+
+class Person(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: Id
+    first_name: str = ""
+    last_name: str = ""
+    email: str | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or f"#{self.id}"
+
+
+class Service(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: Id
+    name: str
+    project_name: str | None = None
+
+
+class Task(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: Id
+    title: str
+    service_id: Id | None = None
+
+
+class Entry(BaseModel):
+    """One time entry as the app sees it, whichever backend it came from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: Id | None = None
+    date: date
+    minutes: int
+    note: str = ""
+    person_id: Id | None = None
+    service_id: Id | None = None
+    task_id: Id | None = None
+    approved: bool = False
+    rejected: bool = False
+    rejected_reason: str | None = None
+    submitted: bool = False
+    invoiced: bool = False
+    updated_at: datetime | None = None
+
+    @property
+    def status(self) -> EntryStatus:
+        return EntryStatus.from_flags(
+            approved=self.approved, rejected=self.rejected, submitted=self.submitted
+        )
+
+    @property
+    def locked(self) -> bool:
+        """Approved or invoiced entries cannot be edited until unapproved."""
+        return self.approved or self.invoiced
+
+
+class Timer(BaseModel):
+    """A running (or just stopped) timer; Plannr's timers are entries without an end."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: Id
+    entry_id: Id | None = None
+    started_at: datetime
+    stopped_at: datetime | None = None
+    total_minutes: int | None = None
+    note: str = ""
+
+    @property
+    def running(self) -> bool:
+        return self.stopped_at is None
+
+    def elapsed_seconds(self, now: datetime) -> int:
+        end = self.stopped_at or now
+        return max(0, int((end - self.started_at).total_seconds()))
+
+
+# ------------------------------------------------------------- Productive (JSON:API)
+
+
+class ResourceIdentifier(_Wire):
+    type: str
+    id: Id
+
+
+class Relationship(_Wire):
+    """`{"data": {...}}`, `{"data": null}` or `{"meta": {"included": false}}`."""
+
+    data: ResourceIdentifier | list[ResourceIdentifier] | None = None
+    meta: dict[str, Any] | None = None
+
+    @property
+    def included(self) -> bool:
+        """False when the server left the relationship out (bulk responses do)."""
+        return not (self.meta is not None and self.meta.get("included") is False)
+
+    @property
+    def id(self) -> str | None:
+        return self.data.id if isinstance(self.data, ResourceIdentifier) else None
+
+
+class Resource(_Wire):
+    id: Id
+    type: str
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    relationships: dict[str, Relationship] = Field(default_factory=dict)
+
+    def related_id(self, name: str) -> str | None:
+        relationship = self.relationships.get(name)
+        return relationship.id if relationship is not None else None
+
+
+class TimeEntryAttributes(_Wire):
+    date: date
+    time: int
+    billable_time: int | None = None
+    recognized_time: int | None = None
+    note: str | None = None
+    track_method_id: int | None = None
+    started_at: datetime | None = None
+    timer_started_at: datetime | None = None
+    timer_stopped_at: datetime | None = None
+    approved: bool = False
+    approved_at: datetime | None = None
+    rejected: bool = False
+    rejected_reason: str | None = None
+    rejected_at: datetime | None = None
+    submitted: bool = False
+    invoiced: bool = False
+    overhead: bool | None = None
+    calendar_event_id: Id | None = None
+    invoice_attribution_id: Id | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    last_activity_at: datetime | None = None
+    currency: str | None = None
+    currency_default: str | None = None
+    currency_normalized: str | None = None
+    cost: int | None = None
+    cost_default: int | None = None
+    cost_normalized: int | None = None
+    work_cost: int | None = None
+    work_cost_default: int | None = None
+    work_cost_normalized: int | None = None
+    overhead_cost: int | None = None
+    overhead_cost_default: int | None = None
+    overhead_cost_normalized: int | None = None
+    internal_overhead_cost: int | None = None
+    internal_overhead_cost_default: int | None = None
+    internal_overhead_cost_normalized: int | None = None
+    facility_overhead_cost: int | None = None
+    facility_overhead_cost_default: int | None = None
+    facility_overhead_cost_normalized: int | None = None
+
+
+class TimeEntryResource(Resource):
+    attributes: TimeEntryAttributes  # type: ignore[assignment]
+
+    def to_entry(self) -> Entry:
+        """The domain entry; relationships the server left out come back as None."""
+        a = self.attributes
+        return Entry(
+            id=self.id,
+            date=a.date,
+            minutes=a.time,
+            note=a.note or "",
+            person_id=self.related_id("person"),
+            service_id=self.related_id("service"),
+            task_id=self.related_id("task"),
+            approved=a.approved,
+            rejected=a.rejected,
+            rejected_reason=a.rejected_reason,
+            submitted=a.submitted,
+            invoiced=a.invoiced,
+            updated_at=a.updated_at,
+        )
+
+
+class TimerAttributes(_Wire):
+    started_at: datetime
+    stopped_at: datetime | None = None
+    total_time: int | None = None
+    person_id: Id | None = None
+
+
+class TimerResource(Resource):
+    attributes: TimerAttributes  # type: ignore[assignment]
+
+    def to_timer(self, note: str = "") -> Timer:
+        a = self.attributes
+        return Timer(
+            id=self.id,
+            entry_id=self.related_id("time_entry"),
+            started_at=a.started_at,
+            stopped_at=a.stopped_at,
+            total_minutes=a.total_time,
+            note=note,
+        )
+
+
+class Document(_Wire):
+    """A JSON:API document: one resource, a list of them, or none (a 204 has no body)."""
+
+    data: Resource | list[Resource] | None = None
+    included: list[Resource] = Field(default_factory=list)
+    meta: dict[str, Any] = Field(default_factory=dict)
+    links: dict[str, Any] = Field(default_factory=dict)
+
+
+class TimeEntryDocument(Document):
+    data: TimeEntryResource | list[TimeEntryResource] | None = None  # type: ignore[assignment]
+
+
+class TimerDocument(Document):
+    data: TimerResource | list[TimerResource] | None = None  # type: ignore[assignment]
+
+
+class ErrorSource(_Wire):
+    pointer: str | None = None
+    parameter: str | None = None
+
+
+class ErrorObject(_Wire):
+    status: str | None = None
+    title: str | None = None
+    detail: str | None = None
+    source: ErrorSource | None = None
+
+    @property
+    def item_index(self) -> int | None:
+        """The index in a bulk request's `data` that `/data/3/attributes/time` names."""
+        pointer = self.source.pointer if self.source else None
+        if not pointer or not pointer.startswith("/data/"):
+            return None
+        head = pointer.split("/")[2]
+        return int(head) if head.isdigit() else None
+
+
+class ErrorDocument(_Wire):
+    errors: list[ErrorObject]
+
+
+def person_from_resource(resource: Resource) -> Person:
+    a = resource.attributes
+    return Person(
+        id=resource.id,
+        first_name=a.get("first_name") or "",
+        last_name=a.get("last_name") or "",
+        email=a.get("email"),
+    )
+
+
+def service_from_resource(resource: Resource) -> Service:
+    return Service(id=resource.id, name=resource.attributes.get("name") or f"#{resource.id}")
+
+
+def task_from_resource(resource: Resource) -> Task:
+    return Task(
+        id=resource.id,
+        title=resource.attributes.get("title") or f"#{resource.id}",
+        service_id=resource.related_id("service"),
+    )
+
+
+# --------------------------------------------------------------------------- Plannr
+
+
+class PlannrAccount(_Wire):
+    """An `account` or `trackable` object: a person, client, case, firm, ..."""
+
+    uuid: str
+    type: str | None = None
+    role: str | None = None
+    name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    photo_url: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class PlannrTimeEntry(_Wire):
+    uuid: str
+    name: str | None = None
+    description: str | None = None
+    trackable_type: str | None = None
+    trackable: PlannrAccount | None = None
+    account: PlannrAccount | None = None
+    start_date: datetime
+    end_date: datetime | None = None
+    is_active: bool | None = None
+    total_time_in_minutes: int | None = None
+    computed_time_elapsed_in_seconds: int | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @classmethod
+    def from_response(cls, body: Any) -> PlannrTimeEntry:
+        """Parse a bare entry object or one wrapped in `{"data": {...}}`."""
+        if isinstance(body, dict) and "uuid" not in body and isinstance(body.get("data"), dict):
+            body = body["data"]
+        return cls.model_validate(body)
+
+    @property
+    def stopped(self) -> bool:
+        # The seed's stopped entry still says `is_active: true`; `end_date` is the truth.
+        return self.end_date is not None
+
+    @property
+    def note(self) -> str:
+        parts = [p for p in (self.name, self.description) if p]
+        return "\n".join(parts)
+
+    @property
+    def minutes(self) -> int:
+        if self.total_time_in_minutes is not None:
+            return self.total_time_in_minutes
+        if self.computed_time_elapsed_in_seconds is not None:
+            return self.computed_time_elapsed_in_seconds // 60
+        return 0
+
+    def to_entry(self) -> Entry:
+        return Entry(
+            id=self.uuid,
+            date=self.start_date.date(),
+            minutes=self.minutes,
+            note=self.note,
+            person_id=self.account.uuid if self.account else None,
+            service_id=(
+                f"{(self.trackable_type or '').lower()}:{self.trackable.uuid}"
+                if self.trackable
+                else None
+            ),
+            updated_at=self.updated_at,
+        )
+
+    def to_timer(self) -> Timer:
+        return Timer(
+            id=self.uuid,
+            entry_id=self.uuid,
+            started_at=self.start_date,
+            stopped_at=self.end_date,
+            total_minutes=self.minutes if self.stopped else None,
+            note=self.note,
+        )

@@ -1,0 +1,1 @@
+"""The reactive store: staged changes, undo, journal, save planner (issue: the store)."""
