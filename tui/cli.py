@@ -64,6 +64,9 @@ def _bind(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        # Listening before the URL is printed means a client that reads it can connect
+        # at once: connections queue until uvicorn starts accepting.
+        sock.listen(2048)
     except OSError as error:
         sock.close()
         raise CliError(

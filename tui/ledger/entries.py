@@ -30,6 +30,7 @@ class Problem:
     detail: str
     title: str = "Invalid value"
     status: int = 422
+    relationship: bool = False  # `field` names a relationship the ledger doesn't know
 
 
 @dataclass
@@ -53,7 +54,7 @@ def parse_id(value: object) -> int | None:
         return None
     if isinstance(value, int):
         return value if value > 0 else None
-    if isinstance(value, str) and value.isdigit() and len(value) < 19:
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
         return int(value) or None
     return None
 
@@ -163,15 +164,16 @@ class Entries:
 
     @staticmethod
     def _refuse_locked(row: sqlite3.Row, action: str) -> None:
-        if row["approved"]:
-            raise Rejected(
-                [Problem("id", f"Entry {row['id']} is approved; unapprove it before you {action} it.",
-                         "Entry is approved")]
-            )
+        # Invoiced first: unapproving cannot unlock an invoiced entry, so don't suggest it.
         if row["invoiced"]:
             raise Rejected(
                 [Problem("id", f"Entry {row['id']} is invoiced and cannot be changed.",
                          "Entry is invoiced")]
+            )
+        if row["approved"]:
+            raise Rejected(
+                [Problem("id", f"Entry {row['id']} is approved; unapprove it before you {action} it.",
+                         "Entry is approved")]
             )
 
     # --------------------------------------------------------------------- writes

@@ -56,7 +56,7 @@ def problem_pointer(problem: Problem, index: int | None) -> str:
     base = "/data" if index is None else f"/data/{index}"
     if problem.field == "id":
         return f"{base}/id" if index is not None else "/data"
-    if problem.field in ("person", "service", "task", "time_entry"):
+    if problem.relationship or problem.field in ("person", "service", "task", "time_entry"):
         return f"{base}/relationships/{problem.field}"
     return f"{base}/attributes/{problem.field}"
 
@@ -179,7 +179,7 @@ def parse_filters(request: Request, allowed: dict[str, set[str | None]]) -> list
 
 def parse_ints(f: Filter) -> list[int]:
     values = [v.strip() for v in f.value.split(",") if v.strip()]
-    if not values or not all(v.isdigit() for v in values):
+    if not values or not all(v.isascii() and v.isdigit() and len(v) < 19 for v in values):
         raise JsonApiError(400, "Invalid filter", f"{f.parameter} takes ids (e.g. 1,2).",
                            parameter=f.parameter)
     return [int(v) for v in values]
@@ -225,7 +225,7 @@ def parse_page(request: Request) -> Page:
         raw = request.query_params.get(f"page[{name}]")
         if raw is None:
             return default
-        if not raw.isdigit() or int(raw) < 1:
+        if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
             raise JsonApiError(400, "Invalid page", f"page[{name}] must be a positive integer.",
                                parameter=f"page[{name}]")
         return int(raw)

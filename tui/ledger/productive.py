@@ -25,6 +25,8 @@ from tui.ledger.entries import (
     Entries,
     Problem,
     Rejected,
+    _parse_timestamp,
+    parse_id,
 )
 from tui.ledger.jsonapi import (
     NOT_INCLUDED,
@@ -98,6 +100,19 @@ def _date_value(f: Filter) -> str:
     except ValueError:
         raise JsonApiError(400, "Invalid filter", f"{f.parameter} takes a date as YYYY-MM-DD.",
                            parameter=f.parameter) from None
+
+
+def _timestamp_value(f: Filter) -> str:
+    """A moment as the ledger stores it (UTC, milliseconds), so text comparison orders it
+    right whatever offset the client wrote; a bare date is taken as before."""
+    parsed = _parse_timestamp(f.value)
+    if parsed is not None:
+        return parsed
+    try:
+        return _date_value(f)
+    except JsonApiError:
+        raise JsonApiError(400, "Invalid filter", f"{f.parameter} takes an ISO 8601 time with "
+                           "offset or a date.", parameter=f.parameter) from None
 
 
 class ProductiveDialect:
@@ -287,7 +302,7 @@ class ProductiveDialect:
         for name in item.get("relationships") or {}:
             if name not in ENTRY_RELATIONSHIPS:
                 problems.append(Problem(name, f"{name} cannot be set on a time entry.",
-                                        "Unknown relationship"))
+                                        "Unknown relationship", relationship=True))
                 continue
             _, values[name] = relationship_id(item, name)
         if problems:
@@ -390,7 +405,7 @@ class ProductiveDialect:
                 params.append(_date_value(f))
             elif f.name == "updated_at":
                 where.append(f"updated_at {_DATE_OPS[f.op]} ?")
-                params.append(f.value)
+                params.append(_timestamp_value(f))
         return where, params
 
     @endpoint
@@ -628,7 +643,8 @@ class ProductiveDialect:
         raw = request.path_params["row_id"]
 
         def work(entries: Entries) -> dict[str, Any]:
-            rows = rows_by_ids(entries.conn, table, [int(raw)] if raw.isdigit() else [])
+            row_id = parse_id(raw)
+            rows = rows_by_ids(entries.conn, table, [row_id] if row_id is not None else [])
             if not rows:
                 raise JsonApiError(404, "Not found", f"No {kind} with id {raw}.")
             return {"data": serialize(rows[0])}
