@@ -1,0 +1,222 @@
+"""The HTTP layer's rules, against the real ledger behind a fault-injecting transport."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+
+import httpx
+import pytest
+
+from tests.faults import Fault, FaultTransport
+from tui.api.errors import (
+    ApiError,
+    AuthError,
+    BadResponseError,
+    InvalidEntriesError,
+    ItemProblem,
+    NetworkError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    ServerError,
+)
+from tui.api.http import HttpClient, RateLimiter, RetryPolicy, check_base_url
+from tui.ledger.app import create_app
+from tui.ledger.db import LedgerDB
+
+pytestmark = pytest.mark.anyio
+
+JSONAPI = "application/vnd.api+json"
+TIMER = {"data": {"type": "timers",
+                  "relationships": {"service": {"data": {"type": "services", "id": "1"}}}}}
+
+
+class Sleeps:
+    """An injected sleep that records instead of waiting."""
+
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture
+def transport(ledger: LedgerDB) -> FaultTransport:
+    return FaultTransport(httpx.ASGITransport(app=create_app(ledger)))
+
+
+def client_for(ledger: LedgerDB, transport: httpx.AsyncBaseTransport, sleeps: Sleeps,
+               token: str | None = None, **kwargs: object) -> HttpClient:
+    token = token or ledger.identity.token
+    return HttpClient(
+        "http://ledger/api/v2", service="Productive",
+        headers={"X-Auth-Token": token, "X-Organization-Id": ledger.identity.organization_id},
+        secrets=[token], transport=transport, sleep=sleeps, **kwargs,  # type: ignore[arg-type]
+    )
+
+
+async def test_429_waits_for_retry_after_then_succeeds(ledger, transport, sleeps) -> None:
+    transport.inject(Fault.status_code(429, headers={"Retry-After": "2"}))
+    client = client_for(ledger, transport, sleeps)
+    body = await client.json("GET", "/services")
+    assert len(body["data"]) == 3
+    assert sleeps.calls == [2.0]
+    assert len(transport.requests) == 2
+
+
+async def test_retry_after_as_an_http_date_is_honoured(ledger, transport, sleeps) -> None:
+    when = datetime.now(timezone.utc) + timedelta(seconds=30)
+    transport.inject(Fault.status_code(429, headers={"Retry-After": format_datetime(when, usegmt=True)}))
+    await client_for(ledger, transport, sleeps).json("GET", "/services")
+    assert len(sleeps.calls) == 1 and 25 <= sleeps.calls[0] <= 30
+
+
+async def test_429_without_retry_after_backs_off_exponentially_then_gives_up(
+    ledger, transport, sleeps
+) -> None:
+    transport.inject(Fault.status_code(429), times=10)
+    client = client_for(ledger, transport, sleeps, retry=RetryPolicy(attempts=4, base_delay=1.0))
+    with pytest.raises(RateLimitedError, match="rate limiting"):
+        await client.json("GET", "/services")
+    assert len(transport.requests) == 4
+    # Each wait lies in [d/2, d] for d = 1, 2, 4: jittered but growing.
+    for wait, ceiling in zip(sleeps.calls, [1, 2, 4], strict=True):
+        assert ceiling / 2 <= wait <= ceiling
+
+
+async def test_retry_after_too_long_fails_at_once(ledger, transport, sleeps) -> None:
+    transport.inject(Fault.status_code(429, headers={"Retry-After": "3600"}))
+    with pytest.raises(RateLimitedError):
+        await client_for(ledger, transport, sleeps).json("GET", "/services")
+    assert sleeps.calls == [] and len(transport.requests) == 1
+
+
+async def test_503_is_retried_even_for_post(ledger, transport, sleeps) -> None:
+    transport.inject(Fault.status_code(503), method="POST")
+    client = client_for(ledger, transport, sleeps)
+    body = await client.json("POST", "/timers", json_body=TIMER, headers={"Content-Type": JSONAPI})
+    assert body["data"]["attributes"]["stopped_at"] is None
+    assert len(transport.calls("POST")) == 2
+    timers = await client.json("GET", "/timers")
+    assert timers["meta"]["total_count"] == 1  # created once
+
+
+@pytest.mark.parametrize("fault", [Fault.status_code(502), Fault.status_code(504),
+                                   Fault.reset_after_send(), Fault.reset_after_send(httpx.ReadTimeout)])
+async def test_a_post_whose_answer_is_lost_is_unknown_and_never_resent(
+    ledger, transport, sleeps, fault
+) -> None:
+    transport.inject(fault, method="POST")
+    client = client_for(ledger, transport, sleeps)
+    with pytest.raises(OutcomeUnknownError, match="may or may not have been applied"):
+        await client.json("POST", "/timers", json_body=TIMER, headers={"Content-Type": JSONAPI})
+    assert len(transport.calls("POST")) == 1
+
+
+async def test_a_post_that_never_left_is_retried(ledger, transport, sleeps) -> None:
+    transport.inject(Fault.fail_before_send(), method="POST")
+    client = client_for(ledger, transport, sleeps)
+    await client.json("POST", "/timers", json_body=TIMER, headers={"Content-Type": JSONAPI})
+    assert len(transport.calls("POST")) == 2
+    assert (await client.json("GET", "/timers"))["meta"]["total_count"] == 1
+
+
+@pytest.mark.parametrize("fault", [Fault.status_code(502), Fault.reset_after_send(httpx.ReadTimeout),
+                                   Fault.fail_before_send(httpx.ConnectTimeout)])
+async def test_get_patch_delete_are_retried_after_gateway_errors_and_timeouts(
+    ledger, transport, sleeps, fault
+) -> None:
+    transport.inject(fault, method="GET")
+    body = await client_for(ledger, transport, sleeps).json("GET", "/services")
+    assert len(body["data"]) == 3 and len(transport.requests) == 2
+
+
+async def test_network_failure_on_every_try_is_a_network_error(ledger, transport, sleeps) -> None:
+    transport.inject(Fault.fail_before_send(), times=10)
+    with pytest.raises(NetworkError, match="Could not reach Productive"):
+        await client_for(ledger, transport, sleeps).json("GET", "/services")
+
+
+async def test_html_error_page_is_a_server_error_sentence(ledger, transport, sleeps) -> None:
+    transport.inject(Fault.html_page(500))
+    with pytest.raises(ServerError) as caught:
+        await client_for(ledger, transport, sleeps).json("GET", "/services")
+    assert str(caught.value) == "Productive failed on GET /api/v2/services (500)."
+
+
+async def test_malformed_json_is_a_bad_response(ledger, transport, sleeps) -> None:
+    transport.inject(Fault.replace_body(b'{"data": ['))
+    with pytest.raises(BadResponseError, match="not JSON"):
+        await client_for(ledger, transport, sleeps).json("GET", "/services")
+
+
+async def test_422_carries_per_item_problems_from_the_parser(ledger, transport, sleeps) -> None:
+    def parse(body: dict) -> list[ItemProblem]:
+        return [ItemProblem(int(e["source"]["pointer"].split("/")[2]), e["detail"])
+                for e in body["errors"]]
+
+    item = {"type": "time_entries", "attributes": {"date": "2026-11-02", "time": 30},
+            "relationships": {"person": {"data": {"type": "people", "id": "1"}},
+                              "service": {"data": {"type": "services", "id": "1"}}}}
+    bad = {**item, "attributes": {"date": "2026-11-02", "time": -1}}
+    bulk = "application/vnd.api+json; ext=bulk"
+    client = client_for(ledger, transport, sleeps, problem_parser=parse)
+    with pytest.raises(InvalidEntriesError) as caught:
+        await client.json("POST", "/time_entries", json_body={"data": [item, bad]},
+                          headers={"Content-Type": bulk, "Accept": bulk})
+    assert caught.value.item_indexes == {1}
+    assert "between 0 and 1440" in caught.value.for_item(1)[0].message
+
+
+async def test_the_token_never_appears_in_errors_or_logs(ledger, transport, sleeps, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    secret = "tok-SECRET-4f1b9c"
+    transport.inject(Fault.status_code(429), times=1)
+    # A server that echoes the token back in its error detail, which the error quotes.
+    transport.inject(Fault.status_code(500, body={"errors": [{"detail": f"bad token {secret}"}]}),
+                     method="POST")
+    client = client_for(ledger, transport, sleeps, token=secret)
+    raised: list[ApiError] = []
+    for method, kwargs in [("GET", {}), ("POST", {"json_body": TIMER})]:
+        with pytest.raises(ApiError) as caught:
+            await client.json(method, "/timers", **kwargs)
+        raised.append(caught.value)
+    assert isinstance(raised[0], AuthError)
+    assert isinstance(raised[1], ServerError) and "bad token ***" in str(raised[1])
+    for error in raised:
+        assert secret not in str(error) and secret not in repr(error)
+    assert secret not in caplog.text and secret not in repr(client)
+    assert "retrying GET /timers" in caplog.text  # the log did record the retry
+
+
+async def test_rate_limiter_keeps_to_the_window() -> None:
+    now = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    limiter = RateLimiter([(100, 10.0)], clock=lambda: now[0], sleep=sleep)
+    sent = []
+    for _ in range(250):
+        await limiter.acquire()
+        sent.append(now[0])
+    # No 10-second window holds more than 100 requests, and none waited needlessly.
+    for i in range(100, len(sent)):
+        assert sent[i] - sent[i - 100] >= 10.0
+    assert sent[-1] == pytest.approx(20.0)
+
+
+def test_plain_http_only_for_loopback() -> None:
+    assert check_base_url("http://127.0.0.1:8765/api/v2/") == "http://127.0.0.1:8765/api/v2"
+    assert check_base_url("https://api.productive.io/api/v2") == "https://api.productive.io/api/v2"
+    with pytest.raises(ValueError, match="use https"):
+        check_base_url("http://api.productive.io/api/v2")
+    with pytest.raises(ValueError):
+        HttpClient("http://example.com/api", service="X", headers={})

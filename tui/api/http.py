@@ -1,0 +1,334 @@
+"""One careful HTTP client per backend: keep-alive, timeouts, retries, a rate limit.
+
+The retry rules follow what the services promise:
+- 429 and 503 mean "not processed": retried for any method, after `Retry-After` if sent;
+- GET, PATCH and DELETE are also retried after 502, 504 and network errors;
+- a POST whose answer is lost after sending (502, 504, read timeout, reset) may have been
+  applied: it is never resent, the caller gets `OutcomeUnknownError` and re-reads.
+Errors come out typed (`tui.api.errors`) with one sentence each, and with every secret
+(the token) redacted from their messages and from log lines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import email.utils
+import json
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from tui.api.errors import (
+    ApiError,
+    AuthError,
+    BadResponseError,
+    ForbiddenError,
+    InvalidEntriesError,
+    ItemProblem,
+    NetworkError,
+    NotFoundError,
+    OutcomeUnknownError,
+    PayloadTooLargeError,
+    RateLimitedError,
+    RequestRejectedError,
+    ServerError,
+)
+
+log = logging.getLogger("tui.api.http")
+
+Sleep = Callable[[float], Awaitable[None]]
+ProblemParser = Callable[[Any], list[ItemProblem]]
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+SAFE_TO_RETRY = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+USER_AGENT = "timesheet/0.1 (+https://github.com/timesheet-tui)"
+
+
+def check_base_url(url: str) -> str:
+    """Refuse plain `http://` to anything but a loopback host: a token would travel in
+    clear text."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{url!r} is not an http(s) URL")
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        raise ValueError(f"{url!r} uses plain http; use https (http is only for loopback)")
+    return url.rstrip("/")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 4
+    """Tries in all, the first included."""
+    base_delay: float = 0.5
+    """Backoff before the second try; doubles for each further one."""
+    max_delay: float = 8.0
+    max_retry_after: float = 60.0
+    """A longer `Retry-After` is not waited out: the call fails as rate limited."""
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Exponential backoff with jitter, so that concurrent clients spread out."""
+        ceiling = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+        return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+NO_RETRIES = RetryPolicy(attempts=1)
+
+
+class RateLimiter:
+    """Sliding windows, e.g. Productive's 100 requests per 10 s and 4,000 per 30 min."""
+
+    def __init__(
+        self,
+        limits: Sequence[tuple[int, float]],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.limits = list(limits)
+        self.clock = clock
+        self.sleep = sleep
+        self._sent: collections.deque[float] = collections.deque()
+        self._lock = asyncio.Lock()
+        self.waited = 0.0
+        """Seconds spent waiting for the limit, for benchmarks and tests."""
+
+    async def acquire(self) -> None:
+        async with self._lock:  # first come, first served
+            while True:
+                now = self.clock()
+                longest = max(period for _, period in self.limits)
+                while self._sent and self._sent[0] <= now - longest:
+                    self._sent.popleft()
+                wait = 0.0
+                for count, period in self.limits:
+                    in_window = [t for t in self._sent if t > now - period]
+                    if len(in_window) >= count:
+                        wait = max(wait, in_window[-count] + period - now)
+                if wait <= 0:
+                    self._sent.append(now)
+                    return
+                self.waited += wait
+                await self.sleep(wait)
+
+
+class HttpClient:
+    """An `httpx.AsyncClient` with the rules above; one per backend."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        service: str,
+        headers: dict[str, str],
+        secrets: Sequence[str] = (),
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy = RetryPolicy(),
+        rate_limiter: RateLimiter | None = None,
+        problem_parser: ProblemParser | None = None,
+        max_connections: int = 10,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        if transport is None:  # an in-process transport has no wire to protect
+            base_url = check_base_url(base_url)
+        self.service = service
+        self.retry = retry
+        self.rate_limiter = rate_limiter
+        self.problem_parser = problem_parser
+        self.sleep = sleep
+        self.rng = rng or random.Random()
+        self._secrets = [s for s in secrets if s]
+        self.requests_sent = 0
+        """Requests that went out (retries included), for tests and benchmarks."""
+        self._client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            headers={"User-Agent": USER_AGENT, **headers},
+            transport=transport,
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=max_connections,
+                                max_keepalive_connections=max_connections),
+        )
+
+    def __repr__(self) -> str:
+        return f"HttpClient(service={self.service!r}, base_url={str(self._client.base_url)!r})"
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    # ---------------------------------------------------------------------- calls
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send with retries; return a 2xx response or raise a typed `ApiError`."""
+        method = method.upper()
+        content = None
+        if json_body is not None:
+            content = json.dumps(json_body, separators=(",", ":")).encode()
+        attempt = 0
+        while True:
+            attempt += 1
+            last = attempt >= self.retry.attempts
+            if self.rate_limiter is not None:
+                await self.rate_limiter.acquire()
+            started = time.perf_counter()
+            try:
+                self.requests_sent += 1
+                response = await self._client.request(
+                    method, path, params=params, content=content, headers=headers
+                )
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
+                # Nothing reached the server: safe to retry whatever the method.
+                failure: ApiError = NetworkError(self._network_sentence(error))
+                delay = self.retry.backoff(attempt, self.rng)
+            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as error:
+                if method not in SAFE_TO_RETRY:
+                    raise OutcomeUnknownError(self.redact(
+                        f"{self.service} did not answer {method} {path} after it was sent "
+                        f"({self._network_reason(error)}); it may or may not have been applied."
+                    )) from None
+                failure = NetworkError(self._network_sentence(error))
+                delay = self.retry.backoff(attempt, self.rng)
+            else:
+                elapsed = (time.perf_counter() - started) * 1000
+                log.debug(self.redact(f"{method} {response.url} -> {response.status_code} "
+                                      f"in {elapsed:.0f} ms"))
+                status = response.status_code
+                if status < 400:
+                    return response
+                if status in (429, 503):
+                    failure = self._error(response)
+                    retry_after = self._retry_after(response)
+                    if retry_after is not None and retry_after > self.retry.max_retry_after:
+                        raise failure
+                    delay = (retry_after if retry_after is not None
+                             else self.retry.backoff(attempt, self.rng))
+                elif status in (502, 504):
+                    if method not in SAFE_TO_RETRY:
+                        raise OutcomeUnknownError(self.redact(
+                            f"{self.service} answered {status} to {method} {path} after it was "
+                            "sent; it may or may not have been applied."), status=status)
+                    failure = self._error(response)
+                    delay = self.retry.backoff(attempt, self.rng)
+                else:
+                    raise self._error(response)
+            if last:
+                raise failure
+            log.info(self.redact(f"retrying {method} {path} in {delay:.2f} s: {failure}"))
+            await self.sleep(delay)
+
+    async def json(self, method: str, path: str, **kwargs: Any) -> Any:
+        """The decoded JSON body of a 2xx answer (None for an empty one)."""
+        response = await self.request(method, path, **kwargs)
+        if not response.content:
+            return None
+        return self.decode(response)
+
+    def decode(self, response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            kind = response.headers.get("content-type", "no content type").split(";")[0]
+            raise BadResponseError(self.redact(
+                f"{self.service} answered {response.request.method} {response.request.url.path}"
+                f" with something that is not JSON ({kind}, HTTP {response.status_code})."
+            ), status=response.status_code) from None
+
+    # -------------------------------------------------------------------- helpers
+
+    @staticmethod
+    def _network_reason(error: Exception) -> str:
+        if isinstance(error, httpx.TimeoutException):
+            return "timed out"
+        return str(error) or type(error).__name__
+
+    def _network_sentence(self, error: Exception) -> str:
+        return self.redact(f"Could not reach {self.service} ({self._network_reason(error)}).")
+
+    def _retry_after(self, response: httpx.Response) -> float | None:
+        raw = response.headers.get("retry-after")
+        if raw is None:
+            return None
+        raw = raw.strip()
+        if raw.isdigit():
+            return float(raw)
+        try:
+            when = email.utils.parsedate_to_datetime(raw)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+    def _server_message(self, response: httpx.Response) -> tuple[str | None, Any]:
+        """The server's own words (JSON:API `errors[0].detail` or Laravel `message`)."""
+        try:
+            body = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return None, None
+        if isinstance(body, dict):
+            errors = body.get("errors")
+            if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+                first = errors[0]
+                text = first.get("detail") or first.get("title")
+                if isinstance(text, str):
+                    return text, body
+            if isinstance(body.get("message"), str):
+                return body["message"], body
+        return None, body
+
+    def _error(self, response: httpx.Response) -> ApiError:
+        status = response.status_code
+        said, body = self._server_message(response)
+        what = f"{response.request.method} {response.request.url.path}"
+        suffix = f": {said.rstrip('.')}." if said else "."
+
+        def sentence(text: str) -> str:
+            return self.redact(text)
+
+        if status == 401:
+            return AuthError(sentence(f"{self.service} refused the token (401); check the "
+                                      "profile's token."), status=status)
+        if status == 403:
+            return ForbiddenError(sentence(f"{self.service} refused {what} (403, no "
+                                           f"permission){suffix}"), status=status)
+        if status == 404:
+            return NotFoundError(sentence(f"{self.service} has no {response.request.url.path}"
+                                          f" (404){suffix}"), status=status)
+        if status == 413:
+            return PayloadTooLargeError(sentence(f"{self.service} refused {what} as too large"
+                                                 f" (413){suffix}"), status=status)
+        if status == 422:
+            problems = self.problem_parser(body) if self.problem_parser and body else []
+            return InvalidEntriesError(sentence(f"{self.service} refused {what} (422){suffix}"),
+                                       [ItemProblem(p.index, self.redact(p.message), p.field)
+                                        for p in problems])
+        if status == 429:
+            return RateLimitedError(sentence(f"{self.service} is rate limiting requests (429); "
+                                             "try again in a minute."), status=status)
+        if status >= 500:
+            return ServerError(sentence(f"{self.service} failed on {what} ({status}){suffix}"),
+                               status=status)
+        return RequestRejectedError(sentence(f"{self.service} refused {what} ({status}){suffix}"),
+                                    status=status)
