@@ -1,0 +1,291 @@
+"""The store against the real ledger, through the real Productive adapter."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import FROZEN_NOW, FakeClock
+from tests.faults import Fault, FaultTransport
+from tui.api.base import EntryQuery
+from tui.api.productive import ProductiveAdapter
+from tui.ledger.app import create_app
+from tui.ledger.db import LedgerDB
+from tui.ledger.demo import populate_demo
+from tui.models import EntryStatus
+from tui.store.journal import Journal
+from tui.store.records import RowState
+from tui.store.store import StagingError, Store, StoreChange, StoreSettings
+from tui.store.values import week_range
+
+pytestmark = pytest.mark.anyio
+
+TODAY = FROZEN_NOW.date()
+WEEK = week_range(TODAY)
+LAST_WEEK = week_range(TODAY - timedelta(days=7))
+
+
+async def no_sleep(_: float) -> None:
+    return None
+
+
+@pytest.fixture
+def demo(ledger: LedgerDB) -> LedgerDB:
+    populate_demo(ledger, today=TODAY)
+    return ledger
+
+
+@pytest.fixture
+def transport(demo: LedgerDB, clock: FakeClock) -> FaultTransport:
+    return FaultTransport(httpx.ASGITransport(app=create_app(demo, clock=clock)))
+
+
+def adapter(db: LedgerDB, transport: httpx.AsyncBaseTransport, **kwargs) -> ProductiveAdapter:
+    return ProductiveAdapter(
+        base_url="http://ledger/api/v2", token=db.identity.token,
+        organization_id=db.identity.organization_id,
+        person_id=str(db.identity.owner_person_id), transport=transport,
+        rate_limited=False, sleep=no_sleep, **kwargs)
+
+
+async def open_store(db: LedgerDB, transport: httpx.AsyncBaseTransport, clock: FakeClock,
+                     journal: Journal | None = None, *, everyone: bool = False,
+                     **settings) -> Store:
+    store = Store(adapter(db, transport), journal, clock=clock,
+                  settings=StoreSettings(**settings))
+    await store.open()
+    people = () if everyone else (str(db.identity.owner_person_id),)
+    await store.load(EntryQuery(*WEEK, person_ids=people))
+    return store
+
+
+def editable(store: Store, count: int = 1) -> list[str]:
+    ids = [i for i in store.order if not store.records[i].locked and store.records[i].minutes]
+    assert len(ids) >= count
+    return ids[:count]
+
+
+async def server_entry(transport: FaultTransport, db: LedgerDB, entry_id: str) -> dict:
+    async with httpx.AsyncClient(transport=transport, base_url="http://ledger/api/v2") as client:
+        response = await client.get(f"/time_entries/{entry_id}", headers={
+            "X-Auth-Token": db.identity.token, "X-Organization-Id": db.identity.organization_id})
+    return response.json()["data"] if response.status_code == 200 else {}
+
+
+async def test_load_fills_the_week_in_order_with_names(demo, transport, clock) -> None:
+    store = await open_store(demo, transport, clock)
+    dates = [store.records[i].date for i in store.order]
+    assert dates == sorted(dates) and dates and all(WEEK[0] <= d <= WEEK[1] for d in dates)
+    first = store.records[store.order[0]]
+    assert first.service_id in store.services and first.person_id in store.people
+    assert store.status.loaded == len(store.order) and not store.status.loading
+
+
+async def test_edit_is_staged_with_its_original_and_editing_back_unstages(
+    demo, transport, clock
+) -> None:
+    store = await open_store(demo, transport, clock)
+    seen: list[StoreChange] = []
+    store.subscribe(seen.append)
+    entry_id = editable(store)[0]
+    before = store.records[entry_id].minutes
+    store.stage_edit(entry_id, "minutes", "2:15")
+    row = store.row(entry_id)
+    assert (row.state, row.record.minutes, row.original) == (RowState.changed, 135,
+                                                            {"minutes": before})
+    assert seen[-1].ids == {entry_id} and "minutes" in seen[-1].fields
+    store.stage_edit(entry_id, "minutes", before)
+    assert store.row(entry_id).state is RowState.clean and store.staged_count == 0
+
+
+async def test_a_bad_value_is_refused_and_nothing_changes(demo, transport, clock, tmp_path) -> None:
+    journal = Journal(tmp_path / "journal.db")
+    store = await open_store(demo, transport, clock, journal)
+    first, second = editable(store, 2)
+    store.stage_edit(first, "note", "kept")
+    for name, value, message in [("minutes", "25:00", "under 24 hours"),
+                                 ("minutes", "abc", "not a duration"),
+                                 ("date", "2026-02-30", "not a date"),
+                                 ("service_id", "99999", "no service")]:
+        with pytest.raises(StagingError, match=message):
+            store.stage_edits({second: {"note": "lost"}, first: {name: value}})
+    assert store.row(second).state is RowState.clean
+    assert [(i, s.values) for i, s in journal.load()] == [(first, {"note": "kept"})]
+
+
+async def test_approved_entries_are_locked(demo, transport, clock) -> None:
+    store = await open_store(demo, transport, clock, everyone=True)
+    await store.load(EntryQuery(*LAST_WEEK))
+    approved = next(i for i in store.order if store.records[i].approved)
+    with pytest.raises(StagingError, match="unapprove it first"):
+        store.stage_edit(approved, "note", "x")
+    with pytest.raises(StagingError, match="unapprove"):
+        store.stage_delete([approved])
+    assert store.staged_count == 0
+
+
+async def test_one_undo_reverts_a_bulk_delete_and_redo_repeats_it(demo, transport, clock) -> None:
+    store = await open_store(demo, transport, clock, everyone=True)
+    ids = editable(store, 40)
+    assert store.stage_delete(ids) == 40
+    assert all(store.row(i).state is RowState.deleted for i in ids)
+    assert store.undo() == "delete 40 rows"
+    assert store.staged_count == 0
+    assert store.redo() == "delete 40 rows"
+    assert store.staged_count == 40
+
+
+async def test_edit_undo_redo_save_reaches_the_server(demo, transport, clock) -> None:
+    store = await open_store(demo, transport, clock)
+    entry_id = editable(store)[0]
+    store.stage_edit(entry_id, "note", "first")
+    store.stage_edit(entry_id, "note", "second")
+    store.undo()
+    store.redo()
+    report = await store.save()
+    assert report.saved == 1 and not report.failed
+    assert (await server_entry(transport, demo, entry_id))["attributes"]["note"] == "second"
+    assert store.staged_count == 0 and store.row(entry_id).state is RowState.clean
+    assert not store.staging.can_undo  # undo reverts staging, not the saved server copy
+
+
+async def test_three_deletions_are_one_bulk_delete(demo, transport, clock) -> None:
+    store = await open_store(demo, transport, clock)
+    ids = editable(store, 3)
+    store.stage_delete(ids)
+    report = await store.save()
+    deletes = transport.calls("DELETE", "/api/v2/time_entries")
+    assert report.saved == 3 and len(deletes) == 1 and deletes[0].items == 3
+    for entry_id in ids:
+        assert await server_entry(transport, demo, entry_id) == {}
+        assert entry_id not in store.order
+
+
+async def test_new_rows_are_created_and_take_their_server_ids(demo, transport, clock) -> None:
+    store = await open_store(demo, transport, clock)
+    service = next(iter(store.services))
+    first = store.stage_new({"minutes": 45, "service_id": service, "note": "new one"})
+    dropped = store.stage_new({"minutes": 30, "service_id": service})
+    store.stage_delete([dropped])  # a new row deleted again never reaches the server
+    incomplete = store.stage_new({"note": "no service yet"})
+    report = await store.save()
+    assert report.saved == 1
+    server_id = report.created_ids[first]
+    assert (await server_entry(transport, demo, server_id))["attributes"]["note"] == "new one"
+    assert server_id in store.order and first not in store.order
+    assert "needs a service" in store.row(incomplete).error
+    posts = transport.calls("POST", "/api/v2/time_entries")
+    assert len(posts) == 1 and posts[0].items == 1
+
+
+async def test_mixed_save_uses_one_request_per_kind_and_chunk(demo, transport, clock) -> None:
+    store = await open_store(demo, transport, clock, everyone=True, bulk_chunk_size=10)
+    ids = editable(store, 45)
+    store.stage_delete(ids[:12])
+    store.stage_edits({i: {"note": f"edited {i}"} for i in ids[12:45]})
+    service = next(iter(store.services))
+    for n in range(25):
+        store.stage_new({"minutes": 15 + n, "service_id": service})
+    progress: list[tuple[int, int]] = []
+    report = await store.save(lambda done, total: progress.append((done, total)))
+    assert report.saved == 70 and not report.failed
+    writes = [r for r in transport.requests if r.method != "GET"]
+    assert len(writes) == 2 + 4 + 3 == report.writes  # ⌈12/10⌉ + ⌈33/10⌉ + ⌈25/10⌉
+    assert progress[-1] == (70, 70) and [d for d, _ in progress] == sorted(d for d, _ in progress)
+
+
+async def test_conflict_is_not_overwritten_and_the_user_chooses(demo, transport, clock) -> None:
+    store = await open_store(demo, transport, clock)
+    entry_id = editable(store)[0]
+    store.stage_edit(entry_id, "note", "mine")
+    clock.advance(seconds=5)
+    other = adapter(demo, transport)
+    from tui.api.base import EntryChange
+
+    await other.update_entries([EntryChange(entry_id, {"note": "theirs"})])
+    report = await store.save()
+    assert report.conflicts == [entry_id]
+    row = store.row(entry_id)
+    assert row.state is RowState.conflict and row.server.note == "theirs"
+    assert row.record.note == "mine"
+    assert (await server_entry(transport, demo, entry_id))["attributes"]["note"] == "theirs"
+    store.resolve_conflict(entry_id, keep="mine")
+    assert (await store.save()).saved == 1
+    assert (await server_entry(transport, demo, entry_id))["attributes"]["note"] == "mine"
+
+
+async def test_lost_answer_after_bulk_post_makes_no_duplicates(demo, transport, clock) -> None:
+    store = await open_store(demo, transport, clock)
+    service = next(iter(store.services))
+    new_ids = [store.stage_new({"minutes": 20 + n, "service_id": service, "note": f"lost {n}"})
+               for n in range(3)]
+    transport.inject(Fault.reset_after_send(), method="POST", path="/api/v2/time_entries")
+    report = await store.save()
+    assert report.saved == 3 and not report.failed
+    assert len(transport.calls("POST", "/api/v2/time_entries")) == 1  # never resent
+    await store.load(EntryQuery(*WEEK))
+    notes = [store.records[i].note for i in store.order]
+    assert sorted(n for n in notes if n.startswith("lost")) == ["lost 0", "lost 1", "lost 2"]
+    assert all(i not in store.order for i in new_ids)
+
+
+async def test_journal_restores_staged_changes_on_the_next_start(demo, transport, clock,
+                                                                 tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.db")
+    store = await open_store(demo, transport, clock, journal)
+    first, second, third = editable(store, 3)
+    store.stage_edit(first, "note", "restored")
+    store.stage_delete([second])
+    new_id = store.stage_new({"minutes": 30, "note": "new and restored"})
+    journal.close()
+    again = await open_store(demo, transport, clock, Journal(tmp_path / "journal.db"))
+    assert again.row(first).record.note == "restored"
+    assert again.row(second).state is RowState.deleted
+    assert again.row(new_id).state is RowState.new and new_id in again.order
+    assert again.row(third).state is RowState.clean
+
+
+async def test_approve_reports_pending_then_approved_for_all(demo, transport, clock) -> None:
+    store = await open_store(demo, transport, clock, everyone=True)
+    await store.load(EntryQuery(*LAST_WEEK))
+    with demo.transaction() as conn:
+        two = {str(r[0]) for r in conn.execute(
+            "SELECT id FROM time_entries WHERE approvers_needed = 2 AND approved = 0")}
+    waiting = store.select(statuses=[EntryStatus.submitted])
+    needs_two = [i for i in waiting if i in two][:1]
+    single = [i for i in waiting if i not in two][:2]
+    assert needs_two and len(single) == 2
+    results = await store.approve(needs_two + single)
+    assert [r.result for r in results] == ["pending", "approved", "approved"]
+    assert (await store.approve(needs_two, for_all_approvers=True))[0].result == "approved"
+    assert store.records[needs_two[0]].approved
+    per_person, per_day = store.totals(single)
+    assert sum(per_person.values()) == sum(per_day.values()) == sum(
+        store.records[i].minutes for i in single)
+
+
+async def test_stop_timer_shows_server_minutes_and_stages_rounding(demo, transport, clock) -> None:
+    store = await open_store(demo, transport, clock, rounding_minutes=15)
+    assert store.timer is not None and store.timer.running
+    elapsed = store.elapsed_seconds()
+    assert elapsed > 0 and not store.timer_forgotten
+    result = await store.stop_timer()
+    assert result.minutes == elapsed // 60
+    assert result.rounded_minutes == ((result.minutes + 7) // 15) * 15
+    row = store.row(result.entry.id)
+    if result.rounded_minutes != result.minutes:
+        assert row.state is RowState.changed and row.record.minutes == result.rounded_minutes
+        assert row.original["minutes"] == result.minutes  # offered, not applied
+    served = await server_entry(transport, demo, result.entry.id)
+    assert served["attributes"]["time"] == result.minutes
+    assert store.timer is None
+
+
+async def test_forgotten_timer_is_flagged(demo, transport, clock) -> None:
+    store = await open_store(demo, transport, clock, forgotten_timer_hours=2)
+    assert not store.timer_forgotten
+    clock.advance(hours=3)
+    assert store.timer_forgotten

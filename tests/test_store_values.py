@@ -1,0 +1,64 @@
+"""Durations and dates as people type them (the design's list), and their display."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tui.store.values import (
+    ValueProblem,
+    format_elapsed,
+    format_minutes,
+    parse_date,
+    parse_minutes,
+    round_minutes,
+)
+
+THURSDAY = date(2026, 11, 19)
+
+
+@pytest.mark.parametrize("text, minutes", [
+    ("90", 90), ("90m", 90), ("1.5h", 90), ("1,5h", 90), ("1h30", 90), ("1h30m", 90),
+    ("1:30", 90), (" 2h ", 120), ("0:45", 45), ("23:59", 1439),
+])
+def test_durations_in_every_documented_form(text: str, minutes: int) -> None:
+    assert parse_minutes(text) == minutes
+
+
+@pytest.mark.parametrize("text, message", [
+    ("abc", "not a duration"), ("0", "more than 0"), ("24:00", "under 24 hours"),
+    ("1h75", "under 60"), ("-5", "not a duration"), ("", "not a duration"),
+])
+def test_bad_durations_say_what_is_wrong(text: str, message: str) -> None:
+    with pytest.raises(ValueProblem, match=message):
+        parse_minutes(text)
+
+
+@given(st.integers(min_value=1, max_value=1439))
+def test_shown_time_reads_back_as_the_same_minutes(minutes: int) -> None:
+    assert parse_minutes(format_minutes(minutes)) == minutes
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2026-11-02", date(2026, 11, 2)), ("today", THURSDAY), ("yesterday", date(2026, 11, 18)),
+    ("monday", date(2026, 11, 16)), ("thursday", THURSDAY), ("friday", date(2026, 11, 13)),
+    ("last week", date(2026, 11, 9)), ("3 days ago", date(2026, 11, 16)),
+    ("2 weeks ago", date(2026, 11, 5)), ("  Last   Week ", date(2026, 11, 9)),
+])
+def test_dates_in_every_documented_form(text: str, expected: date) -> None:
+    assert parse_date(text, today=THURSDAY) == expected
+
+
+def test_a_bad_date_names_the_forms() -> None:
+    with pytest.raises(ValueProblem, match="YYYY-MM-DD"):
+        parse_date("2026-02-30", today=THURSDAY)
+
+
+def test_display_and_rounding() -> None:
+    assert format_minutes(605) == "10:05"
+    assert format_elapsed(4325) == "1:12:05"
+    assert [round_minutes(m, 15) for m in (28, 22, 7, 1, 30)] == [30, 15, 15, 15, 30]
+    assert round_minutes(28, 0) == 28

@@ -1,0 +1,700 @@
+"""The Productive adapter (api/v2, JSON:API): the one code path of the demo, the tests and
+real use, since the local ledger speaks the same dialect (`ProductiveAdapter.for_ledger`).
+
+What it promises beyond the `Backend` protocol:
+- listings read page 1, then every other page concurrently (bounded, within the rate limit);
+- writes go in bulk requests of `bulk_chunk_size` items; a 413 halves the chunk, a 422 fails
+  the items its errors point at and resends the others once, a lost answer to a POST marks
+  its items `unknown` (never resent: the store re-reads);
+- bulk answers leave person/service/task out, so the relationships sent are kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from tui.api.base import (
+    Capabilities,
+    EntryBatch,
+    EntryChange,
+    EntryQuery,
+    ItemResult,
+    Outcome,
+    StoppedTimer,
+    merge_batches,
+)
+from tui.api.errors import (
+    ApiError,
+    AuthError,
+    BadResponseError,
+    ForbiddenError,
+    InvalidEntriesError,
+    ItemProblem,
+    NotFoundError,
+    OutcomeUnknownError,
+    PayloadTooLargeError,
+)
+from tui.api.http import HttpClient, RateLimiter, RetryPolicy, Sleep
+from tui.models import (
+    Document,
+    Entry,
+    EntryStatus,
+    ErrorDocument,
+    Person,
+    Resource,
+    Service,
+    Task,
+    TimeEntryResource,
+    Timer,
+    TimerResource,
+    person_from_resource,
+    service_from_resource,
+    task_from_resource,
+)
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+    from tui.ledger.db import LedgerDB
+
+SERVICE = "Productive"
+JSONAPI = "application/vnd.api+json"
+BULK = "application/vnd.api+json; ext=bulk"
+SINGLE_HEADERS = {"Content-Type": JSONAPI}
+BULK_HEADERS = {"Accept": BULK, "Content-Type": BULK}
+PAGE_SIZE = 200
+MAX_SEQUENTIAL_PAGES = 10_000
+"""Pages read one by one when the server gives no `total_pages` (a guard, not a limit)."""
+RATE_LIMITS = [(100, 10.0), (4000, 1800.0)]
+
+# Productive's filter[status]: 1 approved, 2 unapproved, 3 rejected, 5 submitted, 6 draft.
+STATUS_CODES = {
+    EntryStatus.approved: 1,
+    EntryStatus.rejected: 3,
+    EntryStatus.submitted: 5,
+    EntryStatus.draft: 6,
+}
+# Domain field -> (relationship, resource type).
+RELATIONSHIPS = {
+    "person_id": ("person", "people"),
+    "service_id": ("service", "services"),
+    "task_id": ("task", "tasks"),
+}
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+
+# Documents narrowed to what each call must answer, so a missing member is named plainly.
+
+
+class _EntryList(Document):
+    data: list[TimeEntryResource]  # type: ignore[assignment]
+
+
+class _EntryOne(Document):
+    data: TimeEntryResource  # type: ignore[assignment]
+
+
+class _ResourceList(Document):
+    data: list[Resource]  # type: ignore[assignment]
+
+
+class _ResourceOne(Document):
+    data: Resource  # type: ignore[assignment]
+
+
+class _TimerList(Document):
+    data: list[TimerResource]  # type: ignore[assignment]
+
+
+class _TimerOne(Document):
+    data: TimerResource  # type: ignore[assignment]
+
+
+def parse_problems(body: Any) -> list[ItemProblem]:
+    """A JSON:API error document as item problems (the `problem_parser` of the client):
+    `/data/3/attributes/time` names item 3 and field `time`."""
+    try:
+        document = ErrorDocument.model_validate(body)
+    except ValidationError:
+        return []
+    problems = []
+    for error in document.errors:
+        message = error.detail or error.title or "The server refused this item."
+        pointer = error.source.pointer if error.source else None
+        name = pointer.rstrip("/").rsplit("/", 1)[-1] if pointer else None
+        problems.append(ItemProblem(error.item_index, message,
+                                    name if name and not name.isdigit() and name != "data"
+                                    else None))
+    return problems
+
+
+def _relationship(kind: str, ident: str | None) -> dict[str, Any]:
+    return {"data": None if ident is None else {"type": kind, "id": str(ident)}}
+
+
+def _wire_date(value: Any) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def _merged(resource: TimeEntryResource, sent: Mapping[str, str | None],
+            base: Entry | None) -> Entry:
+    """The server's attributes; each relationship from the answer when it carries one,
+    else as sent, else as it was (`base`). A bulk answer never blanks what was sent."""
+    entry = resource.to_entry()
+    update: dict[str, Any] = {}
+    for name, (relationship, _) in RELATIONSHIPS.items():
+        answered = resource.relationships.get(relationship)
+        if answered is not None and answered.included and "data" in answered.model_fields_set:
+            continue
+        if name in sent:
+            update[name] = sent[name]
+        elif base is not None:
+            update[name] = getattr(base, name)
+    return entry.model_copy(update=update) if update else entry
+
+
+@dataclass
+class _Item:
+    """One item of a bulk call: where it came from and what went out."""
+
+    index: int
+    resource: dict[str, Any]
+    id: str | None = None
+    sent: dict[str, str | None] = field(default_factory=dict)
+    base: Entry | None = None
+
+
+Collect = Callable[[list[_Item], Any], list[ItemResult]]
+
+
+class ProductiveAdapter:
+    """`Backend` for Productive's api/v2 (and the local ledger, which speaks it)."""
+
+    name = "productive"
+    capabilities = Capabilities(bulk=True, approvals=True, reject=True, timers=True)
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        token: str,
+        organization_id: str,
+        person_id: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        bulk_chunk_size: int = 100,
+        rate_limited: bool = True,
+        page_concurrency: int = 6,
+        retry: RetryPolicy = RetryPolicy(),
+        sleep: Sleep = asyncio.sleep,
+        today: Callable[[], date] = date.today,
+    ) -> None:
+        if bulk_chunk_size < 1 or page_concurrency < 1:
+            raise ValueError("bulk_chunk_size and page_concurrency must be at least 1")
+        self.bulk_chunk_size = bulk_chunk_size
+        self.page_concurrency = page_concurrency
+        self.today = today
+        self._person_id = str(person_id) if person_id not in (None, "") else None
+        self._me: Person | None = None
+        self._max_bulk = bulk_chunk_size
+        """Learned from 413s: later chunks are cut to this size up front."""
+        # The limiter waits real time: an injected test sleep would make it spin.
+        self.rate_limiter = RateLimiter(RATE_LIMITS) if rate_limited else None
+        self.http = HttpClient(
+            base_url,
+            service=SERVICE,
+            headers={
+                "X-Auth-Token": token,
+                "X-Organization-Id": str(organization_id),
+                "Accept": JSONAPI,
+            },
+            secrets=[token],
+            transport=transport,
+            retry=retry,
+            rate_limiter=self.rate_limiter,
+            problem_parser=parse_problems,
+            sleep=sleep,
+        )
+
+    @classmethod
+    def for_ledger(cls, ledger: LedgerDB | Starlette, **kwargs: Any) -> ProductiveAdapter:
+        """An adapter over the local ledger in-process (no port, no rate limit), with the
+        ledger's own identity. `ledger` is a `LedgerDB` or an app from `create_app`;
+        `transport=` may wrap the app (tests count requests that way)."""
+        from tui.ledger.app import create_app  # lazily: the ledger is optional at run time
+        from tui.ledger.db import LedgerDB
+
+        if isinstance(ledger, LedgerDB):
+            db = ledger
+            app: Any = None
+        else:
+            app, db = ledger, ledger.state.ledger
+        if "transport" not in kwargs:
+            kwargs["transport"] = httpx.ASGITransport(app=app or create_app(db))
+        kwargs.setdefault("rate_limited", False)
+        identity = db.identity
+        return cls(base_url="http://ledger/api/v2", token=identity.token,
+                   organization_id=identity.organization_id,
+                   person_id=str(identity.owner_person_id), **kwargs)
+
+    def __repr__(self) -> str:
+        return f"ProductiveAdapter({self.http!r})"
+
+    async def __aenter__(self) -> ProductiveAdapter:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    @property
+    def requests_sent(self) -> int:
+        return self.http.requests_sent
+
+    # ------------------------------------------------------------------ parsing
+
+    @staticmethod
+    def _parse(model: type[M], body: Any, what: str) -> M:
+        """Validate an answer; a wrong one is one sentence, never a pydantic dump."""
+        if body is None:
+            raise BadResponseError(f"{SERVICE} answered {what} with an empty body.")
+        try:
+            return model.model_validate(body)
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "the document"
+            reason = str(first["msg"]).rstrip(".").lower()
+            raise BadResponseError(f"{SERVICE} answered {what} with a document this app "
+                                   f"cannot read ({where}: {reason}).") from None
+
+    async def _get(self, model: type[M], path: str,
+                   params: dict[str, Any] | None = None) -> M:
+        body = await self.http.json("GET", path, params=params)
+        return self._parse(model, body, f"GET {path}")
+
+    async def _send_one(self, model: type[M], method: str, path: str,
+                        body: dict[str, Any] | None = None) -> M:
+        headers = SINGLE_HEADERS if body is not None else None
+        answer = await self.http.json(method, path, json_body=body, headers=headers)
+        return self._parse(model, answer, f"{method} {path}")
+
+    # -------------------------------------------------------------------- pages
+
+    async def _pages(self, path: str, params: dict[str, Any]) -> AsyncIterator[tuple[int, Any]]:
+        """(page number, raw body) of every page: page 1, then the rest concurrently as
+        they arrive. Without a usable `total_pages`, pages are read one by one until one
+        comes back short."""
+
+        async def page(number: int) -> tuple[int, Any]:
+            query = {**params, "page[number]": number, "page[size]": PAGE_SIZE}
+            return number, await self.http.json("GET", path, params=query)
+
+        first = await page(1)
+        yield first
+        body = first[1]
+        meta = body.get("meta") if isinstance(body, dict) else None
+        meta = meta if isinstance(meta, dict) else {}
+        total_pages = _as_int(meta.get("total_pages"))
+        if total_pages is None:
+            size = _as_int(meta.get("page_size")) or PAGE_SIZE
+            number, count = 1, self._count(body)
+            while count >= size and number < MAX_SEQUENTIAL_PAGES:
+                number += 1
+                current = await page(number)
+                yield current
+                count = self._count(current[1])
+            return
+        if total_pages <= 1:
+            return
+        gate = asyncio.Semaphore(self.page_concurrency)
+
+        async def bounded(number: int) -> tuple[int, Any]:
+            async with gate:
+                return await page(number)
+
+        tasks = [asyncio.ensure_future(bounded(n)) for n in range(2, total_pages + 1)]
+        try:
+            for done in asyncio.as_completed(tasks):
+                yield await done
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    @staticmethod
+    def _count(body: Any) -> int:
+        data = body.get("data") if isinstance(body, dict) else None
+        return len(data) if isinstance(data, list) else 0
+
+    async def _all(self, path: str, params: dict[str, Any] | None = None) -> list[Resource]:
+        pages: dict[int, list[Resource]] = {}
+        async for number, body in self._pages(path, params or {}):
+            pages[number] = self._parse(_ResourceList, body, f"GET {path}").data
+        return [r for n in sorted(pages) for r in pages[n]]
+
+    # ------------------------------------------------------------------- people
+
+    async def current_person(self) -> Person:
+        if self._me is not None:
+            return self._me
+        if self._person_id is not None:
+            self._me = await self._person(self._person_id)
+            return self._me
+        document = await self._get(_ResourceList, "/organization_memberships",
+                                   {"include": "person"})
+        person_id = next((m.related_id("person") for m in document.data
+                          if m.related_id("person")), None)
+        if person_id is None:
+            raise BadResponseError(f"{SERVICE} names no person for this token; set person_id "
+                                   "in the profile.")
+        included = next((r for r in document.included
+                         if r.type == "people" and r.id == person_id), None)
+        self._me = (person_from_resource(included) if included is not None
+                    else await self._person(person_id))
+        self._person_id = person_id
+        return self._me
+
+    async def _person(self, person_id: str) -> Person:
+        document = await self._get(_ResourceOne, f"/people/{person_id}")
+        return person_from_resource(document.data)
+
+    async def _me_id(self) -> str:
+        return self._person_id or (await self.current_person()).id
+
+    async def people(self) -> list[Person]:
+        return [person_from_resource(r) for r in await self._all("/people")]
+
+    async def services(self) -> list[Service]:
+        me = await self._me_id()
+        return [service_from_resource(r) for r in
+                await self._all("/services", {"filter[trackable_by_person_id]": me})]
+
+    async def tasks(self) -> list[Task]:
+        return [task_from_resource(r) for r in await self._all("/tasks")]
+
+    # ------------------------------------------------------------------ reading
+
+    @staticmethod
+    def _query_params(query: EntryQuery) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "filter[after]": query.start.isoformat(),
+            "filter[before]": query.end.isoformat(),
+            "include": "person,service,task",
+            "sort": "date",
+        }
+        if query.person_ids:
+            params["filter[person_id]"] = ",".join(query.person_ids)
+        if query.statuses:
+            codes = sorted({STATUS_CODES[EntryStatus(s)] for s in query.statuses})
+            params["filter[status]"] = ",".join(str(c) for c in codes)
+        return params
+
+    def _batch(self, body: Any) -> EntryBatch:
+        document = self._parse(_EntryList, body, "GET /time_entries")
+        people: dict[str, Person] = {}
+        services: dict[str, Service] = {}
+        tasks: dict[str, Task] = {}
+        for resource in document.included:
+            if resource.type == "people":
+                people[resource.id] = person_from_resource(resource)
+            elif resource.type == "services":
+                services[resource.id] = service_from_resource(resource)
+            elif resource.type == "tasks":
+                tasks[resource.id] = task_from_resource(resource)
+        return EntryBatch([r.to_entry() for r in document.data], people, services, tasks,
+                          total=_as_int(document.meta.get("total_count")))
+
+    async def iter_entries(self, query: EntryQuery) -> AsyncIterator[EntryBatch]:
+        pages = self._pages("/time_entries", self._query_params(query))
+        try:
+            async for _, body in pages:
+                yield self._batch(body)
+        finally:
+            await pages.aclose()
+
+    async def list_entries(self, query: EntryQuery) -> EntryBatch:
+        return merge_batches([batch async for batch in self.iter_entries(query)])
+
+    async def _bounded(self, work: Iterable[Awaitable[T]]) -> list[T]:
+        gate = asyncio.Semaphore(self.page_concurrency)
+
+        async def run(job: Awaitable[T]) -> T:
+            async with gate:
+                return await job
+
+        return list(await asyncio.gather(*(run(job) for job in work)))
+
+    async def get_entries(self, ids: Sequence[str]) -> list[ItemResult]:
+        async def one(index: int, entry_id: str) -> ItemResult:
+            try:
+                document = await self._get(_EntryOne, f"/time_entries/{entry_id}")
+            except (AuthError, ForbiddenError):
+                raise
+            except NotFoundError:
+                return ItemResult(index, Outcome.failed, id=entry_id,
+                                  error=f"{SERVICE} has no time entry {entry_id}.")
+            except ApiError as error:
+                return ItemResult(index, Outcome.failed, id=entry_id, error=str(error))
+            return ItemResult(index, Outcome.ok, entry=document.data.to_entry(), id=entry_id)
+
+        return await self._bounded(one(i, str(e)) for i, e in enumerate(ids))
+
+    # ------------------------------------------------------------------ writing
+
+    async def _bulk(self, method: str, path: str, items: list[_Item], collect: Collect,
+                    extra: dict[str, Any] | None = None) -> list[ItemResult]:
+        results: dict[int, ItemResult] = {}
+        for start in range(0, len(items), self.bulk_chunk_size):
+            chunk = items[start:start + self.bulk_chunk_size]
+            for result in await self._chunk(method, path, chunk, collect, extra, resent=False):
+                results[result.index] = result
+        return [results[item.index] for item in items]
+
+    async def _chunk(self, method: str, path: str, chunk: list[_Item], collect: Collect,
+                     extra: dict[str, Any] | None, *, resent: bool) -> list[ItemResult]:
+        """Send one chunk; split it on 413 (or an unknown id), drop refused items and
+        resend the rest once on 422; never resend a POST whose answer was lost."""
+
+        async def again(items: list[_Item], *, resend: bool) -> list[ItemResult]:
+            return await self._chunk(method, path, items, collect, extra, resent=resend)
+
+        def mark(items: Iterable[_Item], outcome: Outcome, error: str) -> list[ItemResult]:
+            return [ItemResult(i.index, outcome, error=error, id=i.id) for i in items]
+
+        if len(chunk) > self._max_bulk:
+            out: list[ItemResult] = []
+            for start in range(0, len(chunk), self._max_bulk):
+                out += await again(chunk[start:start + self._max_bulk], resend=resent)
+            return out
+        body = {**(extra or {}), "data": [item.resource for item in chunk]}
+        try:
+            answer = await self.http.json(method, path, json_body=body, headers=BULK_HEADERS)
+            return collect(chunk, answer)
+        except (AuthError, ForbiddenError):
+            raise
+        except PayloadTooLargeError as error:
+            if len(chunk) == 1:
+                return mark(chunk, Outcome.failed, str(error))
+            half = (len(chunk) + 1) // 2
+            self._max_bulk = min(self._max_bulk, half)
+            return await again(chunk[:half], resend=resent) + \
+                await again(chunk[half:], resend=resent)
+        except InvalidEntriesError as error:
+            pointed = {i for i in error.item_indexes if 0 <= i < len(chunk)}
+            if not pointed:
+                return mark(chunk, Outcome.failed, str(error))
+            out = [ItemResult(chunk[i].index, Outcome.failed, id=chunk[i].id,
+                              error=" ".join(p.message for p in error.for_item(i)))
+                   for i in sorted(pointed)]
+            rest = [item for n, item in enumerate(chunk) if n not in pointed]
+            if rest:
+                out += (mark(rest, Outcome.failed, str(error)) if resent
+                        else await again(rest, resend=True))
+            return out
+        except NotFoundError as error:
+            # An unknown id refuses the whole call without pointers: bisect to find it.
+            if len(chunk) == 1:
+                what = f"time entry {chunk[0].id}" if chunk[0].id else "this item"
+                return mark(chunk, Outcome.failed, f"{SERVICE} has no {what}.")
+            half = (len(chunk) + 1) // 2
+            return await again(chunk[:half], resend=resent) + \
+                await again(chunk[half:], resend=resent)
+        except OutcomeUnknownError as error:
+            return mark(chunk, Outcome.unknown, str(error))
+        except BadResponseError as error:
+            # A 2xx we cannot read: a POST may have created the entries, so re-read.
+            return mark(chunk, Outcome.unknown if method == "POST" else Outcome.failed,
+                        str(error))
+        except ApiError as error:
+            return mark(chunk, Outcome.failed, str(error))
+
+    def _by_position(self, what: str) -> Collect:
+        def collect(chunk: list[_Item], answer: Any) -> list[ItemResult]:
+            document = self._parse(_EntryList, answer, what)
+            if len(document.data) != len(chunk):
+                raise BadResponseError(f"{SERVICE} answered {what} with {len(document.data)} "
+                                       f"entries for {len(chunk)} sent.")
+            return [ItemResult(item.index, Outcome.ok, id=resource.id,
+                               entry=_merged(resource, item.sent, item.base))
+                    for item, resource in zip(chunk, document.data)]
+        return collect
+
+    def _by_id(self, what: str) -> Collect:
+        def collect(chunk: list[_Item], answer: Any) -> list[ItemResult]:
+            document = self._parse(_EntryList, answer, what)
+            found = {resource.id: resource for resource in document.data}
+            out = []
+            for item in chunk:
+                resource = found.get(item.id or "")
+                if resource is None:
+                    out.append(ItemResult(item.index, Outcome.failed, id=item.id,
+                                          error=f"{SERVICE} did not return entry {item.id} "
+                                                f"in its answer to {what}."))
+                else:
+                    out.append(ItemResult(item.index, Outcome.ok, id=item.id,
+                                          entry=_merged(resource, item.sent, item.base)))
+            return out
+        return collect
+
+    @staticmethod
+    def _all_ok(chunk: list[_Item], answer: Any) -> list[ItemResult]:
+        return [ItemResult(item.index, Outcome.ok, id=item.id) for item in chunk]
+
+    async def create_entries(self, entries: Sequence[Entry]) -> list[ItemResult]:
+        me = await self._me_id() if any(e.person_id is None for e in entries) else None
+        items = []
+        for index, entry in enumerate(entries):
+            sent: dict[str, str | None] = {"person_id": entry.person_id or me,
+                                           "service_id": entry.service_id}
+            if entry.task_id is not None:
+                sent["task_id"] = entry.task_id
+            relationships = {RELATIONSHIPS[name][0]: _relationship(RELATIONSHIPS[name][1], value)
+                             for name, value in sent.items() if value is not None}
+            resource = {"type": "time_entries",
+                        "attributes": {"date": entry.date.isoformat(), "time": entry.minutes,
+                                       "note": entry.note},
+                        "relationships": relationships}
+            items.append(_Item(index, resource, sent=sent))
+        return await self._bulk("POST", "/time_entries", items,
+                                self._by_position("POST /time_entries"))
+
+    async def update_entries(self, changes: Sequence[EntryChange]) -> list[ItemResult]:
+        items = []
+        for index, change in enumerate(changes):
+            attributes: dict[str, Any] = {}
+            relationships: dict[str, Any] = {}
+            sent: dict[str, str | None] = {}
+            for name, value in change.fields.items():
+                if name == "minutes":
+                    attributes["time"] = value
+                elif name == "note":
+                    attributes["note"] = value if value is not None else ""
+                elif name == "date":
+                    attributes["date"] = _wire_date(value)
+                else:
+                    relationship, kind = RELATIONSHIPS[name]
+                    ident = None if value in (None, "") else str(value)
+                    sent[name] = ident
+                    relationships[relationship] = _relationship(kind, ident)
+            resource: dict[str, Any] = {"id": str(change.id), "type": "time_entries"}
+            if attributes:
+                resource["attributes"] = attributes
+            if relationships:
+                resource["relationships"] = relationships
+            items.append(_Item(index, resource, id=str(change.id), sent=sent, base=change.base))
+        return await self._bulk("PATCH", "/time_entries", items,
+                                self._by_id("PATCH /time_entries"))
+
+    @staticmethod
+    def _id_items(ids: Sequence[str]) -> list[_Item]:
+        return [_Item(index, {"id": str(entry_id), "type": "time_entries"}, id=str(entry_id))
+                for index, entry_id in enumerate(ids)]
+
+    async def delete_entries(self, ids: Sequence[str]) -> list[ItemResult]:
+        return await self._bulk("DELETE", "/time_entries", self._id_items(ids), self._all_ok)
+
+    async def approve_entries(
+        self, ids: Sequence[str], *, for_all_approvers: bool = False
+    ) -> list[ItemResult]:
+        extra = {"for_all_approvers": True} if for_all_approvers else None
+        return await self._bulk("PATCH", "/time_entries/approve", self._id_items(ids),
+                                self._by_id("PATCH /time_entries/approve"), extra)
+
+    async def unapprove_entries(self, ids: Sequence[str]) -> list[ItemResult]:
+        return await self._bulk("PATCH", "/time_entries/unapprove", self._id_items(ids),
+                                self._by_id("PATCH /time_entries/unapprove"))
+
+    async def reject_entry(self, entry_id: str, reason: str) -> Entry:
+        body = {"data": {"type": "time_entries", "id": str(entry_id),
+                         "attributes": {"rejected_reason": reason}}}
+        document = await self._send_one(_EntryOne, "PATCH", f"/time_entries/{entry_id}/reject",
+                                        body)
+        return document.data.to_entry()
+
+    # ------------------------------------------------------------------- timers
+
+    async def _running(self) -> TimerResource | None:
+        me = await self._me_id()
+        document = await self._get(_TimerList, "/timers", {
+            "filter[person_id]": me, "sort": "-started_at", "page[size]": 5})
+        return next((t for t in document.data if t.attributes.stopped_at is None), None)
+
+    async def _entry(self, entry_id: str) -> Entry:
+        return (await self._get(_EntryOne, f"/time_entries/{entry_id}")).data.to_entry()
+
+    async def current_timer(self) -> Timer | None:
+        running = await self._running()
+        if running is None:
+            return None
+        entry_id = running.related_id("time_entry")
+        note = ""
+        if entry_id is not None:
+            try:
+                note = (await self._entry(entry_id)).note
+            except NotFoundError:
+                pass
+        return running.to_timer(note)
+
+    async def start_timer(
+        self, service_id: str, *, task_id: str | None = None, note: str = ""
+    ) -> Timer:
+        if task_id is None and not note:
+            body = {"data": {"type": "timers", "relationships": {
+                "service": _relationship("services", service_id)}}}
+            return (await self._send_one(_TimerOne, "POST", "/timers", body)).data.to_timer()
+        relationships = {"person": _relationship("people", await self._me_id()),
+                         "service": _relationship("services", service_id)}
+        if task_id is not None:
+            relationships["task"] = _relationship("tasks", task_id)
+        created = await self._send_one(_EntryOne, "POST", "/time_entries", {"data": {
+            "type": "time_entries",
+            "attributes": {"date": self.today().isoformat(), "time": 0, "note": note},
+            "relationships": relationships}})
+        entry_id = created.data.id
+        body = {"data": {"type": "timers", "relationships": {
+            "time_entry": _relationship("time_entries", entry_id)}}}
+        try:
+            timer = await self._send_one(_TimerOne, "POST", "/timers", body)
+        except (OutcomeUnknownError, BadResponseError):
+            raise  # the timer may be running on that entry: leave both
+        except ApiError:
+            try:  # no timer: don't leave an empty entry behind
+                await self.http.request("DELETE", f"/time_entries/{entry_id}")
+            except ApiError:
+                pass
+            raise
+        return timer.data.to_timer(note)
+
+    async def stop_timer(self, timer_id: str | None = None) -> StoppedTimer:
+        if timer_id is None:
+            running = await self._running()
+            if running is None:
+                raise NotFoundError("No timer is running.")
+            timer_id = running.id
+        stopped = await self._send_one(_TimerOne, "PATCH", f"/timers/{timer_id}/stop")
+        entry_id = stopped.data.related_id("time_entry")
+        if entry_id is None:
+            raise BadResponseError(f"{SERVICE} stopped timer {timer_id} but named no time "
+                                   "entry for it.")
+        entry = await self._entry(entry_id)
+        return StoppedTimer(stopped.data.to_timer(entry.note), entry)

@@ -1,0 +1,114 @@
+"""The journal: staged changes on disk before they are acknowledged.
+
+One SQLite file per profile in the platform state dir. Each staging action writes the new
+state of the ids it touched in one transaction with `synchronous=FULL` (the WAL is synced
+on commit), so a crash, kill -9 or power loss after the store acknowledged a change loses
+nothing. Rows leave only when the server has confirmed the change. The journal never
+holds a token: it is given entry values only.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterator, Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from tui.store.staging import Kind, Staged
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS staged (
+    entry_id  TEXT PRIMARY KEY,
+    seq       INTEGER NOT NULL,
+    state     TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS journal_meta (
+    key    TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+);
+"""
+
+
+def journal_path(profile: str, state_dir: Path | None = None) -> Path:
+    """`<state dir>/<profile>.db`, the profile name made safe for a file name."""
+    folder = state_dir or Path(platformdirs.user_state_dir("timesheet"))
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", profile) or "default"
+    return folder / f"{safe}.db"
+
+
+def _encode(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, date) else v for k, v in values.items()}
+
+
+def _decode(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: date.fromisoformat(v) if k == "date" and isinstance(v, str) else v
+            for k, v in values.items()}
+
+
+class Journal:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(path, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn.execute("PRAGMA busy_timeout=5000")
+        self.conn.executescript(SCHEMA)
+        row = self.conn.execute("SELECT max(seq) FROM staged").fetchone()
+        self._seq = int(row[0] or 0)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def write(self, states: Mapping[str, Staged | None]) -> None:
+        """Persist the current state of these ids (None: unstaged) in one transaction;
+        returns only once it is on disk."""
+        if not states:
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            for entry_id, state in states.items():
+                if state is None:
+                    self.conn.execute("DELETE FROM staged WHERE entry_id = ?", (entry_id,))
+                    continue
+                self._seq += 1
+                payload = json.dumps({**state.to_json(), "values": _encode(state.values),
+                                      "original": _encode(state.original)})
+                self.conn.execute(
+                    "INSERT INTO staged (entry_id, seq, state) VALUES (?, ?, ?)"
+                    " ON CONFLICT (entry_id) DO UPDATE SET state = excluded.state",
+                    (entry_id, self._seq, payload),
+                )
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def load(self) -> Iterator[tuple[str, Staged]]:
+        """The staged states, in the order they were first staged."""
+        for entry_id, payload in self.conn.execute(
+            "SELECT entry_id, state FROM staged ORDER BY seq"
+        ):
+            raw = json.loads(payload)
+            yield entry_id, Staged(
+                kind=Kind(raw["kind"]),
+                values=_decode(raw["values"]),
+                original=_decode(raw["original"]),
+                base_updated_at=raw.get("base_updated_at"),
+            )
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM journal_meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "INSERT INTO journal_meta (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )

@@ -1,0 +1,123 @@
+"""Compact entry records: what the store keeps per entry (slots, interned strings).
+
+A pydantic model per entry would cost several times more memory at 100k entries; the
+store converts each `Entry` from an adapter into one of these and lets the model go.
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from tui.models import Entry, EntryStatus
+
+# Editable fields, by their domain names (the same as `tui.api.base.EDITABLE_FIELDS`).
+FIELDS = ("date", "minutes", "note", "person_id", "service_id", "task_id")
+
+
+def _intern(value: str | None) -> str | None:
+    return sys.intern(value) if value is not None else None
+
+
+@dataclass(slots=True, frozen=True)
+class EntryRecord:
+    id: str
+    date: date
+    minutes: int
+    note: str
+    person_id: str | None
+    service_id: str | None
+    task_id: str | None
+    approved: bool = False
+    rejected: bool = False
+    submitted: bool = False
+    invoiced: bool = False
+    rejected_reason: str | None = None
+    updated_at: str | None = None
+
+    @classmethod
+    def from_entry(cls, entry: Entry, *, fallback: EntryRecord | None = None) -> EntryRecord:
+        """A record of `entry`; relationships the server left out come from `fallback`."""
+        def related(name: str) -> str | None:
+            value = getattr(entry, name)
+            if value is None and fallback is not None:
+                value = getattr(fallback, name)
+            return _intern(value)
+
+        return cls(
+            id=entry.id or "",
+            date=entry.date,
+            minutes=entry.minutes,
+            note=entry.note,
+            person_id=related("person_id"),
+            service_id=related("service_id"),
+            task_id=related("task_id"),
+            approved=entry.approved,
+            rejected=entry.rejected,
+            submitted=entry.submitted,
+            invoiced=entry.invoiced,
+            rejected_reason=entry.rejected_reason,
+            updated_at=entry.updated_at.isoformat() if entry.updated_at else None,
+        )
+
+    def to_entry(self) -> Entry:
+        return Entry(
+            id=self.id or None, date=self.date, minutes=self.minutes, note=self.note,
+            person_id=self.person_id, service_id=self.service_id, task_id=self.task_id,
+            approved=self.approved, rejected=self.rejected, submitted=self.submitted,
+            invoiced=self.invoiced, rejected_reason=self.rejected_reason,
+        )
+
+    @property
+    def status(self) -> EntryStatus:
+        return EntryStatus.from_flags(approved=self.approved, rejected=self.rejected,
+                                      submitted=self.submitted)
+
+    @property
+    def locked(self) -> bool:
+        return self.approved or self.invoiced
+
+    def values(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in FIELDS}
+
+    def with_values(self, values: dict[str, Any]) -> EntryRecord:
+        return replace(self, **values) if values else self
+
+    def content_key(self) -> tuple[Any, ...]:
+        """What identifies an entry's content, to find a create whose answer was lost."""
+        return (self.date, self.minutes, self.note, self.person_id, self.service_id,
+                self.task_id)
+
+
+class RowState(str, enum.Enum):
+    clean = "clean"
+    new = "new"
+    changed = "changed"
+    deleted = "deleted"
+    saving = "saving"
+    failed = "failed"
+    conflict = "conflict"
+    """The server's copy changed since it was loaded; the user chooses which to keep."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row as the grid shows it: staged values over the server's, and its state."""
+
+    record: EntryRecord
+    state: RowState
+    original: dict[str, Any]
+    """Server values of the staged fields (for the diff: old → new)."""
+    error: str | None = None
+    server: EntryRecord | None = None
+    """For a conflict: the server's current copy."""
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    def changed(self, field: str) -> bool:
+        return field in self.original

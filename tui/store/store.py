@@ -1,0 +1,734 @@
+"""The reactive store: one source of truth for every screen and CLI command.
+
+It holds the server's entries of the loaded range as compact records, the lookups, the
+running timer, and the staged changes over them. Listeners (plain callables; the app
+bridges them to Textual messages) are told which ids and fields changed, so a view
+redraws only those rows. Every staging action is journaled before it is acknowledged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any
+
+from tui.api.base import Backend, Capabilities, EntryBatch, EntryQuery, ItemResult, Outcome
+from tui.api.errors import ApiError, NetworkError, ServerError
+from tui.models import EntryStatus, Person, Service, Task, Timer
+from tui.store.cache import Cache
+from tui.store.journal import Journal
+from tui.store.records import FIELDS, EntryRecord, Row, RowState
+from tui.store.staging import Action, Kind, Staged, Staging
+from tui.store.values import ValueProblem, check_minutes, parse_date, parse_minutes, \
+    round_minutes
+
+log = logging.getLogger("tui.store")
+
+Clock = Callable[[], datetime]
+NEW_PREFIX = "new-"
+
+
+# Errors that mean "the service is out of reach", as opposed to "it said no".
+UNREACHABLE = (NetworkError, ServerError)
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class StagingError(Exception):
+    """A staging action was refused; nothing changed. `str()` is one sentence."""
+
+
+@dataclass(frozen=True)
+class StoreChange:
+    """What changed, so a view can redraw only that."""
+
+    ids: frozenset[str] = frozenset()
+    """Rows whose values or state changed."""
+    fields: frozenset[str] = frozenset()
+    """Which fields of those rows changed ("state" for the row state)."""
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    reset: bool = False
+    """The whole list changed (a load): redraw everything."""
+    timer: bool = False
+    status: bool = False
+    """Loading, saving, sync error, counts."""
+    lookups: bool = False
+
+
+Listener = Callable[[StoreChange], None]
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    rounding_minutes: int = 0
+    forgotten_timer_hours: float = 10.0
+    bulk_chunk_size: int = 100
+    person_id: str | None = None
+    """Whose entries new rows belong to; default: the backend's current person."""
+
+
+@dataclass(frozen=True)
+class DiffItem:
+    """One staged change as the save review shows it."""
+
+    id: str
+    kind: Kind
+    record: EntryRecord
+    """The row with staged values."""
+    changes: dict[str, tuple[Any, Any]]
+    """field → (old, new); for a new row old is None; for a delete, empty."""
+
+
+@dataclass(frozen=True)
+class ApprovalResult:
+    id: str
+    result: str  # "approved" | "pending" | "unapproved" | "rejected" | "failed"
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class StopResult:
+    timer: Timer
+    entry: EntryRecord
+    minutes: int
+    """The server's minutes (the Plannr seed's stop gives 28)."""
+    rounded_minutes: int | None
+    """What rounding would make it; staged as an edit, never applied silently."""
+
+
+@dataclass
+class SyncStatus:
+    loading: bool = False
+    loaded: int = 0
+    total: int | None = None
+    saving: bool = False
+    save_done: int = 0
+    save_total: int = 0
+    error: str | None = None
+    cached_at: datetime | None = None
+    """When the shown entries came from the cache, when they were fetched."""
+
+
+def order_key(record: EntryRecord) -> tuple[date, int, str]:
+    return (record.date, len(record.id), record.id)  # numeric ids sort as numbers
+
+
+class Store:
+    def __init__(
+        self,
+        backend: Backend,
+        journal: Journal | None = None,
+        *,
+        settings: StoreSettings = StoreSettings(),
+        clock: Clock = utc_now,
+        cache: Cache | None = None,
+    ) -> None:
+        self.backend = backend
+        self.journal = journal
+        self.cache = cache
+        self.settings = settings
+        self.clock = clock
+        self.capabilities: Capabilities = backend.capabilities
+        self.records: dict[str, EntryRecord] = {}
+        self.order: list[str] = []
+        self.people: dict[str, Person] = {}
+        self.services: dict[str, Service] = {}
+        self.tasks: dict[str, Task] = {}
+        self.me: Person | None = None
+        self.timer: Timer | None = None
+        self.query: EntryQuery | None = None
+        self.status = SyncStatus()
+        self.staging = Staging()
+        self.saving: set[str] = set()
+        self.failures: dict[str, str] = {}
+        self.conflicts: dict[str, EntryRecord] = {}
+        self._listeners: list[Listener] = []
+        self._index: dict[str, int] | None = None
+        if journal is not None:
+            self.staging.restore(journal.load())
+
+    # --------------------------------------------------------------- listeners
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def emit(self, change: StoreChange) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(change)
+            except Exception:  # a broken view must not break the store
+                log.exception("store listener failed")
+
+    # ------------------------------------------------------------------- reads
+
+    @property
+    def person_id(self) -> str | None:
+        return self.settings.person_id or (self.me.id if self.me else None)
+
+    def today(self) -> date:
+        return self.clock().astimezone().date()
+
+    def index_of(self, entry_id: str) -> int | None:
+        """Row position of an id; the index is rebuilt lazily after the order changes."""
+        if self._index is None:
+            self._index = {entry_id: i for i, entry_id in enumerate(self.order)}
+        return self._index.get(entry_id)
+
+    def server_record(self, entry_id: str) -> EntryRecord | None:
+        return self.records.get(entry_id)
+
+    def row(self, entry_id: str) -> Row:
+        staged = self.staging.get(entry_id)
+        base = self.records.get(entry_id)
+        if staged is not None and staged.kind is Kind.create:
+            record = EntryRecord(id=entry_id, **_complete(staged.values))
+            state = RowState.new
+            original: dict[str, Any] = {}
+        else:
+            if base is None:
+                base = self._placeholder(entry_id, staged)
+            record = base.with_values(dict(staged.values)) if staged else base
+            original = dict(staged.original) if staged else {}
+            state = (RowState.clean if staged is None else
+                     RowState.deleted if staged.kind is Kind.delete else RowState.changed)
+        error = self.failures.get(entry_id)
+        if entry_id in self.conflicts:
+            state = RowState.conflict
+        elif entry_id in self.saving:
+            state = RowState.saving
+        elif error is not None:
+            state = RowState.failed
+        return Row(record, state, original, error, self.conflicts.get(entry_id))
+
+    def _placeholder(self, entry_id: str, staged: Staged | None) -> EntryRecord:
+        """A staged change restored from the journal for an entry outside the loaded
+        range: show it from what the journal knows."""
+        values = {**(dict(staged.original) if staged else {})}
+        return EntryRecord(id=entry_id, **_complete(values))
+
+    def rows(self) -> list[Row]:
+        return [self.row(entry_id) for entry_id in self.order]
+
+    @property
+    def staged_count(self) -> int:
+        return len(self.staging)
+
+    # ----------------------------------------------------------------- loading
+
+    async def open(self) -> None:
+        """Who am I, the lookups and the timer; the entries come with `load`. With the
+        service unreachable, the cached lookups stand in (and `status.error` says so)."""
+        try:
+            self.me = await self.backend.current_person()
+            await self.refresh_lookups()
+        except UNREACHABLE as error:
+            cached = self.cache.load_lookups() if self.cache else None
+            if cached is None:
+                raise
+            self.me = cached.me
+            self.people, self.services, self.tasks = cached.people, cached.services, cached.tasks
+            self.status.error = f"Offline: {error}"
+            self.emit(StoreChange(lookups=True, status=True))
+            return
+        if self.cache is not None:
+            self.cache.save_lookups(self.me, self.people, self.services, self.tasks)
+        if self.capabilities.timers:
+            with contextlib.suppress(*UNREACHABLE):
+                await self.refresh_timer()
+
+    async def refresh_lookups(self) -> None:
+        self.people = {p.id: p for p in await self.backend.people()}
+        if self.me is not None:
+            self.people.setdefault(self.me.id, self.me)
+        self.services = {s.id: s for s in await self.backend.services()}
+        self.tasks = {t.id: t for t in await self.backend.tasks()}
+        self.emit(StoreChange(lookups=True))
+
+    async def load(self, query: EntryQuery) -> None:
+        """Show `query`'s entries: the cached copy at once if there is one, then the
+        server's, streaming pages in (or, over a cached copy, replacing what changed)."""
+        self.query = query
+        cached = self.cache.load_range(query) if self.cache else None
+        self.status.loading, self.status.loaded, self.status.total = True, 0, None
+        self.status.error = None
+        self.status.cached_at = cached.fetched_at if cached else None
+        self.records = {r.id: r for r in cached.records} if cached else {}
+        self.order = []
+        self._rebuild_order()
+        self.emit(StoreChange(reset=True, status=True))
+        fresh: dict[str, EntryRecord] = {}
+        try:
+            async for batch in self.backend.iter_entries(query):
+                self._take_batch(batch, fresh, stream=cached is None)
+        except UNREACHABLE as error:
+            self.status.loading = False
+            if cached is None:
+                self.status.error = str(error)
+                self.emit(StoreChange(status=True))
+                raise
+            self.status.error = f"Offline: {error} Showing the copy cached earlier."
+            self.emit(StoreChange(status=True))
+            return
+        except ApiError as error:
+            self.status.loading = False
+            self.status.error = str(error)
+            self.emit(StoreChange(status=True))
+            raise
+        self.status.loading = False
+        self.status.cached_at = None
+        if cached is None:
+            self._rebuild_order()
+            self.emit(StoreChange(reset=True, status=True))
+        else:
+            self._replace_range(fresh)
+        if self.cache is not None:
+            self.cache.save_range(query, list(self.records.values()), self.clock())
+
+    def _replace_range(self, fresh: dict[str, EntryRecord]) -> None:
+        """Over a cached copy: change only the rows the server changed."""
+        gone = [i for i in self.records if i not in fresh and i not in self.staging.staged]
+        for entry_id in gone:
+            del self.records[entry_id]
+        changed = [r for i, r in fresh.items() if self.records.get(i) != r]
+        added = [r.id for r in changed if r.id not in self.records]
+        self.records.update((r.id, r) for r in changed)
+        if added or gone:
+            self._rebuild_order()
+        self.emit(StoreChange(ids=frozenset(r.id for r in changed) - set(added),
+                              fields=frozenset(FIELDS), added=tuple(added), removed=tuple(gone),
+                              status=True))
+
+    def _take_batch(self, batch: EntryBatch, fresh: dict[str, EntryRecord], *,
+                    stream: bool) -> None:
+        """Take one page; when `stream`, show its rows at once (at the end, in arrival
+        order; the order is settled when the last page is in)."""
+        for lookup, values in ((self.people, batch.people), (self.services, batch.services),
+                               (self.tasks, batch.tasks)):
+            lookup.update(values)
+        added = []
+        for entry in batch.entries:
+            if entry.id is None:
+                continue
+            record = EntryRecord.from_entry(entry)
+            if stream and record.id not in self.records:
+                added.append(record.id)
+                self.order.append(record.id)
+                self.records[record.id] = record
+            fresh[record.id] = record
+        self._index = None
+        self.status.loaded = len(fresh)
+        self.status.total = batch.total
+        self.emit(StoreChange(added=tuple(added), status=True, lookups=bool(batch.people)))
+
+    def _rebuild_order(self) -> None:
+        """Server rows by date then id; new rows after their anchor (or at the end)."""
+        server = sorted((self.records[i] for i in self.records), key=order_key)
+        order = [r.id for r in server]
+        new_rows = [i for i, s in self.staging.staged.items() if s.kind is Kind.create]
+        order.extend(i for i in new_rows if i not in self.records)
+        self.order = order
+        self._index = None
+
+    def replace_records(self, records: Iterable[EntryRecord]) -> set[str]:
+        """Take fresher server copies; returns the ids whose copy really changed."""
+        changed = set()
+        for record in records:
+            if self.records.get(record.id) != record:
+                changed.add(record.id)
+                self.records[record.id] = record
+        if changed:
+            self.emit(StoreChange(ids=frozenset(changed), fields=frozenset(FIELDS)))
+        return changed
+
+    # ---------------------------------------------------------------- staging
+
+    def _commit(self, label: str, after: Mapping[str, Staged | None]) -> Action | None:
+        """Journal first, then apply and tell: a change is acknowledged once on disk."""
+        before = {i: self.staging.get(i) for i in after}
+        if all(before[i] == after[i] for i in after):
+            return None
+        if self.journal is not None:
+            try:
+                self.journal.write(after)
+            except Exception as error:  # disk full, permissions: refuse, change nothing
+                raise StagingError(f"Could not write the journal ({error}); nothing was "
+                                   "staged.") from error
+        action = self.staging.apply(label, after)
+        for entry_id in after:
+            self.failures.pop(entry_id, None)
+        self._announce(action)
+        return action
+
+    def _announce(self, action: Action | None) -> None:
+        if action is None:
+            return
+        added = tuple(i for i, (old, new) in action.changes.items()
+                      if old is None and new is not None and new.kind is Kind.create
+                      and i not in self.order)
+        removed = tuple(i for i, (old, new) in action.changes.items()
+                        if new is None and old is not None and old.kind is Kind.create)
+        for entry_id in added:
+            self.order.append(entry_id)
+        if removed:
+            gone = set(removed)
+            self.order = [i for i in self.order if i not in gone]
+        if added or removed:
+            self._index = None
+        fields: set[str] = {"state"}
+        for old, new in action.changes.values():
+            for staged in (old, new):
+                if staged is not None:
+                    fields.update(staged.values)
+        self.emit(StoreChange(ids=frozenset(action.changes), fields=frozenset(fields),
+                              added=added, removed=removed, status=True))
+
+    def _editable(self, entry_id: str) -> tuple[EntryRecord | None, Staged | None]:
+        staged = self.staging.get(entry_id)
+        base = self.records.get(entry_id)
+        if staged is None and base is None:
+            raise StagingError(f"There is no entry {entry_id} in the loaded range.")
+        if entry_id in self.saving:
+            raise StagingError(f"Entry {entry_id} is being saved; wait for the save to end.")
+        if staged is not None and staged.kind is Kind.delete:
+            raise StagingError(f"Entry {entry_id} is staged for deletion; undo that first.")
+        if base is not None and base.locked and (staged is None or staged.kind is not Kind.create):
+            why = "approved" if base.approved else "invoiced"
+            hint = " unapprove it first." if base.approved else " it can no longer change."
+            raise StagingError(f"Entry {entry_id} is {why};{hint}")
+        return base, staged
+
+    def check_value(self, name: str, value: Any) -> Any:
+        """The value as stored, or `StagingError` with one sentence."""
+        try:
+            if name == "minutes":
+                if isinstance(value, str):
+                    return parse_minutes(value)
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise ValueProblem("Time must be a whole number of minutes.")
+                return check_minutes(value)
+            if name == "date":
+                if isinstance(value, str):
+                    return parse_date(value, today=self.today())
+                if not isinstance(value, date):
+                    raise ValueProblem("Date must be a date.")
+                return value
+            if name == "note":
+                if not isinstance(value, str):
+                    raise ValueProblem("A note must be text.")
+                return value
+            if name == "service_id":
+                if value not in self.services:
+                    raise ValueProblem(f"There is no service {value!r}; pick one from the list.")
+                return value
+            if name == "task_id":
+                if value in (None, ""):
+                    return None
+                if self.tasks and value not in self.tasks:
+                    raise ValueProblem(f"There is no task {value!r}.")
+                return value
+            if name == "person_id":
+                if self.people and value not in self.people:
+                    raise ValueProblem(f"There is no person {value!r}.")
+                return value
+        except ValueProblem as problem:
+            raise StagingError(str(problem)) from None
+        raise StagingError(f"{name} cannot be edited.")
+
+    def stage_edit(self, entry_id: str, name: str, value: Any) -> None:
+        """Stage a new value for one field; editing back to the server's value unstages."""
+        self.stage_edits({entry_id: {name: value}}, label=f"edit {name}")
+
+    def stage_edits(self, edits: Mapping[str, Mapping[str, Any]], *, label: str = "edit") -> None:
+        """Several fields of several entries as ONE undoable action; all or nothing."""
+        after: dict[str, Staged | None] = {}
+        for entry_id, values in edits.items():
+            base, staged = self._editable(entry_id)
+            checked = {name: self.check_value(name, value) for name, value in values.items()}
+            if staged is not None and staged.kind is Kind.create:
+                after[entry_id] = Staged(Kind.create, {**staged.values, **checked})
+                continue
+            assert base is not None or staged is not None
+            new_values = dict(staged.values) if staged else {}
+            original = dict(staged.original) if staged else {}
+            for name, value in checked.items():
+                server_value = original.get(name, getattr(base, name) if base else None)
+                if value == server_value:
+                    new_values.pop(name, None)
+                    original.pop(name, None)
+                else:
+                    new_values[name] = value
+                    original[name] = server_value
+            after[entry_id] = (Staged(Kind.update, new_values, original,
+                                      staged.base_updated_at if staged else
+                                      (base.updated_at if base else None))
+                               if new_values else None)
+        self._commit(label, after)
+
+    def stage_new(self, values: Mapping[str, Any] | None = None, *,
+                  after: str | None = None) -> str:
+        """A new row (values checked as given; missing ones are filled in or left for
+        the user). Returns its temporary id."""
+        checked = {name: self.check_value(name, value) for name, value in (values or {}).items()}
+        defaults: dict[str, Any] = {
+            "date": self._default_date(), "minutes": 0, "note": "",
+            "person_id": self.person_id, "service_id": None, "task_id": None,
+        }
+        new_id = f"{NEW_PREFIX}{uuid.uuid4().hex[:12]}"
+        action = self._commit("new entry", {new_id: Staged(Kind.create, {**defaults, **checked})})
+        if action is not None and after is not None and after in self.order:
+            self.order.remove(new_id)
+            self.order.insert(self.order.index(after) + 1, new_id)
+            self._index = None
+        return new_id
+
+    def _default_date(self) -> date:
+        today = self.today()
+        if self.query is None or self.query.start <= today <= self.query.end:
+            return today
+        return self.query.start
+
+    def stage_delete(self, ids: Sequence[str]) -> int:
+        """Stage deletion of rows (a new row simply goes); one undo brings all back."""
+        after: dict[str, Staged | None] = {}
+        locked = []
+        for entry_id in ids:
+            staged = self.staging.get(entry_id)
+            base = self.records.get(entry_id)
+            if entry_id in self.saving:
+                raise StagingError(f"Entry {entry_id} is being saved; wait for the save to end.")
+            if staged is not None and staged.kind is Kind.create:
+                after[entry_id] = None
+            elif staged is not None and staged.kind is Kind.delete:
+                continue
+            elif base is not None and base.locked:
+                locked.append(entry_id)
+            elif base is not None or staged is not None:
+                after[entry_id] = Staged(
+                    Kind.delete, dict(staged.values) if staged else {},
+                    dict(staged.original) if staged else {},
+                    staged.base_updated_at if staged else (base.updated_at if base else None))
+        if locked:
+            raise StagingError(
+                f"{len(locked)} of the {len(ids)} entries are approved or invoiced; unapprove "
+                "them first (nothing was staged)." if len(ids) > 1 else
+                f"Entry {locked[0]} is approved; unapprove it first.")
+        count = len(after)
+        self._commit(f"delete {count} row{'s' if count != 1 else ''}", after)
+        return count
+
+    def undo(self) -> str | None:
+        return self._replay(self.staging.undo, before=True)
+
+    def redo(self) -> str | None:
+        return self._replay(self.staging.redo, before=False)
+
+    def _replay(self, step: Callable[[], Action | None], *, before: bool) -> str | None:
+        peek = (self.staging._undo if before else self.staging._redo)
+        if not peek:
+            return None
+        action = peek[-1]
+        states = {i: (old if before else new) for i, (old, new) in action.changes.items()}
+        if any(i in self.saving for i in states):
+            raise StagingError("Those rows are being saved; undo once the save ends.")
+        if self.journal is not None:
+            self.journal.write(states)
+        done = step()
+        if done is not None:
+            for entry_id in states:
+                self.failures.pop(entry_id, None)
+            reverse = Action(done.label, {i: ((new, old) if before else (old, new))
+                                          for i, (old, new) in done.changes.items()})
+            self._announce(reverse)
+        return done.label if done else None
+
+    def diff(self) -> list[DiffItem]:
+        items = []
+        for entry_id, staged in self.staging.staged.items():
+            row = self.row(entry_id)
+            if staged.kind is Kind.create:
+                changes = {name: (None, value) for name, value in staged.values.items()}
+            elif staged.kind is Kind.update:
+                changes = {name: (staged.original.get(name), value)
+                           for name, value in staged.values.items()}
+            else:
+                changes = {}
+            items.append(DiffItem(entry_id, staged.kind, row.record, changes))
+        return items
+
+    def resolve_conflict(self, entry_id: str, *, keep: str) -> None:
+        """`keep="mine"`: stage my values again over the server's current copy;
+        `keep="server"`: drop my change."""
+        server = self.conflicts.pop(entry_id, None)
+        staged = self.staging.get(entry_id)
+        if server is None or staged is None:
+            return
+        self.records[entry_id] = server
+        if keep == "server":
+            self._commit("keep server's version", {entry_id: None})
+            return
+        original = {name: getattr(server, name) for name in staged.values}
+        values = {n: v for n, v in staged.values.items() if original[n] != v}
+        rebased = (Staged(staged.kind, values, original, server.updated_at)
+                   if values or staged.kind is Kind.delete else None)
+        self._commit("keep my version", {entry_id: rebased})
+
+    # -------------------------------------------------------------------- save
+
+    async def save(self, progress: Callable[[int, int], None] | None = None) -> SaveReport:
+        from tui.store.planner import SavePlanner
+
+        return await SavePlanner(self).run(progress)
+
+    # --------------------------------------------------------------- approvals
+
+    def select(self, *, person_ids: Iterable[str] = (), start: date | None = None,
+               end: date | None = None, statuses: Iterable[EntryStatus] = ()) -> list[str]:
+        """Ids of loaded entries matching a filter, in row order."""
+        people, wanted = set(person_ids), set(statuses)
+        out = []
+        for entry_id in self.order:
+            record = self.records.get(entry_id)
+            if record is None:
+                continue
+            if people and record.person_id not in people:
+                continue
+            if start and record.date < start or end and record.date > end:
+                continue
+            if wanted and record.status not in wanted:
+                continue
+            out.append(entry_id)
+        return out
+
+    def totals(self, ids: Iterable[str]) -> tuple[dict[str, int], dict[date, int]]:
+        """Minutes per person and per day of these entries."""
+        per_person: dict[str, int] = defaultdict(int)
+        per_day: dict[date, int] = defaultdict(int)
+        for entry_id in ids:
+            record = self.records.get(entry_id)
+            if record is not None:
+                per_person[record.person_id or ""] += record.minutes
+                per_day[record.date] += record.minutes
+        return dict(per_person), dict(per_day)
+
+    def _need(self, capability: str, what: str) -> None:
+        if not getattr(self.capabilities, capability):
+            raise StagingError(f"{self.backend.name.title()} has no {what}.")
+
+    async def approve(self, ids: Sequence[str], *,
+                      for_all_approvers: bool = False) -> list[ApprovalResult]:
+        self._need("approvals", "approvals")
+        results = await self.backend.approve_entries(ids, for_all_approvers=for_all_approvers)
+        return self._approval_results(ids, results, approving=True)
+
+    async def unapprove(self, ids: Sequence[str]) -> list[ApprovalResult]:
+        self._need("approvals", "approvals")
+        results = await self.backend.unapprove_entries(ids)
+        return self._approval_results(ids, results, approving=False)
+
+    def _approval_results(self, ids: Sequence[str], results: list[ItemResult], *,
+                          approving: bool) -> list[ApprovalResult]:
+        out, fresh = [], []
+        for result in results:
+            entry_id = result.id or ids[result.index]
+            if result.outcome is not Outcome.ok or result.entry is None:
+                out.append(ApprovalResult(entry_id, "failed", result.error))
+                continue
+            record = EntryRecord.from_entry(result.entry, fallback=self.records.get(entry_id))
+            fresh.append(record)
+            if approving:
+                out.append(ApprovalResult(entry_id, "approved" if record.approved else "pending",
+                                          None if record.approved else
+                                          "Other approvers have not approved it yet."))
+            else:
+                out.append(ApprovalResult(entry_id, "unapproved" if not record.approved
+                                          else "failed"))
+        self.replace_records(fresh)
+        return out
+
+    async def reject(self, entry_id: str, reason: str) -> ApprovalResult:
+        self._need("reject", "rejections")
+        try:
+            entry = await self.backend.reject_entry(entry_id, reason)
+        except ApiError as error:
+            return ApprovalResult(entry_id, "failed", str(error))
+        self.replace_records([EntryRecord.from_entry(entry, fallback=self.records.get(entry_id))])
+        return ApprovalResult(entry_id, "rejected", reason)
+
+    # ------------------------------------------------------------------ timers
+
+    async def refresh_timer(self) -> Timer | None:
+        self.timer = await self.backend.current_timer()
+        self.emit(StoreChange(timer=True))
+        return self.timer
+
+    def elapsed_seconds(self) -> int:
+        return self.timer.elapsed_seconds(self.clock()) if self.timer else 0
+
+    @property
+    def timer_forgotten(self) -> bool:
+        """Running longer than `forgotten_timer_hours`: probably left on by mistake."""
+        return (self.timer is not None and self.timer.running and
+                self.elapsed_seconds() > self.settings.forgotten_timer_hours * 3600)
+
+    async def start_timer(self, service_id: str, *, task_id: str | None = None,
+                          note: str = "") -> Timer:
+        self._need("timers", "timers")
+        self.timer = await self.backend.start_timer(service_id, task_id=task_id, note=note)
+        self.emit(StoreChange(timer=True))
+        return self.timer
+
+    async def stop_timer(self, timer_id: str | None = None) -> StopResult:
+        """Stop at once and take the server's minutes; a rounded value, if rounding is
+        on, is staged as an edit of the stopped entry for the user to keep or undo."""
+        self._need("timers", "timers")
+        stopped = await self.backend.stop_timer(timer_id)
+        self.timer = None
+        record = EntryRecord.from_entry(stopped.entry, fallback=self.records.get(
+            stopped.entry.id or ""))
+        self.records[record.id] = record
+        if self.query and self.query.start <= record.date <= self.query.end and \
+                record.id not in (self.order if self._index is None else self._index):
+            self._rebuild_order()
+            self.emit(StoreChange(reset=True))
+        else:
+            self.emit(StoreChange(ids=frozenset({record.id}), fields=frozenset(FIELDS)))
+        self.emit(StoreChange(timer=True))
+        step = self.settings.rounding_minutes
+        rounded = round_minutes(record.minutes, step) if step else None
+        if rounded is not None and rounded != record.minutes and not record.locked:
+            with contextlib.suppress(StagingError):
+                self.stage_edits({record.id: {"minutes": rounded}},
+                                 label=f"round to {step} minutes")
+        return StopResult(stopped.timer, record, record.minutes, rounded)
+
+    async def aclose(self) -> None:
+        await self.backend.aclose()
+        if self.journal is not None:
+            self.journal.close()
+
+
+@dataclass
+class SaveReport:
+    saved: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+    conflicts: list[str] = field(default_factory=list)
+    created_ids: dict[str, str] = field(default_factory=dict)
+    """temporary id → the server's id."""
+    writes: int = 0
+    """Write requests sent."""
+
+
+def _complete(values: Mapping[str, Any]) -> dict[str, Any]:
+    """All editable fields, defaults for those missing (a placeholder or new row)."""
+    return {"date": values.get("date") or date.min, "minutes": values.get("minutes", 0),
+            "note": values.get("note", ""), "person_id": values.get("person_id"),
+            "service_id": values.get("service_id"), "task_id": values.get("task_id")}

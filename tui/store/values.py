@@ -1,0 +1,112 @@
+"""Parsing and showing the values a person types: durations and dates.
+
+One place for both the grid and the CLI, so `1h30` means the same everywhere.
+Durations: `90`, `90m`, `1.5h`, `1h30`, `1h30m`, `1:30`. Dates: `YYYY-MM-DD`, `today`,
+`yesterday`, a weekday (`monday`: the most recent one, today included), `last week`
+(Monday of the previous ISO week), `N days ago`, `N weeks ago`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+MAX_MINUTES = 24 * 60
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_HOURS_MINUTES = re.compile(r"^(\d+)h\s*(?:(\d+)\s*m?)?$")
+_DECIMAL_HOURS = re.compile(r"^(\d+(?:[.,]\d+)?)\s*h$")
+_MINUTES = re.compile(r"^(\d+)\s*m?$")
+_CLOCK = re.compile(r"^(\d+):([0-5]\d)$")
+_AGO = re.compile(r"^(\d+)\s+(day|days|week|weeks)\s+ago$")
+
+
+class ValueProblem(ValueError):
+    """A typed value that cannot be used; `str()` is one sentence for the user."""
+
+
+def parse_minutes(text: str) -> int:
+    """Minutes from `90`, `90m`, `1.5h`, `1h30`, `1:30`; at least 1, under 24 h."""
+    raw = text.strip().lower()
+    minutes: int | None = None
+    if match := _CLOCK.match(raw):
+        minutes = int(match.group(1)) * 60 + int(match.group(2))
+    elif match := _HOURS_MINUTES.match(raw):
+        minutes = int(match.group(1)) * 60 + int(match.group(2) or 0)
+        if match.group(2) and int(match.group(2)) >= 60:
+            raise ValueProblem(f"{text.strip()!r}: minutes after the hours must be under 60.")
+    elif match := _DECIMAL_HOURS.match(raw):
+        minutes = round(float(match.group(1).replace(",", ".")) * 60)
+    elif match := _MINUTES.match(raw):
+        minutes = int(match.group(1))
+    if minutes is None:
+        raise ValueProblem(
+            f"{text.strip()!r} is not a duration; write minutes (90) or hours (1:30, 1h30, 1.5h)."
+        )
+    check_minutes(minutes)
+    return minutes
+
+
+def check_minutes(minutes: int) -> int:
+    if minutes <= 0:
+        raise ValueProblem("Time must be more than 0 minutes.")
+    if minutes >= MAX_MINUTES:
+        raise ValueProblem("Time must be under 24 hours.")
+    return minutes
+
+
+def format_minutes(minutes: int) -> str:
+    """`90` → `1:30` (H:MM), as the grid shows time."""
+    sign = "-" if minutes < 0 else ""
+    hours, rest = divmod(abs(minutes), 60)
+    return f"{sign}{hours}:{rest:02d}"
+
+
+def format_elapsed(seconds: int) -> str:
+    """A running timer's elapsed time as H:MM:SS."""
+    hours, rest = divmod(max(0, seconds), 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+def parse_date(text: str, *, today: date) -> date:
+    raw = " ".join(text.strip().lower().split())
+    if raw == "today":
+        return today
+    if raw == "yesterday":
+        return today - timedelta(days=1)
+    if raw == "tomorrow":
+        return today + timedelta(days=1)
+    if raw in _WEEKDAYS:
+        return today - timedelta(days=(today.weekday() - _WEEKDAYS.index(raw)) % 7)
+    if raw == "last week":
+        return week_start(today) - timedelta(days=7)
+    if raw == "this week":
+        return week_start(today)
+    if match := _AGO.match(raw):
+        count = int(match.group(1))
+        return today - timedelta(days=count * (7 if match.group(2).startswith("week") else 1))
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ValueProblem(
+            f"{text.strip()!r} is not a date; write YYYY-MM-DD, today, yesterday, a weekday, "
+            "last week or 3 days ago."
+        ) from None
+
+
+def week_start(day: date) -> date:
+    """Monday of the ISO week holding `day`."""
+    return day - timedelta(days=day.weekday())
+
+
+def week_range(day: date) -> tuple[date, date]:
+    start = week_start(day)
+    return start, start + timedelta(days=6)
+
+
+def round_minutes(minutes: int, step: int) -> int:
+    """Round to the nearest multiple of `step` (half up), never down to 0."""
+    if step <= 0:
+        return minutes
+    rounded = ((minutes + step // 2) // step) * step
+    return max(step, rounded)
