@@ -511,7 +511,7 @@ class ProductiveAdapter:
                 out += (mark(rest, Outcome.failed, str(error)) if resent
                         else await again(rest, resend=True))
             return out
-        except NotFoundError as error:
+        except NotFoundError:
             # An unknown id refuses the whole call without pointers: bisect to find it.
             if len(chunk) == 1:
                 what = f"time entry {chunk[0].id}" if chunk[0].id else "this item"

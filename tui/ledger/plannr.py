@@ -594,9 +594,12 @@ class PlannrDialect:
                     "SELECT id FROM services WHERE uuid = ?", (trackable_uuid,)).fetchone()
             if service is None:
                 raise PlannrError(404, f"No {trackable_type} with uuid {trackable_uuid}.")
+            # The id breaks ties (many entries share a start): without it, pages read
+            # from the far end (see `page_of_ids`) overlap the near ones and skip entries.
+            descending = sort.startswith("-")
             ids, total = page_of_ids(entries.conn, "time_entries", where,
                                      [service["id"], *params],
-                                     [(START_SQL, sort.startswith("-"))], page)
+                                     [(START_SQL, descending), ("id", descending)], page)
             data = self.entry_objects(entries, rows_by_ids(entries.conn, "time_entries", ids))
             return {"data": data, **_laravel_pages(request, page, total, len(data))}
 
