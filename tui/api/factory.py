@@ -1,0 +1,48 @@
+"""From a configured profile to a ready backend."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from tui.api.base import Backend
+from tui.config import (
+    ConfigError,
+    LedgerProfile,
+    PlannrProfile,
+    Profile,
+    ProductiveProfile,
+    UiSettings,
+    resolve_token,
+)
+
+
+def open_backend(
+    profile_name: str,
+    profile: Profile,
+    ui: UiSettings | None = None,
+    *,
+    env: Mapping[str, str] = os.environ,
+) -> Backend:
+    """The adapter for `profile`; the token is resolved here and lives only in the
+    adapter's HTTP client (redacted from everything it raises or logs)."""
+    ui = ui or UiSettings()
+    if isinstance(profile, LedgerProfile):
+        from tui.api.ledger import LedgerBackend
+        from tui.ledger.db import LedgerDB
+
+        return LedgerBackend.open(LedgerDB(profile.path), bulk_chunk_size=ui.bulk_chunk_size)
+    token = resolve_token(profile_name, profile, env)
+    if isinstance(profile, ProductiveProfile):
+        from tui.api.productive import ProductiveAdapter
+
+        return ProductiveAdapter(base_url=profile.base_url, token=token,
+                                 organization_id=profile.organization_id,
+                                 person_id=profile.person_id,
+                                 bulk_chunk_size=ui.bulk_chunk_size)
+    if isinstance(profile, PlannrProfile):
+        from tui.api.plannr import PlannrAdapter
+
+        return PlannrAdapter(base_url=profile.base_url, token=token,
+                             account_uuid=profile.account_uuid, trackables=profile.trackables)
+    raise ConfigError(f"Profile {profile_name!r} has an unknown backend.")
