@@ -246,6 +246,10 @@ async def test_journal_restores_staged_changes_on_the_next_start(demo, transport
     assert again.row(second).state is RowState.deleted
     assert again.row(new_id).state is RowState.new and new_id in again.order
     assert again.row(third).state is RowState.clean
+    for name in ("journal.db", "journal.db-wal"):
+        path = tmp_path / name
+        if path.exists():
+            assert demo.identity.token.encode() not in path.read_bytes()
 
 
 async def test_approve_reports_pending_then_approved_for_all(demo, transport, clock) -> None:

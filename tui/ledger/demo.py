@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
-from tui.ledger.db import (  # noqa: I001
+from tui.ledger.db import (
     _UUID_NAMESPACE,
     DEFAULT_SERVICES,
     Clock,
