@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -17,7 +17,7 @@ import uvicorn
 from tui.ledger.app import create_app
 from tui.ledger.db import LedgerDB
 
-FROZEN_NOW = datetime(2026, 11, 19, 14, 30, 0, tzinfo=timezone.utc)  # a Thursday
+FROZEN_NOW = datetime(2026, 11, 19, 14, 30, 0, tzinfo=UTC)  # a Thursday
 JSONAPI = "application/vnd.api+json"
 BULK = "application/vnd.api+json; ext=bulk"
 

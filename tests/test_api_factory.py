@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -68,7 +68,7 @@ async def test_plannr_profile_starts_and_stops_on_a_served_ledger(tmp_path, ledg
         "trackables": [f"client:{trackable}"], "token_env": "PLANNR_TOKEN",
         "base_url": f"{loopback.url}/api/v1"}}})
     backend = open_backend(*profile(config, "crm"))
-    clock.now = datetime.now(timezone.utc)  # Plannr's start_date is the client's clock
+    clock.now = datetime.now(UTC)  # Plannr's start_date is the client's clock
     try:
         assert not backend.capabilities.approvals and backend.capabilities.timers
         timer = await backend.start_timer(f"client:{trackable}", note="Research")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import httpx
@@ -72,7 +72,7 @@ async def test_429_waits_for_retry_after_then_succeeds(ledger, transport, sleeps
 
 
 async def test_retry_after_as_an_http_date_is_honoured(ledger, transport, sleeps) -> None:
-    when = datetime.now(timezone.utc) + timedelta(seconds=30)
+    when = datetime.now(UTC) + timedelta(seconds=30)
     transport.inject(Fault.status_code(429, headers={"Retry-After": format_datetime(when, usegmt=True)}))
     await client_for(ledger, transport, sleeps).json("GET", "/services")
     assert len(sleeps.calls) == 1 and 25 <= sleeps.calls[0] <= 30

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ TABLES = ("people", "projects", "services", "tasks", "time_entries", "time_entry
 
 
 def fixed_clock(day: date, hour: int = 15, minute: int = 30):
-    moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=timezone.utc)
+    moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
     return lambda: moment
 
 

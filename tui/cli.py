@@ -47,8 +47,13 @@ def main(ctx: click.Context, profile: str | None, config_path: Path | None, demo
 
 def _ledger_path(ctx: click.Context) -> Path:
     """The ledger file of the chosen profile, or the default one."""
-    from tui.config import ConfigError, LedgerProfile, default_ledger_path, load_config, \
-        select_profile
+    from tui.config import (
+        ConfigError,
+        LedgerProfile,
+        default_ledger_path,
+        load_config,
+        select_profile,
+    )
 
     try:
         loaded = load_config(ctx.obj.get("config_path"))

@@ -21,8 +21,16 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr,
-                      ValidationError, model_validator)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 
 APP_NAME = "timesheet"
 CONFIG_ENV = "TIMESHEET_CONFIG"
@@ -370,7 +378,7 @@ def _keyring_token(profile_name: str) -> str:
         import keyring  # slow import: only when a profile actually uses it
 
         value = keyring.get_password(APP_NAME, profile_name)
-    except Exception as exc:  # noqa: BLE001 - missing package or backend, D-Bus errors...
+    except Exception as exc:
         raise ConfigError(f"{source} could not be read ({type(exc).__name__}).") from None
     if not value or not value.strip():
         raise ConfigError(f"{source} holds no token; store one with `keyring set {APP_NAME} {profile_name}`.")

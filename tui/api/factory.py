@@ -10,8 +10,8 @@ from tui.config import (
     ConfigError,
     LedgerProfile,
     PlannrProfile,
-    Profile,
     ProductiveProfile,
+    Profile,
     UiSettings,
     resolve_token,
 )

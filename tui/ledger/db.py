@@ -16,7 +16,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 Clock = Callable[[], datetime]
@@ -110,12 +110,12 @@ _UUID_NAMESPACE = uuid.UUID("1b7d2a52-6c1e-4f55-9a55-8f4c2d7e0b11")
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def timestamp(moment: datetime) -> str:
     """The one timestamp format of the ledger: UTC, milliseconds, sortable as text."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 def derived_uuid(kind: str, organization_id: str, row_id: int) -> str:

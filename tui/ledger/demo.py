@@ -15,7 +15,7 @@ import random
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from tui.ledger.db import (
@@ -634,7 +634,7 @@ def populate_large(
         for back in range(_LOAD_DAYS + 1):
             day = today - timedelta(days=back)
             day_text.append(day.isoformat())
-            day_base.append(_local(day, 8 * 60).astimezone(timezone.utc))
+            day_base.append(_local(day, 8 * 60).astimezone(UTC))
 
         picks = sorted(int(rng.random() * (_LOAD_DAYS + 1)) for _ in range(entries))
         picks.reverse()  # oldest first, so ids grow with dates

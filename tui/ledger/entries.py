@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TypeVar
+
+from starlette.concurrency import run_in_threadpool
 
 from tui.ledger.db import Identity, LedgerDB, timestamp
 
@@ -342,3 +346,17 @@ class Entries:
              row["time_entry_id"]),
         )
         return int(row["id"])
+
+
+T = TypeVar("T")
+
+
+async def in_transaction(db: LedgerDB, work: Callable[[Entries], T], *, write: bool = False) -> T:
+    """Run `work` in one transaction on a worker thread, never on the event loop (the
+    in-process ledger shares its loop with the app)."""
+
+    def call() -> T:
+        with db.transaction(write=write) as conn:
+            return work(Entries(conn, db))
+
+    return await run_in_threadpool(call)

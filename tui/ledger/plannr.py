@@ -25,13 +25,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from tui.ledger.db import LedgerDB, timestamp
-from tui.ledger.entries import Entries, Rejected
+from tui.ledger.entries import Entries, Rejected, in_transaction
 from tui.ledger.jsonapi import Page, page_of_ids, rows_by_ids
 
 INVALID = "The given data was invalid."
@@ -279,13 +278,7 @@ class PlannrDialect:
                               "not match the token's account.")
 
     async def run(self, work: Callable[[Entries], Any], *, write: bool = False) -> Any:
-        """Run `work` in one transaction on a worker thread (never on the event loop)."""
-
-        def in_transaction() -> Any:
-            with self.db.transaction(write=write) as conn:
-                return work(Entries(conn, self.db))
-
-        return await run_in_threadpool(in_transaction)
+        return await in_transaction(self.db, work, write=write)
 
     def routes(self) -> list[Route]:
         r = Route

@@ -13,7 +13,6 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -26,6 +25,7 @@ from tui.ledger.entries import (
     Problem,
     Rejected,
     _parse_timestamp,
+    in_transaction,
     parse_id,
 )
 from tui.ledger.jsonapi import (
@@ -131,13 +131,7 @@ class ProductiveDialect:
             raise JsonApiError(403, "Forbidden", "X-Organization-Id does not match the token.")
 
     async def run(self, work: Callable[[Entries], Any], *, write: bool = False) -> Any:
-        """Run `work` in one transaction on a worker thread (never on the event loop)."""
-
-        def in_transaction() -> Any:
-            with self.db.transaction(write=write) as conn:
-                return work(Entries(conn, self.db))
-
-        return await run_in_threadpool(in_transaction)
+        return await in_transaction(self.db, work, write=write)
 
     def routes(self) -> list[Route]:
         r = Route

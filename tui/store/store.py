@@ -14,7 +14,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from tui.api.base import Backend, Capabilities, EntryBatch, EntryQuery, ItemResult, Outcome
@@ -24,8 +24,7 @@ from tui.store.cache import Cache
 from tui.store.journal import Journal
 from tui.store.records import FIELDS, EntryRecord, Row, RowState
 from tui.store.staging import Action, Kind, Staged, Staging
-from tui.store.values import ValueProblem, check_minutes, parse_date, parse_minutes, \
-    round_minutes
+from tui.store.values import ValueProblem, check_minutes, parse_date, parse_minutes, round_minutes
 
 log = logging.getLogger("tui.store")
 
@@ -38,7 +37,7 @@ UNREACHABLE = (NetworkError, ServerError)
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class StagingError(Exception):
@@ -601,7 +600,7 @@ class Store:
                 continue
             if people and record.person_id not in people:
                 continue
-            if start and record.date < start or end and record.date > end:
+            if (start and record.date < start) or (end and record.date > end):
                 continue
             if wanted and record.status not in wanted:
                 continue
