@@ -54,8 +54,8 @@ def test_seed_responses_parse_without_loss(example) -> None:
                 assert dumped[name] == value, name
         assert set(parsed.relationships) == set(raw["relationships"])
         # Bulk responses leave person/service/task out: they parse as "not included".
-        assert not parsed.relationships["person"].included
-        assert parsed.relationships["organization"].id == raw["relationships"]["organization"]["data"]["id"]
+        assert not parsed.relationship("person").included
+        assert parsed.related_id("organization") == raw["relationships"]["organization"]["data"]["id"]
 
 
 def test_approval_is_read_per_entry_from_the_seed() -> None:

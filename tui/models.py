@@ -163,11 +163,19 @@ class Resource(_Wire):
     id: Id
     type: str
     attributes: dict[str, Any] = Field(default_factory=dict)
-    relationships: dict[str, Relationship] = Field(default_factory=dict)
+    relationships: dict[str, Any] = Field(default_factory=dict)
+    """Kept raw and read one at a time: validating a dozen relationship objects per
+    entry was most of the cost of parsing a list page."""
+
+    def relationship(self, name: str) -> Relationship | None:
+        raw = self.relationships.get(name)
+        return Relationship.model_validate(raw) if isinstance(raw, dict) else None
 
     def related_id(self, name: str) -> str | None:
-        relationship = self.relationships.get(name)
-        return relationship.id if relationship is not None else None
+        raw = self.relationships.get(name)
+        data = raw.get("data") if isinstance(raw, dict) else None
+        ident = data.get("id") if isinstance(data, dict) else None
+        return _id_to_str(ident) if isinstance(ident, str | int) else None
 
 
 class TimeEntryAttributes(_Wire):

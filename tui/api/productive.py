@@ -162,7 +162,7 @@ def _merged(resource: TimeEntryResource, sent: Mapping[str, str | None],
     entry = resource.to_entry()
     update: dict[str, Any] = {}
     for name, (relationship, _) in RELATIONSHIPS.items():
-        answered = resource.relationships.get(relationship)
+        answered = resource.relationship(relationship)
         if answered is not None and answered.included and "data" in answered.model_fields_set:
             continue
         if name in sent:

@@ -10,6 +10,8 @@
   journal; failures stay staged with the server's sentence on the row.
 - A create whose answer was lost (`Outcome.unknown`) is never resent blindly: the range
   is re-read and matched by content; only what is really missing is sent again.
+- A delete the server refuses is re-read: one the server no longer has is done (its
+  answer was lost and the retry found nothing, or someone else deleted it).
 """
 
 from __future__ import annotations
@@ -167,6 +169,8 @@ class SavePlanner:
         except ApiError as error:
             for entry_id in chunk:
                 self._fail(entry_id, str(error))
+            if kind is Kind.delete:
+                await self._settle_gone(chunk)
             self._tick(len(chunk))
             return
         unknown = []
@@ -180,7 +184,31 @@ class SavePlanner:
                 self._fail(entry_id, result.error or "The server refused this change.")
         if unknown:
             await self._reconcile_creates(unknown, staged)
+        if kind is Kind.delete:
+            await self._settle_gone(chunk)
         self._tick(len(chunk))
+
+    async def _settle_gone(self, chunk: Sequence[str]) -> None:
+        """Failed deletes whose entry is no longer on the server are done; only a listing
+        of their range that succeeded counts as proof (a failed read proves nothing)."""
+        store = self.store
+        known = [store.records[i] for i in chunk
+                 if i in self.report.failed and i in store.records]
+        if not known:
+            return
+        people = tuple(sorted({r.person_id for r in known if r.person_id}))
+        try:
+            batch = await store.backend.list_entries(EntryQuery(
+                min(r.date for r in known), max(r.date for r in known), person_ids=people))
+        except (AuthError, ForbiddenError):
+            raise
+        except ApiError:
+            return
+        listed = {entry.id for entry in batch.entries}
+        for record in known:
+            if record.id not in listed:
+                del self.report.failed[record.id]
+                self._settle(Kind.delete, record.id, ItemResult(0, Outcome.ok, id=record.id))
 
     def _new_entry(self, staged: Staged) -> Entry:
         values = dict(staged.values)

@@ -531,10 +531,9 @@ class Store:
         return self._replay(self.staging.redo, before=False)
 
     def _replay(self, step: Callable[[], Action | None], *, before: bool) -> str | None:
-        peek = (self.staging._undo if before else self.staging._redo)
-        if not peek:
+        action = self.staging.peek(undo=before)
+        if action is None:
             return None
-        action = peek[-1]
         states = {i: (old if before else new) for i, (old, new) in action.changes.items()}
         if any(i in self.saving for i in states):
             raise StagingError("Those rows are being saved; undo once the save ends.")
