@@ -1,8 +1,4 @@
-"""The `timesheet` command: the TUI launcher and the scripting commands.
-
-Imports are lazy on purpose: a scripting command must answer without paying for textual
-(about 0.4 s) or the ledger server, so each command imports what it needs when it runs.
-"""
+"""`timesheet serve`: the local ledger over HTTP on a loopback port."""
 
 from __future__ import annotations
 
@@ -13,53 +9,14 @@ from pathlib import Path
 
 import click
 
-EXIT_USAGE = 2
-
-
-class CliError(click.ClickException):
-    """One clear sentence on stderr and exit code 2 (usage, config or auth)."""
-
-    exit_code = EXIT_USAGE
-
-    def show(self, file: object = None) -> None:
-        click.echo(f"timesheet: {self.message}", err=True)
-
-
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--profile", envvar="TIMESHEET_PROFILE", help="Profile to use (config file).")
-@click.option("--config", "config_path", envvar="TIMESHEET_CONFIG",
-              type=click.Path(dir_okay=False, path_type=Path), help="Config file to read.")
-@click.option("--demo", is_flag=True, help="Open on a temporary ledger full of demo data.")
-@click.pass_context
-def main(ctx: click.Context, profile: str | None, config_path: Path | None, demo: bool) -> None:
-    """Log, stop and approve time from the terminal.
-
-    Without a command, opens the app. Example: timesheet --demo
-    """
-    ctx.ensure_object(dict)
-    ctx.obj.update(profile=profile, config_path=config_path)
-    if ctx.invoked_subcommand is None:
-        click.echo(
-            "The timesheet app is not built yet. Meanwhile `timesheet serve --demo` runs the "
-            "local ledger with demo data, which the Productive API clients can talk to."
-        )
+from tui.cli.context import CliContext, CliError
 
 
 def _ledger_path(ctx: click.Context) -> Path:
     """The ledger file of the chosen profile, or the default one."""
-    from tui.config import (
-        ConfigError,
-        LedgerProfile,
-        default_ledger_path,
-        load_config,
-        select_profile,
-    )
+    from tui.config import LedgerProfile, default_ledger_path
 
-    try:
-        loaded = load_config(ctx.obj.get("config_path"))
-        _, profile = select_profile(loaded, ctx.obj.get("profile"))
-    except ConfigError as error:
-        raise CliError(str(error)) from None
+    _, profile = ctx.find_object(CliContext).profile()
     return profile.path if isinstance(profile, LedgerProfile) else default_ledger_path()
 
 
@@ -80,7 +37,7 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-@main.command()
+@click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on (0 picks a free one).")

@@ -1,0 +1,118 @@
+"""What every command shares: the chosen profile, the store, exit codes, one-line errors.
+
+Heavy modules (the store, the adapters, httpx) are imported inside functions: `--help`
+and the scripting commands must start fast, and nothing here ever imports textual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from tui.config import LoadedConfig, Profile, UiSettings
+    from tui.store.store import Store
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+"""Some items failed (each printed with its id or line)."""
+EXIT_USAGE = 2
+"""Usage, config or auth error."""
+
+T = TypeVar("T")
+
+
+class CliError(click.ClickException):
+    """One clear sentence on stderr, never a traceback; exit 2 (usage, config, auth)."""
+
+    exit_code = EXIT_USAGE
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"timesheet: {self.message}", err=True)
+
+
+class ItemsFailed(CliError):
+    """Exit 1: the command ran but some items failed (already listed)."""
+
+    exit_code = EXIT_FAILED
+
+
+@dataclass
+class CliContext:
+    profile_name: str | None = None
+    config_path: Path | None = None
+    _loaded: LoadedConfig | None = field(default=None, repr=False)
+
+    def config(self) -> LoadedConfig:
+        from tui.config import ConfigError, load_config
+
+        if self._loaded is None:
+            try:
+                self._loaded = load_config(self.config_path)
+            except ConfigError as error:
+                raise CliError(str(error)) from None
+        return self._loaded
+
+    def profile(self) -> tuple[str, Profile]:
+        from tui.config import ConfigError, select_profile
+
+        try:
+            return select_profile(self.config(), self.profile_name)
+        except ConfigError as error:
+            raise CliError(str(error)) from None
+
+    def ui(self) -> UiSettings:
+        return self.config().config.ui
+
+    def open_store(self) -> Store:
+        """A store over the profile's backend, with no journal: a command either finishes
+        or reports what failed, and must never pick up (and save) what the app staged."""
+        from tui.api.factory import open_backend
+        from tui.config import ConfigError, ProductiveProfile
+        from tui.store.store import Store, StoreSettings
+
+        name, profile = self.profile()
+        try:
+            backend = open_backend(name, profile, self.ui())
+        except (ConfigError, ValueError) as error:
+            raise CliError(str(error)) from None
+        ui = self.ui()
+        person = profile.person_id if isinstance(profile, ProductiveProfile) else None
+        return Store(backend, settings=StoreSettings(
+            rounding_minutes=ui.rounding_minutes, forgotten_timer_hours=ui.forgotten_timer_hours,
+            bulk_chunk_size=ui.bulk_chunk_size, person_id=person))
+
+    def run(self, work: Callable[[Store], Awaitable[T]]) -> T:
+        """Run `work` on a fresh store and close it; API errors become one sentence and
+        the design's exit code."""
+        store = self.open_store()
+
+        async def main() -> T:
+            try:
+                return await work(store)
+            finally:
+                await store.aclose()
+
+        return run_mapped(main())
+
+
+def run_mapped(coroutine: Awaitable[T]) -> T:
+    from tui.api.errors import ApiError, AuthError, ForbiddenError, UnsupportedError
+    from tui.config import ConfigError
+    from tui.store.store import StagingError
+
+    try:
+        return asyncio.run(coroutine)  # type: ignore[arg-type]
+    except (ConfigError, AuthError, ForbiddenError, UnsupportedError, StagingError) as error:
+        raise CliError(str(error)) from None
+    except ApiError as error:
+        raise ItemsFailed(str(error)) from None
+
+
+def cli_context(ctx: click.Context) -> CliContext:
+    return ctx.ensure_object(CliContext)

@@ -1,0 +1,94 @@
+"""Output for people (aligned tables) and for scripts (stable JSON and CSV shapes).
+
+The JSON shapes are a contract (design.md, README): an entry is
+`{"id", "date", "minutes", "note", "person_id", "service_id", "task_id", "status",
+"updated_at"}`; a timer `{"id", "entry_id", "started_at", "stopped_at", "elapsed_seconds",
+"note"}`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from tui.models import Timer
+    from tui.store.records import EntryRecord
+
+# C0 controls and DEL shown as their visible symbols, so text from a server can never
+# move the cursor, clear the screen or set colours in a user's terminal.
+_VISIBLE = {code: 0x2400 + code for code in range(0x20)} | {0x7F: 0x2421}
+
+
+def printable(text: str) -> str:
+    return text.translate(_VISIBLE)
+
+
+def color_enabled() -> bool:
+    """Colour only on a terminal and never with NO_COLOR set (https://no-color.org)."""
+    return "NO_COLOR" not in os.environ and sys.stdout.isatty()
+
+
+def entry_json(record: EntryRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "date": record.date.isoformat(),
+        "minutes": record.minutes,
+        "note": record.note,
+        "person_id": record.person_id,
+        "service_id": record.service_id,
+        "task_id": record.task_id,
+        "status": record.status.value,
+        "updated_at": record.updated_at,
+    }
+
+
+def timer_json(timer: Timer | None, now: datetime) -> dict[str, Any] | None:
+    if timer is None:
+        return None
+    return {
+        "id": timer.id,
+        "entry_id": timer.entry_id,
+        "started_at": timer.started_at.isoformat(),
+        "stopped_at": timer.stopped_at.isoformat() if timer.stopped_at else None,
+        "elapsed_seconds": timer.elapsed_seconds(now),
+        "note": timer.note,
+    }
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *,
+          right: Sequence[str] = ()) -> str:
+    """An aligned plain-text table; cells made printable, headers bold on a terminal."""
+    cells = [[printable("" if v is None else str(v)).replace("\n", " ⏎ ") for v in row]
+             for row in rows]
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
+
+    def line(values: Sequence[str]) -> str:
+        parts = [v.rjust(w) if h in right else v.ljust(w)
+                 for v, w, h in zip(values, widths, headers, strict=True)]
+        return "  ".join(parts).rstrip()
+
+    head = line(list(headers))
+    if color_enabled():
+        head = click.style(head, bold=True)
+    return "\n".join([head, *(line(r) for r in cells)])
+
+
+def csv_text(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(headers)
+    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    return buffer.getvalue()

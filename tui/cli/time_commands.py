@@ -1,0 +1,5 @@
+"""(Being written.)"""
+
+import click
+
+COMMANDS: list[click.Command] = []
