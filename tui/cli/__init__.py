@@ -29,10 +29,9 @@ def main(ctx: click.Context, profile: str | None, config_path: Path | None, demo
     """
     ctx.obj = CliContext(profile_name=profile, config_path=config_path)
     if ctx.invoked_subcommand is None:
-        click.echo(
-            "The timesheet app is not built yet. Meanwhile `timesheet serve --demo` runs the "
-            "local ledger with demo data, and the scripting commands work (timesheet --help)."
-        )
+        from tui.launch import run_app  # textual is imported only to open the app
+
+        run_app(ctx.obj, demo=demo)
 
 
 for command in (serve, *time_commands.COMMANDS, *approval_commands.COMMANDS,

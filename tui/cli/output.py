@@ -19,18 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from tui.store.values import printable
+
 if TYPE_CHECKING:
     from tui.models import Timer
     from tui.store.records import EntryRecord
-
-# C0 controls and DEL shown as their visible symbols, so text from a server can never
-# move the cursor, clear the screen or set colours in a user's terminal.
-_VISIBLE = {code: 0x2400 + code for code in range(0x20)} | {0x7F: 0x2421}
-
-
-def printable(text: str) -> str:
-    return text.translate(_VISIBLE)
-
 
 def color_enabled() -> bool:
     """Colour only on a terminal and never with NO_COLOR set (https://no-color.org)."""

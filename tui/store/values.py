@@ -55,6 +55,15 @@ def check_minutes(minutes: int) -> int:
     return minutes
 
 
+# C0 controls and DEL shown as their visible symbols (␛, ␍, ...), so text from a server
+# can never move the cursor, clear the screen or set colours in a terminal.
+_VISIBLE = {code: 0x2400 + code for code in range(0x20)} | {0x7F: 0x2421}
+
+
+def printable(text: str) -> str:
+    return text.translate(_VISIBLE)
+
+
 def format_minutes(minutes: int) -> str:
     """`90` → `1:30` (H:MM), as the grid shows time."""
     sign = "-" if minutes < 0 else ""

@@ -1,0 +1,145 @@
+"""The Textual app: screens, app-wide bindings, long work in workers, one error handler.
+
+The store is plain Python; the app bridges its change callbacks to a Textual `Signal`
+that widgets subscribe to, so a view redraws only the rows a change names.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.signal import Signal
+from textual.worker import Worker, WorkerState
+
+from tui.api.base import EntryQuery
+from tui.api.errors import ApiError
+from tui.store.store import StagingError, Store, StoreChange
+from tui.store.values import format_minutes, week_range
+
+
+class TimesheetApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "timesheet"
+
+    BINDINGS = [
+        Binding("1", "show_timesheet", "Timesheet", id="show-timesheet",
+                tooltip="The week's entries and the running timer."),
+        Binding("s", "stop_timer", "Stop timer", id="stop-timer",
+                tooltip="Stop the running timer at once."),
+        Binding("question_mark", "help_panel", "Help", id="help",
+                tooltip="Show the keys."),
+        Binding("q", "quit", "Quit", id="quit", tooltip="Quit (asks if changes are staged)."),
+    ]
+
+    def __init__(self, store: Store, *, hint: str | None = None,
+                 keymap: dict[str, str] | None = None) -> None:
+        super().__init__()
+        self.store = store
+        self.hint = hint
+        self._keymap = keymap or {}
+        self.week_start = week_range(store.today())[0]
+        self.store_changed: Signal[StoreChange] = Signal(self, "store-changed")
+        store.subscribe(self.store_changed.publish)
+
+    def on_mount(self) -> None:
+        if self._keymap:
+            self.set_keymap(self._keymap)
+        from tui.screens.timesheet import TimesheetScreen
+
+        self.push_screen(TimesheetScreen())
+        if self.hint:
+            self.notify(self.hint, title="Welcome", timeout=12)
+        self.open_store()
+
+    # ------------------------------------------------------------------ workers
+
+    @work(exclusive=True, group="load", exit_on_error=False)
+    async def open_store(self) -> None:
+        await self.store.open()
+        await self._load_week()
+
+    @work(exclusive=True, group="load", exit_on_error=False)
+    async def load_week(self) -> None:
+        await self._load_week()
+
+    async def _load_week(self) -> None:
+        start, end = self.week_start, self.week_start + timedelta(days=6)
+        person = self.store.person_id
+        await self.store.load(EntryQuery(start, end, person_ids=(person,) if person else ()))
+
+    def shift_week(self, weeks: int) -> None:
+        self.week_start += timedelta(days=7 * weeks)
+        self.load_week()
+
+    def show_week_of(self, day: date) -> None:
+        self.week_start = week_range(day)[0]
+        self.load_week()
+
+    @work(group="timer", exit_on_error=False)
+    async def action_stop_timer(self) -> None:
+        if not self.store.capabilities.timers:
+            self.notify(f"{self.store.backend.name.title()} has no timers.", severity="warning")
+            return
+        if self.store.timer is None:
+            await self.store.refresh_timer()
+        if self.store.timer is None:
+            self.notify("No timer is running.")
+            return
+        result = await self.store.stop_timer()
+        message = f"Stopped at {format_minutes(result.minutes)} ({result.minutes} min)."
+        if result.rounded_minutes is not None and result.rounded_minutes != result.minutes:
+            message += (f" Rounding to {format_minutes(result.rounded_minutes)} is staged:"
+                        " u undoes it, ctrl+s saves it.")
+        self.notify(message, title="Timer stopped")
+
+    @work(group="timer", exit_on_error=False)
+    async def start_timer(self, service_id: str, note: str = "") -> None:
+        await self.store.start_timer(service_id, note=note)
+        self.notify("Timer started.")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place worker errors become a notification (by exception type)."""
+        if event.state is not WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if isinstance(error, ApiError | StagingError):
+            self.notify(str(error), title=getattr(error, "title", "Not done"),
+                        severity="error", timeout=10)
+        else:
+            self.notify(f"Something went wrong: {error!r}", severity="error", timeout=10)
+
+    # ------------------------------------------------------------------ actions
+
+    def action_show_timesheet(self) -> None:
+        from tui.screens.timesheet import TimesheetScreen
+
+        if not isinstance(self.screen, TimesheetScreen):
+            self.pop_screen()
+
+    def action_help_panel(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    async def action_quit(self) -> None:
+        if self.store.staged_count == 0:
+            self.exit()
+            return
+        from tui.screens.dialogs import ConfirmDialog
+
+        count = self.store.staged_count
+
+        def answered(quit_now: bool | None) -> None:
+            if quit_now:
+                self.exit()
+
+        self.push_screen(ConfirmDialog(
+            f"{count} staged change{'s' if count != 1 else ''} not saved. They are kept in "
+            "the journal and come back next time. Quit now?"), answered)
+
+    async def on_unmount(self) -> None:
+        await self.store.aclose()
