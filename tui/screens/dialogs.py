@@ -1,0 +1,287 @@
+"""Small modal dialogs: confirm, pick a service, give a reason.
+
+Dialogs confirm with `y` or `enter` and cancel with `n` or `escape` (design.md); where
+the dialog holds a text field, `y` and `n` are letters for the field, so `enter` and
+`escape` are the keys there. Names from the server are shown literally (no markup).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.fuzzy import Matcher
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets.button import ButtonVariant
+from textual.widgets.option_list import Option
+
+from tui.store.values import printable
+
+if TYPE_CHECKING:
+    from tui.models import Service
+    from tui.store.store import Store
+
+
+_DIALOG_CSS = """
+    {name} {{
+        align: center middle;
+    }}
+    {name} > Vertical {{
+        width: 64;
+        max-width: 90%;
+        height: auto;
+        max-height: 80%;
+        border: thick $primary 80%;
+        border-title-color: $text-primary;
+        background: $surface;
+        padding: 1 2;
+    }}
+    {name} .dialog-keys {{
+        color: $text-muted;
+        margin-top: 1;
+    }}
+"""
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """A yes/no question; dismisses with True (`y`, `enter`) or False (`n`, `escape`)."""
+
+    DEFAULT_CSS = _DIALOG_CSS.format(name="ConfirmDialog") + """
+    ConfirmDialog #confirm-message {
+        width: 1fr;
+    }
+    ConfirmDialog #confirm-buttons {
+        height: auto;
+        margin-top: 1;
+        align-horizontal: right;
+    }
+    ConfirmDialog Button {
+        margin-left: 2;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y,enter", "confirm", "Yes", id="dialog-yes", tooltip="Confirm."),
+        Binding("n,escape", "cancel", "No", id="dialog-no", tooltip="Cancel."),
+    ]
+
+    def __init__(self, message: str, *, title: str = "Confirm", yes: str = "Yes",
+                 no: str = "No") -> None:
+        super().__init__()
+        self.message = message
+        self.title_text = title
+        self.yes_label = yes
+        self.no_label = no
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = self.title_text
+            yield Static(Content(self.message), id="confirm-message")
+            with Horizontal(id="confirm-buttons"):
+                yield self._button(f"{self.yes_label} (y)", "confirm-yes", "primary")
+                yield self._button(f"{self.no_label} (n)", "confirm-no", "default")
+
+    @staticmethod
+    def _button(label: str, button_id: str, variant: ButtonVariant) -> Button:
+        # For the mouse only: the keys belong to the dialog, so enter always confirms.
+        button = Button(Content(label), id=button_id, variant=variant, compact=True)
+        button.can_focus = False
+        return button
+
+    @on(Button.Pressed, "#confirm-yes")
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#confirm-no")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+def service_label(service: Service) -> str:
+    label = service.name
+    if service.project_name:
+        label = f"{label} — {service.project_name}"
+    return printable(" ".join(label.split()))
+
+
+class ServicePicker(ModalScreen[str | None]):
+    """Type to fuzzy-filter the services; `enter` picks the highlighted one (its id),
+    `escape` cancels (None). `up`/`down` move through the list while typing."""
+
+    DEFAULT_CSS = _DIALOG_CSS.format(name="ServicePicker") + """
+    ServicePicker > Vertical {
+        height: 80%;
+    }
+    ServicePicker #picker-list {
+        height: 1fr;
+        margin-top: 1;
+        border: none;
+        background: $surface;
+    }
+    ServicePicker #picker-empty {
+        color: $text-muted;
+        display: none;
+    }
+    ServicePicker.-empty #picker-empty {
+        display: block;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down", "move(1)", "Next", id="picker-down",
+                tooltip="Highlight the next service."),
+        Binding("up", "move(-1)", "Previous", id="picker-up",
+                tooltip="Highlight the previous service."),
+        Binding("escape", "cancel", "Cancel", id="picker-cancel", tooltip="Start no timer."),
+    ]
+
+    def __init__(self, store: Store, *, title: str = "Start a timer on…") -> None:
+        super().__init__()
+        self.store = store
+        self.title_text = title
+        labels = {service_id: service_label(service)
+                  for service_id, service in store.services.items()}
+        seen: dict[str, int] = {}
+        for label in labels.values():
+            seen[label] = seen.get(label, 0) + 1
+        # Two services of one name (in different projects) are told apart by their id.
+        self._labels = {
+            service_id: label if seen[label] == 1 else f"{label} (#{printable(service_id)})"
+            for service_id, label in labels.items()}
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = self.title_text
+            yield Input(placeholder="Type to filter services", id="picker-input")
+            option_list = OptionList(id="picker-list")
+            option_list.can_focus = False  # the input keeps the focus; up/down move here
+            yield option_list
+            yield Static(Content("No service matches."), id="picker-empty")
+            yield Static(Content("↑↓ move · enter start · esc cancel"), classes="dialog-keys")
+
+    def on_mount(self) -> None:
+        self.refilter("")
+        self.query_one(Input).focus()
+
+    @property
+    def option_list(self) -> OptionList:
+        return self.query_one("#picker-list", OptionList)
+
+    @property
+    def shown_ids(self) -> list[str]:
+        """The ids in the list, in order (best match first)."""
+        return [option.id for option in self.option_list.options if option.id]
+
+    def matches(self, query: str) -> list[tuple[str, Content]]:
+        """Ids and literal labels (matched letters highlighted), best match first."""
+        query = query.strip()
+        if not query:
+            ordered = sorted(self._labels.items(), key=lambda item: item[1].casefold())
+            return [(service_id, Content(label)) for service_id, label in ordered]
+        matcher = Matcher(query)
+        scored = []
+        for service_id, label in self._labels.items():
+            # `Matcher.highlight` parses markup; highlight the offsets on literal text.
+            score, offsets = matcher.fuzzy_search.match(query, label)
+            if score > 0:
+                content = Content(label)
+                for offset in offsets:
+                    if not label[offset].isspace():
+                        content = content.stylize("bold $text-accent underline",
+                                                  offset, offset + 1)
+                scored.append((-score, label.casefold(), service_id, content))
+        scored.sort(key=lambda item: item[:2])
+        return [(service_id, content) for _, _, service_id, content in scored]
+
+    @on(Input.Changed, "#picker-input")
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.refilter(event.value)
+
+    def refilter(self, query: str) -> None:
+        found = self.matches(query)
+        option_list = self.option_list
+        option_list.set_options(Option(content, id=service_id) for service_id, content in found)
+        option_list.highlighted = 0 if found else None
+        self.set_class(not found, "-empty")
+
+    def action_move(self, step: int) -> None:
+        if step > 0:
+            self.option_list.action_cursor_down()
+        else:
+            self.option_list.action_cursor_up()
+
+    @on(Input.Submitted, "#picker-input")
+    def pick_highlighted(self, event: Input.Submitted) -> None:
+        event.stop()
+        option = self.option_list.highlighted_option
+        if option is None or option.id is None:
+            self.app.bell()
+            return
+        self.dismiss(option.id)
+
+    @on(OptionList.OptionSelected, "#picker-list")
+    def pick_clicked(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id is not None:
+            self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ReasonDialog(ModalScreen[str | None]):
+    """Ask for a reason (e.g. for a rejection): `enter` with text dismisses with the text
+    (stripped), `escape` with None. An empty reason is not accepted."""
+
+    DEFAULT_CSS = _DIALOG_CSS.format(name="ReasonDialog") + """
+    ReasonDialog #reason-message {
+        margin-bottom: 1;
+    }
+    ReasonDialog #reason-error {
+        color: $text-error;
+        height: auto;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="reason-cancel", tooltip="Give no reason."),
+    ]
+
+    def __init__(self, message: str = "Why is it rejected?", *, title: str = "Reason",
+                 placeholder: str = "Reason") -> None:
+        super().__init__()
+        self.message = message
+        self.title_text = title
+        self.placeholder = placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = self.title_text
+            yield Static(Content(self.message), id="reason-message")
+            yield Input(placeholder=self.placeholder, id="reason-input")
+            yield Static(Content(""), id="reason-error")
+            yield Static(Content("enter done · esc cancel"), classes="dialog-keys")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted, "#reason-input")
+    def submit(self, event: Input.Submitted) -> None:
+        event.stop()
+        reason = event.value.strip()
+        if not reason:
+            self.query_one("#reason-error", Static).update(Content("A reason is needed."))
+            return
+        self.dismiss(reason)
+
+    @on(Input.Changed, "#reason-input")
+    def clear_error(self) -> None:
+        self.query_one("#reason-error", Static).update(Content(""))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,434 @@
+"""Review the staged diff, save it in bulk, and settle what the save could not do.
+
+Phases: *review* (the diff; `y`/`enter` saves, `n`/`escape` closes and keeps everything
+staged), *saving* (a progress bar; nothing cancels a save, `escape` included), *done*
+(what was saved, what failed and why, and the conflicts). A conflict is an entry the
+server changed since it was loaded: the list shows my values and theirs, `m` / `t` keep
+mine / theirs for the conflict under the cursor, `M` / `T` for all of them. Keeping mine
+stages my values again over the server's copy (ctrl+s saves them); keeping theirs drops
+my change. All server text is shown literally.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from datetime import date
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import OptionList, ProgressBar, Static
+from textual.widgets.option_list import Option
+
+from tui.store.staging import Kind
+from tui.store.values import format_minutes, printable
+
+if TYPE_CHECKING:
+    from tui.store.records import EntryRecord
+    from tui.store.store import DiffItem, SaveReport, Store
+
+MAX_LINES = 500
+"""Diff items listed; the rest are counted ("... and N more")."""
+
+_MARK = {Kind.create: ("+", "$text-success"), Kind.update: ("~", "$text-warning"),
+         Kind.delete: ("-", "$text-error")}
+_KIND_WORD = {Kind.create: "new", Kind.update: "changed", Kind.delete: "deleted"}
+
+
+class Phase(str, enum.Enum):
+    review = "review"
+    saving = "saving"
+    done = "done"
+
+
+def _plain(content: Any) -> str:
+    return content.plain if isinstance(content, Content) else str(content)
+
+
+def one_line(text: str) -> str:
+    return printable(" · ".join(part.strip() for part in text.splitlines() if part.strip()))
+
+
+class SaveReview(ModalScreen[None]):
+    DEFAULT_CSS = """
+    SaveReview {
+        align: center middle;
+    }
+    SaveReview > #review {
+        width: 90%;
+        max-width: 120;
+        height: 85%;
+        border: thick $primary 80%;
+        border-title-color: $text-primary;
+        background: $surface;
+        padding: 0 1;
+    }
+    SaveReview #review-title {
+        text-style: bold;
+        margin-bottom: 1;
+    }
+    SaveReview #review-lines, SaveReview #review-summary-box {
+        height: 1fr;
+        background: $surface;
+    }
+    SaveReview #review-diff {
+        width: 1fr;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    SaveReview #review-summary {
+        width: 1fr;
+    }
+    SaveReview #review-summary-box, SaveReview #review-progress,
+    SaveReview #review-conflicts {
+        display: none;
+    }
+    SaveReview.-saving #review-progress {
+        display: block;
+        margin: 1 0;
+    }
+    SaveReview.-done #review-lines {
+        display: none;
+    }
+    SaveReview.-done #review-summary-box {
+        display: block;
+    }
+    SaveReview.-conflicts #review-conflicts {
+        display: block;
+        height: 1fr;
+        border: round $warning;
+        border-title-color: $text-warning;
+    }
+    SaveReview #review-keys {
+        color: $text-muted;
+        height: 1;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y,enter", "confirm", "Save", id="review-save",
+                tooltip="Save the staged changes in bulk (after a save: close)."),
+        Binding("n,escape", "cancel", "Close", id="review-close",
+                tooltip="Close; staged changes stay staged. A running save is not cancelled."),
+        Binding("m", "keep('mine')", "Keep mine", id="conflict-keep-mine",
+                tooltip="Keep my version of the conflict under the cursor (staged again)."),
+        Binding("t", "keep('server')", "Keep theirs", id="conflict-keep-theirs",
+                tooltip="Keep the server's version of the conflict under the cursor."),
+        Binding("M,shift+m", "keep_all('mine')", "Keep all mine", id="conflict-keep-all-mine",
+                tooltip="Keep my version of every conflict (staged again)."),
+        Binding("T,shift+t", "keep_all('server')", "Keep all theirs",
+                id="conflict-keep-all-theirs",
+                tooltip="Keep the server's version of every conflict."),
+    ]
+
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        self.store = store
+        self.items: list[DiffItem] = store.diff()
+        self.phase = Phase.review
+        self.report: SaveReport | None = None
+        self.error: str | None = None
+        self.resolved: dict[str, str] = {}
+        """conflict id → "mine" | "server", as the user chose here."""
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="review") as box:
+            box.border_title = "Review staged changes"
+            yield Static(Content(self.heading()), id="review-title")
+            with VerticalScroll(id="review-lines"):
+                yield Static(self.diff_content(), id="review-diff")
+            yield ProgressBar(total=max(1, len(self.items)), show_eta=False,
+                              id="review-progress")
+            with VerticalScroll(id="review-summary-box"):
+                yield Static(Content(""), id="review-summary")
+            conflicts = OptionList(id="review-conflicts")
+            conflicts.border_title = "Conflicts"
+            yield conflicts
+            yield Static(Content(""), id="review-keys")
+
+    def on_mount(self) -> None:
+        self.query_one("#review-lines").focus()
+        self._show_keys()
+
+    # ------------------------------------------------------------ for tests/UI
+
+    @property
+    def title_text(self) -> str:
+        return _plain(self.query_one("#review-title", Static).content)
+
+    @property
+    def diff_text(self) -> str:
+        return _plain(self.query_one("#review-diff", Static).content)
+
+    @property
+    def summary_text(self) -> str:
+        return _plain(self.query_one("#review-summary", Static).content)
+
+    @property
+    def keys_text(self) -> str:
+        return _plain(self.query_one("#review-keys", Static).content)
+
+    # ---------------------------------------------------------------- wording
+
+    def heading(self) -> str:
+        if not self.items:
+            return "Nothing to save."
+        counts = Counter(item.kind for item in self.items)
+        total = len(self.items)
+        parts = [f"{counts[kind]} {_KIND_WORD[kind]}" for kind in _KIND_WORD if counts[kind]]
+        return f"Save {total} change{'s' if total != 1 else ''}: {', '.join(parts)}"
+
+    def _date(self, day: date | None, *, month: bool = False) -> str:
+        if day is None or day == date.min:
+            return "no date"
+        return f"{day:%a} {day.day}" + (f" {day:%b}" if month else "")
+
+    def _service(self, service_id: str | None) -> str:
+        if not service_id:
+            return "no service"
+        service = self.store.services.get(service_id)
+        return one_line(service.name) if service else f"#{printable(service_id)}"
+
+    def _task(self, task_id: str | None) -> str:
+        if not task_id:
+            return "no task"
+        task = self.store.tasks.get(task_id)
+        return one_line(task.title) if task else f"#{printable(task_id)}"
+
+    def _person(self, person_id: str | None) -> str:
+        if not person_id:
+            return "nobody"
+        person = self.store.people.get(person_id)
+        return one_line(person.name) if person else f"#{printable(person_id)}"
+
+    def value_text(self, name: str, value: Any) -> str:
+        """One field's value as a person reads it."""
+        if name == "minutes":
+            return format_minutes(value) if isinstance(value, int) else printable(str(value))
+        if name == "date":
+            return self._date(value, month=True) if isinstance(value, date) else str(value)
+        if name == "service_id":
+            return self._service(value)
+        if name == "task_id":
+            return self._task(value)
+        if name == "person_id":
+            return self._person(value)
+        if value is None or value == "":
+            return "(empty)"
+        return one_line(str(value))
+
+    def row_text(self, record: EntryRecord) -> str:
+        """`Mon 16 · Design · 1:30 · note`."""
+        what = self._service(record.service_id)
+        if record.task_id:
+            what += f" / {self._task(record.task_id)}"
+        parts = [self._date(record.date), what, format_minutes(record.minutes)]
+        if record.note.strip():
+            parts.append(one_line(record.note))
+        return " · ".join(parts)
+
+    def _field_label(self, name: str) -> str:
+        return name.removesuffix("_id")
+
+    def item_lines(self, item: DiffItem) -> list[Content]:
+        mark, style = _MARK[item.kind]
+        lines = [Content.assemble((f"{mark} ", f"bold {style}"), (self.row_text(item.record),
+                                                                  style if item.kind is not
+                                                                  Kind.update else ""))]
+        if item.kind is Kind.update:
+            for name, (old, new) in item.changes.items():
+                lines.append(Content.assemble(
+                    (f"    {self._field_label(name)}: ", "dim"),
+                    (self.value_text(name, old), "$text-error"),
+                    " → ",
+                    (self.value_text(name, new), "$text-success"),
+                ))
+        return lines
+
+    def diff_content(self) -> Content:
+        if not self.items:
+            return Content("Nothing is staged.")
+        lines: list[Content] = []
+        for item in self.items[:MAX_LINES]:
+            lines.extend(self.item_lines(item))
+        if len(self.items) > MAX_LINES:
+            lines.append(Content.styled(f"... and {len(self.items) - MAX_LINES} more",
+                                        "italic $text-muted"))
+        return Content("\n").join(lines)
+
+    def _describe(self, entry_id: str) -> str:
+        return self.row_text(self.store.row(entry_id).record)
+
+    def _show_keys(self) -> None:
+        if self.phase is Phase.review:
+            text = ("y/enter save · n/esc close (changes stay staged)" if self.items
+                    else "esc close")
+        elif self.phase is Phase.saving:
+            text = "Saving… a save is never cancelled; this closes when it is done."
+        else:
+            text = "esc close"
+            if self._open_conflicts():
+                text = ("↑↓ choose · m keep mine · t keep theirs · M / T: all of them · "
+                        "esc close")
+        self.query_one("#review-keys", Static).update(Content(text))
+
+    # ------------------------------------------------------------------ saving
+
+    def action_confirm(self) -> None:
+        if self.phase is Phase.review:
+            if not self.items:
+                self.dismiss(None)
+                return
+            self.start_save()
+        elif self.phase is Phase.done:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        if self.phase is Phase.saving:
+            self.notify("The save goes on; this closes when it is done.")
+            return
+        self.dismiss(None)
+
+    def start_save(self) -> None:
+        self.phase = Phase.saving
+        self.add_class("-saving")
+        self.query_one(ProgressBar).update(total=max(1, len(self.items)), progress=0)
+        self._show_keys()
+        # On the app, not this screen, and not exclusive: nothing may cancel a save.
+        self.app.run_worker(self._save(), name="save", group="save", exclusive=False,
+                            exit_on_error=False)
+
+    def _progress(self, done: int, total: int) -> None:
+        if self.is_attached:
+            self.query_one(ProgressBar).update(total=max(1, total), progress=done)
+
+    async def _save(self) -> SaveReport:
+        try:
+            report = await self.store.save(self._progress)
+        except Exception as error:  # the app's worker handler notifies it too
+            self.error = str(error) or type(error).__name__
+            self._finish(None)
+            raise
+        self._finish(report)
+        return report
+
+    def _finish(self, report: SaveReport | None) -> None:
+        self.report = report
+        self.phase = Phase.done
+        if not self.is_attached:
+            return
+        self.remove_class("-saving")
+        self.add_class("-done")
+        self.query_one("#review-summary", Static).update(self.summary_content())
+        conflicts = report.conflicts if report is not None else []
+        if conflicts:
+            option_list = self.query_one("#review-conflicts", OptionList)
+            option_list.set_options(Option(self.conflict_prompt(i), id=i) for i in conflicts)
+            option_list.highlighted = 0
+            self.add_class("-conflicts")
+            option_list.focus()
+        else:
+            self.query_one("#review-summary-box").focus()
+        self._show_keys()
+
+    def summary_content(self) -> Content:
+        report = self.report
+        lines: list[Content] = []
+        if report is None:
+            lines.append(Content.styled(f"The save stopped: {one_line(self.error or '')}",
+                                        "bold $text-error"))
+            lines.append(Content("What was not saved stays staged; ctrl+s tries again."))
+            return Content("\n").join(lines)
+        failed = report.failed
+        head = f"Saved {report.saved}"
+        if failed:
+            head += f", failed {len(failed)}:"
+        else:
+            head += "."
+        lines.append(Content.styled(head, "bold $text-error" if failed else "bold $text-success"))
+        for entry_id, reason in failed.items():
+            lines.append(Content.assemble(("  ✗ ", "$text-error"), self._describe(entry_id),
+                                          (" — ", "dim"), (one_line(reason), "$text-error")))
+        if failed:
+            lines.append(Content.styled("Failed rows stay staged; fix them and save again.",
+                                        "$text-muted"))
+        if report.conflicts:
+            count = len(report.conflicts)
+            lines.append(Content.styled(
+                f"{count} conflict{'s' if count != 1 else ''}: changed on the server since "
+                "they were loaded, so not saved. Choose below which version to keep.",
+                "bold $text-warning"))
+        return Content("\n").join(lines)
+
+    # --------------------------------------------------------------- conflicts
+
+    def conflict_prompt(self, entry_id: str) -> Content:
+        store = self.store
+        chosen = self.resolved.get(entry_id)
+        mine = store.row(entry_id).record
+        if chosen is not None:
+            what = ("kept mine: staged again, ctrl+s saves it" if chosen == "mine"
+                    else "kept theirs: my change dropped")
+            return Content.assemble(("✓ ", "$text-success"), self.row_text(mine),
+                                    (f" — {what}", "$text-muted"))
+        server = store.conflicts.get(entry_id)
+        staged = store.staging.get(entry_id)
+        lines = [Content.assemble(("! ", "bold $text-warning"), self.row_text(mine))]
+        if staged is not None and staged.kind is Kind.delete:
+            lines.append(Content.assemble(("    mine: ", "dim"), ("delete it", "$text-error")))
+            if server is not None:
+                lines.append(Content.assemble(("    theirs: ", "dim"), self.row_text(server)))
+        elif staged is not None:
+            for name, value in staged.values.items():
+                theirs = getattr(server, name) if server is not None else None
+                lines.append(Content.assemble(
+                    (f"    {self._field_label(name)}: mine ", "dim"),
+                    (self.value_text(name, value), "$text-success"),
+                    (" · theirs ", "dim"),
+                    (self.value_text(name, theirs), "$text-warning"),
+                ))
+        return Content("\n").join(lines)
+
+    def _open_conflicts(self) -> list[str]:
+        if self.report is None:
+            return []
+        return [i for i in self.report.conflicts if i not in self.resolved]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("keep", "keep_all"):
+            return self.phase is Phase.done and bool(self._open_conflicts())
+        return True
+
+    def action_keep(self, keep: str) -> None:
+        option = self.query_one("#review-conflicts", OptionList).highlighted_option
+        if option is None or option.id is None or option.id in self.resolved:
+            self.app.bell()
+            return
+        self.resolve([option.id], keep)
+
+    def action_keep_all(self, keep: str) -> None:
+        self.resolve(self._open_conflicts(), keep)
+
+    def resolve(self, ids: list[str], keep: str) -> None:
+        option_list = self.query_one("#review-conflicts", OptionList)
+        for entry_id in ids:
+            self.store.resolve_conflict(entry_id, keep=keep)
+            self.resolved[entry_id] = keep
+            option_list.replace_option_prompt(entry_id, self.conflict_prompt(entry_id))
+        left = self._open_conflicts()
+        if left:
+            option_list.highlighted = option_list.get_option_index(left[0])
+        self.refresh_bindings()
+        self._show_keys()
+
+    @on(OptionList.OptionSelected, "#review-conflicts")
+    def conflict_entered(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.action_confirm()  # enter closes here as everywhere in the dialog
