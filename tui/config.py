@@ -7,6 +7,7 @@ line); tokens are never echoed.  No textual here (layer rule); keyring is lazy (
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import re
@@ -89,7 +90,8 @@ Trackable = Annotated[str, AfterValidator(lambda value: ":".join(parse_trackable
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True,
+                              defer_build=True)
 
 
 class _RemoteProfile(_Model):
@@ -383,3 +385,77 @@ def _keyring_token(profile_name: str) -> str:
     if not value or not value.strip():
         raise ConfigError(f"{source} holds no token; store one with `keyring set {APP_NAME} {profile_name}`.")
     return value.strip()
+
+
+# ------------------------------------------------------------------------- writing
+
+
+def validate_config_data(raw: Mapping[str, Any], file: Path | str = "config.toml") -> Config:
+    """Validate parsed TOML as a config; raise :class:`ConfigError` (one sentence) if wrong.
+    Used before writing, so a command never writes a file that `load_config` would refuse."""
+    try:
+        return Config.model_validate(dict(raw))
+    except ValidationError as exc:
+        raise ConfigError(f"{file}: {_validation_message(exc)}") from None
+
+
+def read_config_data(file: Path) -> dict[str, Any]:
+    """The raw TOML of *file* (``{}`` if it does not exist); :class:`ConfigError` if unreadable."""
+    try:
+        text = file.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return {}
+    except UnicodeDecodeError:
+        raise ConfigError(f"{file}: the config file is not valid UTF-8 text.") from None
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read the config file ({exc.strerror or exc}).") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: {_toml_message(str(exc))}") from None
+
+
+def write_config_data(file: Path, data: Mapping[str, Any]) -> None:
+    """Write *data* as TOML to *file* atomically, mode 0600.
+
+    The text goes to a temporary file in the same directory, created 0600 before any
+    content is written, is fsynced, and then replaces *file* with ``os.replace``; the
+    directory is fsynced too. A reader sees the old file or the new one, never a part.
+    """
+    import tempfile
+
+    import tomli_w
+
+    text = tomli_w.dumps(dict(data))
+    file = Path(file).expanduser()
+
+    def failed(exc: OSError) -> ConfigError:
+        return ConfigError(f"{file}: cannot write the config file ({exc.strerror or exc}).")
+
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handle, temp_name = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".tmp",
+                                             dir=file.parent)
+    except OSError as exc:
+        raise failed(exc) from None
+    try:
+        with contextlib.suppress(AttributeError, OSError):  # no fchmod on Windows
+            os.fchmod(handle, 0o600)  # mkstemp already makes it 0600; say so anyway
+        with os.fdopen(handle, "wb") as out:
+            out.write(text.encode("utf-8"))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp_name, file)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
+        if isinstance(exc, OSError):
+            raise failed(exc) from None
+        raise
+    if os.name != "nt":
+        with contextlib.suppress(OSError):
+            directory = os.open(file.parent, os.O_RDONLY)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)

@@ -31,7 +31,7 @@ Id = Annotated[str, BeforeValidator(_id_to_str)]
 class _Wire(BaseModel):
     """A shape received from a server: extra fields are ignored, known ones validated."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
 
 
 # --------------------------------------------------------------------------- domain
@@ -55,7 +55,7 @@ class EntryStatus(str, enum.Enum):
 
 
 class Person(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: Id
     first_name: str = ""
@@ -68,7 +68,7 @@ class Person(BaseModel):
 
 
 class Service(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: Id
     name: str
@@ -76,7 +76,7 @@ class Service(BaseModel):
 
 
 class Task(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: Id
     title: str
@@ -86,7 +86,7 @@ class Task(BaseModel):
 class Entry(BaseModel):
     """One time entry as the app sees it, whichever backend it came from."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: Id | None = None
     date: date
@@ -117,7 +117,7 @@ class Entry(BaseModel):
 class Timer(BaseModel):
     """A running (or just stopped) timer; Plannr's timers are entries without an end."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: Id
     entry_id: Id | None = None

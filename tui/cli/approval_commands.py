@@ -1,5 +1,369 @@
-"""(Being written.)"""
+"""`approve`, `unapprove` and `reject`: a manager's bulk actions from the command line.
+
+Entries are named by id, or chosen by filters (`--person`, `--from`, `--to`; the range
+defaults to this ISO week). With filters the command first shows what it will do (how many
+entries, whose, how many hours each) and asks, unless `--yes`; `--dry-run` sends nothing.
+Each entry's outcome is the server's answer: an entry the server leaves unapproved because
+other approvers have not approved it yet is "pending", never "approved".
+
+Exit codes: 0 when every entry is approved (or pending: waiting for other approvers is not a
+failure), unapproved or rejected; 1 when some entries failed (each listed with its id);
+2 for usage, config and auth errors, neither ids nor filters, a backend without approvals
+(Plannr), or a confirmation that cannot be asked (stdin not a terminal, no `--yes`).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 import click
 
-COMMANDS: list[click.Command] = []
+from tui.cli.context import CliError, ItemsFailed, cli_context
+from tui.cli.output import echo_json, printable, table
+
+if TYPE_CHECKING:
+    from tui.store.store import ApprovalResult, Store
+
+
+def today() -> date:
+    """The local date relative dates count from (a function, so tests can freeze it)."""
+    return datetime.now().astimezone().date()
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str  # approve | unapprove
+    verb: str  # "approve"
+    gerund: str  # "Approving"
+    done: str  # "approved"
+    picks: str  # which entries filters select: "unapproved" | "approved"
+
+
+APPROVE = Action("approve", "approve", "Approving", "approved", "unapproved")
+UNAPPROVE = Action("unapprove", "unapprove", "Unapproving", "unapproved", "approved")
+
+
+@dataclass(frozen=True)
+class Selection:
+    ids: tuple[str, ...]
+    person: str | None
+    start: date | None
+    end: date | None
+
+    @property
+    def by_filter(self) -> bool:
+        return not self.ids
+
+
+def _parse_day(text: str, option: str) -> date:
+    from tui.store.values import ValueProblem, parse_date
+
+    try:
+        return parse_date(text, today=today())
+    except ValueProblem as problem:
+        raise CliError(f"{option}: {problem}") from None
+
+
+def selection(ids: Sequence[str], person: str | None, start: str | None,
+              end: str | None, action: Action) -> Selection:
+    """Check the ids and filters; a range with one end open gets that end's ISO week."""
+    from tui.store.values import week_range
+
+    clean = tuple(dict.fromkeys(i.strip() for i in ids if i.strip()))
+    filters = [n for n, v in (("--person", person), ("--from", start), ("--to", end)) if v]
+    if len(clean) != len(ids):
+        raise CliError("An entry id is empty.")
+    if not clean and not filters:
+        raise CliError(f"Name the entries to {action.verb}: give their ids, or choose them "
+                       f"with --person, --from and --to (for example `timesheet {action.name} "
+                       "--person me --from monday`).")
+    if clean and filters:
+        raise CliError(f"Give either entry ids or filters ({', '.join(filters)}), not both.")
+    if clean:
+        return Selection(clean, None, None, None)
+    first = _parse_day(start, "--from") if start else None
+    last = _parse_day(end, "--to") if end else None
+    if first is None and last is None:
+        first, last = week_range(today())
+    elif first is None:
+        first = week_range(last)[0]  # type: ignore[arg-type]
+    elif last is None:
+        last = week_range(first)[1]
+    if first > last:  # type: ignore[operator]
+        raise CliError(f"--from ({first}) is after --to ({last}).")
+    person_id = person.strip() if person else None
+    if person is not None and not person_id:
+        raise CliError("--person needs a person id or `me`.")
+    return Selection((), person_id, first, last)
+
+
+def _require(store: Store, capability: str, what: str, where: str) -> None:
+    if not getattr(store.capabilities, capability):
+        name = store.backend.name.title()
+        raise CliError(f"{what} is not supported by {name}; {where} in {name} itself.")
+
+
+async def _person_id(store: Store, person: str) -> str:
+    if person.lower() != "me":
+        return person
+    if store.person_id:
+        return store.person_id
+    store.me = await store.backend.current_person()
+    return store.me.id
+
+
+async def _names(store: Store) -> dict[str, str]:
+    from tui.api.errors import ForbiddenError
+
+    try:
+        store.people = {p.id: p for p in await store.backend.people()}
+    except ForbiddenError:  # names are a courtesy; a token that may not list people still works
+        return {}
+    return {pid: p.name for pid, p in store.people.items()}
+
+
+def _say(text: str, as_json: bool) -> None:
+    """Human text; with --json it goes to stderr so stdout stays one JSON document."""
+    click.echo(text, err=as_json)
+
+
+async def _chosen(store: Store, chosen: Selection, action: Action, as_json: bool
+                  ) -> tuple[list[str], dict[str, Any] | None]:
+    """The ids to send and, when chosen by filters, the plan shown before sending."""
+    from tui.api.base import EntryQuery
+    from tui.models import EntryStatus
+    from tui.store.values import format_minutes
+
+    if not chosen.by_filter:
+        return list(chosen.ids), None
+    assert chosen.start is not None and chosen.end is not None
+    person = await _person_id(store, chosen.person) if chosen.person else None
+    await store.load(EntryQuery(chosen.start, chosen.end,
+                                person_ids=(person,) if person else ()))
+    statuses = ([EntryStatus.approved] if action is UNAPPROVE else
+                [EntryStatus.draft, EntryStatus.submitted, EntryStatus.rejected])
+    ids = store.select(person_ids=[person] if person else [], start=chosen.start,
+                       end=chosen.end, statuses=statuses)
+    names = await _names(store) if ids else {}
+    per_person, _ = store.totals(ids)
+    counts: dict[str, int] = {}
+    for entry_id in ids:
+        pid = store.records[entry_id].person_id or ""
+        counts[pid] = counts.get(pid, 0) + 1
+    whose = f"person {names.get(person, person)}" if person else "all people"
+    span = f"{chosen.start.isoformat()} to {chosen.end.isoformat()}"
+    plan = {
+        "action": action.name, "from": chosen.start.isoformat(), "to": chosen.end.isoformat(),
+        "ids": ids, "count": len(ids),
+        "people": [{"person_id": pid or None, "name": names.get(pid), "entries": counts[pid],
+                    "minutes": minutes}
+                   for pid, minutes in sorted(per_person.items(),
+                                              key=lambda kv: (names.get(kv[0], ""), kv[0]))],
+    }
+    if not ids:
+        _say(f"No {action.picks} entries to {action.verb} ({whose}, {span}).", as_json)
+        return [], plan
+    total = sum(per_person.values())
+    rows = [(p["name"] or (f"#{p['person_id']}" if p["person_id"] else "(nobody)"),
+             p["entries"], format_minutes(p["minutes"])) for p in plan["people"]]
+    rows.append(("Total", len(ids), format_minutes(total)))
+    plural = "entry" if len(ids) == 1 else "entries"
+    _say(f"{action.verb.title()} {len(ids)} {action.picks} {plural} ({whose}, {span}):", as_json)
+    _say(table(["Person", "Entries", "Hours"], rows, right=["Entries", "Hours"]), as_json)
+    return ids, plan
+
+
+def _confirm(action: Action, count: int, yes: bool) -> bool:
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        raise CliError(f"Not asking to {action.verb} {count} entries because stdin is not a "
+                       f"terminal; add --yes to {action.verb} them (or --dry-run to only look).")
+    return click.confirm(f"{action.verb.title()} {'it' if count == 1 else 'them'}?",
+                         default=False)
+
+
+def _result_json(result: ApprovalResult) -> dict[str, Any]:
+    return {"id": result.id, "result": result.result, "message": result.message}
+
+
+def _report(results: Sequence[ApprovalResult], action: Action, as_json: bool) -> None:
+    if as_json:
+        echo_json([_result_json(r) for r in results])
+    else:
+        rows = [(r.id, r.result, r.message or "") for r in results]
+        if rows:
+            click.echo(table(["Id", "Result", "Message"], rows, right=["Id"]))
+    done = sum(r.result == action.done for r in results)
+    pending = sum(r.result == "pending" for r in results)
+    failed = sum(r.result == "failed" for r in results)
+    parts = [f"{action.done.title()} {done} of {len(results)} "
+             f"{'entry' if len(results) == 1 else 'entries'}"]
+    if pending:
+        parts.append(f"{pending} {'waits' if pending == 1 else 'wait'} for other approvers "
+                     "(--for-all-approvers approves for them too)")
+    if failed:
+        parts.append(f"{failed} failed")
+    _say("; ".join(parts) + ".", as_json)
+    if failed:
+        raise ItemsFailed(f"{failed} of {len(results)} entries could not be {action.done}.")
+
+
+def _dry_run(ids: list[str], plan: dict[str, Any] | None, action: Action, as_json: bool) -> None:
+    if as_json:
+        echo_json({**(plan or {"action": action.name, "ids": ids, "count": len(ids)}),
+                   "dry_run": True})
+    elif plan is None:
+        click.echo(f"Would {action.verb} {len(ids)} {'entry' if len(ids) == 1 else 'entries'}: "
+                   f"{', '.join(printable(i) for i in ids)}.")
+    _say("Dry run: nothing was sent.", as_json)
+
+
+def _run(ctx: click.Context, action: Action, chosen: Selection, *, dry_run: bool, yes: bool,
+         as_json: bool, send: Callable[[Store, list[str]], Any]) -> None:
+    async def work(store: Store) -> list[ApprovalResult] | None:
+        _require(store, "approvals", f"{action.gerund} entries", f"{action.verb} them")
+        ids, plan = await _chosen(store, chosen, action, as_json)
+        if dry_run:
+            _dry_run(ids, plan, action, as_json)
+            return None
+        if not ids:
+            if as_json:
+                echo_json([])
+            return None
+        if plan is not None and not _confirm(action, len(ids), yes):
+            _say(f"Nothing was {action.done}.", as_json)
+            return None
+        return await send(store, ids)
+
+    results = cli_context(ctx).run(work)
+    if results is not None:
+        _report(results, action, as_json)
+
+
+def _filter_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    function = click.option("--to", "end", metavar="DATE",
+                            help="Last day (default: the end of --from's ISO week, or of "
+                                 "this week).")(function)
+    function = click.option("--from", "start", metavar="DATE",
+                            help="First day: YYYY-MM-DD, today, monday, 'last week', "
+                                 "'3 days ago' (default: this ISO week's Monday).")(function)
+    function = click.option("--person", metavar="ID|me",
+                            help="Only this person's entries (`me`: the profile's person); "
+                                 "default: everyone you may see.")(function)
+    return function
+
+
+_common = [
+    click.option("--dry-run", is_flag=True, help="Show what would be sent; send nothing."),
+    click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation."),
+    click.option("--json", "as_json", is_flag=True,
+                 help='Print one result per entry: {"id", "result", "message"}.'),
+]
+
+
+def _with_common(function: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(_common):
+        function = option(function)
+    return function
+
+
+@click.command()
+@click.argument("ids", nargs=-1, metavar="[IDS]...")
+@_filter_options
+@click.option("--for-all-approvers", is_flag=True,
+              help="Approve on behalf of every approver an entry needs (else an entry waiting "
+                   "for other approvers stays pending).")
+@_with_common
+@click.pass_context
+def approve(ctx: click.Context, ids: tuple[str, ...], person: str | None, start: str | None,
+            end: str | None, for_all_approvers: bool, dry_run: bool, yes: bool,
+            as_json: bool) -> None:
+    """Approve entries by id, or those chosen by --person, --from and --to.
+
+    With filters it approves the unapproved entries of the range (default: this ISO week),
+    shows how many and whose, and asks first unless --yes. An entry that needs other
+    approvers stays "pending" unless --for-all-approvers. Exit 0 when all are approved or
+    pending, 1 if some failed, 2 for usage or auth errors.
+
+    Example: timesheet approve --person 42 --from 'last week' --yes
+    """
+    chosen = selection(ids, person, start, end, APPROVE)
+
+    async def send(store: Store, chosen_ids: list[str]) -> list[ApprovalResult]:
+        return await store.approve(chosen_ids, for_all_approvers=for_all_approvers)
+
+    _run(ctx, APPROVE, chosen, dry_run=dry_run, yes=yes, as_json=as_json, send=send)
+
+
+@click.command()
+@click.argument("ids", nargs=-1, metavar="[IDS]...")
+@_filter_options
+@_with_common
+@click.pass_context
+def unapprove(ctx: click.Context, ids: tuple[str, ...], person: str | None, start: str | None,
+              end: str | None, dry_run: bool, yes: bool, as_json: bool) -> None:
+    """Take back the approval of entries by id, or of those chosen by filters.
+
+    With filters it unapproves the approved entries of the range (default: this ISO week),
+    shows how many and whose, and asks first unless --yes. Exit 0 when all are unapproved,
+    1 if some failed, 2 for usage or auth errors.
+
+    Example: timesheet unapprove 4711 4712
+    """
+    chosen = selection(ids, person, start, end, UNAPPROVE)
+
+    async def send(store: Store, chosen_ids: list[str]) -> list[ApprovalResult]:
+        return await store.unapprove(chosen_ids)
+
+    _run(ctx, UNAPPROVE, chosen, dry_run=dry_run, yes=yes, as_json=as_json, send=send)
+
+
+@click.command()
+@click.argument("ids", nargs=-1, required=True, metavar="IDS...")
+@click.option("--reason", required=True, metavar="TEXT",
+              help="Why, shown to the entries' people.")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print one result per entry: {"id", "result", "message"}.')
+@click.pass_context
+def reject(ctx: click.Context, ids: tuple[str, ...], reason: str, as_json: bool) -> None:
+    """Reject entries with a reason.
+
+    Exit 0 when all are rejected, 1 if some failed, 2 for usage or auth errors.
+
+    Example: timesheet reject 4711 --reason 'Please add a task.'
+    """
+    from tui.store.store import ApprovalResult
+
+    clean = list(dict.fromkeys(i.strip() for i in ids))
+    if not all(clean):
+        raise CliError("An entry id is empty.")
+    if not reason.strip():
+        raise CliError("--reason must not be empty.")
+    action = Action("reject", "reject", "Rejecting", "rejected", "unapproved")
+
+    async def work(store: Store) -> list[ApprovalResult]:
+        from tui.api.errors import ApiError, AuthError
+
+        _require(store, "reject", "Rejecting entries", "reject them")
+        results = []
+        for entry_id in clean:
+            # One entry's refusal is that entry's failure; a refused token stops it all (exit 2).
+            try:
+                await store.backend.reject_entry(entry_id, reason.strip())
+            except AuthError:
+                raise
+            except ApiError as error:
+                results.append(ApprovalResult(entry_id, "failed", str(error)))
+                continue
+            results.append(ApprovalResult(entry_id, "rejected", None))
+        return results
+
+    _report(cli_context(ctx).run(work), action, as_json)
+
+
+COMMANDS: list[click.Command] = [approve, unapprove, reject]

@@ -1,0 +1,177 @@
+"""Start-up cost of a scripting command: `timesheet status --json`.
+
+Target (issue): `timesheet status --json` costs at most 2x `python -c "import httpx,
+pydantic"` (median of several runs). The scripting commands must not import textual, the
+screens or keyring to answer.
+
+Each command runs as a fresh process, the way a script or a shell prompt calls it, against
+two profiles in a temporary config (`--config`):
+  - ledger:     the local ledger (demo data, a running timer), in-process over ASGI;
+  - productive: the Productive adapter over HTTP to the same kind of ledger served by
+                `timesheet serve` on a loopback port.
+It prints the medians and the ratios, then which heavy modules each command imported
+(from one run with `-X importtime`). Exits 1 if textual, keyring or the screens were
+imported or a command failed (never for timings).
+
+    uv run python benchmarks/cli_status.py [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import tomli_w
+
+FORBIDDEN = ("textual", "keyring", "tui.app", "tui.screens", "tui.widgets")
+WATCH = ("textual", "keyring", "uvicorn", "rich", "pygments", "click", "starlette", "httpx",
+         "pydantic", "pydantic_core", "anyio", "sqlite3", "platformdirs", "tomli_w", "tui.models",
+         "tui.config", "tui.cli", "tui.store", "tui.api", "tui.ledger")
+TOKEN_ENV = "TIMESHEET_BENCH_TOKEN"
+
+
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess[str]]:
+    start = time.perf_counter()
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120,
+                          stdin=subprocess.DEVNULL)
+    return time.perf_counter() - start, done
+
+
+def median_of(argv: list[str], env: dict[str, str], runs: int) -> tuple[float, list[float]]:
+    timed(argv, env)  # warm the file cache and .pyc files
+    times = []
+    for _ in range(runs):
+        seconds, done = timed(argv, env)
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(argv[-4:])} failed ({done.returncode}): "
+                             f"{done.stderr.strip()[-500:]}")
+        times.append(seconds)
+    return statistics.median(times), times
+
+
+def imports(argv: list[str], env: dict[str, str]) -> dict[str, int]:
+    """Module -> its own import microseconds (children excluded), from `-X importtime`."""
+    done = subprocess.run([argv[0], "-X", "importtime", *argv[1:]], capture_output=True,
+                          text=True, env=env, timeout=120, stdin=subprocess.DEVNULL)
+    found: dict[str, int] = {}
+    for line in done.stderr.splitlines():
+        match = re.match(r"import time:\s+(\d+)\s*\|\s*(\d+)\s*\|(\s*)(\S+)", line)
+        if match:
+            found[match.group(4)] = int(match.group(1))
+    return found
+
+
+def group(found: dict[str, int], prefix: str) -> int | None:
+    """Own import time of `prefix` and its submodules together (None: not imported).
+    `-X importtime` inflates every figure; compare them with each other, not the medians."""
+    hits = [us for name, us in found.items() if name == prefix or name.startswith(prefix + ".")]
+    return sum(hits) if hits else None
+
+
+def serve(db: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui", "serve", "--port", "0", "--db", str(db)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**env, "PYTHONUNBUFFERED": "1"})
+    assert process.stdout is not None
+    shown: dict[str, str] = {}
+    for line in process.stdout:
+        if match := re.match(r"\s+(Productive v2|Organization id|Token):\s+(\S+)", line):
+            shown[match.group(1)] = match.group(2)
+        if line.startswith("Press Ctrl+C"):
+            return process, shown
+    process.kill()
+    raise SystemExit(f"serve did not start: {process.stderr.read() if process.stderr else ''}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+
+    from tui.ledger.demo import create_demo_ledger
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        create_demo_ledger(root / "local.db").close()
+        create_demo_ledger(root / "served.db").close()
+        # Bytecode caching on, as on a user's machine: with PYTHONDONTWRITEBYTECODE set
+        # (this workplace sets it) every run recompiles every module from source, which
+        # charges each command for the size of the code it imports, not its work. The
+        # warm-up run of each command writes the .pyc files for both sides alike.
+        env = {key: value for key, value in os.environ.items()
+               if key not in ("TIMESHEET_CONFIG", "TIMESHEET_PROFILE",
+                              "PYTHONDONTWRITEBYTECODE")}
+        env.update(NO_COLOR="1", XDG_STATE_HOME=str(root / "state"),
+                   XDG_CACHE_HOME=str(root / "cache"))
+        server, shown = serve(root / "served.db", env)
+        try:
+            env[TOKEN_ENV] = shown["Token"]
+            config = root / "config.toml"
+            config.write_text(tomli_w.dumps({
+                "default_profile": "ledger",
+                "profiles": {
+                    "ledger": {"backend": "ledger", "path": str(root / "local.db")},
+                    "productive": {"backend": "productive",
+                                   "organization_id": shown["Organization id"],
+                                   "base_url": shown["Productive v2"], "token_env": TOKEN_ENV},
+                },
+            }))
+            config.chmod(0o600)
+
+            baseline_argv = [sys.executable, "-c", "import httpx, pydantic"]
+            baseline, base_times = median_of(baseline_argv, env, args.runs)
+            print(f"python -c 'import httpx, pydantic': median {baseline * 1000:6.0f} ms  "
+                  f"(runs: {', '.join(f'{t * 1000:.0f}' for t in base_times)})")
+            failed = False
+            for profile in ("ledger", "productive"):
+                argv = [sys.executable, "-m", "tui", "--config", str(config), "--profile",
+                        profile, "status", "--json"]
+                check = subprocess.run(argv, capture_output=True, text=True, env=env,
+                                       timeout=120, stdin=subprocess.DEVNULL)
+                if check.returncode != 0:
+                    print(f"{profile}: status --json failed: {check.stderr.strip()}")
+                    failed = True
+                    continue
+                timer = json.loads(check.stdout)["timer"]
+                seconds, times = median_of(argv, env, args.runs)
+                ratio = seconds / baseline
+                verdict = "ok" if ratio <= 2.0 else "MISSED (target <= 2.0x)"
+                print(f"status --json ({profile:10}): median {seconds * 1000:6.0f} ms  "
+                      f"ratio {ratio:4.2f}x  {verdict}  "
+                      f"(runs: {', '.join(f'{t * 1000:.0f}' for t in times)}; "
+                      f"timer {'running' if timer else 'none'})")
+                found = imports(argv, env)
+                heavy = {name: group(found, name) for name in WATCH}
+                listed = ", ".join(f"{name} {us / 1000:.0f}" for name, us in
+                                   sorted(heavy.items(), key=lambda kv: -(kv[1] or 0))
+                                   if us is not None)
+                print(f"    imported (own ms under -X importtime, package and submodules): "
+                      f"{listed}; total {sum(found.values()) / 1000:.0f}")
+                bad = [name for name in FORBIDDEN if group(found, name) is not None]
+                if bad:
+                    print(f"    FORBIDDEN imports: {', '.join(bad)}")
+                    failed = True
+                else:
+                    print(f"    not imported: {', '.join(FORBIDDEN)}")
+                print(f"    modules imported in all: {len(found)}")
+        finally:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.communicate(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
