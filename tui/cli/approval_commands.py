@@ -236,8 +236,8 @@ def _run(ctx: click.Context, action: Action, chosen: Selection, *, dry_run: bool
                 echo_json([])
             return None
         if plan is not None and not _confirm(action, len(ids), yes):
-            _say(f"Nothing was {action.done}.", as_json)
-            return None
+            # Declined: nothing the user asked for was done (exit 1, as import/delete).
+            raise ItemsFailed(f"Nothing was {action.done}.")
         return await send(store, ids)
 
     results = cli_context(ctx).run(work)

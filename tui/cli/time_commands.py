@@ -1,5 +1,753 @@
-"""(Being written.)"""
+"""Logging time from scripts: `status`, `start`, `stop`, `add`, `services`, `entries`,
+`import` and `delete`.
+
+Each command opens a journal-less store over the profile's backend (`CliContext.run`),
+does one thing and exits: 0 all done, 1 some items failed (each printed with its id or
+line), 2 usage, config or auth error. Values a person types (dates, durations, the CSV)
+are checked before anything is sent. Only click and the CLI helpers are imported at module
+level: the store, the adapters and the models come in when a command runs, so `status`
+answers quickly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-COMMANDS: list[click.Command] = []
+from tui.cli.context import CliError, ItemsFailed, cli_context
+from tui.cli.output import csv_text, echo_json, entry_json, printable, table, timer_json
+
+if TYPE_CHECKING:
+    from tui.models import Timer
+    from tui.store.records import EntryRecord
+    from tui.store.store import Store
+
+ENTRY_COLUMNS = ("id", "date", "minutes", "note", "person_id", "service_id", "task_id",
+                 "status", "updated_at")
+IMPORT_COLUMNS = ("date", "time", "note", "service_id", "task_id", "person_id")
+IMPORT_REQUIRED = ("date", "time", "service_id")
+STATUS_FILTERS = {
+    "approved": ("approved",),
+    "unapproved": ("draft", "submitted", "rejected"),
+    "rejected": ("rejected",),
+    "submitted": ("submitted",),
+}
+NOTE_WIDTH = 60
+
+
+# ------------------------------------------------------------------------ helpers
+
+
+def _is_plannr(ctx: click.Context) -> bool:
+    from tui.config import PlannrProfile
+
+    return isinstance(cli_context(ctx).profile()[1], PlannrProfile)
+
+
+def _today() -> date:
+    return date.today()
+
+
+def _date(option: str, text: str) -> date:
+    from tui.store.values import ValueProblem, parse_date
+
+    try:
+        return parse_date(text, today=_today())
+    except ValueProblem as problem:
+        raise CliError(f"{option}: {problem}") from None
+
+
+def _minutes(option: str, text: str) -> int:
+    from tui.store.values import ValueProblem, parse_minutes
+
+    try:
+        return parse_minutes(text)
+    except ValueProblem as problem:
+        raise CliError(f"{option}: {problem}") from None
+
+
+def _hm(minutes: int) -> str:
+    from tui.store.values import format_minutes
+
+    return format_minutes(minutes)
+
+
+def _one_line(text: str, width: int = NOTE_WIDTH) -> str:
+    shown = printable(text)
+    return shown if len(shown) <= width else shown[:width - 1] + "…"
+
+
+def _plural(count: int, word: str, words: str | None = None) -> str:
+    return f"{count} {word if count == 1 else words or word + 's'}"
+
+
+def _confirm_allowed(yes: bool, what: str) -> None:
+    """Before any request: a prompt needs a terminal; scripts pass --yes."""
+    if not yes and not sys.stdin.isatty():
+        raise CliError(f"Not asking for confirmation without a terminal; pass --yes to {what}.")
+
+
+def _confirm(question: str, nothing_done: str) -> None:
+    if not click.confirm(question, default=False, err=True):
+        raise ItemsFailed(nothing_done)
+
+
+async def _load_lookups(store: Store, *, services: bool = True, tasks: bool = False,
+                        people: bool = False) -> None:
+    """Just the lookups a command needs (`Store.open` would fetch them all, and the timer)."""
+    backend = store.backend
+    store.me = await backend.current_person()
+    if services:
+        store.services = {s.id: s for s in await backend.services()}
+    if tasks:
+        store.tasks = {t.id: t for t in await backend.tasks()}
+    if people:
+        store.people = {p.id: p for p in await backend.people()}
+        store.people.setdefault(store.me.id, store.me)
+
+
+async def _my_id(store: Store) -> str:
+    if store.person_id is None:
+        store.me = await store.backend.current_person()
+    assert store.person_id is not None
+    return store.person_id
+
+
+def _person_label(store: Store, person_id: str | None) -> str:
+    person = store.people.get(person_id or "")
+    return person.name if person is not None else (person_id or "")
+
+
+def _service_label(store: Store, service_id: str | None) -> str:
+    service = store.services.get(service_id or "")
+    return service.name if service is not None else (service_id or "")
+
+
+def _describe_entry(store: Store, record: EntryRecord) -> str:
+    parts = [f"entry {record.id}", record.date.isoformat(), _hm(record.minutes),
+             _service_label(store, record.service_id)]
+    if record.note:
+        parts.append(_one_line(record.note))
+    return " — ".join(p for p in parts if p)
+
+
+# ------------------------------------------------------------------------- timers
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the timer as JSON.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Show the running timer, if any.
+
+    JSON: {"timer": {"id", "entry_id", "started_at", "stopped_at", "elapsed_seconds",
+    "note"} | null}.
+
+    Example: timesheet status --json
+    """
+
+    async def work(store: Store) -> tuple[Timer | None, str | None]:
+        timer = await store.refresh_timer()
+        service = None
+        if timer is not None and not as_json:
+            service = await _timer_service(store, timer)
+        return timer, service
+
+    timer, service = cli_context(ctx).run(work)
+
+    now = datetime.now(UTC)
+    if as_json:
+        echo_json({"timer": timer_json(timer, now)})
+        return
+    if timer is None or not timer.running:
+        click.echo("No timer is running.")
+        return
+    from tui.store.values import format_elapsed
+
+    parts = [f"Running {format_elapsed(timer.elapsed_seconds(now))}", service or "",
+             _one_line(timer.note) if timer.note else ""]
+    click.echo(" — ".join(p for p in parts if p))
+
+
+async def _timer_service(store: Store, timer: Timer) -> str | None:
+    """The name of the service the timer runs on: two cheap reads, skipped on any error."""
+    from tui.api.errors import ApiError
+
+    if timer.entry_id is None:
+        return None
+    try:
+        results = await store.backend.get_entries([timer.entry_id])
+        entry = results[0].entry if results and results[0].ok else None
+        if entry is None or entry.service_id is None:
+            return None
+        names = {s.id: s.name for s in await store.backend.services()}
+        return printable(names.get(entry.service_id, entry.service_id))
+    except ApiError:
+        return None
+
+
+@click.command()
+@click.option("--service", "service_id", metavar="ID",
+              help="Service to log on (Productive, ledger).")
+@click.option("--task", "task_id", metavar="ID", help="Task under the service (optional).")
+@click.option("--trackable", metavar="TYPE:UUID",
+              help="What to log on (Plannr), e.g. client:<uuid>.")
+@click.option("--note", default="", help="Note for the entry.")
+@click.pass_context
+def start(ctx: click.Context, service_id: str | None, task_id: str | None,
+          trackable: str | None, note: str) -> None:
+    """Start a timer (a running timer of yours is stopped by the server first).
+
+    Productive and the ledger take --service; Plannr takes --trackable.
+
+    Example: timesheet start --service 3 --note "Design review"
+    """
+    if _is_plannr(ctx):
+        from tui.config import parse_trackable
+
+        if service_id is not None:
+            raise CliError("A Plannr profile logs time on a trackable: use --trackable TYPE:UUID "
+                           "(e.g. client:<uuid>) instead of --service.")
+        if task_id is not None:
+            raise CliError("Plannr has no tasks; leave out --task.")
+        if trackable is None:
+            raise CliError("Name what to log on with --trackable TYPE:UUID (e.g. client:<uuid>).")
+        try:
+            target = ":".join(parse_trackable(trackable))
+        except ValueError as error:
+            raise CliError(f"--trackable {error}.") from None
+    else:
+        if trackable is not None:
+            raise CliError("--trackable is for Plannr profiles; this profile takes "
+                           "--service ID (see `timesheet services`).")
+        if service_id is None:
+            raise CliError("Name the service with --service ID (see `timesheet services`).")
+        target = service_id
+    shown = printable(target if ":" in target else f"service {target}")
+
+    async def work(store: Store) -> Timer:
+        return await store.start_timer(target, task_id=task_id, note=note)
+
+    timer = cli_context(ctx).run(work)
+    entry = f" (entry {timer.entry_id})" if timer.entry_id and timer.entry_id != timer.id else ""
+    click.echo(f"Started timer {timer.id}{entry} on {shown}.")
+
+
+@click.command()
+@click.argument("timer_id", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def stop(ctx: click.Context, timer_id: str | None, as_json: bool) -> None:
+    """Stop the running timer (or TIMER_ID) at once and show the entry it wrote.
+
+    The server's minutes are kept; with rounding_minutes set in [ui], rounded_minutes
+    shows what rounding would make it (nothing is changed). JSON: {"timer", "entry",
+    "minutes", "rounded_minutes"}.
+
+    Example: timesheet stop --json
+    """
+    from tui.api.errors import NotFoundError
+
+    async def work(store: Store) -> Any:
+        try:
+            return await store.stop_timer(timer_id)
+        except NotFoundError as error:
+            if timer_id is None:
+                raise ItemsFailed("No timer is running.") from None
+            raise ItemsFailed(f"Timer {timer_id}: {error}") from None
+
+    result = cli_context(ctx).run(work)
+
+    record = result.entry
+    if as_json:
+        echo_json({"timer": timer_json(result.timer, datetime.now(UTC)),
+                   "entry": entry_json(record), "minutes": result.minutes,
+                   "rounded_minutes": result.rounded_minutes})
+        return
+    note = f" — {_one_line(record.note)}" if record.note else ""
+    click.echo(f"Stopped timer {result.timer.id}: {_hm(result.minutes)} on entry {record.id} "
+               f"({record.date.isoformat()}){note}.")
+    if result.rounded_minutes is not None and result.rounded_minutes != result.minutes:
+        click.echo(f"Rounding would make it {_hm(result.rounded_minutes)}; the entry keeps "
+                   f"{_hm(result.minutes)} (change it with the app).")
+
+
+# ---------------------------------------------------------------------- one entry
+
+
+@click.command()
+@click.option("--date", "day", required=True, metavar="DATE",
+              help="YYYY-MM-DD, today, yesterday, monday, 'last week', '3 days ago'.")
+@click.option("--time", "duration", required=True, metavar="TIME",
+              help="90, 90m, 1.5h, 1h30 or 1:30.")
+@click.option("--service", "service_id", required=True, metavar="ID",
+              help="Service (Plannr: the trackable, TYPE:UUID).")
+@click.option("--task", "task_id", metavar="ID", help="Task under the service (optional).")
+@click.option("--note", default="", help="Note for the entry.")
+@click.option("--json", "as_json", is_flag=True, help="Print the entry as JSON.")
+@click.pass_context
+def add(ctx: click.Context, day: str, duration: str, service_id: str, task_id: str | None,
+        note: str, as_json: bool) -> None:
+    """Log one entry, saved at once.
+
+    Example: timesheet add --date yesterday --time 1h30 --service 3 --note "Planning"
+    """
+    when = _date("--date", day)
+    minutes = _minutes("--time", duration)
+    if task_id is not None and _is_plannr(ctx):
+        raise CliError("Plannr has no tasks; leave out --task.")
+
+    async def work(store: Store) -> tuple[EntryRecord, str]:
+        await _load_lookups(store, tasks=task_id is not None)
+        if service_id not in store.services:
+            raise CliError(f"There is no service {service_id!r} you can log time on; see "
+                           "`timesheet services`.")
+        task = store.tasks.get(task_id) if task_id is not None else None
+        if task_id is not None and task is None:
+            raise CliError(f"There is no task {task_id!r}; see `timesheet services`.")
+        if task is not None and task.service_id and task.service_id != service_id:
+            raise CliError(f"Task {task_id!r} is not under service {service_id!r}; see "
+                           "`timesheet services`.")
+        new_id = store.stage_new({"date": when, "minutes": minutes, "note": note,
+                                  "service_id": service_id, "task_id": task_id})
+        report = await store.save()
+        if new_id in report.failed:
+            raise ItemsFailed(f"The entry was not saved: {printable(report.failed[new_id])}")
+        record = store.records[report.created_ids[new_id]]
+        return record, _describe_entry(store, record)
+
+    record, described = cli_context(ctx).run(work)
+    if as_json:
+        echo_json(entry_json(record))
+    else:
+        click.echo(f"Added {described}.")
+
+
+# ----------------------------------------------------------------------- listings
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the services as JSON.")
+@click.pass_context
+def services(ctx: click.Context, as_json: bool) -> None:
+    """List the services (and their tasks) you can log time on.
+
+    JSON: a list of {"id", "name", "project_name", "tasks": [{"id", "title"}]}.
+
+    Example: timesheet services --json
+    """
+
+    async def work(store: Store) -> Store:
+        await _load_lookups(store, tasks=True)
+        return store
+
+    store = cli_context(ctx).run(work)
+    if not store.services and _is_plannr(ctx):
+        raise CliError("The Plannr profile names no trackables; add them to the profile "
+                       '(e.g. trackables = ["client:<uuid>"]) to log time on them.')
+    by_service: dict[str, list[Any]] = {}
+    for task in store.tasks.values():
+        if task.service_id in store.services:
+            by_service.setdefault(task.service_id, []).append(task)
+    if as_json:
+        echo_json([{"id": s.id, "name": s.name, "project_name": s.project_name,
+                    "tasks": [{"id": t.id, "title": t.title} for t in by_service.get(s.id, [])]}
+                   for s in store.services.values()])
+        return
+    if not store.services:
+        click.echo("There are no services you can log time on.")
+        return
+    rows: list[list[Any]] = []
+    for service in store.services.values():
+        rows.append([service.id, service.name, service.project_name or "", "", ""])
+        rows.extend(["", "", "", t.id, t.title] for t in by_service.get(service.id, []))
+    click.echo(table(("id", "service", "project", "task id", "task"), rows))
+
+
+def _week_range(start: date | None, end: date | None) -> tuple[date, date]:
+    """Missing bounds: this ISO week; only one: the rest of its week."""
+    from tui.store.values import week_range
+
+    if start is None and end is None:
+        return week_range(_today())
+    if start is None:
+        assert end is not None
+        start = week_range(end)[0]
+    if end is None:
+        end = week_range(start)[1]
+    if start > end:
+        raise CliError(f"--from ({start}) is after --to ({end}).")
+    return start, end
+
+
+@click.command()
+@click.option("--from", "start_text", metavar="DATE",
+              help="First day (default: Monday of this week, or of --to's week).")
+@click.option("--to", "end_text", metavar="DATE",
+              help="Last day (default: Sunday of this week, or of --from's week).")
+@click.option("--person", default="me", show_default=True, metavar="ID|me|all",
+              help="Whose entries: a person id, me, or all (everyone you may see).")
+@click.option("--status", "status_filter", type=click.Choice(list(STATUS_FILTERS)),
+              help="Only these (unapproved: draft, submitted and rejected).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True, help="Output format.")
+@click.pass_context
+def entries(ctx: click.Context, start_text: str | None, end_text: str | None, person: str,
+            status_filter: str | None, fmt: str) -> None:
+    """List time entries (default: yours, this ISO week).
+
+    JSON: a list of {"id", "date", "minutes", "note", "person_id", "service_id",
+    "task_id", "status", "updated_at"}; CSV has the same columns.
+
+    Example: timesheet entries --from "last week" --person all --format csv
+    """
+    start_day = _date("--from", start_text) if start_text else None
+    end_day = _date("--to", end_text) if end_text else None
+    first, last = _week_range(start_day, end_day)
+    if not person.strip():
+        raise CliError("--person must be a person id, me or all.")
+    wanted = STATUS_FILTERS[status_filter] if status_filter else ()
+
+    async def work(store: Store) -> tuple[Store, list[EntryRecord]]:
+        from tui.api.base import EntryQuery
+        from tui.models import EntryStatus
+
+        who = person.strip()
+        people = () if who.lower() == "all" else (
+            (await _my_id(store),) if who.lower() == "me" else (who,))
+        statuses = tuple(EntryStatus(s) for s in wanted)
+        await store.load(EntryQuery(first, last, person_ids=people, statuses=statuses))
+        records = [store.records[i] for i in store.order if i in store.records]
+        return store, [r for r in records if not statuses or r.status in statuses]
+
+    store, records = cli_context(ctx).run(work)
+    if fmt == "json":
+        echo_json([entry_json(r) for r in records])
+        return
+    if fmt == "csv":
+        safe = printable if sys.stdout.isatty() else (lambda text: text)
+        rows = [[safe(str(v)) if isinstance(v, str) else v for v in entry_json(r).values()]
+                for r in records]
+        click.echo(csv_text(ENTRY_COLUMNS, rows), nl=False)
+        return
+    if not records:
+        click.echo(f"No entries from {first} to {last}.")
+        return
+    several = len({r.person_id for r in records}) > 1
+    headers = ["date", *(["person"] if several else []), "service", "task", "note", "time",
+               "status"]
+    rows = []
+    for r in records:
+        task = store.tasks.get(r.task_id or "")
+        rows.append([r.date.isoformat(), *([_person_label(store, r.person_id)] if several else []),
+                     _service_label(store, r.service_id),
+                     task.title if task else (r.task_id or ""), _one_line(r.note),
+                     _hm(r.minutes), r.status.value])
+    total = sum(r.minutes for r in records)
+    click.echo(table(headers, rows, right=("time",)))
+    click.echo(f"Total {_hm(total)} in {_plural(len(records), 'entry', 'entries')}"
+               f", {first} to {last}.")
+
+
+# ------------------------------------------------------------------------- import
+
+
+@dataclass
+class ImportRow:
+    line: int
+    values: dict[str, Any]
+
+
+@dataclass
+class ImportPlan:
+    rows: list[ImportRow] = field(default_factory=list)
+    problems: list[tuple[int, str]] = field(default_factory=list)
+    """(line, one sentence) for every bad row, in the order found."""
+
+    def add(self, line: int, message: str, column: str | None = None) -> None:
+        # "'abc' is not a duration ..." reads on after the column's name.
+        if column is not None and message.startswith("'"):
+            message = f"{column} {message}"
+        self.problems.append((line, message))
+
+    def lines(self) -> list[str]:
+        return [f"line {line}: {message}" for line, message in sorted(
+            self.problems, key=lambda problem: problem[0])]
+
+
+def read_import(path: Path, *, today: date) -> ImportPlan:
+    """Parse and check every row of an import CSV locally (no server needed); a bad
+    header or an unreadable file is a `CliError` at once."""
+    import csv
+
+    from tui.store.values import ValueProblem, parse_date, parse_minutes
+
+    plan = ImportPlan()
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise CliError(f"{path}: the file is not UTF-8 text.") from None
+    except OSError as error:
+        raise CliError(f"{path}: cannot read the file ({error.strerror or error}).") from None
+    reader = csv.reader(text.splitlines(keepends=True))
+    try:
+        header = next(reader, None)
+    except csv.Error as error:
+        raise CliError(f"{path}: line 1: {error}.") from None
+    expected = (f"expected {','.join(IMPORT_COLUMNS)} (note, task_id and person_id "
+                "optional)")
+    if header is None:
+        raise CliError(f"{path}: the file is empty; {expected}.")
+    names = [h.strip().lower() for h in header]
+    unknown = [n for n in names if n not in IMPORT_COLUMNS]
+    missing = [n for n in IMPORT_REQUIRED if n not in names]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if missing:
+        raise CliError(f"{path}: line 1: the header has no "
+                       f"{' or '.join(repr(n) for n in missing)} column; {expected}.")
+    if unknown:
+        raise CliError(f"{path}: line 1: the header has an unknown column {unknown[0]!r}; "
+                       f"{expected}.")
+    if repeated:
+        raise CliError(f"{path}: line 1: the header names {repeated[0]!r} twice; {expected}.")
+    previous = reader.line_num
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            plan.add(reader.line_num, f"{error}.")
+            break
+        line, previous = previous + 1, reader.line_num
+        if not any(f.strip() for f in fields):
+            continue
+        if len(fields) > len(names):
+            plan.add(line, f"has {len(fields)} fields but the header has {len(names)}.")
+            continue
+        raw = dict(zip(names, [f.strip() for f in fields], strict=False))
+        before = len(plan.problems)
+        values: dict[str, Any] = {"note": raw.get("note", "")}
+        for column in IMPORT_REQUIRED:
+            if not raw.get(column):
+                plan.add(line, f"{column} is missing.")
+        if raw.get("date"):
+            try:
+                values["date"] = parse_date(raw["date"], today=today)
+            except ValueProblem as problem:
+                plan.add(line, str(problem), "date")
+        if raw.get("time"):
+            try:
+                values["minutes"] = parse_minutes(raw["time"])
+            except ValueProblem as problem:
+                plan.add(line, str(problem), "time")
+        values["service_id"] = raw.get("service_id")
+        for column in ("task_id", "person_id"):
+            if raw.get(column):
+                values[column] = raw[column]
+        if len(plan.problems) == before:
+            plan.rows.append(ImportRow(line, values))
+    return plan
+
+
+def check_against_lookups(plan: ImportPlan, store: Store, *, has_tasks: bool) -> None:
+    """Services, tasks and people the rows name must exist (the lookups are loaded)."""
+    for row in plan.rows:
+        values = row.values
+        service = values["service_id"]
+        if service not in store.services:
+            plan.add(row.line, f"there is no service {service!r} you can log time on (see "
+                     "`timesheet services`).")
+        task_id = values.get("task_id")
+        if task_id is not None:
+            task = store.tasks.get(task_id)
+            if not has_tasks:
+                plan.add(row.line, f"{store.backend.name.title()} has no tasks; leave task_id "
+                         "empty.")
+            elif task is None:
+                plan.add(row.line, f"there is no task {task_id!r}.")
+            elif task.service_id and task.service_id != service:
+                plan.add(row.line, f"task {task_id!r} is not under service {service!r}.")
+        person_id = values.get("person_id")
+        if person_id is not None and person_id not in store.people:
+            plan.add(row.line, f"there is no person {person_id!r}.")
+
+
+def _summary(rows: Sequence[ImportRow], me: str | None) -> str:
+    total = sum(r.values["minutes"] for r in rows)
+    days = [r.values["date"] for r in rows]
+    people = {r.values.get("person_id", me) for r in rows}
+    return (f"{_plural(len(rows), 'entry', 'entries')} ({_hm(total)} in total, {min(days)} "
+            f"to {max(days)}, {_plural(len(people), 'person', 'people')})")
+
+
+def _progress_bar(total: int) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    """A progress bar on a terminal (stderr) only; nothing at all otherwise."""
+    hidden = not sys.stderr.isatty()
+    bar = click.progressbar(length=total, label="Saving", file=sys.stderr, hidden=hidden)
+    bar.__enter__()
+
+    def update(done: int, _total: int) -> None:
+        bar.update(done - bar.pos)
+
+    return update, lambda: bar.__exit__(None, None, None)
+
+
+@click.command(name="import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check every row and say what would be created.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def import_entries(ctx: click.Context, file: Path, dry_run: bool, yes: bool) -> None:
+    """Create many entries from a CSV file, in bulk requests.
+
+    Header: date,time,note,service_id,task_id,person_id (note, task_id and person_id
+    optional; person defaults to the profile's). time is minutes (90) or H:MM (1:30).
+    Every row is checked first; if any is bad, all problems are listed by line and
+    nothing is sent.
+
+    Example: timesheet import week.csv --yes
+    """
+    if not file.exists():
+        raise CliError(f"{file}: no such file.")
+    plan = read_import(file, today=_today())
+    if not plan.rows and not plan.problems:
+        raise CliError(f"{file}: there are no rows to import.")
+    if not dry_run:
+        _confirm_allowed(yes, "import")
+    has_tasks = not _is_plannr(ctx)
+    needs_tasks = has_tasks and any("task_id" in r.values for r in plan.rows)
+    needs_people = any("person_id" in r.values for r in plan.rows)
+
+    async def work(store: Store) -> tuple[int, dict[int, str]]:
+        await _load_lookups(store, tasks=needs_tasks, people=needs_people)
+        check_against_lookups(plan, store, has_tasks=has_tasks)
+        if plan.problems:
+            _report_problems(file, plan.lines())
+        summary = _summary(plan.rows, store.person_id)
+        if dry_run:
+            click.echo(f"Would import {summary}; nothing was sent (--dry-run).")
+            return 0, {}
+        if not yes:
+            _confirm(f"Import {summary}?", "Nothing was imported.")
+        lines = {store.stage_new(row.values): row.line for row in plan.rows}
+        update, done = _progress_bar(len(lines))
+        try:
+            report = await store.save(update)
+        finally:
+            done()
+        failed = {lines[i]: message for i, message in report.failed.items() if i in lines}
+        return len(report.created_ids), failed
+
+    created, failed = cli_context(ctx).run(work)
+    if dry_run:
+        return
+    for line, message in sorted(failed.items()):
+        click.echo(f"{file}: line {line}: {printable(message)}", err=True)
+    if failed:
+        raise ItemsFailed(f"Imported {created} of {created + len(failed)} entries; "
+                          f"{len(failed)} failed (listed above by line).")
+    click.echo(f"Imported {_plural(created, 'entry', 'entries')}.")
+
+
+def _report_problems(file: Path, problems: Sequence[str]) -> None:
+    for problem in problems:
+        click.echo(f"{file}: {printable(problem)}", err=True)
+    raise CliError(f"{file}: {_plural(len(problems), 'problem')} (listed above); nothing was "
+                   "sent.")
+
+
+# ------------------------------------------------------------------------- delete
+
+
+@click.command()
+@click.argument("ids", nargs=-1)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def delete(ctx: click.Context, ids: tuple[str, ...], yes: bool) -> None:
+    """Delete entries by id, in one bulk request (after showing what goes).
+
+    Approved (or invoiced) entries are refused: unapprove them first.
+
+    Example: timesheet delete 1201 1202 --yes
+    """
+    wanted = list(dict.fromkeys(i.strip() for i in ids if i.strip()))
+    if not wanted:
+        raise CliError("Name the entries to delete: timesheet delete ID... (nothing was deleted).")
+    _confirm_allowed(yes, "delete")
+
+    async def work(store: Store) -> tuple[list[str], dict[str, str]]:
+        from tui.store.records import EntryRecord
+        from tui.store.store import StagingError
+
+        refused: dict[str, str] = {}
+        for result in await store.backend.get_entries(wanted):
+            entry_id = result.id or wanted[result.index]
+            if result.ok and result.entry is not None:
+                store.records[entry_id] = EntryRecord.from_entry(result.entry)
+            else:
+                refused[entry_id] = result.error or "not found."
+        staged = []
+        for entry_id in wanted:
+            if entry_id in refused:
+                continue
+            try:
+                store.stage_delete([entry_id])
+                staged.append(entry_id)
+            except StagingError as error:
+                refused[entry_id] = str(error)
+        for entry_id, message in refused.items():
+            click.echo(f"entry {entry_id}: {printable(message)}", err=True)
+        if not staged:
+            refused_count = _plural(len(refused), "entry", "entries")
+            raise ItemsFailed(f"Nothing was deleted ({refused_count} refused).")
+        records = [store.records[i] for i in staged]
+        if not yes:
+            await _show_deletion(store, records)
+            _confirm(f"Delete {_what(records, store)}?", "Nothing was deleted.")
+        report = await store.save()
+        refused.update(report.failed)
+        for entry_id in report.conflicts:
+            refused[entry_id] = "it changed on the server since it was read; not deleted."
+        for entry_id in [*report.failed, *report.conflicts]:
+            click.echo(f"entry {entry_id}: {printable(refused[entry_id])}", err=True)
+        deleted = [i for i in staged if i not in report.failed and i not in report.conflicts]
+        return deleted, refused
+
+    deleted, refused = cli_context(ctx).run(work)
+    noun = _plural(len(deleted), "entry", "entries")
+    if refused:
+        raise ItemsFailed(f"Deleted {noun}; {len(refused)} not deleted (listed above).")
+    click.echo(f"Deleted {noun}.")
+
+
+def _what(records: Sequence[EntryRecord], store: Store) -> str:
+    people = {r.person_id for r in records}
+    names = ", ".join(sorted(_person_label(store, p) for p in people))
+    total = sum(r.minutes for r in records)
+    noun = _plural(len(records), "entry", "entries")
+    return f"{noun} of {_plural(len(people), 'person', 'people')} " \
+           f"({printable(names)}), {_hm(total)} in total"
+
+
+async def _show_deletion(store: Store, records: Sequence[EntryRecord]) -> None:
+    from tui.api.errors import ApiError
+
+    with contextlib.suppress(ApiError):  # names for the review; ids will do if this fails
+        await _load_lookups(store, people=True)
+    rows = [[r.id, r.date.isoformat(), _person_label(store, r.person_id),
+             _service_label(store, r.service_id), _one_line(r.note), _hm(r.minutes),
+             r.status.value] for r in records]
+    click.echo(table(("id", "date", "person", "service", "note", "time", "status"), rows,
+                     right=("time",)), err=True)
+
+
+COMMANDS: list[click.Command] = [status, start, stop, add, services, entries, import_entries,
+                                 delete]

@@ -1,0 +1,469 @@
+"""The time commands as scripts drive them: `status`, `start`, `stop`, `add`, `services`,
+`entries`, `import`, `delete`, in-process (click's CliRunner) and as real processes, against
+a ledger served on a loopback port through the Productive and Plannr profiles, and against
+the ledger profile directly."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import pty
+import subprocess
+import sys
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomli_w
+from click.testing import CliRunner, Result
+
+from tests.conftest import FakeClock, LoopbackServer
+from tui.cli import main
+from tui.ledger.app import create_app
+from tui.ledger.db import LedgerDB, insert_person
+from tui.ledger.entries import Entries
+
+TOKEN_ENV = "TIMESHEET_TEST_TOKEN"
+ENTRY_KEYS = ["id", "date", "minutes", "note", "person_id", "service_id", "task_id", "status",
+              "updated_at"]
+TIMER_KEYS = {"id", "entry_id", "started_at", "stopped_at", "elapsed_seconds", "note"}
+GENERAL, MEETINGS = "1", "2"  # a new ledger's first services
+
+
+class CountingApp:
+    """ASGI middleware remembering every request's method and path."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.calls: list[tuple[str, str]] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            self.calls.append((scope["method"], scope["path"]))
+        await self.app(scope, receive, send)
+
+    def count(self, method: str, path: str) -> int:
+        return sum(1 for call in self.calls if call == (method, path))
+
+
+@dataclass
+class Site:
+    ledger: LedgerDB
+    clock: FakeClock
+    app: CountingApp
+    url: str
+    config: Path
+    tmp: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    def invoke(self, *args: str, profile: str = "prod", input: str | None = None,
+               config: Path | None = None) -> Result:
+        result = CliRunner().invoke(
+            main, ["--config", str(config or self.config), "--profile", profile, *args],
+            input=input, catch_exceptions=False)
+        assert "Traceback" not in result.output
+        return result
+
+    def process(self, *args: str, profile: str = "prod", stdin: Any = subprocess.DEVNULL,
+                env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "tui", "--config", str(self.config), "--profile", profile,
+             *args], capture_output=True, text=True, timeout=60, stdin=stdin,
+            env={**os.environ, **(env if env is not None else {})})
+        assert "Traceback" not in done.stderr, done.stderr
+        return done
+
+    def rows(self, where: str = "1", args: tuple[Any, ...] = ()) -> list[Any]:
+        with self.ledger.transaction() as conn:
+            return conn.execute(f"SELECT * FROM time_entries WHERE {where} ORDER BY id",
+                                args).fetchall()
+
+    def entry(self, day: date, minutes: int, note: str = "", *, person: int | None = None,
+              service: str = GENERAL) -> str:
+        with self.ledger.transaction(write=True) as conn:
+            entries = Entries(conn, self.ledger)
+            return str(entries.create({
+                "date": day.isoformat(), "time": minutes, "note": note,
+                "person": person or self.ledger.identity.owner_person_id,
+                "service": int(service)}))
+
+    def approve(self, entry_id: str) -> None:
+        with self.ledger.transaction(write=True) as conn:
+            Entries(conn, self.ledger).approve(entry_id, for_all_approvers=True)
+
+    def service_uuid(self, service_id: str = GENERAL) -> str:
+        with self.ledger.transaction() as conn:
+            return conn.execute("SELECT uuid FROM services WHERE id = ?",
+                                (int(service_id),)).fetchone()[0]
+
+
+def write_config(path: Path, data: dict[str, Any]) -> Path:
+    path.write_text(tomli_w.dumps(data))
+    path.chmod(0o600)
+    return path
+
+
+@pytest.fixture
+def site(ledger: LedgerDB, clock: FakeClock, tmp_path: Path,
+         monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
+    monkeypatch.setenv(TOKEN_ENV, ledger.identity.token)
+    monkeypatch.delenv("TIMESHEET_PROFILE", raising=False)
+    monkeypatch.delenv("TIMESHEET_CONFIG", raising=False)
+    app = CountingApp(create_app(ledger))
+    with LoopbackServer(app) as server:
+        config = tmp_path / "config.toml"
+        current = Site(ledger, clock, app, server.url, config, tmp_path)
+        write_config(config, {
+            "default_profile": "prod",
+            "profiles": {
+                "prod": {"backend": "productive", "base_url": f"{server.url}/api/v2",
+                         "organization_id": ledger.identity.organization_id,
+                         "token_env": TOKEN_ENV},
+                "crm": {"backend": "plannr", "base_url": f"{server.url}/api/v1",
+                        "account_uuid": ledger.identity.account_uuid,
+                        "trackables": [f"client:{current.service_uuid()}"],
+                        "token_env": TOKEN_ENV},
+                "bare": {"backend": "plannr", "base_url": f"{server.url}/api/v1",
+                         "account_uuid": ledger.identity.account_uuid, "token_env": TOKEN_ENV},
+                "local": {"backend": "ledger", "path": str(ledger.path)},
+            },
+        })
+        yield current
+
+
+def this_week(today: date) -> tuple[date, date]:
+    monday = today - timedelta(days=today.weekday())
+    return monday, monday + timedelta(days=6)
+
+
+# --------------------------------------------------------------------------- help
+
+
+def test_every_command_has_help_with_an_example(site: Site) -> None:
+    for command in ("status", "start", "stop", "add", "services", "entries", "import", "delete"):
+        result = site.invoke(command, "--help")
+        assert result.exit_code == 0, result.output
+        assert "Example: timesheet " + command in result.output, command
+
+
+# ------------------------------------------------------------------------- import
+
+
+def import_csv(path: Path, rows: list[list[Any]],
+               header: str = "date,time,note,service_id,task_id,person_id") -> Path:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header.split(","))
+    writer.writerows(rows)
+    path.write_text(buffer.getvalue())
+    return path
+
+
+def test_import_of_250_rows_is_three_bulk_posts(site: Site) -> None:
+    monday = date(2026, 11, 2)
+    rows = [[(monday + timedelta(days=n % 5)).isoformat(), "90" if n % 2 else "1:15",
+             f"row {n}", GENERAL, "", ""] for n in range(250)]
+    path = import_csv(site.tmp / "big.csv", rows)
+    before = len(site.rows())
+
+    result = site.invoke("import", str(path), "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert "Imported 250 entries." in result.stdout
+    assert site.app.count("POST", "/api/v2/time_entries") == 3
+    created = site.rows("note LIKE 'row %'")
+    assert len(site.rows()) - before == len(created) == 250
+    assert sorted(r["time"] for r in created)[::249] == [75, 90]
+    assert {r["person_id"] for r in created} == {site.ledger.identity.owner_person_id}
+
+
+def test_a_bad_row_sends_nothing_and_names_its_line(site: Site) -> None:
+    rows = [["2026-11-02", "60", f"ok {n}", GENERAL, "", ""] for n in range(8)]
+    rows[5][1] = "abc"  # line 7 (the header is line 1)
+    rows[2][3] = "999"  # line 4: no such service (known only to the server)
+    path = import_csv(site.tmp / "bad.csv", rows)
+
+    result = site.invoke("import", str(path), "--yes")
+
+    assert result.exit_code == 2
+    assert "line 7: time 'abc' is not a duration" in result.stderr
+    assert "line 4: there is no service '999'" in result.stderr
+    assert result.stderr.index("line 4") < result.stderr.index("line 7")
+    assert "nothing was sent" in result.stderr
+    assert site.app.count("POST", "/api/v2/time_entries") == 0
+    assert site.rows() == []
+
+
+def test_import_header_dry_run_and_confirmation(site: Site) -> None:
+    missing = import_csv(site.tmp / "header.csv", [["2026-11-02", "60"]], header="date,time")
+    result = site.invoke("import", str(missing), "--yes")
+    assert result.exit_code == 2
+    assert "line 1: the header has no 'service_id' column" in result.stderr
+
+    good = import_csv(site.tmp / "good.csv", [["yesterday", "1h30", "a", GENERAL, "", ""],
+                                              ["2026-11-02", "45", "b", MEETINGS, "", ""]])
+    dry = site.invoke("import", str(good), "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "Would import 2 entries (2:15 in total" in dry.stdout
+    # Without a terminal and without --yes it refuses rather than guess.
+    refused = site.invoke("import", str(good))
+    assert refused.exit_code == 2 and "--yes" in refused.stderr
+    assert site.app.count("POST", "/api/v2/time_entries") == 0 and site.rows() == []
+
+
+# ------------------------------------------------------------------------- timers
+
+
+def test_start_status_stop_with_the_servers_minutes(site: Site) -> None:
+    idle = site.process("status", "--json")
+    assert idle.returncode == 0, idle.stderr
+    assert json.loads(idle.stdout) == {"timer": None}
+
+    started = site.invoke("start", "--service", MEETINGS, "--note", "Stand-up")
+    assert started.exit_code == 0, started.output
+    site.clock.advance(minutes=28)
+
+    running = site.process("status", "--json")
+    assert running.returncode == 0, running.stderr
+    timer = json.loads(running.stdout)["timer"]
+    assert set(timer) == TIMER_KEYS
+    assert timer["stopped_at"] is None and timer["note"] == "Stand-up"
+    assert isinstance(timer["elapsed_seconds"], int)
+    human = site.invoke("status")
+    assert human.stdout.startswith("Running ") and "Meetings — Stand-up" in human.stdout
+
+    stopped = site.invoke("stop", "--json")
+    assert stopped.exit_code == 0, stopped.output
+    body = json.loads(stopped.stdout)
+    assert set(body) == {"timer", "entry", "minutes", "rounded_minutes"}
+    assert body["minutes"] == 28 and body["rounded_minutes"] is None
+    assert list(body["entry"]) == ENTRY_KEYS
+    assert body["entry"]["minutes"] == 28 and body["entry"]["service_id"] == MEETINGS
+    assert body["timer"]["id"] == timer["id"] and body["timer"]["stopped_at"] is not None
+    assert site.rows("id = ?", (int(body["entry"]["id"]),))[0]["time"] == 28
+
+    again = site.invoke("stop")
+    assert again.exit_code == 1
+    assert again.stderr.strip() == "timesheet: No timer is running."
+
+
+def test_stop_reports_rounding_without_changing_the_entry(site: Site) -> None:
+    data = tomllib.loads(site.config.read_text())
+    rounded = write_config(site.tmp / "rounded.toml", {**data, "ui": {"rounding_minutes": 15}})
+    assert site.invoke("start", "--service", GENERAL, config=rounded).exit_code == 0
+    site.clock.advance(minutes=28)
+    body = json.loads(site.invoke("stop", "--json", config=rounded).stdout)
+    assert body["minutes"] == 28 and body["rounded_minutes"] == 30
+    assert site.rows("id = ?", (int(body["entry"]["id"]),))[0]["time"] == 28
+    assert site.app.count("PATCH", "/api/v2/time_entries") == 0
+
+
+def test_plannr_start_with_a_trackable_then_stop(site: Site) -> None:
+    site.clock.now = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
+    trackable = f"client:{site.service_uuid()}"
+
+    wrong = site.invoke("start", "--service", GENERAL, profile="crm")
+    assert wrong.exit_code == 2 and "--trackable" in wrong.stderr
+    wrong = site.invoke("start", "--trackable", trackable, profile="prod")
+    assert wrong.exit_code == 2 and "Plannr" in wrong.stderr
+
+    started = site.invoke("start", "--trackable", trackable, "--note", "Call with client",
+                          profile="crm")
+    assert started.exit_code == 0, started.output
+    status = json.loads(site.invoke("status", "--json", profile="crm").stdout)
+    assert status["timer"]["note"] == "Call with client"
+    site.clock.advance(minutes=28)
+
+    stopped = site.invoke("stop", "--json", profile="crm")
+    assert stopped.exit_code == 0, stopped.output
+    body = json.loads(stopped.stdout)
+    assert body["minutes"] == 28
+    assert body["entry"]["service_id"] == trackable
+    assert body["entry"]["id"] == status["timer"]["id"]
+    assert json.loads(site.invoke("status", "--json", profile="crm").stdout) == {"timer": None}
+
+
+# -------------------------------------------------------------------- add, list
+
+
+def test_add_saves_one_entry_at_once(site: Site) -> None:
+    result = site.invoke("add", "--date", "yesterday", "--time", "1h30", "--service", GENERAL,
+                         "--note", "Planning", "--json")
+    assert result.exit_code == 0, result.output
+    entry = json.loads(result.stdout)
+    assert list(entry) == ENTRY_KEYS
+    assert entry["minutes"] == 90
+    assert entry["date"] == (date.today() - timedelta(days=1)).isoformat()
+    assert site.rows("id = ?", (int(entry["id"]),))[0]["time"] == 90
+
+    human = site.invoke("add", "--date", "3 days ago", "--time", "1:30", "--service", MEETINGS)
+    assert human.exit_code == 0 and "1:30" in human.stdout and "Meetings" in human.stdout
+
+    for args, said in ((("--time", "abc"), "'abc' is not a duration"),
+                       (("--date", "someday"), "'someday' is not a date"),
+                       (("--service", "999"), "no service '999'")):
+        options = {"--date": "today", "--time": "30", "--service": GENERAL}
+        options[args[0]] = args[1]
+        bad = site.invoke("add", *[x for pair in options.items() for x in pair])
+        assert bad.exit_code == 2, bad.output
+        assert said in bad.stderr
+    assert len(site.rows()) == 2
+
+
+def test_entries_json_csv_people_and_relative_dates(site: Site) -> None:
+    today = date.today()
+    monday, sunday = this_week(today)
+    with site.ledger.transaction(write=True) as conn:
+        other = insert_person(conn, site.ledger.identity.organization_id, first_name="Ana",
+                              last_name="Lima")
+    mine = site.entry(monday, 60, "mine this week")
+    theirs = site.entry(monday, 30, "theirs", person=other)
+    last_week = site.entry(monday - timedelta(days=7), 45, "mine last week")
+    site.approve(mine)
+
+    listed = json.loads(site.invoke("entries", "--format", "json").stdout)
+    assert [e["id"] for e in listed] == [mine]
+    assert list(listed[0]) == ENTRY_KEYS
+    assert listed[0] | {"updated_at": None} == {
+        "id": mine, "date": monday.isoformat(), "minutes": 60, "note": "mine this week",
+        "person_id": str(site.ledger.identity.owner_person_id), "service_id": GENERAL,
+        "task_id": None, "status": "approved", "updated_at": None}
+
+    everyone = json.loads(site.invoke("entries", "--person", "all", "--format", "json").stdout)
+    assert sorted(e["id"] for e in everyone) == sorted([mine, theirs])
+    by_id = json.loads(site.invoke("entries", "--person", str(other), "--format", "json").stdout)
+    assert [e["id"] for e in by_id] == [theirs]
+    previous = json.loads(site.invoke("entries", "--from", "last week", "--format", "json").stdout)
+    assert [e["id"] for e in previous] == [last_week]
+    span = json.loads(site.invoke("entries", "--from", "last week", "--to", sunday.isoformat(),
+                                  "--person", "all", "--status", "unapproved",
+                                  "--format", "json").stdout)
+    assert sorted(e["id"] for e in span) == sorted([theirs, last_week])
+
+    text = site.invoke("entries", "--person", "all", "--format", "csv").stdout
+    lines = text.splitlines()
+    assert lines[0] == "id,date,minutes,note,person_id,service_id,task_id,status,updated_at"
+    assert sorted(row["id"] for row in csv.DictReader(io.StringIO(text))) == sorted([mine, theirs])
+
+    table = site.invoke("entries", "--person", "all").stdout
+    assert "Ana Lima" in table and "General" in table and "1:00" in table
+    assert "Total 1:30 in 2 entries" in table
+
+    bad = site.invoke("entries", "--from", "someday")
+    assert bad.exit_code == 2 and "'someday' is not a date" in bad.stderr
+
+
+def test_a_control_sequence_in_a_note_prints_as_visible_characters(site: Site) -> None:
+    site.entry(date.today(), 15, "boom\x1b[2J\x07done")
+    table = site.invoke("entries", "--person", "me").stdout
+    assert "\x1b" not in table and "\x07" not in table
+    assert "boom␛[2J␇done" in table
+    listed = json.loads(site.invoke("entries", "--format", "json").stdout)
+    assert listed[0]["note"] == "boom\x1b[2J\x07done"  # JSON keeps the data, escaped
+
+
+def test_services_lists_services_and_tasks(site: Site) -> None:
+    listed = json.loads(site.invoke("services", "--json").stdout)
+    assert [s["name"] for s in listed] == ["General", "Meetings", "Admin"]
+    assert set(listed[0]) == {"id", "name", "project_name", "tasks"}
+    crm = json.loads(site.invoke("services", "--json", profile="crm").stdout)
+    assert [s["id"] for s in crm] == [f"client:{site.service_uuid()}"]
+
+
+def test_the_ledger_profile_needs_no_server(site: Site) -> None:
+    added = site.invoke("add", "--date", "today", "--time", "90m", "--service", GENERAL,
+                        "--json", profile="local")
+    assert added.exit_code == 0, added.output
+    entry_id = json.loads(added.stdout)["id"]
+    listed = json.loads(site.invoke("entries", "--format", "json", profile="local").stdout)
+    assert [e["id"] for e in listed] == [entry_id]
+    assert site.app.calls == []  # all in-process
+
+
+# ------------------------------------------------------------------------- delete
+
+
+def test_delete_asks_and_yes_deletes_in_one_bulk_request(site: Site) -> None:
+    today = date.today()
+    ids = [site.entry(today, 30 + n, f"gone {n}") for n in range(3)]
+    locked = site.entry(today, 60, "approved")
+    site.approve(locked)
+
+    assert site.invoke("delete").exit_code == 2
+
+    # On a terminal it shows what goes and asks; "n" deletes nothing.
+    master, slave = pty.openpty()
+    try:
+        os.write(master, b"n\n")
+        asked = site.process("delete", *ids, stdin=slave)
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert "Delete 3 entries of 1 person" in asked.stderr and "1:33 in total" in asked.stderr
+    assert asked.returncode == 1 and "Nothing was deleted." in asked.stderr
+    assert len(site.rows()) == 4 and site.app.count("DELETE", "/api/v2/time_entries") == 0
+
+    deleted = site.invoke("delete", *ids, "--yes")
+    assert deleted.exit_code == 0, deleted.output
+    assert "Deleted 3 entries." in deleted.stdout
+    assert site.app.count("DELETE", "/api/v2/time_entries") == 1
+    assert [str(r["id"]) for r in site.rows()] == [locked]
+
+    refused = site.invoke("delete", locked, "--yes")
+    assert refused.exit_code == 1
+    assert f"entry {locked}: Entry {locked} is approved; unapprove it first." in refused.stderr
+    assert len(site.rows()) == 1
+
+
+# ------------------------------------------------------------------------- errors
+
+
+def test_config_and_auth_errors_are_one_sentence_and_exit_2(site: Site) -> None:
+    unset = site.process("status", env={TOKEN_ENV: ""})
+    assert unset.returncode == 2
+    assert TOKEN_ENV in unset.stderr and unset.stderr.count("\n") == 1
+
+    wrong = site.process("entries", env={TOKEN_ENV: "not-the-token"})
+    assert wrong.returncode == 2, wrong.stderr
+    assert wrong.stderr.startswith("timesheet: ") and wrong.stderr.count("\n") == 1
+    assert "not-the-token" not in wrong.stderr
+
+    unknown = site.invoke("status", profile="nope")
+    assert unknown.exit_code == 2 and "unknown profile 'nope'" in unknown.stderr
+
+    broken = site.tmp / "broken.toml"
+    broken.write_text("[profiles.prod\nbackend = 1\n")
+    result = site.invoke("status", config=broken)
+    assert result.exit_code == 2 and str(broken) in result.stderr
+
+
+def test_plannr_add_list_and_delete(site: Site) -> None:
+    trackable = f"client:{site.service_uuid()}"
+    added = site.invoke("add", "--date", "today", "--time", "45", "--service", trackable,
+                        "--note", "Review", "--json", profile="crm")
+    assert added.exit_code == 0, added.output
+    entry = json.loads(added.stdout)
+    assert entry["minutes"] == 45 and entry["service_id"] == trackable
+    assert entry["person_id"] == site.ledger.identity.account_uuid
+
+    listed = json.loads(site.invoke("entries", "--format", "json", profile="crm").stdout)
+    assert [e["id"] for e in listed] == [entry["id"]]
+    no_tasks = site.invoke("add", "--date", "today", "--time", "45", "--service", trackable,
+                           "--task", "1", profile="crm")
+    assert no_tasks.exit_code == 2 and "Plannr has no tasks" in no_tasks.stderr
+
+    deleted = site.invoke("delete", entry["id"], "--yes", profile="crm")
+    assert deleted.exit_code == 0, deleted.output
+    assert site.rows() == []
+
+    # Without trackables Plannr cannot list: said plainly, exit 2.
+    for command in (["entries"], ["status"], ["services"]):
+        bare = site.invoke(*command, profile="bare")
+        assert bare.exit_code == 2, command
+        assert "trackables" in bare.stderr and bare.stderr.count("\n") == 1
