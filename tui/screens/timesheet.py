@@ -9,7 +9,6 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from tui.store.store import StagingError, StoreChange
-from tui.store.values import format_minutes
 from tui.widgets.entry_grid import EntryGrid
 from tui.widgets.timer_panel import TimerPanel
 
@@ -78,15 +77,12 @@ class TimesheetScreen(Screen[None]):
         if status.error:
             parts.append(status.error)
         counts = store.staging.counts()
-        staged = ", ".join(f"{n} {kind.value}{'d' if kind.value != 'delete' else 'd'}"
-                           for kind, n in counts.items() if n)
+        labels = {"create": "new", "update": "changed", "delete": "deleted"}
+        staged = ", ".join(f"{n} {labels[kind.value]}" for kind, n in counts.items() if n)
         if staged:
             parts.append(f"staged: {staged}")
         if store.failures:
             parts.append(f"{len(store.failures)} failed")
-        minutes = sum(store.row(i).record.minutes for i in store.order
-                      if store.row(i).state.value != "deleted")
-        parts.append(f"total {format_minutes(minutes)}")
         from rich.text import Text
 
         self.query_one("#week-bar", Static).update(Text("  ·  ".join(parts)))

@@ -1,0 +1,202 @@
+"""The app's user stories, driven through the real app with Textual's pilot, against the
+ledger (through the real adapter), with a frozen clock and the deterministic demo data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.app_harness import SIZE, Harness, grid, settle
+from tests.conftest import FakeClock
+from tui.store.records import RowState
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def harness(tmp_path: Path, clock: FakeClock) -> Harness:
+    return Harness(tmp_path, clock)
+
+
+async def test_opens_on_this_week_with_the_grid_focused(harness) -> None:
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        store = app.store
+        assert store.order and app.focused is grid(app)
+        assert all(app.week_start <= store.records[i].date for i in store.order)
+        assert {store.records[i].person_id for i in store.order} == {store.person_id}
+
+
+async def test_s_stops_the_timer_and_shows_its_minutes(harness) -> None:
+    app = harness.app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        timer = app.store.timer
+        assert timer is not None and timer.running
+        harness.clock.advance(minutes=28)
+        await pilot.press("s")
+        await settle(pilot)
+        assert app.store.timer is None
+        minutes = harness.entry(timer.entry_id)["time"]
+        assert minutes >= 28
+        shown = [n.message for n in app._notifications]
+        assert any(f"({minutes} min)" in message for message in shown)
+
+
+async def test_three_deletions_are_reviewed_and_saved_in_one_bulk_delete(harness) -> None:
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        store = app.store
+        editable = [i for i in store.order if not store.records[i].locked]
+        ids = []
+        for entry_id in editable[:3]:
+            grid(app).move_to(entry_id)
+            await pilot.press("d")
+            ids.append(entry_id)
+            assert grid(app).cursor_id == entry_id  # d does not move the cursor
+        assert [store.row(i).state for i in ids] == [RowState.deleted] * 3
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        deletes = harness.transport.calls("DELETE", "/api/v2/time_entries")
+        assert len(deletes) == 1 and deletes[0].items == 3
+        assert all(harness.entry(i) == {} for i in ids)
+
+
+async def test_undo_and_redo_keys(harness) -> None:
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        store = app.store
+        entry_id = next(i for i in store.order if not store.records[i].locked)
+        grid(app).move_to(entry_id)
+        await pilot.press("d")
+        assert store.row(entry_id).state is RowState.deleted
+        await pilot.press("u")
+        assert store.row(entry_id).state is RowState.clean
+        await pilot.press("ctrl+y")
+        assert store.row(entry_id).state is RowState.deleted
+
+
+async def test_staged_changes_survive_a_killed_app(harness) -> None:
+    first = harness.app()
+    async with first.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        store = first.store
+        entry_id = next(i for i in store.order if not store.records[i].locked)
+        store.stage_edit(entry_id, "note", "kept across a crash")
+        grid(first).move_to(entry_id)
+        await pilot.press("d")
+        # No save and no quit dialog: the app just goes away, as with kill -9.
+    second = harness.app()
+    async with second.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        row = second.store.row(entry_id)
+        assert row.state is RowState.deleted and row.record.note == "kept across a crash"
+        assert harness.entry(entry_id)["note"] != "kept across a crash"
+
+
+async def test_quit_with_staged_changes_asks_first(harness) -> None:
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        entry_id = next(i for i in app.store.order if not app.store.records[i].locked)
+        grid(app).move_to(entry_id)
+        await pilot.press("d")
+        await pilot.press("q")
+        await pilot.pause()
+        from tui.screens.dialogs import ConfirmDialog
+
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("n")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmDialog) and app.is_running
+        await pilot.press("q")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_server_text_is_shown_literally(harness) -> None:
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        entry_id = next(i for i in app.store.order if not app.store.records[i].locked)
+        with harness.db.transaction(write=True) as conn:
+            conn.execute("UPDATE time_entries SET note = ? WHERE id = ?",
+                         ("[bold red]x[/] \x1b[2J", entry_id))
+        app.load_week()
+        await settle(pilot)
+        grid(app).move_to(entry_id)
+        await pilot.pause()
+        view = grid(app)
+        # The header is line 0 of the grid; rows follow, scrolled.
+        line = view.render_line(app.store.index_of(entry_id) + 1 - view.scroll_offset.y)
+        assert "[bold red]x[/] ␛[2J" in line.text
+        assert "\x1b" not in "".join(segment.text for segment in line)
+        assert not any(segment.style and segment.style.bold for segment in line
+                       if "x" == segment.text.strip())
+
+
+async def edit_cell(pilot, entry_id: str, column: str, text: str) -> None:
+    """Move to a cell, open the editor with enter, replace its text, confirm with enter."""
+    from textual.widgets import Input
+
+    view = grid(pilot.app)
+    view.move_to(entry_id)
+    assert view.move_to_column(column)
+    await pilot.press("enter")
+    await pilot.pause()
+    editor = view.query_one("#entry-grid-editor", Input)
+    assert editor.has_focus
+    editor.value = ""
+    await pilot.press(*text)
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def test_edit_undo_redo_save_reaches_the_server(harness) -> None:
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        store = app.store
+        entry_id = next(i for i in store.order if not store.records[i].locked)
+        before = store.records[entry_id].note
+        await edit_cell(pilot, entry_id, "note", "Pairing on the API")
+        assert store.row(entry_id).record.note == "Pairing on the API"
+        assert grid(app).editing is None and grid(app).has_focus
+        await pilot.press("u")
+        assert store.row(entry_id).record.note == before
+        await pilot.press("ctrl+y")
+        assert store.row(entry_id).state is RowState.changed
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        assert harness.entry(entry_id)["note"] == "Pairing on the API"
+        assert store.staged_count == 0
+
+
+async def test_a_bad_value_shows_the_error_and_loses_nothing(harness) -> None:
+    from textual.widgets import Static
+
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        store = app.store
+        first, second = [i for i in store.order if not store.records[i].locked][:2]
+        await edit_cell(pilot, first, "note", "staged before")
+        await edit_cell(pilot, second, "time", "25:00")
+        view = grid(app)
+        assert view.editing is not None  # the editor stays open on the bad value
+        error = view.query_one("#entry-grid-error", Static)
+        assert error.display and "under 24 hours" in str(error.render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert store.staged_count == 1 and store.row(first).record.note == "staged before"
+        assert store.row(second).state is RowState.clean
