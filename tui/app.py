@@ -7,6 +7,7 @@ that widgets subscribe to, so a view redraws only the rows a change names.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 from textual import work
 from textual.app import App
@@ -16,6 +17,7 @@ from textual.worker import Worker, WorkerState
 
 from tui.api.base import EntryQuery
 from tui.api.errors import ApiError
+from tui.commands import TimesheetCommands
 from tui.store.store import StagingError, Store, StoreChange
 from tui.store.values import format_minutes, week_range
 
@@ -23,28 +25,40 @@ from tui.store.values import format_minutes, week_range
 class TimesheetApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "timesheet"
+    COMMANDS = App.COMMANDS | {TimesheetCommands}
 
     BINDINGS = [
         Binding("1", "show_timesheet", "Timesheet", id="show-timesheet",
                 tooltip="The week's entries and the running timer."),
+        Binding("2", "show_approvals", "Approvals", id="show-approvals",
+                tooltip="Everyone's entries of a week: select, approve, unapprove, reject."),
         Binding("s", "stop_timer", "Stop timer", id="stop-timer",
                 tooltip="Stop the running timer at once."),
-        Binding("question_mark", "help_panel", "Help", id="help",
+        Binding("question_mark", "show_help", "Help", id="help",
                 tooltip="Show the keys."),
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit (asks if changes are staged)."),
     ]
 
     def __init__(self, store: Store, *, hint: str | None = None,
-                 keymap: dict[str, str] | None = None) -> None:
+                 keymap: dict[str, str] | None = None, theme: str | None = None,
+                 theme_dir: Path | None = None) -> None:
+        """`theme` names the colour theme (None keeps Textual's default); `theme_dir` is
+        a folder of the user's own theme files (None: only the packaged themes)."""
         super().__init__()
         self.store = store
         self.hint = hint
         self._keymap = keymap or {}
+        self._theme_name = theme
+        self._theme_dir = theme_dir
         self.week_start = week_range(store.today())[0]
         self.store_changed: Signal[StoreChange] = Signal(self, "store-changed")
         store.subscribe(self.store_changed.publish)
 
     def on_mount(self) -> None:
+        if self._theme_name is not None:
+            from tui.themes import apply_theme
+
+            apply_theme(self, self._theme_name, self._theme_dir)
         if self._keymap:
             self.set_keymap(self._keymap)
         from tui.screens.timesheet import TimesheetScreen
@@ -118,6 +132,19 @@ class TimesheetApp(App[None]):
 
         if not isinstance(self.screen, TimesheetScreen):
             self.pop_screen()
+
+    def action_show_approvals(self) -> None:
+        from tui.screens.approvals import ApprovalsScreen
+        from tui.screens.timesheet import TimesheetScreen
+
+        if isinstance(self.screen, TimesheetScreen):
+            self.push_screen(ApprovalsScreen())
+
+    def action_show_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
 
     def action_help_panel(self) -> None:
         if self.screen.query("HelpPanel"):

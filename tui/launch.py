@@ -46,5 +46,7 @@ def run_app(context: CliContext, *, demo: bool) -> None:
             rounding_minutes=ui.rounding_minutes, forgotten_timer_hours=ui.forgotten_timer_hours,
             bulk_chunk_size=ui.bulk_chunk_size, person_id=person))
         from tui.app import TimesheetApp
+        from tui.themes import user_themes_dir
 
-        TimesheetApp(store, hint=hint, keymap=dict(loaded.config.keys)).run()
+        TimesheetApp(store, hint=hint, keymap=dict(loaded.config.keys), theme=ui.theme,
+                     theme_dir=user_themes_dir()).run()

@@ -1,0 +1,351 @@
+"""The command palette, the help screen and the user's keymap, driven through the real app
+over the demo ledger.
+
+Every palette command has an effect test here, keyed by its title: the test iterates over the
+provider's own command list, so a new command without a test fails."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from textual.binding import Binding
+from textual.command import CommandPalette
+
+from tests.app_harness import SIZE, Harness, grid, settle
+from tests.conftest import FakeClock
+from tui.app import TimesheetApp
+from tui.commands import PALETTE_COMMANDS, TimesheetCommands
+from tui.config import load_config
+from tui.screens.help import HelpScreen
+from tui.screens.timesheet import TimesheetScreen
+from tui.store.records import RowState
+from tui.store.values import week_range
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def harness(tmp_path: Path, clock: FakeClock) -> Harness:
+    return Harness(tmp_path, clock)
+
+
+async def run_command(pilot, title: str) -> None:
+    """ctrl+p, type the command's title, enter: what a user does."""
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, CommandPalette)
+    await pilot.press(*title)
+    await settle(pilot)  # the palette's search runs in a worker
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+def editable_id(app: TimesheetApp) -> str:
+    store = app.store
+    return next(i for i in store.order if not store.records[i].locked)
+
+
+def has_approvals(app: TimesheetApp) -> bool:
+    return hasattr(app, "action_show_approvals")
+
+
+async def open_approvals(app: TimesheetApp, pilot) -> None:
+    if not has_approvals(app):
+        pytest.skip("the app has no approvals screen")
+    await app.run_action("show_approvals")
+    await settle(pilot)
+    assert type(app.screen).__name__ == "ApprovalsScreen"
+
+
+# ---------------------------------------------------------------- one effect per command
+
+Effect = Callable[[Harness, TimesheetApp, object, str], Awaitable[None]]
+EFFECTS: dict[str, Effect] = {}
+
+
+def effect(title: str) -> Callable[[Effect], Effect]:
+    def register(function: Effect) -> Effect:
+        EFFECTS[title] = function
+        return function
+
+    return register
+
+
+@effect("Stop timer")
+async def _stop_timer(harness, app, pilot, title) -> None:
+    assert app.store.timer is not None and app.store.timer.running
+    harness.clock.advance(minutes=28)
+    await run_command(pilot, title)
+    assert app.store.timer is None
+
+
+@effect("Start timer")
+async def _start_timer(harness, app, pilot, title) -> None:
+    from tui.screens.dialogs import ServicePicker
+
+    await run_command(pilot, title)
+    assert isinstance(app.screen, ServicePicker)
+
+
+@effect("New entry")
+async def _new_entry(harness, app, pilot, title) -> None:
+    before = app.store.staged_count
+    await run_command(pilot, title)
+    assert app.store.staged_count == before + 1
+    assert app.store.row(grid(app).cursor_id).state is RowState.new
+
+
+@effect("Delete entry")
+async def _delete_entry(harness, app, pilot, title) -> None:
+    entry_id = editable_id(app)
+    grid(app).move_to(entry_id)
+    await run_command(pilot, title)
+    assert app.store.row(entry_id).state is RowState.deleted
+
+
+@effect("Undo")
+async def _undo(harness, app, pilot, title) -> None:
+    entry_id = editable_id(app)
+    app.store.stage_delete([entry_id])
+    await run_command(pilot, title)
+    assert app.store.row(entry_id).state is RowState.clean
+
+
+@effect("Redo")
+async def _redo(harness, app, pilot, title) -> None:
+    entry_id = editable_id(app)
+    app.store.stage_delete([entry_id])
+    app.store.undo()
+    await run_command(pilot, title)
+    assert app.store.row(entry_id).state is RowState.deleted
+
+
+@effect("Save")
+async def _save(harness, app, pilot, title) -> None:
+    from tui.screens.save_review import SaveReview
+
+    app.store.stage_delete([editable_id(app)])
+    await run_command(pilot, title)
+    assert isinstance(app.screen, SaveReview)
+
+
+@effect("Previous week")
+async def _previous_week(harness, app, pilot, title) -> None:
+    start = app.week_start
+    await run_command(pilot, title)
+    assert app.week_start == start - timedelta(days=7)
+
+
+@effect("Next week")
+async def _next_week(harness, app, pilot, title) -> None:
+    start = app.week_start
+    await run_command(pilot, title)
+    assert app.week_start == start + timedelta(days=7)
+
+
+@effect("This week")
+async def _this_week(harness, app, pilot, title) -> None:
+    current = app.week_start
+    app.shift_week(-3)
+    await settle(pilot)
+    assert app.week_start != current
+    await run_command(pilot, title)
+    assert app.week_start == current == week_range(app.store.today())[0]
+    assert app.store.order and all(
+        current <= app.store.records[i].date <= current + timedelta(days=6)
+        for i in app.store.order)
+
+
+@effect("Open timesheet")
+async def _open_timesheet(harness, app, pilot, title) -> None:
+    if has_approvals(app):
+        await open_approvals(app, pilot)
+    await run_command(pilot, title)
+    assert isinstance(app.screen, TimesheetScreen)
+
+
+@effect("Open approvals")
+async def _open_approvals(harness, app, pilot, title) -> None:
+    if not has_approvals(app):
+        pytest.skip("the app has no approvals screen")
+    await run_command(pilot, title)
+    assert type(app.screen).__name__ == "ApprovalsScreen"
+
+
+def dispatched_on_approvals(action: str) -> Effect:
+    """Approvals commands run the approvals screen's own action (its dialogs are its tests)."""
+
+    async def check(harness, app, pilot, title) -> None:
+        await open_approvals(app, pilot)
+        calls: list[str] = []
+        setattr(app.screen, f"action_{action}", lambda: calls.append(action))
+        await run_command(pilot, title)
+        assert calls == [action]
+
+    return check
+
+
+for _title, _action in [("Select all", "select_all"), ("Approve selection", "approve"),
+                        ("Unapprove selection", "unapprove"),
+                        ("Reject selection", "reject")]:
+    effect(_title)(dispatched_on_approvals(_action))
+
+
+@effect("Switch profile")
+async def _switch_profile(harness, app, pilot, title) -> None:
+    await run_command(pilot, title)
+    shown = [n.message for n in app._notifications]
+    assert any("home, work" in m and "timesheet --profile home" in m for m in shown), shown
+
+
+@effect("Change theme")
+async def _change_theme(harness, app, pilot, title) -> None:
+    await run_command(pilot, title)
+    assert isinstance(app.screen, CommandPalette)  # the theme picker
+    assert "theme" in app.screen.query_one("CommandInput").placeholder.lower()
+
+
+@effect("Help")
+async def _help(harness, app, pilot, title) -> None:
+    await run_command(pilot, title)
+    assert isinstance(app.screen, HelpScreen)
+
+
+@pytest.fixture
+def two_profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[profiles.home]\nbackend = "ledger"\n\n'
+                      '[profiles.work]\nbackend = "ledger"\n')
+    config.chmod(0o600)
+    monkeypatch.setenv("TIMESHEET_CONFIG", str(config))
+
+
+@pytest.mark.parametrize("title", [command.title for command in PALETTE_COMMANDS])
+async def test_every_palette_command_runs_its_action(harness, two_profiles, title) -> None:
+    assert title in EFFECTS, f"the palette command {title!r} has no effect test"
+    app = harness.app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await EFFECTS[title](harness, app, pilot, title)
+
+
+def test_every_effect_test_names_a_command() -> None:
+    assert set(EFFECTS) == {command.title for command in PALETTE_COMMANDS}
+
+
+async def test_palette_offers_screen_commands_only_where_they_work(harness) -> None:
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert TimesheetCommands in app.COMMANDS
+
+        def offered() -> set[str]:
+            return {c.title for c in PALETTE_COMMANDS if c.offered(app, app.screen)}
+
+        on_timesheet = offered()
+        assert {"New entry", "Undo", "Save", "Stop timer", "Help"} <= on_timesheet
+        assert not {"Approve selection", "Reject selection"} & on_timesheet
+        if has_approvals(app):
+            await open_approvals(app, pilot)
+            on_approvals = offered()
+            assert {"Approve selection", "Next week", "Stop timer"} <= on_approvals
+            assert not {"New entry", "Undo", "Save"} & on_approvals
+
+
+# ---------------------------------------------------------------- help screen and keymap
+
+def screen_text(app: TimesheetApp) -> str:
+    """The characters on the terminal, from the screenshot's SVG."""
+    import html
+    import re
+
+    svg = app.export_screenshot()
+    return html.unescape("".join(re.findall(r"<text [^>]*>(.*?)</text>", svg))).replace("\xa0", " ")
+
+
+def own_bindings(cls: type) -> list[Binding]:
+    return [b for b in cls.__dict__.get("BINDINGS", []) if isinstance(b, Binding)]
+
+
+async def test_help_lists_every_binding_of_the_screen_and_the_app(harness) -> None:
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        rows = {i: row for row in app.screen.rows for i in row.binding_ids}
+        for group, cls in [("This screen", TimesheetScreen), ("Everywhere", TimesheetApp)]:
+            for binding in own_bindings(cls):
+                row = rows[binding.id]
+                assert (row.group, row.description, row.tooltip) == (
+                    group, binding.description, binding.tooltip)
+                assert app.get_key_display(binding) in row.keys
+        # The grid's own keys are there too, under the grid.
+        assert any(row.action == "edit_cell" for row in app.screen.rows)
+        # And the keys are on the screen, not only in a list.
+        shown = screen_text(app)
+        for binding in [*own_bindings(TimesheetScreen), *own_bindings(TimesheetApp)]:
+            assert binding.description in shown
+        for close in ["escape", "q", "question_mark"]:
+            if not isinstance(app.screen, HelpScreen):
+                await pilot.press("question_mark")
+                await pilot.pause()
+            await pilot.press(close)
+            await pilot.pause()
+            assert isinstance(app.screen, TimesheetScreen), close
+
+
+async def test_help_on_the_approvals_screen_lists_its_keys(harness) -> None:
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_approvals(app, pilot)
+        screen_type = type(app.screen)
+        await app.run_action("show_help")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        rows = {i for row in app.screen.rows for i in row.binding_ids}
+        assert {b.id for b in own_bindings(screen_type)} - {None} <= rows
+        assert {b.id for b in own_bindings(TimesheetApp)} <= rows
+
+
+async def test_a_user_keymap_rebinds_stop_timer_from_the_config(harness, tmp_path) -> None:
+    config = tmp_path / "keys.toml"
+    config.write_text('[keys]\n"stop-timer" = "ctrl+t"\n')
+    keymap = dict(load_config(config).config.keys)
+    assert keymap == {"stop-timer": "ctrl+t"}
+    app = TimesheetApp(harness.app().store, keymap=keymap)  # as tui.launch builds it
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.store.timer is not None
+        await pilot.press("s")
+        await settle(pilot)
+        assert app.store.timer is not None  # s no longer stops it
+        await pilot.press("question_mark")
+        await pilot.pause()
+        stop = next(row for row in app.screen.rows if "stop-timer" in row.binding_ids)
+        assert stop.keys == (app.get_key_display(Binding("ctrl+t", "stop_timer")),)
+        await pilot.press("escape")
+        await pilot.pause()
+        harness.clock.advance(minutes=28)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        assert app.store.timer is None
+
+
+async def test_remapping_help_moves_both_opening_and_closing(harness) -> None:
+    app = TimesheetApp(harness.app().store, keymap={"help": "f1"})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        help_row = next(row for row in app.screen.rows if "help" in row.binding_ids)
+        assert help_row.keys == (app.get_key_display(Binding("f1", "show_help")),)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, TimesheetScreen)

@@ -1,0 +1,182 @@
+"""Themes as data: the packaged TOML files load, `[ui] theme` selects one, a broken or unknown
+theme falls back to the default with one notification, and user themes are picked up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.theme import BUILTIN_THEMES
+
+from tests.app_harness import SIZE, Harness, settle
+from tests.conftest import FakeClock
+from tui.api.productive import ProductiveAdapter
+from tui.app import TimesheetApp
+from tui.config import validate_config_data
+from tui.store.journal import Journal
+from tui.store.store import Store
+from tui.themes import DEFAULT_THEME, load_theme_file, load_themes, packaged_themes_dir
+
+PACKAGED = ["timesheet-dark", "timesheet-high-contrast", "timesheet-light"]
+pytestmark = pytest.mark.anyio
+
+REPO_THEMES = Path(__file__).resolve().parent.parent / "themes"
+
+
+def themed_app(harness: Harness, theme: str | None, theme_dir: Path | None = None
+               ) -> TimesheetApp:
+    """The harness's app, with a theme (the harness itself builds it without one)."""
+    backend = ProductiveAdapter.for_ledger(harness.db, transport=harness.transport)
+    store = Store(backend, Journal(harness.journal_path), clock=harness.clock)
+    return TimesheetApp(store, theme=theme, theme_dir=theme_dir)
+
+
+def notifications(app: TimesheetApp) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+@pytest.fixture
+def harness(tmp_path: Path) -> Harness:
+    return Harness(tmp_path, FakeClock())
+
+
+# ------------------------------------------------------------------ loading, no app
+
+
+def test_every_packaged_theme_loads_without_problems() -> None:
+    themes, problems = load_themes(None)
+    assert problems == []
+    assert sorted(t.name for t in themes) == PACKAGED
+    assert {path.name for path in REPO_THEMES.glob("*.toml")} == {f"{n}.toml" for n in PACKAGED}
+    light = {t.name: t for t in themes}["timesheet-light"]
+    assert light.dark is False and light.variables["footer-key-foreground"] == "#1F6FEB"
+
+
+def test_packaged_themes_are_found_from_a_source_checkout() -> None:
+    # Installed from a wheel they are `tui/_themes` (pyproject force-include); from the repo,
+    # the repo's own folder.
+    folder = packaged_themes_dir()
+    assert folder.is_dir()
+    assert sorted(f.name for f in folder.iterdir() if f.name.endswith(".toml")) == [
+        f"{n}.toml" for n in PACKAGED]
+
+
+def test_wheel_ships_the_themes_next_to_not_over_the_module() -> None:
+    import tomllib
+
+    pyproject = tomllib.loads((REPO_THEMES.parent / "pyproject.toml").read_text())
+    include = pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
+    assert include["themes"] == "tui/_themes"  # `tui/themes` would shadow tui/themes.py
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ('name = "x"\nprimary = "#123456"\nbackground = "#12345"\n',
+     "x.toml: line 3: background: '#12345' is not a colour."),
+    ('name = "x"\nprimary = "#123456"\nprimery = "#123456"\n',
+     "x.toml: line 3: unknown key 'primery'."),
+    ('name = "x"\nprimary "#123456"\n', "x.toml: line 2: Expected '=' after a key"),
+    ('name = "x"\ndark = true\n', "x.toml: primary is missing."),
+    ('primary = "#123456"\ntext_alpha = 3\n', "x.toml: line 2: text_alpha: "),
+])
+def test_a_broken_theme_file_is_one_sentence_naming_file_and_line(
+        tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "x.toml"
+    path.write_text(text)
+    problem = load_theme_file(path)
+    assert isinstance(problem, str)
+    assert problem.startswith(str(path.parent)) or problem.startswith("~")
+    assert expected in problem and problem.endswith(".") and "\n" not in problem
+
+
+def test_a_theme_without_a_name_is_named_after_its_file(tmp_path: Path) -> None:
+    (tmp_path / "solar.toml").write_text('primary = "#268BD2"\ndark = false\n')
+    themes, problems = load_themes(tmp_path)
+    assert problems == [] and themes[-1].name == "solar" and themes[-1].dark is False
+
+
+# ------------------------------------------------------------------ in the app
+
+
+async def test_every_packaged_theme_registers_and_can_be_selected(harness) -> None:
+    app = themed_app(harness, "timesheet-high-contrast")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        assert set(PACKAGED) <= set(app.available_themes)
+        assert app.theme == "timesheet-high-contrast"
+        for name in PACKAGED:
+            app.theme = name
+            await pilot.pause()
+            assert app.current_theme.name == name
+        assert notifications(app) == []
+    # Registered on this app only: Textual's own table is untouched.
+    assert not set(PACKAGED) & set(BUILTIN_THEMES)
+
+
+async def test_ui_theme_in_the_config_chooses_the_theme(harness) -> None:
+    config = validate_config_data({"ui": {"theme": "timesheet-light"}})
+    app = themed_app(harness, config.ui.theme)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        assert app.theme == "timesheet-light"
+        assert "-light-mode" in app.classes
+        assert notifications(app) == []
+
+
+async def test_without_a_theme_textuals_default_is_kept(harness) -> None:
+    app = themed_app(harness, None)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.theme == "textual-dark"
+        assert "timesheet-dark" not in app.available_themes
+
+
+async def test_a_broken_user_theme_falls_back_with_one_notification(harness, tmp_path) -> None:
+    user = tmp_path / "config" / "themes"
+    user.mkdir(parents=True)
+    (user / "mine.toml").write_text('name = "mine"\nprimary = "#123456"\nsurface = "teal-ish"\n')
+    app = themed_app(harness, "mine", user)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        assert app.theme == DEFAULT_THEME
+        shown = notifications(app)
+        assert len(shown) == 1
+        assert "mine.toml: line 3: surface: 'teal-ish' is not a colour." in shown[0]
+        assert f"Using {DEFAULT_THEME} instead." in shown[0]
+
+
+async def test_an_unknown_theme_falls_back_with_one_notification(harness) -> None:
+    app = themed_app(harness, "solarised")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        assert app.theme == DEFAULT_THEME
+        shown = notifications(app)
+        assert len(shown) == 1 and "'solarised'" in shown[0] and "timesheet-light" in shown[0]
+
+
+async def test_a_user_theme_is_picked_up_and_can_override_a_packaged_one(
+        harness, tmp_path) -> None:
+    user = tmp_path / "config" / "themes"
+    user.mkdir(parents=True)
+    (user / "dusk.toml").write_text(
+        'name = "dusk"\ndark = true\nprimary = "#B48EAD"\nbackground = "#2E3440"\n'
+        '[variables]\nfooter-key-foreground = "#EBCB8B"\n')
+    (user / "light.toml").write_text(
+        'name = "timesheet-light"\ndark = false\nprimary = "#005F87"\n')
+    app = themed_app(harness, "dusk", user)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        assert app.theme == "dusk"
+        assert app.current_theme.variables == {"footer-key-foreground": "#EBCB8B"}
+        assert app.available_themes["timesheet-light"].primary == "#005F87"
+        assert notifications(app) == []
+
+
+# ------------------------------------------------------------------ what it looks like
+
+
+def test_timesheet_screen_in_the_light_theme(snap_compare, harness) -> None:
+    async def loaded(pilot) -> None:
+        await settle(pilot)
+
+    app = themed_app(harness, "timesheet-light")
+    assert snap_compare(app, terminal_size=SIZE, run_before=loaded)

@@ -1,0 +1,563 @@
+"""The approvals screen: a week of everyone's entries, filtered, selected and approved.
+
+It loads its own range (all people, its week) into the shared store; leaving it reloads
+the timesheet's range. Rows are grouped by person (a header line with their total), the
+selection and its hours are in the status line, and approve / unapprove / reject run in
+app workers, so the app's one error handler reports what fails. Server text is shown
+literally (`printable`, in `rich.text.Text`, never markup).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+from functools import partial
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, SelectionList, Static
+from textual.widgets.data_table import CellDoesNotExist
+from textual.widgets.selection_list import Selection
+
+from tui.api.base import EntryQuery
+from tui.models import EntryStatus
+from tui.store.store import ApprovalResult
+from tui.store.values import format_minutes, printable, week_range
+from tui.widgets.timer_panel import TimerPanel, one_line
+
+if TYPE_CHECKING:
+    from tui.store.records import EntryRecord
+    from tui.store.store import Store, StoreChange
+
+# Status filters: label and the statuses shown (empty: any).
+STATUS_FILTERS: dict[str, tuple[str, tuple[EntryStatus, ...]]] = {
+    "awaiting": ("awaiting approval",
+                 (EntryStatus.draft, EntryStatus.submitted, EntryStatus.rejected)),
+    "approved": ("approved", (EntryStatus.approved,)),
+    "rejected": ("rejected", (EntryStatus.rejected,)),
+    "all": ("all", ()),
+}
+RESULT_MARKS = {"approved": ("✓", "green"), "pending": ("…", "yellow"),
+                "failed": ("✗", "red"), "unapproved": ("↺", "cyan"),
+                "rejected": ("✗", "magenta")}
+HEADER_PREFIX = "person:"
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    return f"{count} {word if count == 1 else words or word + 's'}"
+
+
+class ApprovalsScreen(Screen[None]):
+    DEFAULT_CSS = """
+    ApprovalsScreen #approvals-filters {
+        height: 1;
+        padding: 0 1;
+        background: $boost;
+    }
+    ApprovalsScreen #approvals-body {
+        height: 1fr;
+    }
+    ApprovalsScreen #approvals-people {
+        width: 28;
+        height: 1fr;
+        border: round $panel-lighten-2;
+        border-title-color: $text-muted;
+    }
+    ApprovalsScreen #approvals-people:focus {
+        border: round $primary;
+        border-title-color: $text-primary;
+    }
+    ApprovalsScreen #approvals-table {
+        width: 1fr;
+        height: 1fr;
+    }
+    ApprovalsScreen #approvals-days {
+        height: 1;
+        padding: 0 1;
+        color: $text-muted;
+    }
+    ApprovalsScreen #approvals-status {
+        height: auto;
+        max-height: 4;
+        padding: 0 1;
+        background: $boost;
+    }
+    ApprovalsScreen #approvals-unsupported {
+        height: 1fr;
+        padding: 2 4;
+        color: $text-warning;
+        display: none;
+    }
+    ApprovalsScreen.-unsupported #approvals-unsupported {
+        display: block;
+    }
+    ApprovalsScreen.-unsupported #approvals-body,
+    ApprovalsScreen.-unsupported #approvals-filters,
+    ApprovalsScreen.-unsupported #approvals-days,
+    ApprovalsScreen.-unsupported #approvals-status {
+        display: none;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "toggle_row", "Select", id="approvals-select",
+                tooltip="Select or unselect the entry under the cursor (a person's line: all "
+                        "their entries)."),
+        Binding("ctrl+a,asterisk", "select_all", "All", id="approvals-select-all",
+                tooltip="Select every entry shown (again: select none)."),
+        Binding("a", "approve", "Approve", id="approvals-approve",
+                tooltip="Approve the selected entries (or the one under the cursor)."),
+        Binding("x", "unapprove", "Unapprove", id="approvals-unapprove",
+                tooltip="Unapprove the selected entries (or the one under the cursor)."),
+        Binding("r", "reject", "Reject", id="approvals-reject",
+                tooltip="Reject the selected entries (or the one under the cursor) with a "
+                        "reason."),
+        Binding("f", "toggle_for_all", "For all", id="approvals-for-all",
+                tooltip="Approve for all approvers at once (on/off)."),
+        Binding("v", "cycle_status", "Status", id="approvals-status",
+                tooltip="Show entries awaiting approval, approved, rejected or all."),
+        Binding("p", "focus_people", "People", id="approvals-people",
+                tooltip="Pick the people to show (none picked: everyone)."),
+        Binding("left_square_bracket", "previous_week", "Prev week",
+                id="approvals-previous-week", tooltip="Show the previous week."),
+        Binding("right_square_bracket", "next_week", "Next week", id="approvals-next-week",
+                tooltip="Show the next week."),
+    ]
+
+    def __init__(self, *, week_start: date | None = None, name: str | None = None,
+                 id: str | None = None) -> None:
+        super().__init__(name=name, id=id)
+        self._week_start = week_start
+        self.status_filter = "awaiting"
+        self.for_all_approvers = False
+        self.selected: set[str] = set()
+        self.results: dict[str, ApprovalResult] = {}
+        self.summary: str = ""
+        self.shown: list[str] = []
+        """Entry ids in the table, in row order."""
+        self._rebuild_pending = False
+        self._people_shown: list[str] = []
+
+    # ------------------------------------------------------------------ building
+
+    @property
+    def store(self) -> Store:
+        return self.app.store  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def supported(self) -> bool:
+        return bool(self.store.capabilities.approvals)
+
+    @property
+    def week_start(self) -> date:
+        if self._week_start is None:
+            self._week_start = week_range(self.store.today())[0]
+        return self._week_start
+
+    @property
+    def entry_query(self) -> EntryQuery:
+        return EntryQuery(self.week_start, self.week_start + timedelta(days=6))
+
+    def compose(self) -> ComposeResult:
+        yield TimerPanel(self.store, id="timer")
+        yield Static(id="approvals-filters", markup=False)
+        with Horizontal(id="approvals-body"):
+            people: SelectionList[str] = SelectionList(id="approvals-people")
+            people.border_title = "People"
+            yield people
+            table: DataTable[Text] = DataTable(id="approvals-table", cursor_type="row",
+                                               zebra_stripes=True)
+            yield table
+        yield Static(id="approvals-days", markup=False)
+        yield Static(id="approvals-status", markup=False)
+        name = printable(self.store.backend.name.title())
+        yield Static(Text(f"{name} has no approvals: its time entries cannot be approved "
+                          "here."), id="approvals-unsupported", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.table
+        for key, label in (("mark", " "), ("result", " "), ("what", "Person / day"),
+                           ("time", "Time"), ("service", "Service"), ("status", "Status"),
+                           ("note", "Note")):
+            table.add_column(Text(label), key=key)
+        self.set_class(not self.supported, "-unsupported")
+        self.app.store_changed.subscribe(self, self.on_store_change)  # type: ignore[attr-defined]
+        self.refresh_people()
+        self.update_filters()
+        self.update_status()
+        if self.supported:
+            table.focus()
+            self.load()
+
+    def on_unmount(self) -> None:
+        # Back to the timesheet: it shows its own range (my entries of its week) again.
+        app = self.app
+        if app.is_running and not getattr(app, "_exit", False):
+            app.load_week()  # type: ignore[attr-defined]
+
+    @property
+    def table(self) -> DataTable[Text]:
+        return self.query_one("#approvals-table", DataTable)
+
+    @property
+    def people_list(self) -> SelectionList[str]:
+        return self.query_one("#approvals-people", SelectionList)
+
+    # ------------------------------------------------------------------- loading
+
+    def load(self) -> None:
+        """Everyone's entries of the week, in the app's exclusive "load" group (so the
+        timesheet's load and ours never race), reported by the app's error handler."""
+        if not self.supported:
+            return
+        self.results.clear()
+        self.selected.clear()
+        self.summary = ""
+        self.rebuild()
+        self.app.run_worker(partial(self.store.load, self.entry_query), name="approvals-load",
+                            group="load", exclusive=True, exit_on_error=False)
+
+    @property
+    def loaded(self) -> bool:
+        """The store holds this screen's range (not the timesheet's)."""
+        return self.store.query == self.entry_query
+
+    # ------------------------------------------------------------------- drawing
+
+    def on_store_change(self, change: StoreChange) -> None:
+        if change.lookups:
+            self.refresh_people()
+        if change.reset or change.added or change.removed or change.lookups:
+            self.schedule_rebuild()
+        elif change.ids:
+            self.redraw_rows(change.ids)
+        if change.status:
+            self.update_filters()
+
+    def schedule_rebuild(self) -> None:
+        """Pages stream in as many changes; rebuild once per burst."""
+        if not self._rebuild_pending:
+            self._rebuild_pending = True
+            self.call_later(self.rebuild)
+
+    def shown_ids(self) -> list[str]:
+        """The entries the filters pick, grouped by person (by name), by date."""
+        if not self.loaded:
+            return []
+        start, end = self.entry_query.start, self.entry_query.end
+        ids = self.store.select(person_ids=self.people_list.selected, start=start, end=end,
+                                statuses=STATUS_FILTERS[self.status_filter][1])
+        records = self.store.records
+        return sorted(ids, key=lambda i: (self.person_name(records[i].person_id).casefold(),
+                                          records[i].person_id or "", records[i].date))
+
+    def person_name(self, person_id: str | None) -> str:
+        if person_id is None:
+            return "(nobody)"
+        person = self.store.people.get(person_id)
+        return one_line(person.name) if person else f"#{printable(person_id)}"
+
+    def rebuild(self) -> None:
+        self._rebuild_pending = False
+        if not self.is_attached:
+            return
+        table = self.table
+        cursor_key = self.cursor_key()
+        ids = self.shown_ids()
+        self.shown = ids
+        self.selected &= set(ids)
+        per_person, _ = self.store.totals(ids)
+        counts: dict[str | None, int] = defaultdict(int)
+        for entry_id in ids:
+            counts[self.store.records[entry_id].person_id] += 1
+        table.clear()
+        person: object = object()
+        for entry_id in ids:
+            record = self.store.records[entry_id]
+            if record.person_id != person:
+                person = record.person_id
+                table.add_row(*self.header_cells(record.person_id,
+                                                 per_person.get(record.person_id or "", 0),
+                                                 counts[record.person_id]),
+                              key=f"{HEADER_PREFIX}{record.person_id or ''}")
+            table.add_row(*self.entry_cells(record), key=entry_id)
+        if cursor_key is not None and cursor_key in table.rows:
+            table.move_cursor(row=table.get_row_index(cursor_key), animate=False)
+        self.update_status()
+
+    def header_cells(self, person_id: str | None, minutes: int, count: int) -> list[Text]:
+        return [Text(""), Text(""), Text(self.person_name(person_id), style="bold"),
+                Text(format_minutes(minutes), style="bold"), Text(""),
+                Text(plural(count, "entry", "entries"), style="dim"),
+                Text("")]
+
+    def entry_cells(self, record: EntryRecord) -> list[Text]:
+        result = self.results.get(record.id)
+        mark, style = RESULT_MARKS.get(result.result, ("", "")) if result else ("", "")
+        service = self.store.services.get(record.service_id or "")
+        service_name = (one_line(service.name) if service else
+                        f"#{printable(record.service_id)}" if record.service_id else "")
+        status = record.status.value
+        if record.rejected and record.rejected_reason:
+            status = f"rejected: {one_line(record.rejected_reason)}"
+        return [Text("■" if record.id in self.selected else "·",
+                     style="bold" if record.id in self.selected else "dim"),
+                Text(mark, style=style), Text(f"  {record.date:%a %d %b}"),
+                Text(format_minutes(record.minutes), justify="right"),
+                Text(service_name), Text(status), Text(one_line(record.note))]
+
+    def redraw_rows(self, ids: Iterable[str]) -> None:
+        table = self.table
+        for entry_id in ids:
+            record = self.store.records.get(entry_id)
+            if record is None or entry_id not in table.rows:
+                continue
+            for key, cell in zip(("mark", "result", "what", "time", "service", "status",
+                                  "note"), self.entry_cells(record), strict=True):
+                table.update_cell(entry_id, key, cell)
+        self.update_status()
+
+    def update_filters(self) -> None:
+        if not self.is_attached:
+            return
+        end = self.week_start + timedelta(days=6)
+        chosen = self.people_list.selected
+        people = ("everyone" if not chosen else
+                  self.person_name(chosen[0]) if len(chosen) == 1 else plural(len(chosen),
+                                                                              "person", "people"))
+        parts = [f"Week {self.week_start:%d %b} – {end:%d %b %Y}",
+                 f"status: {STATUS_FILTERS[self.status_filter][0]}",
+                 f"people: {people}",
+                 f"for all approvers: {'on' if self.for_all_approvers else 'off'}"]
+        status = self.store.status
+        if status.loading or not self.loaded:
+            parts.append("loading…")
+        if status.error:
+            parts.append(printable(status.error))
+        self.query_one("#approvals-filters", Static).update(Text("  ·  ".join(parts)))
+
+    def update_status(self) -> None:
+        if not self.is_attached:
+            return
+        store = self.store
+        shown_minutes = sum(store.records[i].minutes for i in self.shown
+                            if i in store.records)
+        selected = [i for i in self.shown if i in self.selected]
+        per_person, per_day = store.totals(selected if selected else self.shown)
+        days = []
+        for offset in range(7):
+            day = self.week_start + timedelta(days=offset)
+            days.append(f"{day:%a} {format_minutes(per_day.get(day, 0))}")
+        selected_minutes = sum(per_person.values()) if selected else 0
+        label = "selected" if selected else "shown"
+        self.query_one("#approvals-days", Static).update(
+            Text(f"Per day ({label}): " + "  ".join(days)))
+        parts = [f"{plural(len(self.shown), 'entry', 'entries')} shown "
+                 f"({format_minutes(shown_minutes)})",
+                 f"{len(selected)} selected ({format_minutes(selected_minutes)})"]
+        if self.for_all_approvers:
+            parts.append("for all approvers")
+        line = "  ·  ".join(parts)
+        if self.summary:
+            line += "\n" + self.summary
+        self.query_one("#approvals-status", Static).update(Text(line))
+
+    def refresh_people(self) -> None:
+        people = sorted(self.store.people.values(), key=lambda p: p.name.casefold())
+        ids = [p.id for p in people]
+        if ids == self._people_shown:
+            return
+        widget = self.people_list
+        chosen = set(widget.selected)
+        widget.clear_options()
+        widget.add_options([Selection(Text(one_line(p.name)), p.id, p.id in chosen)
+                            for p in people])
+        self._people_shown = ids
+
+    # ----------------------------------------------------------------- selection
+
+    def cursor_key(self) -> str | None:
+        table = self.table
+        if not table.row_count:
+            return None
+        try:
+            return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        except CellDoesNotExist:
+            return None
+
+    def _set_selected(self, ids: Iterable[str], selected: bool) -> None:
+        ids = list(ids)
+        if selected:
+            self.selected.update(ids)
+        else:
+            self.selected.difference_update(ids)
+        self.redraw_rows(ids)
+
+    def person_rows(self, header_key: str) -> list[str]:
+        person = header_key[len(HEADER_PREFIX):] or None
+        return [i for i in self.shown if self.store.records[i].person_id == person]
+
+    def action_toggle_row(self) -> None:
+        key = self.cursor_key()
+        if key is None:
+            return
+        if key.startswith(HEADER_PREFIX):
+            ids = self.person_rows(key)
+            self._set_selected(ids, not all(i in self.selected for i in ids))
+        else:
+            self._set_selected([key], key not in self.selected)
+
+    def action_select_all(self) -> None:
+        everything = bool(self.shown) and all(i in self.selected for i in self.shown)
+        self._set_selected(self.shown, not everything)
+
+    def targets(self) -> list[str]:
+        """The selection, else the cursor row (a person's line: their entries)."""
+        if self.selected:
+            return [i for i in self.shown if i in self.selected]
+        key = self.cursor_key()
+        if key is None:
+            return []
+        return self.person_rows(key) if key.startswith(HEADER_PREFIX) else [key]
+
+    def describe(self, ids: Sequence[str]) -> str:
+        per_person, _ = self.store.totals(ids)
+        minutes = sum(per_person.values())
+        return (f"{plural(len(ids), 'entry', 'entries')} ({format_minutes(minutes)}) "
+                f"of {plural(len(per_person), 'person', 'people')}")
+
+    # ------------------------------------------------------------------- actions
+
+    def _usable(self) -> bool:
+        if not self.supported:
+            self.notify(f"{printable(self.store.backend.name.title())} has no approvals.",
+                        severity="warning")
+            return False
+        return True
+
+    def action_toggle_for_all(self) -> None:
+        self.for_all_approvers = not self.for_all_approvers
+        self.update_filters()
+        self.update_status()
+
+    def action_cycle_status(self) -> None:
+        names = list(STATUS_FILTERS)
+        self.status_filter = names[(names.index(self.status_filter) + 1) % len(names)]
+        self.update_filters()
+        self.rebuild()
+
+    def action_focus_people(self) -> None:
+        if self.supported:
+            self.people_list.focus()
+
+    @on(SelectionList.SelectedChanged, "#approvals-people")
+    def people_changed(self) -> None:
+        self.update_filters()
+        self.rebuild()
+
+    def action_previous_week(self) -> None:
+        self.shift_week(-1)
+
+    def action_next_week(self) -> None:
+        self.shift_week(1)
+
+    def shift_week(self, weeks: int) -> None:
+        if not self.supported:
+            return
+        self._week_start = self.week_start + timedelta(days=7 * weeks)
+        self.update_filters()
+        self.load()
+
+    def action_approve(self) -> None:
+        self._confirm_then("approve")
+
+    def action_unapprove(self) -> None:
+        self._confirm_then("unapprove")
+
+    def _confirm_then(self, verb: str) -> None:
+        if not self._usable():
+            return
+        ids = self.targets()
+        if not ids:
+            self.notify("Nothing to act on: select entries with space.")
+            return
+        from tui.screens.dialogs import ConfirmDialog
+
+        extra = " for all approvers" if verb == "approve" and self.for_all_approvers else ""
+        for_all = self.for_all_approvers
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.app.run_worker(partial(self._run_approval, verb, ids, for_all),
+                                    name=f"approvals-{verb}", group="approve",
+                                    exclusive=False, exit_on_error=False)
+
+        self.app.push_screen(ConfirmDialog(
+            f"{verb.title()} {self.describe(ids)}{extra}?", title=verb.title()), answered)
+
+    async def _run_approval(self, verb: str, ids: list[str], for_all: bool) -> None:
+        if verb == "approve":
+            results = await self.store.approve(ids, for_all_approvers=for_all)
+        else:
+            results = await self.store.unapprove(ids)
+        self.show_results(results)
+
+    def action_reject(self) -> None:
+        if not self._usable():
+            return
+        if not self.store.capabilities.reject:
+            self.notify(f"{printable(self.store.backend.name.title())} has no rejections.",
+                        severity="warning")
+            return
+        ids = self.targets()
+        if not ids:
+            self.notify("Nothing to act on: select entries with space.")
+            return
+        from tui.screens.dialogs import ReasonDialog
+
+        def answered(reason: str | None) -> None:
+            if reason:
+                self.app.run_worker(partial(self._run_rejects, ids, reason),
+                                    name="approvals-reject", group="approve",
+                                    exclusive=False, exit_on_error=False)
+
+        self.app.push_screen(ReasonDialog(f"Why are {self.describe(ids)} rejected?",
+                                          title="Reject"), answered)
+
+    async def _run_rejects(self, ids: list[str], reason: str) -> None:
+        results = [await self.store.reject(entry_id, reason) for entry_id in ids]
+        self.show_results(results)
+
+    def show_results(self, results: Sequence[ApprovalResult]) -> None:
+        """Mark each row by its result; the counts and the failures in the status line.
+        What did not go through stays selected, to try again (e.g. with `f`)."""
+        counts: dict[str, int] = defaultdict(int)
+        for result in results:
+            self.results[result.id] = result
+            counts[result.result] += 1
+        failed = [r for r in results if r.result == "failed"]
+        labels = (("approved", "approved"), ("pending", "still pending other approvers"),
+                  ("unapproved", "unapproved"), ("rejected", "rejected"),
+                  ("failed", "failed"))
+        summary = ", ".join(f"{counts[key]} {label}" for key, label in labels if counts[key])
+        if failed:
+            reasons = "; ".join(f"#{printable(r.id)}: {one_line(r.message or 'no reason given')}"
+                                for r in failed[:5])
+            more = f" (and {len(failed) - 5} more)" if len(failed) > 5 else ""
+            summary += f" — {reasons}{more}"
+        self.summary = summary
+        if not self.is_attached:
+            return
+        done = {r.id for r in results if r.result not in ("pending", "failed")}
+        self.selected -= done
+        self.redraw_rows([r.id for r in results])
+        self.notify(summary or "Nothing was done.",
+                    severity="error" if failed else "information",
+                    title="Approvals", markup=False)
