@@ -29,12 +29,12 @@ class Harness:
         self.journal_path = tmp_path / "state.db"
         self.transport = FaultTransport(httpx.ASGITransport(app=create_app(self.db, clock=clock)))
 
-    def app(self, **settings: object) -> TimesheetApp:
+    def app(self, *, theme: str | None = None, **settings: object) -> TimesheetApp:
         # The adapter over the ledger without owning it: the next start reuses the db.
         backend = ProductiveAdapter.for_ledger(self.db, transport=self.transport)
         store = Store(backend, Journal(self.journal_path), clock=self.clock,
                       settings=StoreSettings(**settings))  # type: ignore[arg-type]
-        return TimesheetApp(store)
+        return TimesheetApp(store, theme=theme)
 
     def entry(self, entry_id: str) -> dict:
         with self.db.transaction() as conn:
