@@ -101,17 +101,40 @@ async def test_opens_on_this_week_with_everyones_awaiting_entries(harness) -> No
         assert not any(store.records[i].approved for i in view.shown)
 
 
-async def test_approve_one_persons_week(harness) -> None:
+def top_up_to(harness, person_id: int, start: str, count: int) -> None:
+    """Add submitted entries (through the ledger's own rules) until the person has
+    `count` awaiting approval that week."""
+    from tui.ledger.entries import Entries
+
+    (have,) = sql(harness, "SELECT count(*) FROM time_entries WHERE approved = 0 AND"
+                           " person_id = ? AND date BETWEEN ? AND date(?, '+6 days')",
+                  person_id, start, start)[0]
+    with harness.db.transaction(write=True) as conn:
+        entries = Entries(conn, harness.db)
+        for n in range(count - have):
+            new_id = entries.create({"date": start, "time": 15 + n % 4 * 15, "person": person_id,
+                                     "service": 1, "note": f"Extra item {n}"})
+            conn.execute("UPDATE time_entries SET submitted = 1 WHERE id = ?", (new_id,))
+
+
+async def test_approve_50_entries_of_one_person_for_one_week(harness) -> None:
+    from datetime import timedelta
+
+    from tui.store.values import week_range
+
+    start = (week_range(harness.clock().date())[0] - timedelta(days=7)).isoformat()
+    # Someone whose awaiting entries need one approver only, so all become approved.
+    person_id = sql(
+        harness, "SELECT person_id FROM time_entries WHERE approved = 0 AND date BETWEEN ?"
+        " AND date(?, '+6 days') GROUP BY person_id HAVING max(approvers_needed) = 1"
+        " ORDER BY count(*) DESC, person_id LIMIT 1", start, start)[0][0]
+    top_up_to(harness, person_id, start, 50)
+    count = 50
+    person_id = str(person_id)
     app = harness.app()
     async with app.run_test(size=SIZE) as pilot:
         view = await open_approvals(pilot, weeks_back=1)
-        start, end = week(app, 1)
-        # Someone whose awaiting entries need one approver only, so all become approved.
-        person_id, count = sql(
-            harness, "SELECT person_id, count(*) FROM time_entries WHERE approved = 0"
-            " AND date BETWEEN ? AND ? GROUP BY person_id HAVING max(approvers_needed) = 1"
-            " ORDER BY count(*) DESC, person_id LIMIT 1", start, end)[0]
-        person_id = str(person_id)
+        assert week(app, 1)[0] == start
         # Filter by that person with the keys: p, move to them, space, back to the table.
         await pilot.press("p")
         people = view.people_list
@@ -126,7 +149,7 @@ async def test_approve_one_persons_week(harness) -> None:
         assert {app.store.records[i].person_id for i in view.shown} == {person_id}
         await pilot.press("ctrl+a")
         ids = sorted(view.selected)
-        assert len(ids) == count == len(view.shown)  # the demo has ~14 a week, not 50
+        assert len(ids) == count == len(view.shown) == 50
         minutes = sum(app.store.records[i].minutes for i in ids)
         hours = f"{minutes // 60}:{minutes % 60:02d}"
         assert f"{count} selected ({hours})" in text_of(view.query_one("#approvals-status"))
