@@ -14,7 +14,7 @@ no latency at all (the CPU cost that latency can hide behind, never beat).
 Exits non-zero if a request-count target is missed (never for timings).
 
     uv run python benchmarks/adapters.py [--entries 10000] [--latency 0.05] [--runs 3]
-        [--chunk 100] [--edits 1000] [--concurrency 6 4 8] [--in-process-only]
+        [--chunk 100] [--edits 1000] [--concurrency 4 6 8] [--in-process-only]
 """
 
 from __future__ import annotations
@@ -327,7 +327,7 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--chunk", type=int, default=100)
     parser.add_argument("--edits", type=int, default=1_000)
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[6, 4, 8])
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[4, 6, 8])
     parser.add_argument("--in-process-only", action="store_true",
                         help="skip the run against a ledger served by a child process")
     arguments = parser.parse_args()
