@@ -25,7 +25,6 @@ import platformdirs
 from pydantic import (
     AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -33,12 +32,15 @@ from pydantic import (
     model_validator,
 )
 
+from tui.models import Id
+
 APP_NAME = "timesheet"
 CONFIG_ENV = "TIMESHEET_CONFIG"
 PROFILE_ENV = "TIMESHEET_PROFILE"
 BUILTIN_PROFILE = "local"
 TOKEN_COMMAND_TIMEOUT = 10.0
-_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+"""Hosts that plain http:// may reach: a token sent there never crosses a network."""
 _TRACKABLE_TYPE = re.compile(r"[a-z][a-z0-9_-]*\Z")
 
 
@@ -68,24 +70,21 @@ def parse_trackable(value: str) -> tuple[str, str]:
     return kind.strip(), str(parsed)
 
 
-def _id_to_str(value: Any) -> Any:
-    """TOML users write ``organization_id = 12345``; accept it as ``"12345"``."""
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-
-def _check_base_url(value: str) -> str:
+def check_base_url(value: str) -> str:
+    """https, or plain http for a loopback host only; the trailing slash dropped."""
     parts = urlsplit(value.strip())
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("must be an https:// URL")
-    if scheme == "http" and parts.hostname.lower() not in _LOOPBACK_HOSTS:
+    if scheme == "http" and parts.hostname.lower() not in LOOPBACK_HOSTS:
         raise ValueError("must use https:// (plain http:// is allowed only for 127.0.0.1, ::1 "
                          "or localhost)")
     return value.strip().rstrip("/")
 
 
-IdStr = Annotated[str, BeforeValidator(_id_to_str), Field(min_length=1)]
-BaseUrl = Annotated[str, AfterValidator(_check_base_url)]
+# TOML users write ``organization_id = 12345``; the models' Id takes it as ``"12345"``.
+IdStr = Annotated[Id, Field(min_length=1)]
+BaseUrl = Annotated[str, AfterValidator(check_base_url)]
 Trackable = Annotated[str, AfterValidator(lambda value: ":".join(parse_trackable(value)))]
 
 

@@ -22,10 +22,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
+from tui import config
 from tui.api.errors import (
     ApiError,
     AuthError,
@@ -47,21 +47,18 @@ log = logging.getLogger("tui.api.http")
 Sleep = Callable[[float], Awaitable[None]]
 ProblemParser = Callable[[Any], list[ItemProblem]]
 
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 SAFE_TO_RETRY = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 USER_AGENT = "timesheet/0.1 (+https://github.com/timesheet-tui)"
 
 
 def check_base_url(url: str) -> str:
-    """Refuse plain `http://` to anything but a loopback host: a token would travel in
-    clear text."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{url!r} is not an http(s) URL")
-    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
-        raise ValueError(f"{url!r} uses plain http; use https (http is only for loopback)")
-    return url.rstrip("/")
+    """The configuration's rule (plain http only to a loopback host, where a token never
+    crosses a network), for adapters built in code; the error names the URL."""
+    try:
+        return config.check_base_url(url)
+    except ValueError as error:
+        raise ValueError(f"{url!r} {error}") from None
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,7 @@ def serve(ctx: click.Context, host: str, port: int, db_path: Path | None, demo: 
     """
     import uvicorn
 
+    from tui.config import LOOPBACK_HOSTS
     from tui.ledger.app import create_app
     from tui.ledger.db import LedgerDB
 
@@ -76,7 +77,7 @@ def serve(ctx: click.Context, host: str, port: int, db_path: Path | None, demo: 
         click.echo(f"  Organization id: {identity.organization_id}")
         click.echo(f"  Plannr account:  {identity.account_uuid}")
         click.echo(f"  Token:           {identity.token}")
-        if host not in ("127.0.0.1", "::1", "localhost"):
+        if host not in LOOPBACK_HOSTS:
             click.echo("  Warning: plain HTTP on a non-loopback address exposes the token.",
                        err=True)
         click.echo("Press Ctrl+C to stop.")
