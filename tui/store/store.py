@@ -697,8 +697,8 @@ class Store:
         record = EntryRecord.from_entry(stopped.entry, fallback=self.records.get(
             stopped.entry.id or ""))
         self.records[record.id] = record
-        if self.query and self.query.start <= record.date <= self.query.end and \
-                record.id not in (self.order if self._index is None else self._index):
+        in_range = self.query is not None and self.query.start <= record.date <= self.query.end
+        if in_range and self.index_of(record.id) is None:
             self._rebuild_order()
             self.emit(StoreChange(reset=True))
         else:
