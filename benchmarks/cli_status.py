@@ -4,7 +4,8 @@ Target (issue): `timesheet status --json` costs at most 2x `python -c "import ht
 pydantic"` (median of several runs). The scripting commands must not import textual, the
 screens or keyring to answer.
 
-Each command runs as a fresh process, the way a script or a shell prompt calls it, against
+Each command runs as a fresh process of the installed `timesheet` script, the way a script
+or a shell prompt calls it, taking turns with the baseline, against
 two profiles in a temporary config (`--config`):
   - ledger:     the local ledger (demo data, a running timer), in-process over ASGI;
   - productive: the Productive adapter over HTTP to the same kind of ledger served by
@@ -13,7 +14,7 @@ It prints the medians and the ratios, then which heavy modules each command impo
 (from one run with `-X importtime`). Exits 1 if textual, keyring or the screens were
 imported or a command failed (never for timings).
 
-    uv run python benchmarks/cli_status.py [--runs 7]
+    uv run python benchmarks/cli_status.py [--runs 11]
 """
 
 from __future__ import annotations
@@ -39,6 +40,14 @@ WATCH = ("textual", "keyring", "uvicorn", "rich", "pygments", "click", "starlett
 TOKEN_ENV = "TIMESHEET_BENCH_TOKEN"
 
 
+def timesheet_command() -> str:
+    """The `timesheet` script installed next to this Python, as a user runs it."""
+    script = Path(sys.executable).with_name("timesheet")
+    if not script.exists():
+        raise SystemExit(f"{script} is missing: run `uv sync` first.")
+    return str(script)
+
+
 def timed(argv: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess[str]]:
     start = time.perf_counter()
     done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120,
@@ -46,16 +55,20 @@ def timed(argv: list[str], env: dict[str, str]) -> tuple[float, subprocess.Compl
     return time.perf_counter() - start, done
 
 
-def median_of(argv: list[str], env: dict[str, str], runs: int) -> tuple[float, list[float]]:
-    timed(argv, env)  # warm the file cache and .pyc files
-    times = []
-    for _ in range(runs):
-        seconds, done = timed(argv, env)
-        if done.returncode != 0:
-            raise SystemExit(f"{' '.join(argv[-4:])} failed ({done.returncode}): "
-                             f"{done.stderr.strip()[-500:]}")
-        times.append(seconds)
-    return statistics.median(times), times
+def medians(commands: dict[str, list[str]], env: dict[str, str],
+            runs: int) -> dict[str, list[float]]:
+    """Each command `runs` times, taking turns, so that the machine's drift (this one is
+    noisy) falls on every command alike; after one warm-up run each (file cache, .pyc)."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for round_ in range(runs + 1):
+        for name, argv in commands.items():
+            seconds, done = timed(argv, env)
+            if done.returncode != 0:
+                raise SystemExit(f"{name} failed ({done.returncode}): "
+                                 f"{done.stderr.strip()[-500:]}")
+            if round_:
+                times[name].append(seconds)
+    return times
 
 
 def imports(argv: list[str], env: dict[str, str]) -> dict[str, int]:
@@ -95,7 +108,7 @@ def serve(db: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], dict[st
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=11)
     args = parser.parse_args()
 
     from tui.ledger.demo import create_demo_ledger
@@ -114,6 +127,7 @@ def main() -> int:
         env.update(NO_COLOR="1", XDG_STATE_HOME=str(root / "state"),
                    XDG_CACHE_HOME=str(root / "cache"))
         server, shown = serve(root / "served.db", env)
+        running: dict[str, bool] = {}
         try:
             env[TOKEN_ENV] = shown["Token"]
             config = root / "config.toml"
@@ -128,29 +142,30 @@ def main() -> int:
             }))
             config.chmod(0o600)
 
-            baseline_argv = [sys.executable, "-c", "import httpx, pydantic"]
-            baseline, base_times = median_of(baseline_argv, env, args.runs)
-            print(f"python -c 'import httpx, pydantic': median {baseline * 1000:6.0f} ms  "
-                  f"(runs: {', '.join(f'{t * 1000:.0f}' for t in base_times)})")
+            commands = {"baseline": [sys.executable, "-c", "import httpx, pydantic"]}
             failed = False
             for profile in ("ledger", "productive"):
-                argv = [sys.executable, "-m", "tui", "--config", str(config), "--profile",
-                        profile, "status", "--json"]
+                argv = [timesheet_command(), "--config", str(config), "--profile", profile,
+                        "status", "--json"]
                 check = subprocess.run(argv, capture_output=True, text=True, env=env,
                                        timeout=120, stdin=subprocess.DEVNULL)
                 if check.returncode != 0:
                     print(f"{profile}: status --json failed: {check.stderr.strip()}")
                     failed = True
                     continue
-                timer = json.loads(check.stdout)["timer"]
-                seconds, times = median_of(argv, env, args.runs)
+                running[profile] = json.loads(check.stdout)["timer"] is not None
+                commands[profile] = argv
+            times = medians(commands, env, args.runs)
+            baseline = statistics.median(times.pop("baseline"))
+            print(f"python -c 'import httpx, pydantic': median {baseline * 1000:6.0f} ms")
+            for profile, profile_times in times.items():
+                seconds = statistics.median(profile_times)
                 ratio = seconds / baseline
                 verdict = "ok" if ratio <= 2.0 else "MISSED (target <= 2.0x)"
-                print(f"status --json ({profile:10}): median {seconds * 1000:6.0f} ms  "
-                      f"ratio {ratio:4.2f}x  {verdict}  "
-                      f"(runs: {', '.join(f'{t * 1000:.0f}' for t in times)}; "
-                      f"timer {'running' if timer else 'none'})")
-                found = imports(argv, env)
+                print(f"timesheet status --json ({profile:10}): median {seconds * 1000:6.0f} ms"
+                      f"  ratio {ratio:4.2f}x  {verdict}  "
+                      f"(timer {'running' if running[profile] else 'none'})")
+                found = imports([sys.executable, "-m", "tui", *commands[profile][1:]], env)
                 heavy = {name: group(found, name) for name in WATCH}
                 listed = ", ".join(f"{name} {us / 1000:.0f}" for name, us in
                                    sorted(heavy.items(), key=lambda kv: -(kv[1] or 0))

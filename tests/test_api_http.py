@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import ssl
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -21,7 +22,7 @@ from tui.api.errors import (
     RateLimitedError,
     ServerError,
 )
-from tui.api.http import HttpClient, RateLimiter, RetryPolicy, check_base_url
+from tui.api.http import HttpClient, RateLimiter, RetryPolicy, check_base_url, tls_context
 from tui.ledger.app import create_app
 from tui.ledger.db import LedgerDB
 
@@ -220,3 +221,12 @@ def test_plain_http_only_for_loopback() -> None:
         check_base_url("http://api.productive.io/api/v2")
     with pytest.raises(ValueError):
         HttpClient("http://example.com/api", service="X", headers={})
+
+
+def test_https_verifies_certificates_and_plain_http_trusts_nothing() -> None:
+    assert tls_context("https://api.productive.io/api/v2") is True  # httpx's default checks
+    plain = tls_context("http://127.0.0.1:8765/api/v2")
+    assert isinstance(plain, ssl.SSLContext)
+    # Should a TLS connection ever be made on it, it fails closed: no CA is trusted.
+    assert plain.verify_mode == ssl.CERT_REQUIRED and plain.check_hostname
+    assert plain.cert_store_stats()["x509_ca"] == 0

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tui.cli.serve import _bind
 
 
 def start_serve(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
@@ -87,3 +91,26 @@ def test_serve_demo_has_the_team_and_a_running_timer(flag: str) -> None:
     finally:
         code, _ = stop(process)
     assert code == 0
+
+
+@pytest.mark.anyio
+async def test_served_connections_send_answers_without_waiting_for_acks() -> None:
+    """Nagle's algorithm off on every accepted connection: with it on, each answer on a
+    kept-alive connection waited about 40 ms for the client's delayed ACK."""
+    accepted: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    class Probe(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            sock = transport.get_extra_info("socket")
+            accepted.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            transport.close()
+
+    listening = _bind("127.0.0.1", 0)
+    server = await asyncio.get_running_loop().create_server(Probe, sock=listening)
+    try:
+        _, writer = await asyncio.open_connection(*listening.getsockname())
+        assert await asyncio.wait_for(accepted, 5) != 0
+        writer.close()
+    finally:
+        server.close()
+        await server.wait_closed()

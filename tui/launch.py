@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from tui.cli.context import CliContext, CliError
+from tui.cli.context import CliContext, CliError, startup_done
 
 FIRST_RUN_HINT = (
     "You are on the local ledger. To use Productive or Plannr, run `timesheet config init` "
@@ -48,5 +48,7 @@ def run_app(context: CliContext, *, demo: bool) -> None:
         from tui.app import TimesheetApp
         from tui.themes import user_themes_dir
 
-        TimesheetApp(store, hint=hint, keymap=dict(loaded.config.keys), theme=ui.theme,
-                     theme_dir=user_themes_dir()).run()
+        app = TimesheetApp(store, hint=hint, keymap=dict(loaded.config.keys), theme=ui.theme,
+                           theme_dir=user_themes_dir())
+        startup_done()
+        app.run()

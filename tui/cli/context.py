@@ -7,6 +7,7 @@ and the scripting commands must start fast, and nothing here ever imports textua
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,11 +102,21 @@ class CliContext:
         return run_mapped(main())
 
 
+def startup_done() -> None:
+    """The command has loaded what it needs: keep those objects out of every later
+    collection, so the work and the exit don't walk them again, and turn the collector
+    back on (`tui.__main__` turned it off). A no-op where it was never off (tests)."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 def run_mapped(coroutine: Awaitable[T]) -> T:
     from tui.api.errors import ApiError, AuthError, ForbiddenError, UnsupportedError
     from tui.config import ConfigError
     from tui.store.store import StagingError
 
+    startup_done()
     try:
         return asyncio.run(coroutine)  # type: ignore[arg-type]
     except (ConfigError, AuthError, ForbiddenError, UnsupportedError, StagingError) as error:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from tui.cli.context import CliContext, CliError
+from tui.cli.context import CliContext, CliError, startup_done
 
 
 def _ledger_path(ctx: click.Context) -> Path:
@@ -22,7 +22,10 @@ def _ledger_path(ctx: click.Context) -> Path:
 
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not the default 0: asyncio turns Nagle's algorithm off only on sockets
+    # that say they are TCP, and with it on every answer on a kept-alive connection waits
+    # about 40 ms for the client's delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
@@ -83,6 +86,7 @@ def serve(ctx: click.Context, host: str, port: int, db_path: Path | None, demo: 
         click.echo("Press Ctrl+C to stop.")
         server = uvicorn.Server(uvicorn.Config(create_app(ledger), log_level="warning",
                                                lifespan="off"))
+        startup_done()
         # uvicorn finishes open requests on Ctrl+C, then re-raises the signal it caught.
         with contextlib.suppress(KeyboardInterrupt):
             server.run(sockets=[sock])

@@ -1,0 +1,62 @@
+"""What makes a scripting command start fast: the collector paused while it loads, and
+none of the modules it never uses (textual, keyring, httpx's own command-line client)."""
+
+from __future__ import annotations
+
+import gc
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import tomli_w
+
+from tui.cli.context import startup_done
+from tui.ledger.db import LedgerDB
+from tui.ledger.demo import populate_demo
+
+
+@pytest.fixture
+def collector() -> Iterator[None]:
+    """Leave the test process's collector as it was found."""
+    enabled, frozen = gc.isenabled(), gc.get_freeze_count()
+    yield
+    if gc.get_freeze_count() > frozen:
+        gc.unfreeze()
+    (gc.enable if enabled else gc.disable)()
+
+
+def test_startup_done_freezes_what_was_loaded_and_restarts_the_collector(collector) -> None:
+    gc.disable()
+    startup_done()
+    assert gc.isenabled()
+    assert gc.get_freeze_count() > 1000  # the loaded modules' objects, out of later passes
+
+
+def test_startup_done_leaves_a_running_collector_alone(collector) -> None:
+    gc.enable()
+    frozen = gc.get_freeze_count()
+    startup_done()
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+
+
+def test_status_answers_without_loading_what_it_never_uses(tmp_path: Path) -> None:
+    db = LedgerDB(tmp_path / "ledger.db")
+    populate_demo(db)
+    db.close()
+    config = tmp_path / "config.toml"
+    config.write_text(tomli_w.dumps({"default_profile": "local", "profiles": {
+        "local": {"backend": "ledger", "path": str(tmp_path / "ledger.db")}}}))
+    config.chmod(0o600)
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "tui", "--config", str(config), "status",
+         "--json"], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout)["timer"]["elapsed_seconds"] >= 0
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "httpx" in imported and "tui.store.store" in imported
+    for unused in ("textual", "keyring", "rich", "pygments", "tui.app", "tui.screens"):
+        assert unused not in imported, unused
