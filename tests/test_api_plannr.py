@@ -214,6 +214,7 @@ async def test_start_then_stop_after_28_minutes(
 
     current = await adapter.current_timer()
     assert current is not None and current.id == timer.id and current.running
+    assert timer.service_id == current.service_id == general
 
     clock.advance(minutes=28)
     stopped = await adapter.stop_timer()

@@ -585,6 +585,7 @@ async def test_timer_start_current_and_stop(ledger, adapter, transport, clock) -
     transport.requests.clear()
     current = await adapter.current_timer()
     assert current is not None and current.id == timer.id and current.running
+    assert timer.service_id == current.service_id == "2"  # named even if its entry isn't shown
     assert len(transport.requests) <= 2
     clock.advance(minutes=25, seconds=30)
     stopped = await adapter.stop_timer()
@@ -605,8 +606,10 @@ async def test_a_timer_with_a_note_and_task_creates_its_entry_first(ledger, adap
                                                      "note": "drafting"}
     assert timer_post.body["data"]["relationships"] == {
         "time_entry": {"data": {"type": "time_entries", "id": timer.entry_id}}}
+    assert (timer.service_id, timer.task_id) == ("1", task)
     current = await adapter.current_timer()
     assert current is not None and current.note == "drafting"
+    assert (current.service_id, current.task_id) == ("1", task)
     clock.advance(minutes=10)
     stopped = await adapter.stop_timer(timer.id)
     assert stopped.entry.minutes == 10 and stopped.entry.task_id == task

@@ -105,6 +105,20 @@ async def test_timer_panel_shows_the_running_timer_and_ticks(store: Store,
         assert panel.elapsed_text == "1:12:01"
 
 
+async def test_timer_panel_names_the_service_when_its_entry_is_not_loaded(
+        store: Store) -> None:
+    # Another week on screen (the approvals screen can show any): the timer's own entry is
+    # not among the loaded records, yet the panel still says what it runs on.
+    earlier = week_range(TODAY.replace(day=1))
+    await store.load(EntryQuery(*earlier, person_ids=(store.person_id,)))
+    assert store.timer is not None and store.timer.entry_id not in store.records
+    app = PanelApp(store)
+    async with app.run_test():
+        panel = app.query_one(TimerPanel)
+        assert panel.what_text.startswith("Project management · ")
+        assert "Preparing the quarterly planning & staffing overview" in panel.what_text
+
+
 async def test_timer_panel_warns_of_a_forgotten_timer(store: Store, clock: FakeClock) -> None:
     app = PanelApp(store)
     async with app.run_test() as pilot:

@@ -125,6 +125,9 @@ class Timer(BaseModel):
     stopped_at: datetime | None = None
     total_minutes: int | None = None
     note: str = ""
+    service_id: Id | None = None
+    """What it runs on, when the adapter knows (its entry may be outside the shown range)."""
+    task_id: Id | None = None
 
     @property
     def running(self) -> bool:
@@ -254,7 +257,8 @@ class TimerAttributes(_Wire):
 class TimerResource(Resource):
     attributes: TimerAttributes  # type: ignore[assignment]
 
-    def to_timer(self, note: str = "") -> Timer:
+    def to_timer(self, entry: Entry | None = None, *, service_id: str | None = None) -> Timer:
+        """The timer; its note, service and task from its time entry, when read."""
         a = self.attributes
         return Timer(
             id=self.id,
@@ -262,7 +266,9 @@ class TimerResource(Resource):
             started_at=a.started_at,
             stopped_at=a.stopped_at,
             total_minutes=a.total_time,
-            note=note,
+            note=entry.note if entry is not None else "",
+            service_id=entry.service_id if entry is not None else service_id,
+            task_id=entry.task_id if entry is not None else None,
         )
 
 
@@ -403,7 +409,7 @@ class PlannrTimeEntry(_Wire):
             updated_at=self.updated_at,
         )
 
-    def to_timer(self) -> Timer:
+    def to_timer(self, service_id: str | None = None) -> Timer:
         return Timer(
             id=self.uuid,
             entry_id=self.uuid,
@@ -411,4 +417,5 @@ class PlannrTimeEntry(_Wire):
             stopped_at=self.end_date,
             total_minutes=self.minutes if self.stopped else None,
             note=self.note,
+            service_id=service_id,
         )

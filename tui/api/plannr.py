@@ -264,6 +264,10 @@ class PlannrAdapter:
             "service_id": self._service_id(item, listed_for),
         })
 
+    def _timer(self, item: PlannrTimeEntry) -> Timer:
+        self._learn(item)
+        return item.to_timer(self._service_id(item, None))
+
     def _parse(self, body: Any, what: str) -> PlannrTimeEntry:
         try:
             return PlannrTimeEntry.from_response(body)
@@ -560,7 +564,7 @@ class PlannrAdapter:
 
     async def current_timer(self) -> Timer | None:
         item = await self._running()
-        return item.to_timer() if item is not None else None
+        return self._timer(item) if item is not None else None
 
     async def start_timer(self, service_id: str, *, task_id: str | None = None,
                           note: str = "") -> Timer:
@@ -573,8 +577,7 @@ class PlannrAdapter:
             body["description"] = description
         item = self._parse(await self._call("POST", "/time-entry", body=body),
                            "POST /time-entry")
-        self._learn(item)
-        return item.to_timer()
+        return self._timer(item)
 
     async def stop_timer(self, timer_id: str | None = None) -> StoppedTimer:
         if timer_id is None:
@@ -600,4 +603,4 @@ class PlannrAdapter:
                 raise BadResponseError(
                     f"{SERVICE} answered POST {path} with an entry that has no end date, so "
                     "the timer may still be running.")
-        return StoppedTimer(timer=item.to_timer(), entry=self._entry(item))
+        return StoppedTimer(timer=self._timer(item), entry=self._entry(item))

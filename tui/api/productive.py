@@ -663,13 +663,13 @@ class ProductiveAdapter:
         if running is None:
             return None
         entry_id = running.related_id("time_entry")
-        note = ""
+        entry = None
         if entry_id is not None:
             try:
-                note = (await self._entry(entry_id)).note
+                entry = await self._entry(entry_id)
             except NotFoundError:
                 pass
-        return running.to_timer(note)
+        return running.to_timer(entry)
 
     async def start_timer(
         self, service_id: str, *, task_id: str | None = None, note: str = ""
@@ -677,7 +677,8 @@ class ProductiveAdapter:
         if task_id is None and not note:
             body = {"data": {"type": "timers", "relationships": {
                 "service": _relationship("services", service_id)}}}
-            return (await self._send_one(_TimerOne, "POST", "/timers", body)).data.to_timer()
+            timer = await self._send_one(_TimerOne, "POST", "/timers", body)
+            return timer.data.to_timer(service_id=service_id)
         relationships = {"person": _relationship("people", await self._me_id()),
                          "service": _relationship("services", service_id)}
         if task_id is not None:
@@ -699,7 +700,8 @@ class ProductiveAdapter:
             except ApiError:
                 pass
             raise
-        return timer.data.to_timer(note)
+        return timer.data.to_timer(_merged(created.data, {"service_id": service_id,
+                                                         "task_id": task_id}, None))
 
     async def stop_timer(self, timer_id: str | None = None) -> StoppedTimer:
         if timer_id is None:
@@ -713,4 +715,4 @@ class ProductiveAdapter:
             raise BadResponseError(f"{SERVICE} stopped timer {timer_id} but named no time "
                                    "entry for it.")
         entry = await self._entry(entry_id)
-        return StoppedTimer(stopped.data.to_timer(entry.note), entry)
+        return StoppedTimer(stopped.data.to_timer(entry), entry)

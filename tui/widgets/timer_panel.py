@@ -129,14 +129,17 @@ class TimerPanel(Widget):
         store, timer = self.store, self.store.timer
         assert timer is not None
         record = store.records.get(timer.entry_id) if timer.entry_id else None
+        # The loaded entry has the user's staged edits; the timer knows its service even
+        # when its entry is outside the range on screen.
+        service_id = record.service_id if record is not None else timer.service_id
+        task_id = record.task_id if record is not None else timer.task_id
         parts: list[tuple[str, str]] = []
-        if record is not None and record.service_id:
-            service = store.services.get(record.service_id)
-            parts.append((one_line(service.name if service else f"#{record.service_id}"),
-                          "bold"))
-        if record is not None and record.task_id:
-            task = store.tasks.get(record.task_id)
-            parts.append((one_line(task.title if task else f"#{record.task_id}"), ""))
+        if service_id:
+            service = store.services.get(service_id)
+            parts.append((one_line(service.name if service else f"#{service_id}"), "bold"))
+        if task_id:
+            task = store.tasks.get(task_id)
+            parts.append((one_line(task.title if task else f"#{task_id}"), ""))
         note = timer.note or (record.note if record is not None else "")
         if note.strip():
             parts.append((one_line(note), "italic"))
