@@ -508,6 +508,18 @@ async def test_a_create_whose_answer_was_lost_is_unknown(
     assert count_entries(ledger) == 3  # the server did apply it
 
 
+@pytest.mark.parametrize("answer", [b"", b'{"created": true}'])
+async def test_a_create_whose_answer_cannot_be_read_is_unknown(
+    adapter: PlannrAdapter, transport: FaultTransport, ledger: LedgerDB, answer: bytes
+) -> None:
+    general = services_of(ledger)["General"]
+    transport.inject(Fault.replace_body(answer, "application/json"), method="POST")
+    (result,) = await adapter.create_entries(
+        [Entry(date=date(2026, 11, 18), minutes=30, note="Item", service_id=general)])
+    assert result.outcome is Outcome.unknown  # re-read by the store, never resent
+    assert len(transport.calls("POST")) == 1 and count_entries(ledger) == 1
+
+
 async def test_update_sends_only_the_changed_fields(
     adapter: PlannrAdapter, transport: FaultTransport, ledger: LedgerDB
 ) -> None:

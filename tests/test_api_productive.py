@@ -272,6 +272,11 @@ async def test_filters_for_people_and_statuses(ledger, adapter, transport) -> No
                                                    statuses=(EntryStatus.draft,)))
     assert sorted(e.id for e in drafts.entries) == sorted(ids[3:])
     assert transport.calls("GET", ENTRIES)[-1].params["filter[status]"] == "6"
+    # Everything not approved is Productive's own "unapproved" (2), not a list of codes.
+    unapproved = await adapter.list_entries(EntryQuery(MONTH.start, MONTH.end, statuses=(
+        EntryStatus.draft, EntryStatus.submitted, EntryStatus.rejected)))
+    assert sorted(e.id for e in unapproved.entries) == sorted(ids[2:])
+    assert transport.calls("GET", ENTRIES)[-1].params["filter[status]"] == "2"
 
 
 async def test_a_listing_without_meta_reads_on_until_a_short_page(
@@ -419,6 +424,18 @@ async def test_413_halves_the_chunk_and_loses_nothing(ledger, clock, sleeps) -> 
     assert max(p.items for p in posts[3:]) <= 25  # later chunks are cut up front
 
 
+@pytest.mark.parametrize("status", [400, 422])
+async def test_a_too_many_refusal_without_pointers_halves_the_chunk(
+        ledger, adapter, transport, status: int) -> None:
+    transport.inject(Fault.status_code(status, body={"errors": [{
+        "status": str(status), "detail": "Too many items in a bulk request (max 2)."}]}),
+        method="POST")
+    results = await adapter.create_entries([new(n) for n in range(4)])
+    assert all(r.ok for r in results)
+    assert [p.items for p in transport.calls("POST")] == [4, 2, 2]
+    assert sorted(r["note"] for r in rows(ledger)) == [f"new {n}" for n in range(4)]
+
+
 async def test_a_single_item_too_large_fails_with_the_sentence(adapter, transport) -> None:
     transport.inject(Fault.status_code(413), method="POST", times=5)
     results = await adapter.create_entries([new(0), new(1)])
@@ -514,10 +531,25 @@ async def test_delete_all_ok_and_an_unknown_id_fails_alone(ledger, adapter, tran
     results = await adapter.delete_entries(ids[:2])
     assert [(r.outcome, r.id) for r in results] == [(Outcome.ok, ids[0]), (Outcome.ok, ids[1])]
     assert len(transport.calls("DELETE", ENTRIES)) == 1
+    transport.requests.clear()
     results = await adapter.delete_entries(["424242", ids[2]])
     assert [r.outcome for r in results] == [Outcome.failed, Outcome.ok]
     assert "424242" in (results[0].error or "")
     assert rows(ledger) == []
+    # The 404 points at the unknown id: the other is resent once without it, and the
+    # refused id is never sent again.
+    assert [[item["id"] for item in call.body["data"]] for call in transport.calls("DELETE")] \
+        == [["424242", ids[2]], [ids[2]]]
+
+
+async def test_a_404_that_points_at_no_item_is_bisected(ledger, adapter, transport) -> None:
+    ids = seed(ledger, 3)
+    transport.inject(Fault.status_code(404), method="DELETE")  # names no item
+    results = await adapter.delete_entries([*ids[:2], "424242"])
+    assert [r.outcome for r in results] == [Outcome.ok, Outcome.ok, Outcome.failed]
+    assert "424242" in (results[2].error or "")
+    assert [len(call.body["data"]) for call in transport.calls("DELETE")] == [3, 2, 1]
+    assert [r["id"] for r in rows(ledger)] == [int(ids[2])]
 
 
 # ------------------------------------------------------------------------ approvals
@@ -571,6 +603,17 @@ async def test_reject_sends_the_reason(ledger, adapter, transport) -> None:
                                   "attributes": {"rejected_reason": "Wrong project"}}}
 
 
+@pytest.mark.parametrize("answer", [b"", b'{"meta": {}}'])
+async def test_reject_with_an_answer_that_holds_no_entry_reads_the_entry(
+        ledger, adapter, transport, answer: bytes) -> None:
+    (entry_id,) = seed(ledger, 1)
+    transport.inject(Fault.replace_body(answer), method="PATCH")
+    entry = await adapter.reject_entry(entry_id, "Wrong project")
+    assert entry.rejected and entry.rejected_reason == "Wrong project"
+    assert [(c.method, c.path) for c in transport.requests] == [
+        ("PATCH", f"{ENTRIES}/{entry_id}/reject"), ("GET", f"{ENTRIES}/{entry_id}")]
+
+
 # ------------------------------------------------------------------------ timers
 
 
@@ -588,7 +631,11 @@ async def test_timer_start_current_and_stop(ledger, adapter, transport, clock) -
     assert timer.service_id == current.service_id == "2"  # named even if its entry isn't shown
     assert len(transport.requests) <= 2
     clock.advance(minutes=25, seconds=30)
+    transport.requests.clear()
     stopped = await adapter.stop_timer()
+    stop = transport.calls("PATCH")[-1]
+    assert stop.path == f"/api/v2/timers/{timer.id}/stop" and stop.body is None
+    assert stop.headers["content-type"] == JSONAPI
     assert stopped.timer.id == timer.id and not stopped.timer.running
     assert stopped.timer.total_minutes == 25 and stopped.entry.minutes == 25
     assert stopped.entry.id == timer.entry_id and stopped.entry.service_id == "2"

@@ -9,18 +9,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+@dataclass(frozen=True)
+class ItemProblem:
+    """Why the server refused one item of a request."""
+
+    index: int | None  # position in the request's `data`; None: the whole request
+    message: str
+    field: str | None = None
+
+
 class ApiError(Exception):
-    """Base of every error the adapters raise; `str()` is one sentence fit to show."""
+    """Base of every error the adapters raise; `str()` is one sentence fit to show.
+    `problems` name the items of a bulk call the server refused (422, or 404 for ids)."""
 
     title = "Request failed"
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(self, message: str, *, status: int | None = None,
+                 problems: list[ItemProblem] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.problems = problems or []
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r}, status={self.status!r})"
+
+    def for_item(self, index: int) -> list[ItemProblem]:
+        return [p for p in self.problems if p.index == index]
+
+    @property
+    def item_indexes(self) -> set[int]:
+        return {p.index for p in self.problems if p.index is not None}
 
 
 class AuthError(ApiError):
@@ -47,30 +66,13 @@ class PayloadTooLargeError(ApiError):
     title = "Request too large"
 
 
-@dataclass(frozen=True)
-class ItemProblem:
-    """Why the server refused one item of a request."""
-
-    index: int | None  # position in the request's `data`; None: the whole request
-    message: str
-    field: str | None = None
-
-
 class InvalidEntriesError(ApiError):
     """422: the server refused some items; `problems` say which and why."""
 
     title = "Invalid entries"
 
     def __init__(self, message: str, problems: list[ItemProblem], *, status: int = 422) -> None:
-        super().__init__(message, status=status)
-        self.problems = problems
-
-    def for_item(self, index: int) -> list[ItemProblem]:
-        return [p for p in self.problems if p.index == index]
-
-    @property
-    def item_indexes(self) -> set[int]:
-        return {p.index for p in self.problems if p.index is not None}
+        super().__init__(message, status=status, problems=problems)
 
 
 class RateLimitedError(ApiError):

@@ -17,6 +17,7 @@ import email.utils
 import json
 import logging
 import random
+import re
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -48,6 +49,7 @@ log = logging.getLogger("tui.api.http")
 Sleep = Callable[[float], Awaitable[None]]
 ProblemParser = Callable[[Any], list[ItemProblem]]
 
+TOO_MANY = re.compile(r"\btoo (many|large|big)\b|\bmaximum\b.*\bitems\b", re.IGNORECASE)
 SAFE_TO_RETRY = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 USER_AGENT = "timesheet/0.1 (+https://github.com/timesheet-tui)"
@@ -312,6 +314,9 @@ class HttpClient:
         said, body = self._server_message(response)
         what = f"{response.request.method} {response.request.url.path}"
         suffix = f": {said.rstrip('.')}." if said else "."
+        problems = [ItemProblem(p.index, self.redact(p.message), p.field) for p in
+                    (self.problem_parser(body) if status in (404, 422) and self.problem_parser
+                     and body else [])]
 
         def sentence(text: str) -> str:
             return self.redact(text)
@@ -324,15 +329,17 @@ class HttpClient:
                                            f"permission){suffix}"), status=status)
         if status == 404:
             return NotFoundError(sentence(f"{self.service} has no {response.request.url.path}"
-                                          f" (404){suffix}"), status=status)
-        if status == 413:
+                                          f" (404){suffix}"), status=status, problems=problems)
+        # The largest bulk size is undocumented; besides a 413, a refusal that blames no
+        # item and says "too many" asks for smaller chunks too.
+        blames_an_item = any(p.index is not None for p in problems)
+        if status == 413 or (status in (400, 422) and not blames_an_item and said
+                             and TOO_MANY.search(said)):
             return PayloadTooLargeError(sentence(f"{self.service} refused {what} as too large"
-                                                 f" (413){suffix}"), status=status)
+                                                 f" ({status}){suffix}"), status=status)
         if status == 422:
-            problems = self.problem_parser(body) if self.problem_parser and body else []
             return InvalidEntriesError(sentence(f"{self.service} refused {what} (422){suffix}"),
-                                       [ItemProblem(p.index, self.redact(p.message), p.field)
-                                        for p in problems])
+                                       problems)
         if status == 429:
             return RateLimitedError(sentence(f"{self.service} is rate limiting requests (429); "
                                              "try again in a minute."), status=status)

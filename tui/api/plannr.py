@@ -475,7 +475,11 @@ class PlannrAdapter:
         async def work(index: int, entry: Entry) -> ItemResult:
             body = self._create_body(entry)
             answer = await self._call("POST", "/time-entry", body=body)
-            created = self._entry(self._parse(answer, "POST /time-entry"))
+            try:
+                created = self._entry(self._parse(answer, "POST /time-entry"))
+            except BadResponseError as error:
+                # A 2xx we cannot read may still have created it: re-read, never resend.
+                return ItemResult(index, Outcome.unknown, error=str(error))
             return ItemResult(index, Outcome.ok, entry=created, id=created.id)
 
         return await self._each(entries, work, lambda entry: entry.id)

@@ -76,10 +76,11 @@ RATE_LIMITS = [(100, 10.0), (4000, 1800.0)]
 
 # Productive's filter[status]: 1 approved, 2 unapproved, 3 rejected, 5 submitted, 6 draft.
 STATUS_CODES = {
-    EntryStatus.approved: 1,
-    EntryStatus.rejected: 3,
-    EntryStatus.submitted: 5,
-    EntryStatus.draft: 6,
+    frozenset({EntryStatus.approved}): 1,
+    frozenset({EntryStatus.draft, EntryStatus.submitted, EntryStatus.rejected}): 2,
+    frozenset({EntryStatus.rejected}): 3,
+    frozenset({EntryStatus.submitted}): 5,
+    frozenset({EntryStatus.draft}): 6,
 }
 # Domain field -> (relationship, resource type).
 RELATIONSHIPS = {
@@ -297,8 +298,9 @@ class ProductiveAdapter:
 
     async def _send_one(self, model: type[M], method: str, path: str,
                         body: dict[str, Any] | None = None) -> M:
-        headers = SINGLE_HEADERS if body is not None else None
-        answer = await self.http.json(method, path, json_body=body, headers=headers)
+        # The content type even without a body (a stop): the API refuses a wrong one with
+        # 415, and a strict server may count a missing one as wrong.
+        answer = await self.http.json(method, path, json_body=body, headers=SINGLE_HEADERS)
         return self._parse(model, answer, f"{method} {path}")
 
     # -------------------------------------------------------------------- pages
@@ -421,7 +423,9 @@ class ProductiveAdapter:
         if query.person_ids:
             params["filter[person_id]"] = ",".join(query.person_ids)
         if query.statuses:
-            codes = sorted({STATUS_CODES[EntryStatus(s)] for s in query.statuses})
+            wanted = frozenset(EntryStatus(s) for s in query.statuses)
+            codes = ([STATUS_CODES[wanted]] if wanted in STATUS_CODES else
+                     sorted(STATUS_CODES[frozenset({s})] for s in wanted))
             params["filter[status]"] = ",".join(str(c) for c in codes)
         return params
 
@@ -515,19 +519,19 @@ class ProductiveAdapter:
             self._max_bulk = min(self._max_bulk, half)
             return await again(chunk[:half], resend=resent) + \
                 await again(chunk[half:], resend=resent)
-        except InvalidEntriesError as error:
+        except (InvalidEntriesError, NotFoundError) as error:
             pointed = {i for i in error.item_indexes if 0 <= i < len(chunk)}
-            if not pointed:
+            if pointed:  # those fail with the server's reasons; the others go once more
+                out = [ItemResult(chunk[i].index, Outcome.failed, id=chunk[i].id,
+                                  error=" ".join(p.message for p in error.for_item(i)))
+                       for i in sorted(pointed)]
+                rest = [item for n, item in enumerate(chunk) if n not in pointed]
+                if rest:
+                    out += (mark(rest, Outcome.failed, str(error)) if resent
+                            else await again(rest, resend=True))
+                return out
+            if isinstance(error, InvalidEntriesError):
                 return mark(chunk, Outcome.failed, str(error))
-            out = [ItemResult(chunk[i].index, Outcome.failed, id=chunk[i].id,
-                              error=" ".join(p.message for p in error.for_item(i)))
-                   for i in sorted(pointed)]
-            rest = [item for n, item in enumerate(chunk) if n not in pointed]
-            if rest:
-                out += (mark(rest, Outcome.failed, str(error)) if resent
-                        else await again(rest, resend=True))
-            return out
-        except NotFoundError:
             # An unknown id refuses the whole call without pointers: bisect to find it.
             if len(chunk) == 1:
                 what = f"time entry {chunk[0].id}" if chunk[0].id else "this item"
@@ -643,9 +647,12 @@ class ProductiveAdapter:
     async def reject_entry(self, entry_id: str, reason: str) -> Entry:
         body = {"data": {"type": "time_entries", "id": str(entry_id),
                          "attributes": {"rejected_reason": reason}}}
-        document = await self._send_one(_EntryOne, "PATCH", f"/time_entries/{entry_id}/reject",
-                                        body)
-        return document.data.to_entry()
+        path = f"/time_entries/{entry_id}/reject"
+        answer = await self.http.json("PATCH", path, json_body=body, headers=SINGLE_HEADERS)
+        if not isinstance(answer, dict) or not answer.get("data"):
+            # What reject answers is unconfirmed; without the entry in it, read the entry.
+            return await self._entry(entry_id)
+        return self._parse(_EntryOne, answer, f"PATCH {path}").data.to_entry()
 
     # ------------------------------------------------------------------- timers
 
