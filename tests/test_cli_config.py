@@ -323,3 +323,25 @@ def test_help_mentions_every_option() -> None:
                    "--trackable", "--base-url", "--path", "--token-env", "--token-command",
                    "--keyring", "--no-keyring", "--token", "--no-test", "--default"):
         assert option in init.output, option
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["reject", "5"], "timesheet: Missing option '--reason' (see 'timesheet reject --help')."),
+    (["entries", "--format", "xml"], "timesheet: Invalid value for '--format': 'xml' is not "
+     "one of 'table', 'csv', 'json' (see 'timesheet entries --help')."),
+    (["--bogus"], "timesheet: No such option '--bogus' (see 'timesheet --help')."),
+    (["config", "nope"], "timesheet: No such command 'nope' (see 'timesheet config --help')."),
+])
+def test_usage_errors_are_one_sentence(args: list[str], said: str) -> None:
+    done = run_process(*args)
+    assert done.returncode == 2
+    assert done.stderr == said + "\n"  # not click's usage, hint and error on four lines
+
+
+def test_demo_with_a_command_is_refused_rather_than_using_the_real_profile(tmp_path) -> None:
+    config = write(tmp_path / "config.toml", {"profiles": {"local": {
+        "backend": "ledger", "path": str(tmp_path / "real.db")}}})
+    result = CliRunner().invoke(main, ["--config", str(config), "--demo", "status"])
+    assert result.exit_code == 2
+    assert "--demo only opens the app" in result.stderr and "serve --demo" in result.stderr
+    assert not (tmp_path / "real.db").exists()

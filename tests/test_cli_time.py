@@ -191,7 +191,7 @@ def test_a_bad_row_sends_nothing_and_names_its_line(site: Site) -> None:
 
     result = site.invoke("import", str(path), "--yes")
 
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # items (rows) failed, each named by its line
     assert "line 7: time 'abc' is not a duration" in result.stderr
     assert "line 4: there is no service '999'" in result.stderr
     assert result.stderr.index("line 4") < result.stderr.index("line 7")
@@ -203,7 +203,7 @@ def test_a_bad_row_sends_nothing_and_names_its_line(site: Site) -> None:
 def test_import_header_dry_run_and_confirmation(site: Site) -> None:
     missing = import_csv(site.tmp / "header.csv", [["2026-11-02", "60"]], header="date,time")
     result = site.invoke("import", str(missing), "--yes")
-    assert result.exit_code == 2
+    assert result.exit_code == 2  # not a file of entries at all
     assert "line 1: the header has no 'service_id' column" in result.stderr
 
     good = import_csv(site.tmp / "good.csv", [["yesterday", "1h30", "a", GENERAL, "", ""],

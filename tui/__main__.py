@@ -11,7 +11,7 @@ def main() -> None:
     gc.disable()
     from tui.cli import main as cli
 
-    cli()
+    cli(prog_name="timesheet")
 
 
 if __name__ == "__main__":

@@ -7,16 +7,45 @@ it runs.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 
 from tui.cli import approval_commands, config_commands, time_commands
-from tui.cli.context import CliContext
+from tui.cli.context import CliContext, CliError
 from tui.cli.serve import serve
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class CommandGroup(click.Group):
+    """`timesheet`: click's usage errors become one sentence on stderr, like every other
+    error (click prints the usage, a hint and the error on four lines)."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with one_line_usage_errors():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with one_line_usage_errors():
+            return super().invoke(ctx)
+
+
+@contextmanager
+def one_line_usage_errors() -> Iterator[None]:
+    try:
+        yield
+    except click.exceptions.NoArgsIsHelpError:
+        raise  # a bare group (`timesheet config`) shows its help
+    except click.UsageError as error:
+        where = error.ctx.command_path if error.ctx else "timesheet"
+        raise CliError(f"{error.format_message().rstrip('.')} (see '{where} --help').") \
+            from None
+
+
+@click.group(cls=CommandGroup, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--profile", envvar="TIMESHEET_PROFILE", help="Profile to use (config file).")
 @click.option("--config", "config_path", envvar="TIMESHEET_CONFIG",
               type=click.Path(dir_okay=False, path_type=Path), help="Config file to read.")
@@ -28,6 +57,10 @@ def main(ctx: click.Context, profile: str | None, config_path: Path | None, demo
     Without a command, opens the app. Example: timesheet --demo
     """
     ctx.obj = CliContext(profile_name=profile, config_path=config_path)
+    if demo and ctx.invoked_subcommand is not None:
+        # Not silently the real profile: a script that meant the demo must not touch it.
+        raise CliError(f"--demo only opens the app; '{ctx.invoked_subcommand}' would use the "
+                       "profile's own data (for a demo server: timesheet serve --demo).")
     if ctx.invoked_subcommand is None:
         from tui.launch import run_app  # textual is imported only to open the app
 

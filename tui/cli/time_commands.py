@@ -656,8 +656,8 @@ def import_entries(ctx: click.Context, file: Path, dry_run: bool, yes: bool) -> 
 def _report_problems(file: Path, problems: Sequence[str]) -> None:
     for problem in problems:
         click.echo(f"{file}: {printable(problem)}", err=True)
-    raise CliError(f"{file}: {_plural(len(problems), 'problem')} (listed above); nothing was "
-                   "sent.")
+    raise ItemsFailed(f"{file}: {_plural(len(problems), 'problem')} (listed above); nothing "
+                      "was sent.")
 
 
 # ------------------------------------------------------------------------- delete
