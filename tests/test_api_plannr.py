@@ -197,6 +197,17 @@ def test_a_malformed_trackable_is_refused_at_once() -> None:
 # ----------------------------------------------------------------------- timers
 
 
+async def test_a_timer_forgotten_for_days_is_still_the_current_timer(
+    adapter: PlannrAdapter, ledger: LedgerDB, clock: FakeClock
+) -> None:
+    clock.advance(days=-5)  # started on Friday, still running on Wednesday
+    timer = await adapter.start_timer(services_of(ledger)["General"], note="Forgotten")
+    clock.advance(days=5)
+    current = await adapter.current_timer()
+    assert current is not None and current.id == timer.id and current.running
+    assert current.elapsed_seconds(clock()) == 5 * 24 * 3600
+
+
 async def test_start_then_stop_after_28_minutes(
     adapter: PlannrAdapter, transport: FaultTransport, ledger: LedgerDB, clock: FakeClock
 ) -> None:

@@ -68,7 +68,10 @@ MAX_PER_PAGE = 500
 RATE_LIMIT = [(500, 60.0)]  # "about 500 requests a minute"
 DAY_START = time(9, 0)  # a new entry starts at 09:00 local time on its day
 PLACEHOLDER_NAME = "Time entry"  # Plannr requires a name; an empty note gets this
-TIMER_LOOKBACK_DAYS = 2  # "current timer" looks at entries that started this recently
+TIMER_LOOKBACK_DAYS = 14
+"""How far back "current timer" looks for an entry with no end: Plannr has no timer
+endpoint, and a timer forgotten over a long weekend or a holiday is still running (the
+window costs no more requests while it holds under a page, `per_page` 500, per trackable)."""
 DEFAULT_RETRY = RetryPolicy()
 
 NO_TRACKABLES = (
