@@ -78,7 +78,8 @@ NO_TRACKABLES = (
     "The Plannr profile needs `trackables` to {what}: Plannr lists time entries per "
     'trackable only, so name them in the profile (e.g. trackables = ["client:<uuid>"]).'
 )
-NO_APPROVALS = "Plannr has no approvals: its time entries cannot be approved, unapproved or rejected."
+NO_APPROVALS = ("Plannr has no approvals: its time entries cannot be approved, unapproved "
+                "or rejected.")
 
 Item = TypeVar("Item")
 

@@ -12,6 +12,7 @@ What it promises beyond the `Backend` protocol:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -556,7 +557,7 @@ class ProductiveAdapter:
                                        f"entries for {len(chunk)} sent.")
             return [ItemResult(item.index, Outcome.ok, id=resource.id,
                                entry=_merged(resource, item.sent, item.base))
-                    for item, resource in zip(chunk, document.data)]
+                    for item, resource in zip(chunk, document.data, strict=True)]
         return collect
 
     def _by_id(self, what: str) -> Collect:
@@ -672,10 +673,8 @@ class ProductiveAdapter:
         entry_id = running.related_id("time_entry")
         entry = None
         if entry_id is not None:
-            try:
+            with contextlib.suppress(NotFoundError):  # deleted under the timer: no note
                 entry = await self._entry(entry_id)
-            except NotFoundError:
-                pass
         return running.to_timer(entry)
 
     async def start_timer(
@@ -702,10 +701,8 @@ class ProductiveAdapter:
         except (OutcomeUnknownError, BadResponseError):
             raise  # the timer may be running on that entry: leave both
         except ApiError:
-            try:  # no timer: don't leave an empty entry behind
+            with contextlib.suppress(ApiError):  # no timer: don't leave an empty entry behind
                 await self.http.request("DELETE", f"/time_entries/{entry_id}")
-            except ApiError:
-                pass
             raise
         return timer.data.to_timer(_merged(created.data, {"service_id": service_id,
                                                          "task_id": task_id}, None))
