@@ -14,7 +14,6 @@ failure), unapproved or rejected; 1 when some entries failed (each listed with i
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tui.cli.context import CliError, ItemsFailed, cli_context
+from tui.cli.context import CliError, ItemsFailed, cli_context, require_terminal_or_yes
 from tui.cli.output import echo_json, printable, table
 
 if TYPE_CHECKING:
@@ -180,9 +179,9 @@ async def _chosen(store: Store, chosen: Selection, action: Action, as_json: bool
 def _confirm(action: Action, count: int, yes: bool) -> bool:
     if yes:
         return True
-    if not sys.stdin.isatty():
-        raise CliError(f"Not asking to {action.verb} {count} entries because stdin is not a "
-                       f"terminal; add --yes to {action.verb} them (or --dry-run to only look).")
+    require_terminal_or_yes(
+        yes, f"Not asking to {action.verb} {count} entries because stdin is not a terminal; "
+        f"add --yes to {action.verb} them (or --dry-run to only look).")
     return click.confirm(f"{action.verb.title()} {'it' if count == 1 else 'them'}?",
                          default=False)
 

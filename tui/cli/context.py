@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,6 +124,13 @@ def run_mapped(coroutine: Awaitable[T]) -> T:
         raise CliError(str(error)) from None
     except ApiError as error:
         raise ItemsFailed(str(error)) from None
+
+
+def require_terminal_or_yes(yes: bool, refusal: str) -> None:
+    """A prompt needs a terminal: without one (a script, a pipe) and without --yes, refuse
+    with `refusal` rather than guess an answer."""
+    if not yes and not sys.stdin.isatty():
+        raise CliError(refusal)
 
 
 def cli_context(ctx: click.Context) -> CliContext:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tui.cli.context import CliError, ItemsFailed, cli_context
+from tui.cli.context import CliError, ItemsFailed, cli_context, require_terminal_or_yes
 from tui.cli.output import csv_text, echo_json, entry_json, printable, table, timer_json
 
 if TYPE_CHECKING:
@@ -89,9 +89,9 @@ def _plural(count: int, word: str, words: str | None = None) -> str:
 
 
 def _confirm_allowed(yes: bool, what: str) -> None:
-    """Before any request: a prompt needs a terminal; scripts pass --yes."""
-    if not yes and not sys.stdin.isatty():
-        raise CliError(f"Not asking for confirmation without a terminal; pass --yes to {what}.")
+    """Before any request, so that a script learns at once that it needs --yes."""
+    require_terminal_or_yes(
+        yes, f"Not asking for confirmation without a terminal; pass --yes to {what}.")
 
 
 def _confirm(question: str, nothing_done: str) -> None:
