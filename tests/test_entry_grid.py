@@ -498,3 +498,20 @@ async def test_a_100k_row_store_renders_and_a_key_costs_only_the_visible_rows() 
         assert big.row_calls <= visible
         grid.reload()  # an explicit reload measures everything again
         assert big.row_calls >= count
+
+
+async def test_an_entry_moved_to_another_week_leaves_this_weeks_totals(store: Store) -> None:
+    app = GridApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        grid = app.query_one(EntryGrid)
+        entry_id = editable_ids(store)[0]
+        record = store.records[entry_id]
+        week_total = sum(store.records[i].minutes for i in store.order)
+        store.stage_edit(entry_id, "date", WEEK[0] - timedelta(days=1))  # last Sunday
+        await pilot.pause()
+        totals = lines(grid)[-2]
+        # Still one week, with its dates; the moved time is on no day of it.
+        assert totals.startswith(f" Week {format_minutes(week_total - record.minutes)} ")
+        assert f"{WEEK[1]:%a %d} " in totals
+        assert store.index_of(entry_id) is not None  # the staged row stays in view

@@ -297,3 +297,26 @@ async def test_forgotten_timer_is_flagged(demo, transport, clock) -> None:
     assert not store.timer_forgotten
     clock.advance(hours=3)
     assert store.timer_forgotten
+
+
+async def test_a_staged_row_belongs_to_its_week_when_the_week_changes(demo, transport,
+                                                                      clock) -> None:
+    store = await open_store(demo, transport, clock)
+    me = (str(demo.identity.owner_person_id),)
+    (edited,) = editable(store)
+    before = store.records[edited]
+    store.stage_edits({edited: {"note": "changed this week"}})
+    new_id = store.stage_new({"minutes": 45, "note": "Client call"})
+    assert store.row(new_id).record.date == TODAY and new_id in store.order
+
+    await store.load(EntryQuery(*LAST_WEEK, person_ids=me))
+    assert new_id not in store.order  # not shown (nor counted) in every week
+    assert edited not in store.order
+    # Off screen, the staged edit still says what it changes and of which entry.
+    row = store.row(edited)
+    assert (row.record.date, row.record.service_id, row.record.minutes) == \
+        (before.date, before.service_id, before.minutes)
+    assert row.record.note == "changed this week" and row.state is RowState.changed
+
+    await store.load(EntryQuery(*WEEK, person_ids=me))
+    assert new_id in store.order and edited in store.order

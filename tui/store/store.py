@@ -151,6 +151,8 @@ class Store:
         self.conflicts: dict[str, EntryRecord] = {}
         self._listeners: list[Listener] = []
         self._index: dict[str, int] | None = None
+        self._offscreen: dict[str, EntryRecord] = {}
+        """Server copies of staged entries outside the loaded range."""
         if journal is not None:
             self.staging.restore(journal.load())
 
@@ -211,6 +213,9 @@ class Store:
     def _placeholder(self, entry_id: str, staged: Staged | None) -> EntryRecord:
         """A staged change restored from the journal for an entry outside the loaded
         range: show it from what the journal knows."""
+        known = self._offscreen.get(entry_id)
+        if known is not None:
+            return known
         values = {**(dict(staged.original) if staged else {})}
         return EntryRecord(id=entry_id, **_complete(values))
 
@@ -256,6 +261,11 @@ class Store:
         """Show `query`'s entries: the cached copy at once if there is one, then the
         server's, streaming pages in (or, over a cached copy, replacing what changed)."""
         self.query = query
+        # A staged change outside the new range keeps its server copy, so the save review
+        # can still say what it changes (and of which entry).
+        staged = self.staging.staged
+        self._offscreen = {i: r for i, r in {**self._offscreen, **self.records}.items()
+                           if i in staged}
         cached = self.cache.load_range(query) if self.cache else None
         self.status.loading, self.status.loaded, self.status.total = True, 0, None
         self.status.error = None
@@ -329,11 +339,16 @@ class Store:
         self.emit(StoreChange(added=tuple(added), status=True, lookups=bool(batch.people)))
 
     def _rebuild_order(self) -> None:
-        """Server rows by date then id; new rows after their anchor (or at the end)."""
+        """Server rows by date then id; then the new rows dated in the range (a new row of
+        another week shows with that week, not in every one)."""
         server = sorted((self.records[i] for i in self.records), key=order_key)
         order = [r.id for r in server]
-        new_rows = [i for i, s in self.staging.staged.items() if s.kind is Kind.create]
-        order.extend(i for i in new_rows if i not in self.records)
+        query = self.query
+        order.extend(
+            i for i, s in self.staging.staged.items()
+            if s.kind is Kind.create and i not in self.records and (
+                query is None or not isinstance(s.values.get("date"), date)
+                or query.start <= s.values["date"] <= query.end))
         self.order = order
         self._index = None
 

@@ -964,6 +964,8 @@ class EntryGrid(ScrollView, can_focus=True):
             return cached[1]
         days = self._day_minutes
         query = getattr(self.store, "query", None)
+        if query is not None:  # a row moved to another week (staged) counts there, not here
+            days = {day: m for day, m in days.items() if query.start <= day <= query.end}
         weeks = {week_start(day) for day in days}
         if query is not None and week_start(query.start) == week_start(query.end):
             weeks.add(week_start(query.start))
