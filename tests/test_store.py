@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import FROZEN_NOW, FakeClock
 from tests.faults import Fault, FaultTransport
 from tui.api.base import EntryQuery
+from tui.api.errors import NotFoundError
 from tui.api.productive import ProductiveAdapter
 from tui.ledger.app import create_app
 from tui.ledger.db import LedgerDB
@@ -320,3 +321,19 @@ async def test_a_staged_row_belongs_to_its_week_when_the_week_changes(demo, tran
 
     await store.load(EntryQuery(*WEEK, person_ids=me))
     assert new_id in store.order and edited in store.order
+
+
+async def test_saving_the_deletion_of_the_timers_entry_clears_the_timer(demo, transport,
+                                                                         clock) -> None:
+    store = await open_store(demo, transport, clock)
+    await store.refresh_timer()
+    assert store.timer is not None and store.timer.entry_id in store.order
+    timers: list[bool] = []
+    store.subscribe(lambda change: timers.append(change.timer))
+    store.stage_delete([store.timer.entry_id])
+    report = await store.save()
+    assert report.saved == 1
+    assert store.timer is None and any(timers)  # the panel is told: nothing left to stop
+    with pytest.raises(NotFoundError, match="No timer is running"):
+        await store.stop_timer()
+

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from tui.api.base import Backend, Capabilities, EntryBatch, EntryQuery, ItemResult, Outcome
-from tui.api.errors import ApiError, NetworkError, ServerError
+from tui.api.errors import ApiError, NetworkError, NotFoundError, ServerError
 from tui.models import EntryStatus, Person, Service, Task, Timer
 from tui.store.cache import Cache
 from tui.store.journal import Journal
@@ -603,7 +603,15 @@ class Store:
     async def save(self, progress: Callable[[int, int], None] | None = None) -> SaveReport:
         from tui.store.planner import SavePlanner
 
-        return await SavePlanner(self).run(progress)
+        timer_entry = self.timer.entry_id if self.timer is not None else None
+        timer_staged = self.staging.get(timer_entry) if timer_entry else None
+        report = await SavePlanner(self).run(progress)
+        if (timer_staged is not None and timer_staged.kind is Kind.delete
+                and timer_entry not in self.staging.staged):
+            # Its entry is gone, so the server has stopped or dropped the timer: ask.
+            with contextlib.suppress(*UNREACHABLE):
+                await self.refresh_timer()
+        return report
 
     # --------------------------------------------------------------- approvals
 
@@ -707,7 +715,13 @@ class Store:
         """Stop at once and take the server's minutes; a rounded value, if rounding is
         on, is staged as an edit of the stopped entry for the user to keep or undo."""
         self._need("timers", "timers")
-        stopped = await self.backend.stop_timer(timer_id)
+        try:
+            stopped = await self.backend.stop_timer(timer_id)
+        except NotFoundError:
+            # Stopped or deleted elsewhere: show what does run (if anything), then say so.
+            with contextlib.suppress(*UNREACHABLE):
+                await self.refresh_timer()
+            raise
         self.timer = None
         record = EntryRecord.from_entry(stopped.entry, fallback=self.records.get(
             stopped.entry.id or ""))
