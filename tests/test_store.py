@@ -45,6 +45,7 @@ def transport(demo: LedgerDB, clock: FakeClock) -> FaultTransport:
 
 
 def adapter(db: LedgerDB, transport: httpx.AsyncBaseTransport, **kwargs) -> ProductiveAdapter:
+    kwargs.setdefault("today", lambda: TODAY)  # the frozen clock's day, as the store's
     return ProductiveAdapter(
         base_url="http://ledger/api/v2", token=db.identity.token,
         organization_id=db.identity.organization_id,
@@ -337,3 +338,17 @@ async def test_saving_the_deletion_of_the_timers_entry_clears_the_timer(demo, tr
     with pytest.raises(NotFoundError, match="No timer is running"):
         await store.stop_timer()
 
+
+
+async def test_starting_a_timer_shows_the_stopped_one_and_the_new_entry(demo, transport,
+                                                                         clock) -> None:
+    store = await open_store(demo, transport, clock)
+    await store.refresh_timer()
+    assert store.timer is not None
+    old_entry = store.timer.entry_id
+    running_for = store.timer.elapsed_seconds(clock()) // 60
+    service = next(iter(store.services))
+    timer = await store.start_timer(service, note="Next task")
+    assert store.records[old_entry].minutes == running_for  # stopped by the server
+    assert timer.entry_id in store.order  # the new one's entry, at once
+    assert store.row(timer.entry_id).record.service_id == service

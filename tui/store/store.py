@@ -19,7 +19,7 @@ from typing import Any
 
 from tui.api.base import Backend, Capabilities, EntryBatch, EntryQuery, ItemResult, Outcome
 from tui.api.errors import ApiError, NetworkError, NotFoundError, ServerError
-from tui.models import EntryStatus, Person, Service, Task, Timer
+from tui.models import Entry, EntryStatus, Person, Service, Task, Timer
 from tui.store.cache import Cache
 from tui.store.journal import Journal
 from tui.store.records import FIELDS, EntryRecord, Row, RowState
@@ -707,9 +707,37 @@ class Store:
     async def start_timer(self, service_id: str, *, task_id: str | None = None,
                           note: str = "") -> Timer:
         self._need("timers", "timers")
+        before = self.timer.entry_id if self.timer is not None and self.timer.running else None
         self.timer = await self.backend.start_timer(service_id, task_id=task_id, note=note)
         self.emit(StoreChange(timer=True))
+        # The server stopped the timer that ran (its entry now has its minutes) and made
+        # an entry for the new one: show both without waiting for a reload.
+        ids = [i for i in (before, self.timer.entry_id) if i]
+        with contextlib.suppress(ApiError):
+            self._take_server_copies(
+                [r.entry for r in await self.backend.get_entries(ids) if r.ok and r.entry])
         return self.timer
+
+    def _take_server_copies(self, entries: Iterable[Entry]) -> list[EntryRecord]:
+        """Fresh server copies of some entries: changed rows redrawn, and one now in the
+        range but not shown added in its place."""
+        records = [EntryRecord.from_entry(e, fallback=self.records.get(e.id or ""))
+                   for e in entries]
+        query = self.query
+        appear = False
+        for record in records:
+            in_range = query is not None and query.start <= record.date <= query.end
+            if not in_range and record.id not in self.records:
+                continue  # another week's entry: it shows when that week loads
+            self.records[record.id] = record
+            appear = appear or (in_range and self.index_of(record.id) is None)
+        if appear:
+            self._rebuild_order()
+            self.emit(StoreChange(reset=True))
+        elif records:
+            self.emit(StoreChange(ids=frozenset(r.id for r in records),
+                                  fields=frozenset(FIELDS)))
+        return records
 
     async def stop_timer(self, timer_id: str | None = None) -> StopResult:
         """Stop at once and take the server's minutes; a rounded value, if rounding is
@@ -723,15 +751,7 @@ class Store:
                 await self.refresh_timer()
             raise
         self.timer = None
-        record = EntryRecord.from_entry(stopped.entry, fallback=self.records.get(
-            stopped.entry.id or ""))
-        self.records[record.id] = record
-        in_range = self.query is not None and self.query.start <= record.date <= self.query.end
-        if in_range and self.index_of(record.id) is None:
-            self._rebuild_order()
-            self.emit(StoreChange(reset=True))
-        else:
-            self.emit(StoreChange(ids=frozenset({record.id}), fields=frozenset(FIELDS)))
+        (record,) = self._take_server_copies([stopped.entry])
         self.emit(StoreChange(timer=True))
         step = self.settings.rounding_minutes
         rounded = round_minutes(record.minutes, step) if step else None
