@@ -112,6 +112,8 @@ async def test_quit_with_staged_changes_asks_first(harness) -> None:
         from tui.screens.dialogs import ConfirmDialog
 
         assert isinstance(app.screen, ConfirmDialog)
+        assert app.screen.message == ("1 staged change not saved. It is kept in the journal "
+                                      "and comes back next time. Quit now?")
         await pilot.press("n")
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmDialog) and app.is_running

@@ -41,11 +41,13 @@ class TimesheetApp(App[None]):
 
     def __init__(self, store: Store, *, hint: str | None = None,
                  keymap: dict[str, str] | None = None, theme: str | None = None,
-                 theme_dir: Path | None = None) -> None:
+                 theme_dir: Path | None = None, demo: bool = False) -> None:
         """`theme` names the colour theme (None keeps Textual's default); `theme_dir` is
-        a folder of the user's own theme files (None: only the packaged themes)."""
+        a folder of the user's own theme files (None: only the packaged themes); `demo`:
+        the ledger and the journal are temporary, gone when the app quits."""
         super().__init__()
         self.store = store
+        self.demo = demo
         self.hint = hint
         self._keymap = keymap or {}
         self._theme_name = theme
@@ -164,9 +166,11 @@ class TimesheetApp(App[None]):
             if quit_now:
                 self.exit()
 
-        self.push_screen(ConfirmDialog(
-            f"{count} staged change{'s' if count != 1 else ''} not saved. They are kept in "
-            "the journal and come back next time. Quit now?"), answered)
+        changes = f"{count} staged change{'s' if count != 1 else ''}"
+        kept = ("The demo ledger is deleted on quit, and they with it." if self.demo else
+                f"{'They are' if count != 1 else 'It is'} kept in the journal and "
+                f"come{'' if count != 1 else 's'} back next time.")
+        self.push_screen(ConfirmDialog(f"{changes} not saved. {kept} Quit now?"), answered)
 
     async def on_unmount(self) -> None:
         await self.store.aclose()

@@ -49,6 +49,6 @@ def run_app(context: CliContext, *, demo: bool) -> None:
         from tui.themes import user_themes_dir
 
         app = TimesheetApp(store, hint=hint, keymap=dict(loaded.config.keys), theme=ui.theme,
-                           theme_dir=user_themes_dir())
+                           theme_dir=user_themes_dir(), demo=demo)
         startup_done()
         app.run()

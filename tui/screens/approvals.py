@@ -45,7 +45,7 @@ STATUS_FILTERS: dict[str, tuple[str, tuple[EntryStatus, ...]]] = {
 }
 RESULT_MARKS = {"approved": ("✓", "green"), "pending": ("…", "yellow"),
                 "failed": ("✗", "red"), "unapproved": ("↺", "cyan"),
-                "rejected": ("✗", "magenta")}
+                "rejected": ("⊘", "magenta")}
 HEADER_PREFIX = "person:"
 
 
@@ -528,7 +528,7 @@ class ApprovalsScreen(Screen[None]):
                                     name="approvals-reject", group="approve",
                                     exclusive=False, exit_on_error=False)
 
-        self.app.push_screen(ReasonDialog(f"Why are {self.describe(ids)} rejected?",
+        self.app.push_screen(ReasonDialog(f"Why reject {self.describe(ids)}?",
                                           title="Reject"), answered)
 
     async def _run_rejects(self, ids: list[str], reason: str) -> None:

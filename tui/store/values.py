@@ -28,6 +28,8 @@ class ValueProblem(ValueError):
 def parse_minutes(text: str) -> int:
     """Minutes from `90`, `90m`, `1.5h`, `1h30`, `1:30`; at least 1, under 24 h."""
     raw = text.strip().lower()
+    if not raw:
+        raise ValueProblem("Give a time: minutes (90) or hours (1:30, 1h30, 1.5h).")
     minutes: int | None = None
     if match := _CLOCK.match(raw):
         minutes = int(match.group(1)) * 60 + int(match.group(2))
