@@ -39,6 +39,9 @@ class EntryQuery:
     statuses: tuple[EntryStatus, ...] = ()
     """Empty: any status."""
 
+    def covers(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
 
 # Fields of an entry a client may change, by their domain names.
 EDITABLE_FIELDS = ("date", "minutes", "note", "person_id", "service_id", "task_id")

@@ -414,7 +414,7 @@ class PlannrAdapter:
             batch = EntryBatch([])
             for item in items:
                 entry = self._entry(item, service_id)
-                if not query.start <= entry.date <= query.end:
+                if not query.covers(entry.date):
                     continue
                 if people and entry.person_id not in people:
                     continue

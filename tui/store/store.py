@@ -348,7 +348,7 @@ class Store:
             i for i, s in self.staging.staged.items()
             if s.kind is Kind.create and i not in self.records and (
                 query is None or not isinstance(s.values.get("date"), date)
-                or query.start <= s.values["date"] <= query.end))
+                or query.covers(s.values["date"])))
         self.order = order
         self._index = None
 
@@ -510,7 +510,7 @@ class Store:
 
     def _default_date(self) -> date:
         today = self.today()
-        if self.query is None or self.query.start <= today <= self.query.end:
+        if self.query is None or self.query.covers(today):
             return today
         return self.query.start
 
@@ -724,19 +724,20 @@ class Store:
         records = [EntryRecord.from_entry(e, fallback=self.records.get(e.id or ""))
                    for e in entries]
         query = self.query
+        kept: set[str] = set()
         appear = False
         for record in records:
-            in_range = query is not None and query.start <= record.date <= query.end
+            in_range = query is not None and query.covers(record.date)
             if not in_range and record.id not in self.records:
                 continue  # another week's entry: it shows when that week loads
             self.records[record.id] = record
+            kept.add(record.id)
             appear = appear or (in_range and self.index_of(record.id) is None)
         if appear:
             self._rebuild_order()
             self.emit(StoreChange(reset=True))
-        elif records:
-            self.emit(StoreChange(ids=frozenset(r.id for r in records),
-                                  fields=frozenset(FIELDS)))
+        elif kept:
+            self.emit(StoreChange(ids=frozenset(kept), fields=frozenset(FIELDS)))
         return records
 
     async def stop_timer(self, timer_id: str | None = None) -> StopResult:

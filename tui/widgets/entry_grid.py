@@ -965,7 +965,7 @@ class EntryGrid(ScrollView, can_focus=True):
         days = self._day_minutes
         query = getattr(self.store, "query", None)
         if query is not None:  # a row moved to another week (staged) counts there, not here
-            days = {day: m for day, m in days.items() if query.start <= day <= query.end}
+            days = {day: m for day, m in days.items() if query.covers(day)}
         weeks = {week_start(day) for day in days}
         if query is not None and week_start(query.start) == week_start(query.end):
             weeks.add(week_start(query.start))

@@ -129,8 +129,8 @@ class TimerPanel(Widget):
         store, timer = self.store, self.store.timer
         assert timer is not None
         record = store.records.get(timer.entry_id) if timer.entry_id else None
-        # The loaded entry has the user's staged edits; the timer knows its service even
-        # when its entry is outside the range on screen.
+        # The loaded entry when there is one (it may have been re-read since); else what
+        # the timer knows, for an entry outside the range on screen.
         service_id = record.service_id if record is not None else timer.service_id
         task_id = record.task_id if record is not None else timer.task_id
         parts: list[tuple[str, str]] = []
