@@ -87,22 +87,31 @@ class Bench:
         self.served: str | None = None
         """Base URL of the same ledger served by another process, when measuring that."""
 
-    def adapter(self, latency: float | None = None, **kwargs: Any
-                ) -> tuple[ProductiveAdapter, LatencyTransport]:
+    def adapter(
+        self, latency: float | None = None, **kwargs: Any
+    ) -> tuple[ProductiveAdapter, LatencyTransport]:
         """An adapter over the in-process app, or over `self.served` (a ledger served by
         another process) when that is set."""
         latency = self.latency if latency is None else latency
         if self.served is None:
             transport = LatencyTransport(httpx.ASGITransport(app=self.app), latency)
-            return ProductiveAdapter.for_ledger(self.app, transport=transport, **kwargs), \
-                transport
-        transport = LatencyTransport(httpx.AsyncHTTPTransport(limits=httpx.Limits(
-            max_connections=10, max_keepalive_connections=10)), latency)
+            return ProductiveAdapter.for_ledger(self.app, transport=transport, **kwargs), transport
+        transport = LatencyTransport(
+            httpx.AsyncHTTPTransport(
+                limits=httpx.Limits(max_connections=10, max_keepalive_connections=10)
+            ),
+            latency,
+        )
         identity = self.db.identity
         kwargs.setdefault("rate_limited", False)
-        adapter = ProductiveAdapter(base_url=self.served, token=identity.token,
-                                    organization_id=identity.organization_id,
-                                    person_id=self.me, transport=transport, **kwargs)
+        adapter = ProductiveAdapter(
+            base_url=self.served,
+            token=identity.token,
+            organization_id=identity.organization_id,
+            person_id=self.me,
+            transport=transport,
+            **kwargs,
+        )
         return adapter, transport
 
     def check(self, what: str, got: int, want: int) -> str:
@@ -112,9 +121,16 @@ class Bench:
         return "ok"
 
     def drafts(self, count: int, first_day: date, days: int, tag: str) -> list[Entry]:
-        return [Entry(date=first_day + timedelta(days=i % days), minutes=15 + 15 * (i % 16),
-                      note=f"{tag} {i}", person_id=self.me, service_id=str(1 + i % 3))
-                for i in range(count)]
+        return [
+            Entry(
+                date=first_day + timedelta(days=i % days),
+                minutes=15 + 15 * (i % 16),
+                note=f"{tag} {i}",
+                person_id=self.me,
+                service_id=str(1 + i % 3),
+            )
+            for i in range(count)
+        ]
 
 
 async def timed(work: Any) -> tuple[float, Any]:
@@ -141,13 +157,19 @@ async def server_page_ms(bench: Bench, pages: int, runs: int) -> tuple[float, fl
     async with adapter:
         numbers = sorted({1, max(1, pages // 2), pages})
         for number in numbers:  # warm up
-            await adapter.http.json("GET", "/time_entries", params={
-                **params, "page[number]": number, "page[size]": PAGE_SIZE})
+            await adapter.http.json(
+                "GET",
+                "/time_entries",
+                params={**params, "page[number]": number, "page[size]": PAGE_SIZE},
+            )
         for _ in range(runs):
             for number in numbers:
                 started = time.perf_counter()
-                body = await adapter.http.json("GET", "/time_entries", params={
-                    **params, "page[number]": number, "page[size]": PAGE_SIZE})
+                body = await adapter.http.json(
+                    "GET",
+                    "/time_entries",
+                    params={**params, "page[number]": number, "page[size]": PAGE_SIZE},
+                )
                 request_ms.append((time.perf_counter() - started) * 1000)
                 started = time.perf_counter()
                 adapter._batch(body)
@@ -155,8 +177,14 @@ async def server_page_ms(bench: Bench, pages: int, runs: int) -> tuple[float, fl
     return statistics.median(request_ms), statistics.median(parse_ms)
 
 
-async def loading(bench: Bench, entries: int, runs: int, concurrency: int,
-                  server_ms: float, latency: float | None = None) -> float:
+async def loading(
+    bench: Bench,
+    entries: int,
+    runs: int,
+    concurrency: int,
+    server_ms: float,
+    latency: float | None = None,
+) -> float:
     """Print one row: median load time against the ideal schedule; return the ratio."""
     latency = bench.latency if latency is None else latency
     pages = math.ceil(entries / PAGE_SIZE)
@@ -169,16 +197,17 @@ async def loading(bench: Bench, entries: int, runs: int, concurrency: int,
         timings.append(seconds * 1000)
         requests = transport.counts["GET"]
         if len(batch.entries) != entries:
-            bench.failures.append(f"listing returned {len(batch.entries)} entries, "
-                                  f"want {entries}")
+            bench.failures.append(f"listing returned {len(batch.entries)} entries, want {entries}")
     measured = statistics.median(timings)
     waves = 1 + math.ceil((pages - 1) / concurrency)
     ideal = waves * (latency * 1000 + server_ms)
     status = bench.check(f"loading at concurrency {concurrency}", requests, pages)
     ratio = measured / ideal
-    print(f"  {latency * 1000:3.0f} ms  c={concurrency:<2} {measured:6.0f} ms  "
-          f"ideal {ideal:5.0f} ms ({waves:2} waves)  ratio {ratio:4.2f}  "
-          f"GETs {requests} [{status}]")
+    print(
+        f"  {latency * 1000:3.0f} ms  c={concurrency:<2} {measured:6.0f} ms  "
+        f"ideal {ideal:5.0f} ms ({waves:2} waves)  ratio {ratio:4.2f}  "
+        f"GETs {requests} [{status}]"
+    )
     return ratio
 
 
@@ -188,7 +217,10 @@ def served(db_path: Path) -> Iterator[str]:
     Productive base URL."""
     child = subprocess.Popen(
         [sys.executable, "-m", "tui", "serve", "--db", str(db_path), "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         assert child.stdout is not None
         for line in child.stdout:
@@ -202,14 +234,17 @@ def served(db_path: Path) -> Iterator[str]:
         child.wait(timeout=10)
 
 
-async def load_section(bench: Bench, entries: int, runs: int, concurrencies: list[int],
-                       title: str) -> dict[int, float]:
+async def load_section(
+    bench: Bench, entries: int, runs: int, concurrencies: list[int], title: str
+) -> dict[int, float]:
     pages = math.ceil(entries / PAGE_SIZE)
     server_ms, parse_ms = await server_page_ms(bench, pages, max(3, runs))
     latency_ms = bench.latency * 1000
-    print(f"{title}: one page without latency {server_ms:.1f} ms (request + decode), "
-          f"+{parse_ms:.1f} ms to parse (medians); sequential would be {pages} x "
-          f"({latency_ms:.0f} + {server_ms:.1f}) = {pages * (latency_ms + server_ms):.0f} ms")
+    print(
+        f"{title}: one page without latency {server_ms:.1f} ms (request + decode), "
+        f"+{parse_ms:.1f} ms to parse (medians); sequential would be {pages} x "
+        f"({latency_ms:.0f} + {server_ms:.1f}) = {pages * (latency_ms + server_ms):.0f} ms"
+    )
     ratios = {c: await loading(bench, entries, runs, c, server_ms) for c in concurrencies}
     # The same listing with no latency at all: the CPU cost latency can hide behind.
     await loading(bench, entries, runs, concurrencies[0], server_ms, latency=0.0)
@@ -225,29 +260,32 @@ async def saving(bench: Bench, chunk: int, count: int) -> None:
     latency_ms = bench.latency * 1000
     want = math.ceil(count / chunk)
 
-    def row(kind: str, method: str, transport: LatencyTransport, seconds: float,
-            results: list[Any]) -> None:
+    def row(
+        kind: str, method: str, transport: LatencyTransport, seconds: float, results: list[Any]
+    ) -> None:
         got = transport.counts[method]
         status = bench.check(f"{count} {kind}", got, want)
         bad = sum(not r.ok for r in results)
         if bad:
             bench.failures.append(f"{bad} of {count} {kind} failed")
-        print(f"  {count} {kind:8} {got:4} {method:6} (want {want}) "
-              f"{seconds * 1000:7.0f} ms   reads {transport.reads}   "
-              f"vs {count} single requests: floor {count * latency_ms / 1000:5.1f} s "
-              f"sequential  ratio {count / max(got, 1):.0f}x fewer [{status}]")
+        print(
+            f"  {count} {kind:8} {got:4} {method:6} (want {want}) "
+            f"{seconds * 1000:7.0f} ms   reads {transport.reads}   "
+            f"vs {count} single requests: floor {count * latency_ms / 1000:5.1f} s "
+            f"sequential  ratio {count / max(got, 1):.0f}x fewer [{status}]"
+        )
 
     adapter, transport = bench.adapter(bulk_chunk_size=chunk)
     async with adapter:
-        changes = [EntryChange(entry_id, {"note": f"edited {i}"}) for i, entry_id in
-                   enumerate(ids)]
+        changes = [EntryChange(entry_id, {"note": f"edited {i}"}) for i, entry_id in enumerate(ids)]
         seconds, results = await timed(adapter.update_entries(changes))
     row("updates", "PATCH", transport, seconds, results)
 
     adapter, transport = bench.adapter(bulk_chunk_size=chunk)
     async with adapter:
         seconds, results = await timed(
-            adapter.create_entries(bench.drafts(count, OUTSIDE, 5, "created")))
+            adapter.create_entries(bench.drafts(count, OUTSIDE, 5, "created"))
+        )
     row("creates", "POST", transport, seconds, results)
     created = [r.id for r in results if r.ok and r.id]
 
@@ -262,11 +300,17 @@ async def saving(bench: Bench, chunk: int, count: int) -> None:
         body = {"data": {"type": "time_entries", "id": ids[0], "attributes": {"note": "one"}}}
         started = time.perf_counter()
         for _ in range(20):
-            await single.http.json("PATCH", f"/time_entries/{ids[0]}", json_body=body,
-                                   headers={"Content-Type": "application/vnd.api+json"})
+            await single.http.json(
+                "PATCH",
+                f"/time_entries/{ids[0]}",
+                json_body=body,
+                headers={"Content-Type": "application/vnd.api+json"},
+            )
         one_ms = (time.perf_counter() - started) * 1000 / 20
-    print(f"  one-at-a-time estimate: {count} x ({latency_ms:.0f} + {one_ms:.1f}) ms = "
-          f"{count * (latency_ms + one_ms) / 1000:.1f} s for {count} PATCHes")
+    print(
+        f"  one-at-a-time estimate: {count} x ({latency_ms:.0f} + {one_ms:.1f}) ms = "
+        f"{count * (latency_ms + one_ms) / 1000:.1f} s for {count} PATCHes"
+    )
 
     # A mixed save: each kind in its own chunks.
     mix = {"creates": 400, "updates": 350, "deletes": 250}
@@ -275,37 +319,58 @@ async def saving(bench: Bench, chunk: int, count: int) -> None:
     async with adapter:
         started = time.perf_counter()
         made = await adapter.create_entries(
-            bench.drafts(mix["creates"] + mix["deletes"], OUTSIDE, 5, "mixed")[:mix["creates"]])
-        await adapter.update_entries([EntryChange(entry_id, {"note": f"mixed {i}"})
-                                      for i, entry_id in enumerate(ids[:mix["updates"]])])
-        gone = [r.id for r in made if r.ok and r.id][:mix["deletes"]]
+            bench.drafts(mix["creates"] + mix["deletes"], OUTSIDE, 5, "mixed")[: mix["creates"]]
+        )
+        await adapter.update_entries(
+            [
+                EntryChange(entry_id, {"note": f"mixed {i}"})
+                for i, entry_id in enumerate(ids[: mix["updates"]])
+            ]
+        )
+        gone = [r.id for r in made if r.ok and r.id][: mix["deletes"]]
         await adapter.delete_entries(gone)
         seconds = time.perf_counter() - started
     formula = " + ".join(f"ceil({n}/{chunk})" for n in mix.values())
     status = bench.check("mixed save", transport.writes, want_mixed)
-    print(f"  mixed {mix['creates']} creates / {mix['updates']} updates / {mix['deletes']} "
-          f"deletes: {transport.writes} writes ({dict(transport.counts)}), want {formula} = "
-          f"{want_mixed}; reads {transport.reads}; {seconds * 1000:.0f} ms [{status}]")
+    print(
+        f"  mixed {mix['creates']} creates / {mix['updates']} updates / {mix['deletes']} "
+        f"deletes: {transport.writes} writes ({dict(transport.counts)}), want {formula} = "
+        f"{want_mixed}; reads {transport.reads}; {seconds * 1000:.0f} ms [{status}]"
+    )
 
 
-async def main(entries: int, latency: float, runs: int, chunk: int, edits: int,
-               concurrencies: list[int], out_of_process: bool) -> int:
+async def main(
+    entries: int,
+    latency: float,
+    runs: int,
+    chunk: int,
+    edits: int,
+    concurrencies: list[int],
+    out_of_process: bool,
+) -> int:
     folder = Path(tempfile.mkdtemp(prefix="timesheet-bench-adapters-"))
     db = LedgerDB(folder / "ledger.db")
     bench = Bench(db, latency)
     started = time.perf_counter()
     await populate(bench, entries)
     pages = math.ceil(entries / PAGE_SIZE)
-    print(f"populated {entries} draft entries ({pages} pages of {PAGE_SIZE}) in "
-          f"{time.perf_counter() - started:.1f} s; latency {latency * 1000:.0f} ms/request; "
-          f"loading times are medians of {runs}; target ratio <= 1.5")
+    print(
+        f"populated {entries} draft entries ({pages} pages of {PAGE_SIZE}) in "
+        f"{time.perf_counter() - started:.1f} s; latency {latency * 1000:.0f} ms/request; "
+        f"loading times are medians of {runs}; target ratio <= 1.5"
+    )
     await load_section(bench, entries, runs, concurrencies, "in-process (ASGITransport)")
     if out_of_process:
         with served(db.path) as url:
             bench.served = url
             try:
-                await load_section(bench, entries, runs, concurrencies,
-                                   "served by another process (`timesheet serve`)")
+                await load_section(
+                    bench,
+                    entries,
+                    runs,
+                    concurrencies,
+                    "served by another process (`timesheet serve`)",
+                )
             finally:
                 bench.served = None
 
@@ -328,9 +393,22 @@ if __name__ == "__main__":
     parser.add_argument("--chunk", type=int, default=100)
     parser.add_argument("--edits", type=int, default=1_000)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[4, 6, 8])
-    parser.add_argument("--in-process-only", action="store_true",
-                        help="skip the run against a ledger served by a child process")
+    parser.add_argument(
+        "--in-process-only",
+        action="store_true",
+        help="skip the run against a ledger served by a child process",
+    )
     arguments = parser.parse_args()
-    sys.exit(asyncio.run(main(arguments.entries, arguments.latency, arguments.runs,
-                              arguments.chunk, arguments.edits, arguments.concurrency,
-                              not arguments.in_process_only)))
+    sys.exit(
+        asyncio.run(
+            main(
+                arguments.entries,
+                arguments.latency,
+                arguments.runs,
+                arguments.chunk,
+                arguments.edits,
+                arguments.concurrency,
+                not arguments.in_process_only,
+            )
+        )
+    )

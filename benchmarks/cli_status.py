@@ -34,9 +34,28 @@ from pathlib import Path
 import tomli_w
 
 FORBIDDEN = ("textual", "keyring", "tui.app", "tui.screens", "tui.widgets")
-WATCH = ("textual", "keyring", "uvicorn", "rich", "pygments", "click", "starlette", "httpx",
-         "pydantic", "pydantic_core", "anyio", "sqlite3", "platformdirs", "tomli_w", "tui.models",
-         "tui.config", "tui.cli", "tui.store", "tui.api", "tui.ledger")
+WATCH = (
+    "textual",
+    "keyring",
+    "uvicorn",
+    "rich",
+    "pygments",
+    "click",
+    "starlette",
+    "httpx",
+    "pydantic",
+    "pydantic_core",
+    "anyio",
+    "sqlite3",
+    "platformdirs",
+    "tomli_w",
+    "tui.models",
+    "tui.config",
+    "tui.cli",
+    "tui.store",
+    "tui.api",
+    "tui.ledger",
+)
 TOKEN_ENV = "TIMESHEET_BENCH_TOKEN"
 
 
@@ -50,13 +69,15 @@ def timesheet_command() -> str:
 
 def timed(argv: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess[str]]:
     start = time.perf_counter()
-    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120,
-                          stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        argv, capture_output=True, text=True, env=env, timeout=120, stdin=subprocess.DEVNULL
+    )
     return time.perf_counter() - start, done
 
 
-def medians(commands: dict[str, list[str]], env: dict[str, str],
-            runs: int) -> dict[str, list[float]]:
+def medians(
+    commands: dict[str, list[str]], env: dict[str, str], runs: int
+) -> dict[str, list[float]]:
     """Each command `runs` times, taking turns, so that the machine's drift (this one is
     noisy) falls on every command alike; after one warm-up run each (file cache, .pyc)."""
     times: dict[str, list[float]] = {name: [] for name in commands}
@@ -64,8 +85,7 @@ def medians(commands: dict[str, list[str]], env: dict[str, str],
         for name, argv in commands.items():
             seconds, done = timed(argv, env)
             if done.returncode != 0:
-                raise SystemExit(f"{name} failed ({done.returncode}): "
-                                 f"{done.stderr.strip()[-500:]}")
+                raise SystemExit(f"{name} failed ({done.returncode}): {done.stderr.strip()[-500:]}")
             if round_:
                 times[name].append(seconds)
     return times
@@ -73,8 +93,14 @@ def medians(commands: dict[str, list[str]], env: dict[str, str],
 
 def imports(argv: list[str], env: dict[str, str]) -> dict[str, int]:
     """Module -> its own import microseconds (children excluded), from `-X importtime`."""
-    done = subprocess.run([argv[0], "-X", "importtime", *argv[1:]], capture_output=True,
-                          text=True, env=env, timeout=120, stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        [argv[0], "-X", "importtime", *argv[1:]],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
     found: dict[str, int] = {}
     for line in done.stderr.splitlines():
         match = re.match(r"import time:\s+(\d+)\s*\|\s*(\d+)\s*\|(\s*)(\S+)", line)
@@ -93,8 +119,11 @@ def group(found: dict[str, int], prefix: str) -> int | None:
 def serve(db: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], dict[str, str]]:
     process = subprocess.Popen(
         [sys.executable, "-m", "tui", "serve", "--port", "0", "--db", str(db)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**env, "PYTHONUNBUFFERED": "1"})
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**env, "PYTHONUNBUFFERED": "1"},
+    )
     assert process.stdout is not None
     shown: dict[str, str] = {}
     for line in process.stdout:
@@ -121,34 +150,57 @@ def main() -> int:
         # (this workplace sets it) every run recompiles every module from source, which
         # charges each command for the size of the code it imports, not its work. The
         # warm-up run of each command writes the .pyc files for both sides alike.
-        env = {key: value for key, value in os.environ.items()
-               if key not in ("TIMESHEET_CONFIG", "TIMESHEET_PROFILE",
-                              "PYTHONDONTWRITEBYTECODE")}
-        env.update(NO_COLOR="1", XDG_STATE_HOME=str(root / "state"),
-                   XDG_CACHE_HOME=str(root / "cache"))
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in ("TIMESHEET_CONFIG", "TIMESHEET_PROFILE", "PYTHONDONTWRITEBYTECODE")
+        }
+        env.update(
+            NO_COLOR="1", XDG_STATE_HOME=str(root / "state"), XDG_CACHE_HOME=str(root / "cache")
+        )
         server, shown = serve(root / "served.db", env)
         running: dict[str, bool] = {}
         try:
             env[TOKEN_ENV] = shown["Token"]
             config = root / "config.toml"
-            config.write_text(tomli_w.dumps({
-                "default_profile": "ledger",
-                "profiles": {
-                    "ledger": {"backend": "ledger", "path": str(root / "local.db")},
-                    "productive": {"backend": "productive",
-                                   "organization_id": shown["Organization id"],
-                                   "base_url": shown["Productive v2"], "token_env": TOKEN_ENV},
-                },
-            }))
+            config.write_text(
+                tomli_w.dumps(
+                    {
+                        "default_profile": "ledger",
+                        "profiles": {
+                            "ledger": {"backend": "ledger", "path": str(root / "local.db")},
+                            "productive": {
+                                "backend": "productive",
+                                "organization_id": shown["Organization id"],
+                                "base_url": shown["Productive v2"],
+                                "token_env": TOKEN_ENV,
+                            },
+                        },
+                    }
+                )
+            )
             config.chmod(0o600)
 
             commands = {"baseline": [sys.executable, "-c", "import httpx, pydantic"]}
             failed = False
             for profile in ("ledger", "productive"):
-                argv = [timesheet_command(), "--config", str(config), "--profile", profile,
-                        "status", "--json"]
-                check = subprocess.run(argv, capture_output=True, text=True, env=env,
-                                       timeout=120, stdin=subprocess.DEVNULL)
+                argv = [
+                    timesheet_command(),
+                    "--config",
+                    str(config),
+                    "--profile",
+                    profile,
+                    "status",
+                    "--json",
+                ]
+                check = subprocess.run(
+                    argv,
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                    timeout=120,
+                    stdin=subprocess.DEVNULL,
+                )
                 if check.returncode != 0:
                     print(f"{profile}: status --json failed: {check.stderr.strip()}")
                     failed = True
@@ -162,16 +214,22 @@ def main() -> int:
                 seconds = statistics.median(profile_times)
                 ratio = seconds / baseline
                 verdict = "ok" if ratio <= 2.0 else "MISSED (target <= 2.0x)"
-                print(f"timesheet status --json ({profile:10}): median {seconds * 1000:6.0f} ms"
-                      f"  ratio {ratio:4.2f}x  {verdict}  "
-                      f"(timer {'running' if running[profile] else 'none'})")
+                print(
+                    f"timesheet status --json ({profile:10}): median {seconds * 1000:6.0f} ms"
+                    f"  ratio {ratio:4.2f}x  {verdict}  "
+                    f"(timer {'running' if running[profile] else 'none'})"
+                )
                 found = imports([sys.executable, "-m", "tui", *commands[profile][1:]], env)
                 heavy = {name: group(found, name) for name in WATCH}
-                listed = ", ".join(f"{name} {us / 1000:.0f}" for name, us in
-                                   sorted(heavy.items(), key=lambda kv: -(kv[1] or 0))
-                                   if us is not None)
-                print(f"    imported (own ms under -X importtime, package and submodules): "
-                      f"{listed}; total {sum(found.values()) / 1000:.0f}")
+                listed = ", ".join(
+                    f"{name} {us / 1000:.0f}"
+                    for name, us in sorted(heavy.items(), key=lambda kv: -(kv[1] or 0))
+                    if us is not None
+                )
+                print(
+                    f"    imported (own ms under -X importtime, package and submodules): "
+                    f"{listed}; total {sum(found.values()) / 1000:.0f}"
+                )
                 bad = [name for name in FORBIDDEN if group(found, name) is not None]
                 if bad:
                     print(f"    FORBIDDEN imports: {', '.join(bad)}")

@@ -25,8 +25,9 @@ from tui.ledger.demo import populate_large
 BULK = "application/vnd.api+json; ext=bulk"
 
 
-async def median_ms(client: httpx.AsyncClient, runs: int, method: str, url: str,
-                    **kwargs: object) -> float:
+async def median_ms(
+    client: httpx.AsyncClient, runs: int, method: str, url: str, **kwargs: object
+) -> float:
     timings = []
     for _ in range(runs):
         started = time.perf_counter()
@@ -44,16 +45,22 @@ async def main(entries: int, runs: int) -> None:
     print(f"populated {entries} entries in {time.perf_counter() - started:.1f} s")
     headers = {"X-Auth-Token": db.identity.token, "X-Organization-Id": db.identity.organization_id}
     transport = httpx.ASGITransport(app=create_app(db))
-    async with httpx.AsyncClient(transport=transport, base_url="http://ledger/api/v2",
-                                 headers=headers) as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://ledger/api/v2", headers=headers
+    ) as client:
         first = await client.get("/time_entries", params={"page[size]": 200})
         meta = first.json()["meta"]
         last_page = meta["total_pages"]
         print(f"total_count {meta['total_count']}, total_pages {last_page}")
 
         async def page(number: int, **params: object) -> float:
-            return await median_ms(client, runs, "GET", "/time_entries",
-                                   params={"page[size]": 200, "page[number]": number, **params})
+            return await median_ms(
+                client,
+                runs,
+                "GET",
+                "/time_entries",
+                params={"page[size]": 200, "page[number]": number, **params},
+            )
 
         await page(1)  # warm the page cache before timing
         first_ms = await page(1)
@@ -66,14 +73,27 @@ async def main(entries: int, runs: int) -> None:
         with_include = await page(last_page, include="person,service,task", sort="-date")
         print(f"last page, include=person,service,task, sort=-date {with_include:7.1f} ms")
 
-        body = {"data": [{
-            "type": "time_entries",
-            "attributes": {"date": "2026-11-02", "time": 30 + i % 90, "note": f"bench {i}"},
-            "relationships": {"person": {"data": {"type": "people", "id": "1"}},
-                              "service": {"data": {"type": "services", "id": "1"}}},
-        } for i in range(200)]}
-        bulk_ms = await median_ms(client, max(5, runs // 3), "POST", "/time_entries",
-                                  json=body, headers={"Content-Type": BULK, "Accept": BULK})
+        body = {
+            "data": [
+                {
+                    "type": "time_entries",
+                    "attributes": {"date": "2026-11-02", "time": 30 + i % 90, "note": f"bench {i}"},
+                    "relationships": {
+                        "person": {"data": {"type": "people", "id": "1"}},
+                        "service": {"data": {"type": "services", "id": "1"}},
+                    },
+                }
+                for i in range(200)
+            ]
+        }
+        bulk_ms = await median_ms(
+            client,
+            max(5, runs // 3),
+            "POST",
+            "/time_entries",
+            json=body,
+            headers={"Content-Type": BULK, "Accept": BULK},
+        )
         print(f"bulk create of 200 entries {bulk_ms:7.1f} ms (target < 100)")
     db.close()
 

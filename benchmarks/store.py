@@ -114,9 +114,18 @@ def retained_bytes(store: Store) -> int:
     seen: set[int] = set()
     total = sys.getsizeof(store.records) + sys.getsizeof(store.order)
     for entry_id, record in store.records.items():
-        for value in (entry_id, record, record.id, record.date, record.note, record.person_id,
-                      record.service_id, record.task_id, record.rejected_reason,
-                      record.updated_at):
+        for value in (
+            entry_id,
+            record,
+            record.id,
+            record.date,
+            record.note,
+            record.person_id,
+            record.service_id,
+            record.task_id,
+            record.rejected_reason,
+            record.updated_at,
+        ):
             if value is None or isinstance(value, bool) or id(value) in seen:
                 continue
             seen.add(id(value))
@@ -127,8 +136,9 @@ def retained_bytes(store: Store) -> int:
 
 def fs_type(folder: Path) -> str:
     try:
-        out = subprocess.run(["df", "-T", str(folder)], capture_output=True, text=True,
-                             timeout=5).stdout.splitlines()
+        out = subprocess.run(
+            ["df", "-T", str(folder)], capture_output=True, text=True, timeout=5
+        ).stdout.splitlines()
         return out[1].split()[1] if len(out) > 1 else "?"
     except (OSError, subprocess.SubprocessError, IndexError):
         return "?"
@@ -136,8 +146,12 @@ def fs_type(folder: Path) -> str:
 
 def summary(timings_ns: list[int]) -> dict[str, float]:
     ms = sorted(t / 1e6 for t in timings_ns)
-    return {"median": statistics.median(ms), "p95": ms[int(0.95 * (len(ms) - 1))],
-            "max": ms[-1], "n": len(ms)}
+    return {
+        "median": statistics.median(ms),
+        "p95": ms[int(0.95 * (len(ms) - 1))],
+        "max": ms[-1],
+        "n": len(ms),
+    }
 
 
 def time_each(count: int, action: Callable[[int], Any]) -> list[int]:
@@ -157,9 +171,17 @@ def log(message: str) -> None:
 # ---------------------------------------------------------------- child mode
 
 
-async def measure(ledger_path: Path, size: int, edits: int, cycle: int | None, chunk: int,
-                  mix: tuple[int, int, int], bulk_delete: int, full: bool,
-                  folder: Path) -> dict[str, Any]:
+async def measure(
+    ledger_path: Path,
+    size: int,
+    edits: int,
+    cycle: int | None,
+    chunk: int,
+    mix: tuple[int, int, int],
+    bulk_delete: int,
+    full: bool,
+    folder: Path,
+) -> dict[str, Any]:
     out: dict[str, Any] = {"size": size}
     db = LedgerDB(ledger_path)
     transport = CountingTransport(httpx.ASGITransport(app=create_app(db)))
@@ -194,8 +216,9 @@ async def measure(ledger_path: Path, size: int, edits: int, cycle: int | None, c
         journal = Journal(journal_file) if journal_file else None
         store.journal = journal
         gc.collect()
-        timings = time_each(edits, lambda n: store.stage_edit(
-            targets[n % len(targets)], "note", f"{tag} {n}"))
+        timings = time_each(
+            edits, lambda n: store.stage_edit(targets[n % len(targets)], "note", f"{tag} {n}")
+        )
         store.journal = None
         if journal is not None:
             journal.close()
@@ -211,8 +234,9 @@ async def measure(ledger_path: Path, size: int, edits: int, cycle: int | None, c
     out["edit_journal_common"] = edit_run(common, folder / f"common-{size}.db", "common")
     if len(common) != len(distinct):
         out["edit_memory_distinct"] = edit_run(distinct, None, "distinct")
-        out["edit_journal_distinct"] = edit_run(distinct, folder / f"distinct-{size}.db",
-                                                "distinct")
+        out["edit_journal_distinct"] = edit_run(
+            distinct, folder / f"distinct-{size}.db", "distinct"
+        )
     log(f"  {size}: staging timed")
 
     # New rows: how staging one grows with the store (no journal).
@@ -226,8 +250,10 @@ async def measure(ledger_path: Path, size: int, edits: int, cycle: int | None, c
     if full:
         ids = editable[:bulk_delete]
         out["bulk_delete_n"] = len(ids)
-        for journal_file, key in ((None, "undo_memory"),
-                                  (folder / f"bulk-{size}.db", "undo_journal")):
+        for journal_file, key in (
+            (None, "undo_memory"),
+            (folder / f"bulk-{size}.db", "undo_journal"),
+        ):
             journal = Journal(journal_file) if journal_file else None
             store.journal = journal
             started_ns = time.perf_counter_ns()
@@ -236,8 +262,10 @@ async def measure(ledger_path: Path, size: int, edits: int, cycle: int | None, c
             label = store.undo()
             done_ns = time.perf_counter_ns()
             assert label == f"delete {len(ids)} rows" and store.staged_count == 0, label
-            out[key] = {"stage_ms": (staged_ns - started_ns) / 1e6,
-                        "undo_ms": (done_ns - staged_ns) / 1e6}
+            out[key] = {
+                "stage_ms": (staged_ns - started_ns) / 1e6,
+                "undo_ms": (done_ns - staged_ns) / 1e6,
+            }
             store.journal = None
             if journal is not None:
                 journal.close()
@@ -247,11 +275,12 @@ async def measure(ledger_path: Path, size: int, edits: int, cycle: int | None, c
         store.journal = Journal(folder / f"save-{size}.db")
         started = time.perf_counter()
         store.stage_delete(editable[:deletes])
-        for entry_id in editable[deletes:deletes + updates]:
+        for entry_id in editable[deletes : deletes + updates]:
             store.stage_edit(entry_id, "note", f"saved {entry_id}")
         for n in range(creates):
-            store.stage_new({"minutes": 15 + n % 120, "service_id": service,
-                             "note": f"bench new {n}"})
+            store.stage_new(
+                {"minutes": 15 + n % 120, "service_id": service, "note": f"bench new {n}"}
+            )
         out["save_stage_s"] = time.perf_counter() - started
         transport.reset()
         started = time.perf_counter()
@@ -259,10 +288,17 @@ async def measure(ledger_path: Path, size: int, edits: int, cycle: int | None, c
         ended = time.perf_counter()
         first = transport.first_write or ended
         out["save"] = {
-            "total_s": ended - started, "reads_s": first - started, "writes_s": ended - first,
-            "writes": transport.writes, "reads": transport.reads, "counts": transport.counts,
-            "items": transport.items, "report_writes": report.writes, "saved": report.saved,
-            "failed": len(report.failed), "conflicts": len(report.conflicts),
+            "total_s": ended - started,
+            "reads_s": first - started,
+            "writes_s": ended - first,
+            "writes": transport.writes,
+            "reads": transport.reads,
+            "counts": transport.counts,
+            "items": transport.items,
+            "report_writes": report.writes,
+            "saved": report.saved,
+            "failed": len(report.failed),
+            "conflicts": len(report.conflicts),
             "left_staged": store.staged_count,
             "expected_writes": sum(math.ceil(n / chunk) for n in mix if n),
         }
@@ -286,11 +322,27 @@ def build(folder: Path, size: int) -> tuple[Path, float]:
     return path, time.perf_counter() - started
 
 
-def run_child(path: Path, size: int, args: argparse.Namespace, folder: Path,
-              cycle: int | None, full: bool) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--child", str(path), "--size", str(size),
-               "--edits", str(args.edits), "--chunk", str(args.chunk), "--mix", args.mix,
-               "--bulk-delete", str(args.bulk_delete), "--folder", str(folder)]
+def run_child(
+    path: Path, size: int, args: argparse.Namespace, folder: Path, cycle: int | None, full: bool
+) -> dict[str, Any]:
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        str(path),
+        "--size",
+        str(size),
+        "--edits",
+        str(args.edits),
+        "--chunk",
+        str(args.chunk),
+        "--mix",
+        args.mix,
+        "--bulk-delete",
+        str(args.bulk_delete),
+        "--folder",
+        str(folder),
+    ]
     if cycle:
         command += ["--cycle", str(cycle)]
     if full:
@@ -300,8 +352,10 @@ def run_child(path: Path, size: int, args: argparse.Namespace, folder: Path,
 
 
 def fmt(figures: dict[str, float]) -> str:
-    return (f"median {figures['median'] * 1000:8.1f} us   p95 {figures['p95'] * 1000:8.1f} us"
-            f"   max {figures['max']:7.2f} ms")
+    return (
+        f"median {figures['median'] * 1000:8.1f} us   p95 {figures['p95'] * 1000:8.1f} us"
+        f"   max {figures['max']:7.2f} ms"
+    )
 
 
 def report(results: list[dict[str, Any]], args: argparse.Namespace, folder: Path) -> int:
@@ -309,13 +363,17 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace, folder: Path
     small, large = results[0], results[-1]
     print(f"temp dir {folder} on {fs_type(folder)} (journal fsyncs go there)")
     for r in results:
-        print(f"\n== {r['size']:,} entries: loaded {r['loaded']:,} in {r['load_s']:.1f} s "
-              f"({r['load_reads']} GETs), {r['editable']:,} editable")
+        print(
+            f"\n== {r['size']:,} entries: loaded {r['loaded']:,} in {r['load_s']:.1f} s "
+            f"({r['load_reads']} GETs), {r['editable']:,} editable"
+        )
         rss = r["rss_after_mb"] - r["rss_before_mb"]
-        print(f"RSS {r['rss_before_mb']:.1f} -> {r['rss_after_mb']:.1f} MB: +{rss:.1f} MB, "
-              f"{rss * 2**20 / max(1, r['loaded']):,.0f} B/entry (peak {r['hwm_mb']:.1f} MB);"
-              f" entries retained {r['retained_mb']:.1f} MB, "
-              f"{r['retained_mb'] * 2**20 / max(1, r['loaded']):,.0f} B/entry")
+        print(
+            f"RSS {r['rss_before_mb']:.1f} -> {r['rss_after_mb']:.1f} MB: +{rss:.1f} MB, "
+            f"{rss * 2**20 / max(1, r['loaded']):,.0f} B/entry (peak {r['hwm_mb']:.1f} MB);"
+            f" entries retained {r['retained_mb']:.1f} MB, "
+            f"{r['retained_mb'] * 2**20 / max(1, r['loaded']):,.0f} B/entry"
+        )
         print(f"stage_edit x{args.edits} over {r['common_k']} entries (cycled):")
         print(f"  in memory     {fmt(r['edit_memory_common'])}")
         print(f"  with journal  {fmt(r['edit_journal_common'])}")
@@ -325,38 +383,56 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace, folder: Path
             print(f"  with journal  {fmt(r['edit_journal_distinct'])}")
         print(f"stage_new x200, in memory {fmt(r['stage_new'])}")
     if len(results) > 1:
-        print(f"\n== ratios {large['size']:,} / {small['size']:,} (same workload, target "
-              f"<= {RATIO_TARGET})")
-        for key, what in (("edit_memory_common", "stage_edit in memory"),
-                          ("edit_journal_common", "stage_edit with journal"),
-                          ("stage_new", "stage_new in memory")):
+        print(
+            f"\n== ratios {large['size']:,} / {small['size']:,} (same workload, target "
+            f"<= {RATIO_TARGET})"
+        )
+        for key, what in (
+            ("edit_memory_common", "stage_edit in memory"),
+            ("edit_journal_common", "stage_edit with journal"),
+            ("stage_new", "stage_new in memory"),
+        ):
             ratio = large[key]["median"] / small[key]["median"]
             verdict = "ok" if ratio <= RATIO_TARGET else "MISS"
             print(f"  {what:24} median ratio {ratio:5.2f}  {verdict}")
     headline = large.get("edit_memory_distinct", large["edit_memory_common"])
-    print(f"stage_edit at {large['size']:,}, in memory: median {headline['median']:.3f} ms, "
-          f"p95 {headline['p95']:.3f} ms (target < {STAGE_TARGET_MS} ms): "
-          f"{'ok' if headline['p95'] < STAGE_TARGET_MS else 'MISS'}")
+    print(
+        f"stage_edit at {large['size']:,}, in memory: median {headline['median']:.3f} ms, "
+        f"p95 {headline['p95']:.3f} ms (target < {STAGE_TARGET_MS} ms): "
+        f"{'ok' if headline['p95'] < STAGE_TARGET_MS else 'MISS'}"
+    )
     rss = large["rss_after_mb"] - large["rss_before_mb"]
-    print(f"RSS of {large['size']:,} entries: +{rss:.1f} MB (target well under "
-          f"{RSS_TARGET_MB:.0f} MB): {'ok' if rss < RSS_TARGET_MB else 'MISS'}")
+    print(
+        f"RSS of {large['size']:,} entries: +{rss:.1f} MB (target well under "
+        f"{RSS_TARGET_MB:.0f} MB): {'ok' if rss < RSS_TARGET_MB else 'MISS'}"
+    )
     if "undo_memory" in large:
         for key, what in (("undo_memory", "in memory"), ("undo_journal", "with journal")):
             u = large[key]
-            print(f"bulk delete of {large['bulk_delete_n']:,} rows {what}: stage "
-                  f"{u['stage_ms']:.1f} ms, undo {u['undo_ms']:.1f} ms")
+            print(
+                f"bulk delete of {large['bulk_delete_n']:,} rows {what}: stage "
+                f"{u['stage_ms']:.1f} ms, undo {u['undo_ms']:.1f} ms"
+            )
     if "save" in large:
         s = large["save"]
-        print(f"\n== save of {args.mix} creates,updates,deletes on {large['size']:,} entries, "
-              f"chunk {args.chunk}, with journal (staged in {large['save_stage_s']:.2f} s)")
-        print(f"  {s['total_s']:.1f} s: conflict reads {s['reads_s']:.1f} s, writes "
-              f"{s['writes_s']:.1f} s")
-        print(f"  write requests {s['writes']} (expected {s['expected_writes']}, target <= "
-              f"{WRITE_LIMIT}) {dict((k, v) for k, v in s['counts'].items() if k != 'GET')}, "
-              f"items per request {s['items']}")
+        print(
+            f"\n== save of {args.mix} creates,updates,deletes on {large['size']:,} entries, "
+            f"chunk {args.chunk}, with journal (staged in {large['save_stage_s']:.2f} s)"
+        )
+        print(
+            f"  {s['total_s']:.1f} s: conflict reads {s['reads_s']:.1f} s, writes "
+            f"{s['writes_s']:.1f} s"
+        )
+        print(
+            f"  write requests {s['writes']} (expected {s['expected_writes']}, target <= "
+            f"{WRITE_LIMIT}) {dict((k, v) for k, v in s['counts'].items() if k != 'GET')}, "
+            f"items per request {s['items']}"
+        )
         print(f"  read requests {s['reads']} (counted apart)")
-        print(f"  saved {s['saved']}, failed {s['failed']}, conflicts {s['conflicts']}, "
-              f"left staged {s['left_staged']}")
+        print(
+            f"  saved {s['saved']}, failed {s['failed']}, conflicts {s['conflicts']}, "
+            f"left staged {s['left_staged']}"
+        )
         if s["writes"] > WRITE_LIMIT:
             failures.append(f"{s['writes']} write requests > {WRITE_LIMIT}")
         if s["writes"] != s["report_writes"]:
@@ -387,8 +463,19 @@ def main() -> int:
         parser.error("--mix is creates,updates,deletes")
 
     if args.child:
-        result = asyncio.run(measure(args.child, args.size, args.edits, args.cycle, args.chunk,
-                                     mix, args.bulk_delete, args.full, args.folder))
+        result = asyncio.run(
+            measure(
+                args.child,
+                args.size,
+                args.edits,
+                args.cycle,
+                args.chunk,
+                mix,
+                args.bulk_delete,
+                args.full,
+                args.folder,
+            )
+        )
         print(json.dumps(result))
         return 0
 

@@ -105,16 +105,24 @@ async def _help(pilot: Any) -> None:
     await settle(pilot)
 
 
-SHOTS: dict[str, Shot] = {shot.name: shot for shot in [
-    Shot("timesheet", "The week's entries and the running timer", _timesheet),
-    Shot("timesheet-staged", "Staged changes: added, changed, deleted", _staged),
-    Shot("save-review", "Reviewing the staged changes before one bulk save", _save_review),
-    Shot("approvals", "Approving the team's entries", _approvals,
-         needs="tui.screens.approvals"),
-    Shot("help", "The keys", _help, needs="tui.screens.help"),
-    Shot("timesheet-light", "The timesheet in the light theme", _timesheet,
-         theme="timesheet-light"),
-]}
+SHOTS: dict[str, Shot] = {
+    shot.name: shot
+    for shot in [
+        Shot("timesheet", "The week's entries and the running timer", _timesheet),
+        Shot("timesheet-staged", "Staged changes: added, changed, deleted", _staged),
+        Shot("save-review", "Reviewing the staged changes before one bulk save", _save_review),
+        Shot(
+            "approvals", "Approving the team's entries", _approvals, needs="tui.screens.approvals"
+        ),
+        Shot("help", "The keys", _help, needs="tui.screens.help"),
+        Shot(
+            "timesheet-light",
+            "The timesheet in the light theme",
+            _timesheet,
+            theme="timesheet-light",
+        ),
+    ]
+}
 
 
 @contextmanager
@@ -182,8 +190,12 @@ async def render_all(names: list[str], out_dir: Path) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("screens", nargs="*", metavar="SCREEN",
-                        help=f"which screens (default: all available): {', '.join(SHOTS)}")
+    parser.add_argument(
+        "screens",
+        nargs="*",
+        metavar="SCREEN",
+        help=f"which screens (default: all available): {', '.join(SHOTS)}",
+    )
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="output folder")
     parser.add_argument("--list", action="store_true", help="list the screens and exit")
     args = parser.parse_args(argv)

@@ -32,8 +32,12 @@ class Harness:
     def app(self, *, theme: str | None = None, **settings: object) -> TimesheetApp:
         # The adapter over the ledger without owning it: the next start reuses the db.
         backend = ProductiveAdapter.for_ledger(self.db, transport=self.transport)
-        store = Store(backend, Journal(self.journal_path), clock=self.clock,
-                      settings=StoreSettings(**settings))  # type: ignore[arg-type]
+        store = Store(
+            backend,
+            Journal(self.journal_path),
+            clock=self.clock,
+            settings=StoreSettings(**settings),
+        )  # type: ignore[arg-type]
         return TimesheetApp(store, theme=theme)
 
     def entry(self, entry_id: str) -> dict:

@@ -44,12 +44,24 @@ class Fault:
     error: type[Exception] = httpx.ConnectError
 
     @classmethod
-    def status_code(cls, status: int, *, headers: dict[str, str] | None = None,
-                    body: Any = None, content: bytes | None = None,
-                    content_type: str = "application/vnd.api+json") -> Fault:
-        raw = content if content is not None else json.dumps(
-            body if body is not None else {"errors": [{"status": str(status),
-                                                      "title": "Injected"}]}).encode()
+    def status_code(
+        cls,
+        status: int,
+        *,
+        headers: dict[str, str] | None = None,
+        body: Any = None,
+        content: bytes | None = None,
+        content_type: str = "application/vnd.api+json",
+    ) -> Fault:
+        raw = (
+            content
+            if content is not None
+            else json.dumps(
+                body
+                if body is not None
+                else {"errors": [{"status": str(status), "title": "Injected"}]}
+            ).encode()
+        )
         return cls("status", status, {"content-type": content_type, **(headers or {})}, raw)
 
     @classmethod
@@ -88,13 +100,23 @@ class FaultTransport(httpx.AsyncBaseTransport):
         self.requests: list[Recorded] = []
         self._rules: list[_Rule] = []
 
-    def inject(self, fault: Fault, *, method: str | None = None, path: str | None = None,
-               match: Callable[[httpx.Request], bool] | None = None, times: int = 1) -> None:
+    def inject(
+        self,
+        fault: Fault,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        match: Callable[[httpx.Request], bool] | None = None,
+        times: int = 1,
+    ) -> None:
         self._rules.append(_Rule(fault, method, path, match, times))
 
     def calls(self, method: str | None = None, path: str | None = None) -> list[Recorded]:
-        return [r for r in self.requests
-                if (method is None or r.method == method) and (path is None or r.path == path)]
+        return [
+            r
+            for r in self.requests
+            if (method is None or r.method == method) and (path is None or r.path == path)
+        ]
 
     def _take(self, request: httpx.Request) -> Fault | None:
         for rule in self._rules:
@@ -116,23 +138,33 @@ class FaultTransport(httpx.AsyncBaseTransport):
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw
-        self.requests.append(Recorded(request.method, request.url.path,
-                                      dict(request.url.params), dict(request.headers), body))
+        self.requests.append(
+            Recorded(
+                request.method,
+                request.url.path,
+                dict(request.url.params),
+                dict(request.headers),
+                body,
+            )
+        )
         fault = self._take(request)
         if fault is None:
             return await self.inner.handle_async_request(request)
         if fault.kind == "before":
             raise fault.error("injected: never sent", request=request)
         if fault.kind == "status":
-            return httpx.Response(fault.status, headers=fault.headers, content=fault.content,
-                                  request=request)
+            return httpx.Response(
+                fault.status, headers=fault.headers, content=fault.content, request=request
+            )
         response = await self.inner.handle_async_request(request)
         await response.aread()
         if fault.kind == "after":
-            raise fault.error("injected: connection reset after the server answered",
-                              request=request)
-        return httpx.Response(response.status_code, headers=fault.headers,
-                              content=fault.content, request=request)
+            raise fault.error(
+                "injected: connection reset after the server answered", request=request
+            )
+        return httpx.Response(
+            response.status_code, headers=fault.headers, content=fault.content, request=request
+        )
 
     async def aclose(self) -> None:
         await self.inner.aclose()

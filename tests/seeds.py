@@ -42,14 +42,22 @@ def productive_bulk_examples() -> list[Example]:
     for i, match in enumerate(starts):
         end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
         chunk_headers = dict(
-            re.findall(r"^(Accept|Content-Type): (.+)$", text[match.end():end], re.M)[:2]
+            re.findall(r"^(Accept|Content-Type): (.+)$", text[match.end() : end], re.M)[:2]
         )
         request, after = _json_after(text, "Body", match.end(), end)
         status_match = re.compile(r"Responses(\d{3})").search(text, after, end)
         assert status_match, f"no status for {match.group(0)}"
         response, _ = _json_after(text, "Body", status_match.end(), end)
-        examples.append(Example(match.group(1), match.group(2), chunk_headers, request,
-                                int(status_match.group(1)), response))
+        examples.append(
+            Example(
+                match.group(1),
+                match.group(2),
+                chunk_headers,
+                request,
+                int(status_match.group(1)),
+                response,
+            )
+        )
     return examples
 
 

@@ -30,8 +30,9 @@ def profile(path: Path, name: str | None = None):
 
 async def test_ledger_profile_opens_the_local_ledger(tmp_path: Path) -> None:
     db_path = tmp_path / "mine.db"
-    config = write_config(tmp_path, {"profiles": {"local": {"backend": "ledger",
-                                                            "path": str(db_path)}}})
+    config = write_config(
+        tmp_path, {"profiles": {"local": {"backend": "ledger", "path": str(db_path)}}}
+    )
     backend = open_backend(*profile(config))
     try:
         assert backend.name == "ledger" and backend.capabilities.bulk
@@ -42,12 +43,23 @@ async def test_ledger_profile_opens_the_local_ledger(tmp_path: Path) -> None:
         await backend.aclose()
 
 
-async def test_productive_profile_talks_to_a_served_ledger(tmp_path, ledger, loopback,
-                                                           monkeypatch) -> None:
+async def test_productive_profile_talks_to_a_served_ledger(
+    tmp_path, ledger, loopback, monkeypatch
+) -> None:
     monkeypatch.setenv("LEDGER_TOKEN", ledger.identity.token)
-    config = write_config(tmp_path, {"profiles": {"work": {
-        "backend": "productive", "organization_id": ledger.identity.organization_id,
-        "token_env": "LEDGER_TOKEN", "base_url": f"{loopback.url}/api/v2"}}})
+    config = write_config(
+        tmp_path,
+        {
+            "profiles": {
+                "work": {
+                    "backend": "productive",
+                    "organization_id": ledger.identity.organization_id,
+                    "token_env": "LEDGER_TOKEN",
+                    "base_url": f"{loopback.url}/api/v2",
+                }
+            }
+        },
+    )
     backend = open_backend(*profile(config, "work"))
     try:
         assert (await backend.current_person()).id == str(ledger.identity.owner_person_id)
@@ -58,15 +70,26 @@ async def test_productive_profile_talks_to_a_served_ledger(tmp_path, ledger, loo
         await backend.aclose()
 
 
-async def test_plannr_profile_starts_and_stops_on_a_served_ledger(tmp_path, ledger, loopback,
-                                                                  monkeypatch, clock) -> None:
+async def test_plannr_profile_starts_and_stops_on_a_served_ledger(
+    tmp_path, ledger, loopback, monkeypatch, clock
+) -> None:
     with ledger.transaction() as conn:
         trackable = conn.execute("SELECT uuid FROM services ORDER BY id LIMIT 1").fetchone()[0]
     monkeypatch.setenv("PLANNR_TOKEN", ledger.identity.token)
-    config = write_config(tmp_path, {"profiles": {"crm": {
-        "backend": "plannr", "account_uuid": ledger.identity.account_uuid,
-        "trackables": [f"client:{trackable}"], "token_env": "PLANNR_TOKEN",
-        "base_url": f"{loopback.url}/api/v1"}}})
+    config = write_config(
+        tmp_path,
+        {
+            "profiles": {
+                "crm": {
+                    "backend": "plannr",
+                    "account_uuid": ledger.identity.account_uuid,
+                    "trackables": [f"client:{trackable}"],
+                    "token_env": "PLANNR_TOKEN",
+                    "base_url": f"{loopback.url}/api/v1",
+                }
+            }
+        },
+    )
     backend = open_backend(*profile(config, "crm"))
     clock.now = datetime.now(UTC)  # Plannr's start_date is the client's clock
     try:
@@ -81,7 +104,13 @@ async def test_plannr_profile_starts_and_stops_on_a_served_ledger(tmp_path, ledg
 
 def test_a_missing_token_names_its_source(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("NOPE_TOKEN", raising=False)
-    config = write_config(tmp_path, {"profiles": {"work": {
-        "backend": "productive", "organization_id": "1", "token_env": "NOPE_TOKEN"}}})
+    config = write_config(
+        tmp_path,
+        {
+            "profiles": {
+                "work": {"backend": "productive", "organization_id": "1", "token_env": "NOPE_TOKEN"}
+            }
+        },
+    )
     with pytest.raises(ConfigError, match="NOPE_TOKEN"):
         open_backend(*profile(config, "work"))

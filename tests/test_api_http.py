@@ -29,8 +29,12 @@ from tui.ledger.db import LedgerDB
 pytestmark = pytest.mark.anyio
 
 JSONAPI = "application/vnd.api+json"
-TIMER = {"data": {"type": "timers",
-                  "relationships": {"service": {"data": {"type": "services", "id": "1"}}}}}
+TIMER = {
+    "data": {
+        "type": "timers",
+        "relationships": {"service": {"data": {"type": "services", "id": "1"}}},
+    }
+}
 
 
 class Sleeps:
@@ -53,13 +57,22 @@ def transport(ledger: LedgerDB) -> FaultTransport:
     return FaultTransport(httpx.ASGITransport(app=create_app(ledger)))
 
 
-def client_for(ledger: LedgerDB, transport: httpx.AsyncBaseTransport, sleeps: Sleeps,
-               token: str | None = None, **kwargs: object) -> HttpClient:
+def client_for(
+    ledger: LedgerDB,
+    transport: httpx.AsyncBaseTransport,
+    sleeps: Sleeps,
+    token: str | None = None,
+    **kwargs: object,
+) -> HttpClient:
     token = token or ledger.identity.token
     return HttpClient(
-        "http://ledger/api/v2", service="Productive",
+        "http://ledger/api/v2",
+        service="Productive",
         headers={"X-Auth-Token": token, "X-Organization-Id": ledger.identity.organization_id},
-        secrets=[token], transport=transport, sleep=sleeps, **kwargs,  # type: ignore[arg-type]
+        secrets=[token],
+        transport=transport,
+        sleep=sleeps,
+        **kwargs,  # type: ignore[arg-type]
     )
 
 
@@ -74,7 +87,9 @@ async def test_429_waits_for_retry_after_then_succeeds(ledger, transport, sleeps
 
 async def test_retry_after_as_an_http_date_is_honoured(ledger, transport, sleeps) -> None:
     when = datetime.now(UTC) + timedelta(seconds=30)
-    transport.inject(Fault.status_code(429, headers={"Retry-After": format_datetime(when, usegmt=True)}))
+    transport.inject(
+        Fault.status_code(429, headers={"Retry-After": format_datetime(when, usegmt=True)})
+    )
     await client_for(ledger, transport, sleeps).json("GET", "/services")
     assert len(sleeps.calls) == 1 and 25 <= sleeps.calls[0] <= 30
 
@@ -109,8 +124,15 @@ async def test_503_is_retried_even_for_post(ledger, transport, sleeps) -> None:
     assert timers["meta"]["total_count"] == 1  # created once
 
 
-@pytest.mark.parametrize("fault", [Fault.status_code(502), Fault.status_code(504),
-                                   Fault.reset_after_send(), Fault.reset_after_send(httpx.ReadTimeout)])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault.status_code(502),
+        Fault.status_code(504),
+        Fault.reset_after_send(),
+        Fault.reset_after_send(httpx.ReadTimeout),
+    ],
+)
 async def test_a_post_whose_answer_is_lost_is_unknown_and_never_resent(
     ledger, transport, sleeps, fault
 ) -> None:
@@ -129,8 +151,14 @@ async def test_a_post_that_never_left_is_retried(ledger, transport, sleeps) -> N
     assert (await client.json("GET", "/timers"))["meta"]["total_count"] == 1
 
 
-@pytest.mark.parametrize("fault", [Fault.status_code(502), Fault.reset_after_send(httpx.ReadTimeout),
-                                   Fault.fail_before_send(httpx.ConnectTimeout)])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault.status_code(502),
+        Fault.reset_after_send(httpx.ReadTimeout),
+        Fault.fail_before_send(httpx.ConnectTimeout),
+    ],
+)
 async def test_get_patch_delete_are_retried_after_gateway_errors_and_timeouts(
     ledger, transport, sleeps, fault
 ) -> None:
@@ -160,18 +188,29 @@ async def test_malformed_json_is_a_bad_response(ledger, transport, sleeps) -> No
 
 async def test_422_carries_per_item_problems_from_the_parser(ledger, transport, sleeps) -> None:
     def parse(body: dict) -> list[ItemProblem]:
-        return [ItemProblem(int(e["source"]["pointer"].split("/")[2]), e["detail"])
-                for e in body["errors"]]
+        return [
+            ItemProblem(int(e["source"]["pointer"].split("/")[2]), e["detail"])
+            for e in body["errors"]
+        ]
 
-    item = {"type": "time_entries", "attributes": {"date": "2026-11-02", "time": 30},
-            "relationships": {"person": {"data": {"type": "people", "id": "1"}},
-                              "service": {"data": {"type": "services", "id": "1"}}}}
+    item = {
+        "type": "time_entries",
+        "attributes": {"date": "2026-11-02", "time": 30},
+        "relationships": {
+            "person": {"data": {"type": "people", "id": "1"}},
+            "service": {"data": {"type": "services", "id": "1"}},
+        },
+    }
     bad = {**item, "attributes": {"date": "2026-11-02", "time": -1}}
     bulk = "application/vnd.api+json; ext=bulk"
     client = client_for(ledger, transport, sleeps, problem_parser=parse)
     with pytest.raises(InvalidEntriesError) as caught:
-        await client.json("POST", "/time_entries", json_body={"data": [item, bad]},
-                          headers={"Content-Type": bulk, "Accept": bulk})
+        await client.json(
+            "POST",
+            "/time_entries",
+            json_body={"data": [item, bad]},
+            headers={"Content-Type": bulk, "Accept": bulk},
+        )
     assert caught.value.item_indexes == {1}
     assert "between 0 and 1440" in caught.value.for_item(1)[0].message
 
@@ -181,8 +220,9 @@ async def test_the_token_never_appears_in_errors_or_logs(ledger, transport, slee
     secret = "tok-SECRET-4f1b9c"
     transport.inject(Fault.status_code(429), times=1)
     # A server that echoes the token back in its error detail, which the error quotes.
-    transport.inject(Fault.status_code(500, body={"errors": [{"detail": f"bad token {secret}"}]}),
-                     method="POST")
+    transport.inject(
+        Fault.status_code(500, body={"errors": [{"detail": f"bad token {secret}"}]}), method="POST"
+    )
     client = client_for(ledger, transport, sleeps, token=secret)
     raised: list[ApiError] = []
     for method, kwargs in [("GET", {}), ("POST", {"json_body": TIMER})]:

@@ -77,8 +77,9 @@ def transport(ledger: LedgerDB, clock: FakeClock) -> FaultTransport:
     return FaultTransport(httpx.ASGITransport(app=create_app(ledger, clock=clock)))
 
 
-def make(ledger: LedgerDB, transport: httpx.AsyncBaseTransport, sleeps: Sleeps,
-         **kwargs: Any) -> ProductiveAdapter:
+def make(
+    ledger: LedgerDB, transport: httpx.AsyncBaseTransport, sleeps: Sleeps, **kwargs: Any
+) -> ProductiveAdapter:
     kwargs.setdefault("today", lambda: TODAY)
     return ProductiveAdapter.for_ledger(ledger, transport=transport, sleep=sleeps, **kwargs)
 
@@ -98,8 +99,9 @@ def me(ledger: LedgerDB) -> str:
 
 def add_person(ledger: LedgerDB, first: str, last: str) -> str:
     with ledger.transaction(write=True) as conn:
-        return str(insert_person(conn, ledger.identity.organization_id, first_name=first,
-                                 last_name=last))
+        return str(
+            insert_person(conn, ledger.identity.organization_id, first_name=first, last_name=last)
+        )
 
 
 def add_task(ledger: LedgerDB, title: str, service_id: int = 1) -> str:
@@ -107,18 +109,33 @@ def add_task(ledger: LedgerDB, title: str, service_id: int = 1) -> str:
         return str(insert_task(conn, title=title, service_id=service_id))
 
 
-def seed(ledger: LedgerDB, count: int, *, people: list[str] | None = None,
-         day: date = date(2026, 11, 2), spread: int = 20) -> list[str]:
+def seed(
+    ledger: LedgerDB,
+    count: int,
+    *,
+    people: list[str] | None = None,
+    day: date = date(2026, 11, 2),
+    spread: int = 20,
+) -> list[str]:
     """`count` entries through the ledger's own rules, dated over `spread` days."""
     people = people or [me(ledger)]
     ids = []
     with ledger.transaction(write=True) as conn:
         entries = Entries(conn, ledger)
         for n in range(count):
-            ids.append(str(entries.create({
-                "date": (day + timedelta(days=n % spread)).isoformat(), "time": 15 + n % 60,
-                "note": f"entry {n}", "person": people[n % len(people)],
-                "service": 1 + n % 3})))
+            ids.append(
+                str(
+                    entries.create(
+                        {
+                            "date": (day + timedelta(days=n % spread)).isoformat(),
+                            "time": 15 + n % 60,
+                            "note": f"entry {n}",
+                            "person": people[n % len(people)],
+                            "service": 1 + n % 3,
+                        }
+                    )
+                )
+            )
     return ids
 
 
@@ -128,8 +145,12 @@ def rows(ledger: LedgerDB) -> list[dict[str, Any]]:
 
 
 def new(n: int, **fields: Any) -> Entry:
-    values: dict[str, Any] = {"date": date(2026, 11, 3), "minutes": 30, "note": f"new {n}",
-                              "service_id": "2"}
+    values: dict[str, Any] = {
+        "date": date(2026, 11, 3),
+        "minutes": 30,
+        "note": f"new {n}",
+        "service_id": "2",
+    }
     return Entry(**{**values, **fields})
 
 
@@ -152,9 +173,14 @@ async def test_current_person_from_the_profile_is_fetched_once(ledger, adapter, 
 async def test_current_person_without_a_profile_id_asks_the_memberships(
     ledger, transport, sleeps
 ) -> None:
-    async with ProductiveAdapter(base_url="http://ledger/api/v2", token=ledger.identity.token,
-                                 organization_id=ledger.identity.organization_id,
-                                 transport=transport, rate_limited=False, sleep=sleeps) as backend:
+    async with ProductiveAdapter(
+        base_url="http://ledger/api/v2",
+        token=ledger.identity.token,
+        organization_id=ledger.identity.organization_id,
+        transport=transport,
+        rate_limited=False,
+        sleep=sleeps,
+    ) as backend:
         person = await backend.current_person()
         await backend.current_person()
     assert person.id == me(ledger)
@@ -165,13 +191,16 @@ async def test_current_person_without_a_profile_id_asks_the_memberships(
 async def test_people_services_and_tasks_read_every_page(ledger, adapter, transport) -> None:
     with ledger.transaction(write=True) as conn:
         for n in range(250):
-            insert_person(conn, ledger.identity.organization_id, first_name=f"P{n}",
-                          last_name="Load")
+            insert_person(
+                conn, ledger.identity.organization_id, first_name=f"P{n}", last_name="Load"
+            )
     add_task(ledger, "Design", 2)
     people = await adapter.people()
     assert len(people) == 251 and len({p.id for p in people}) == 251
-    assert [r.params["page[number]"] for r in transport.calls("GET", "/api/v2/people")] == \
-        ["1", "2"]
+    assert [r.params["page[number]"] for r in transport.calls("GET", "/api/v2/people")] == [
+        "1",
+        "2",
+    ]
     services = await adapter.services()
     assert [s.name for s in services] == ["General", "Meetings", "Admin"]
     call = transport.calls("GET", "/api/v2/services")[0]
@@ -200,8 +229,16 @@ async def test_an_empty_range_is_one_request(adapter, transport) -> None:
 async def test_one_entry_comes_with_its_names(ledger, adapter, transport) -> None:
     task = add_task(ledger, "Review", 1)
     with ledger.transaction(write=True) as conn:
-        Entries(conn, ledger).create({"date": "2026-11-04", "time": 45, "note": "one",
-                                      "person": me(ledger), "service": 1, "task": task})
+        Entries(conn, ledger).create(
+            {
+                "date": "2026-11-04",
+                "time": 45,
+                "note": "one",
+                "person": me(ledger),
+                "service": 1,
+                "task": task,
+            }
+        )
     batch = await adapter.list_entries(MONTH)
     (entry,) = batch.entries
     assert (entry.minutes, entry.note, entry.task_id) == (45, "one", task)
@@ -209,9 +246,14 @@ async def test_one_entry_comes_with_its_names(ledger, adapter, transport) -> Non
     assert batch.tasks[task].title == "Review"
     assert batch.people[entry.person_id].id == me(ledger)
     (call,) = transport.requests
-    assert call.params == {"filter[after]": "2026-11-01", "filter[before]": "2026-11-30",
-                           "include": "person,service,task", "sort": "date",
-                           "page[number]": "1", "page[size]": "200"}
+    assert call.params == {
+        "filter[after]": "2026-11-01",
+        "filter[before]": "2026-11-30",
+        "include": "person,service,task",
+        "sort": "date",
+        "page[number]": "1",
+        "page[size]": "200",
+    }
 
 
 async def test_450_entries_are_three_pages_with_the_last_two_concurrent(
@@ -227,7 +269,7 @@ async def test_450_entries_are_three_pages_with_the_last_two_concurrent(
     assert calls[0].params["page[number]"] == "1"
     assert sorted(c.params["page[number]"] for c in calls[1:]) == ["2", "3"]
     assert in_flight.peak == 2  # pages 2 and 3 were in flight together
-    assert [len(b.entries) for b in batches][0] == 200
+    assert len(batches[0].entries) == 200
     assert sorted(len(b.entries) for b in batches[1:]) == [50, 200]
     assert all(b.total == 450 for b in batches)
     seen = [e.id for b in batches for e in b.entries]
@@ -237,10 +279,14 @@ async def test_450_entries_are_three_pages_with_the_last_two_concurrent(
     async with make(ledger, transport, sleeps) as backend:
         merged = await backend.list_entries(MONTH)
     assert len(merged.entries) == 450 and merged.total == 450
-    assert [(e.date, int(e.id or 0)) for e in merged.entries] == \
-        sorted((e.date, int(e.id or 0)) for e in merged.entries)
-    assert {merged.services[e.service_id].name for e in merged.entries} == \
-        {"General", "Meetings", "Admin"}
+    assert [(e.date, int(e.id or 0)) for e in merged.entries] == sorted(
+        (e.date, int(e.id or 0)) for e in merged.entries
+    )
+    assert {merged.services[e.service_id].name for e in merged.entries} == {
+        "General",
+        "Meetings",
+        "Admin",
+    }
 
 
 async def test_page_concurrency_bounds_the_pages_in_flight(ledger, transport, sleeps) -> None:
@@ -258,23 +304,33 @@ async def test_filters_for_people_and_statuses(ledger, adapter, transport) -> No
     with ledger.transaction(write=True) as conn:
         conn.execute("UPDATE time_entries SET approved = 1 WHERE id IN (?, ?)", (ids[0], ids[1]))
         conn.execute("UPDATE time_entries SET submitted = 1 WHERE id = ?", (ids[2],))
-    mine = await adapter.list_entries(EntryQuery(MONTH.start, MONTH.end,
-                                                 person_ids=(me(ledger),)))
+    mine = await adapter.list_entries(EntryQuery(MONTH.start, MONTH.end, person_ids=(me(ledger),)))
     assert {e.person_id for e in mine.entries} == {me(ledger)} and len(mine.entries) == 3
-    picked = await adapter.list_entries(EntryQuery(
-        MONTH.start, MONTH.end, person_ids=(me(ledger), ada),
-        statuses=(EntryStatus.submitted, EntryStatus.approved)))
+    picked = await adapter.list_entries(
+        EntryQuery(
+            MONTH.start,
+            MONTH.end,
+            person_ids=(me(ledger), ada),
+            statuses=(EntryStatus.submitted, EntryStatus.approved),
+        )
+    )
     assert sorted(e.id for e in picked.entries) == sorted(ids[:3])
     params = transport.calls("GET", ENTRIES)[-1].params
     assert params["filter[person_id]"] == f"{me(ledger)},{ada}"
     assert params["filter[status]"] == "1,5"
-    drafts = await adapter.list_entries(EntryQuery(MONTH.start, MONTH.end,
-                                                   statuses=(EntryStatus.draft,)))
+    drafts = await adapter.list_entries(
+        EntryQuery(MONTH.start, MONTH.end, statuses=(EntryStatus.draft,))
+    )
     assert sorted(e.id for e in drafts.entries) == sorted(ids[3:])
     assert transport.calls("GET", ENTRIES)[-1].params["filter[status]"] == "6"
     # Everything not approved is Productive's own "unapproved" (2), not a list of codes.
-    unapproved = await adapter.list_entries(EntryQuery(MONTH.start, MONTH.end, statuses=(
-        EntryStatus.draft, EntryStatus.submitted, EntryStatus.rejected)))
+    unapproved = await adapter.list_entries(
+        EntryQuery(
+            MONTH.start,
+            MONTH.end,
+            statuses=(EntryStatus.draft, EntryStatus.submitted, EntryStatus.rejected),
+        )
+    )
     assert sorted(e.id for e in unapproved.entries) == sorted(ids[2:])
     assert transport.calls("GET", ENTRIES)[-1].params["filter[status]"] == "2"
 
@@ -283,8 +339,11 @@ async def test_a_listing_without_meta_reads_on_until_a_short_page(
     ledger, adapter, transport
 ) -> None:
     seed(ledger, 250)
-    raw = await adapter.http.json("GET", "/time_entries", params={
-        "filter[after]": "2026-11-01", "page[size]": 200, "sort": "date"})
+    raw = await adapter.http.json(
+        "GET",
+        "/time_entries",
+        params={"filter[after]": "2026-11-01", "page[size]": 200, "sort": "date"},
+    )
     del raw["meta"]
     transport.requests.clear()
     transport.inject(Fault.replace_body(json.dumps(raw).encode()), method="GET", path=ENTRIES)
@@ -300,8 +359,9 @@ async def test_odd_meta_and_a_short_page_end_the_listing(adapter, transport) -> 
     assert batch.entries == [] and len(transport.requests) == 1
 
 
-async def test_get_entries_reads_each_id_and_fails_only_the_missing(ledger, adapter,
-                                                                    transport) -> None:
+async def test_get_entries_reads_each_id_and_fails_only_the_missing(
+    ledger, adapter, transport
+) -> None:
     first, second = seed(ledger, 2)
     results = await adapter.get_entries([first, "999999", second])
     assert [r.outcome for r in results] == [Outcome.ok, Outcome.failed, Outcome.ok]
@@ -310,7 +370,8 @@ async def test_get_entries_reads_each_id_and_fails_only_the_missing(ledger, adap
     assert results[0].entry.person_id == me(ledger)
     assert "999999" in (results[1].error or "")
     assert sorted(r.path for r in transport.requests) == sorted(
-        f"{ENTRIES}/{i}" for i in (first, "999999", second))
+        f"{ENTRIES}/{i}" for i in (first, "999999", second)
+    )
 
 
 # ------------------------------------------------------------------------ creating
@@ -326,8 +387,7 @@ async def test_250_creates_are_three_bulk_posts_of_100_100_50(ledger, adapter, t
     assert len({r.id for r in results}) == 250
 
 
-async def test_bulk_calls_carry_the_seed_headers_and_string_ids(ledger, adapter,
-                                                                transport) -> None:
+async def test_bulk_calls_carry_the_seed_headers_and_string_ids(ledger, adapter, transport) -> None:
     (created,) = await adapter.create_entries([new(0)])
     entry_id = created.id or ""
     await adapter.update_entries([EntryChange(entry_id, {"note": "x"})])
@@ -336,8 +396,12 @@ async def test_bulk_calls_carry_the_seed_headers_and_string_ids(ledger, adapter,
     await adapter.delete_entries([entry_id])
     bulk = [r for r in transport.requests if isinstance(r.body, dict)]
     assert [(r.method, r.path) for r in bulk] == [
-        ("POST", ENTRIES), ("PATCH", ENTRIES), ("PATCH", f"{ENTRIES}/approve"),
-        ("PATCH", f"{ENTRIES}/unapprove"), ("DELETE", ENTRIES)]
+        ("POST", ENTRIES),
+        ("PATCH", ENTRIES),
+        ("PATCH", f"{ENTRIES}/approve"),
+        ("PATCH", f"{ENTRIES}/unapprove"),
+        ("DELETE", ENTRIES),
+    ]
     token, org = ledger.identity.token, ledger.identity.organization_id
     for request in bulk:
         assert request.headers["accept"] == BULK
@@ -353,15 +417,17 @@ async def test_bulk_calls_carry_the_seed_headers_and_string_ids(ledger, adapter,
     assert sent["attributes"] == {"date": "2026-11-03", "time": 30, "note": "new 0"}
     assert sent["relationships"] == {
         "person": {"data": {"type": "people", "id": me(ledger)}},
-        "service": {"data": {"type": "services", "id": "2"}}}
+        "service": {"data": {"type": "services", "id": "2"}},
+    }
     assert rows(ledger) == []
 
 
 async def test_bulk_create_keeps_the_relationships_it_sent(ledger, adapter) -> None:
     ada = add_person(ledger, "Ada", "Lovelace")
     task = add_task(ledger, "Build", 3)
-    results = await adapter.create_entries([new(0, person_id=ada, service_id="3", task_id=task),
-                                            new(1)])
+    results = await adapter.create_entries(
+        [new(0, person_id=ada, service_id="3", task_id=task), new(1)]
+    )
     first, second = (r.entry for r in results)
     assert first is not None and second is not None
     assert (first.person_id, first.service_id, first.task_id) == (ada, "3", task)
@@ -370,8 +436,9 @@ async def test_bulk_create_keeps_the_relationships_it_sent(ledger, adapter) -> N
     assert (str(stored["person_id"]), str(stored["task_id"])) == (ada, task)
 
 
-async def test_a_refused_item_fails_alone_and_the_others_are_created(ledger, adapter,
-                                                                     transport) -> None:
+async def test_a_refused_item_fails_alone_and_the_others_are_created(
+    ledger, adapter, transport
+) -> None:
     results = await adapter.create_entries([new(0), new(1, service_id="99999"), new(2)])
     assert [r.outcome for r in results] == [Outcome.ok, Outcome.failed, Outcome.ok]
     assert results[1].error == "There is no service with id 99999."
@@ -381,12 +448,23 @@ async def test_a_refused_item_fails_alone_and_the_others_are_created(ledger, ada
     assert [r.entry.note for r in (results[0], results[2]) if r.entry] == ["new 0", "new 2"]
 
 
-async def test_a_resend_refused_again_is_not_resent_a_third_time(ledger, adapter,
-                                                                 transport) -> None:
+async def test_a_resend_refused_again_is_not_resent_a_third_time(
+    ledger, adapter, transport
+) -> None:
     def refusal(index: int, detail: str) -> Fault:
-        return Fault.status_code(422, body={"errors": [{
-            "status": "422", "title": "Invalid", "detail": detail,
-            "source": {"pointer": f"/data/{index}/attributes/time"}}]})
+        return Fault.status_code(
+            422,
+            body={
+                "errors": [
+                    {
+                        "status": "422",
+                        "title": "Invalid",
+                        "detail": detail,
+                        "source": {"pointer": f"/data/{index}/attributes/time"},
+                    }
+                ]
+            },
+        )
 
     transport.inject(refusal(1, "Time is closed for that day."), method="POST")
     transport.inject(refusal(0, "Budget exceeded."), method="POST")
@@ -401,9 +479,12 @@ async def test_a_resend_refused_again_is_not_resent_a_third_time(ledger, adapter
 
 
 async def test_a_422_without_pointers_fails_every_item(ledger, adapter, transport) -> None:
-    transport.inject(Fault.status_code(422, body={"errors": [{"status": "422",
-                                                             "detail": "Timesheet is locked."}]}),
-                     method="POST")
+    transport.inject(
+        Fault.status_code(
+            422, body={"errors": [{"status": "422", "detail": "Timesheet is locked."}]}
+        ),
+        method="POST",
+    )
     results = await adapter.create_entries([new(0), new(1)])
     assert [r.outcome for r in results] == [Outcome.failed, Outcome.failed]
     assert all("Timesheet is locked" in (r.error or "") for r in results)
@@ -411,8 +492,9 @@ async def test_a_422_without_pointers_fails_every_item(ledger, adapter, transpor
 
 
 async def test_413_halves_the_chunk_and_loses_nothing(ledger, clock, sleeps) -> None:
-    transport = FaultTransport(httpx.ASGITransport(app=create_app(ledger, clock=clock,
-                                                                  max_bulk_items=40)))
+    transport = FaultTransport(
+        httpx.ASGITransport(app=create_app(ledger, clock=clock, max_bulk_items=40))
+    )
     async with make(ledger, transport, sleeps) as backend:
         results = await backend.create_entries([new(n) for n in range(250)])
     assert all(r.ok for r in results)
@@ -426,10 +508,19 @@ async def test_413_halves_the_chunk_and_loses_nothing(ledger, clock, sleeps) -> 
 
 @pytest.mark.parametrize("status", [400, 422])
 async def test_a_too_many_refusal_without_pointers_halves_the_chunk(
-        ledger, adapter, transport, status: int) -> None:
-    transport.inject(Fault.status_code(status, body={"errors": [{
-        "status": str(status), "detail": "Too many items in a bulk request (max 2)."}]}),
-        method="POST")
+    ledger, adapter, transport, status: int
+) -> None:
+    transport.inject(
+        Fault.status_code(
+            status,
+            body={
+                "errors": [
+                    {"status": str(status), "detail": "Too many items in a bulk request (max 2)."}
+                ]
+            },
+        ),
+        method="POST",
+    )
     results = await adapter.create_entries([new(n) for n in range(4)])
     assert all(r.ok for r in results)
     assert [p.items for p in transport.calls("POST")] == [4, 2, 2]
@@ -455,8 +546,9 @@ async def test_a_lost_answer_after_the_server_committed_is_unknown_and_not_resen
     assert sorted(r["note"] for r in rows(ledger)) == ["new 0", "new 1", "new 2"]
 
 
-async def test_a_post_that_never_left_is_retried_and_created_once(ledger, adapter,
-                                                                  transport) -> None:
+async def test_a_post_that_never_left_is_retried_and_created_once(
+    ledger, adapter, transport
+) -> None:
     transport.inject(Fault.fail_before_send(), method="POST", path=ENTRIES)
     results = await adapter.create_entries([new(0), new(1)])
     assert all(r.ok for r in results)
@@ -472,10 +564,15 @@ async def test_an_unreadable_answer_to_a_create_is_unknown(ledger, adapter, tran
 
 
 async def test_auth_errors_on_a_bulk_call_propagate(ledger, transport, sleeps) -> None:
-    async with ProductiveAdapter(base_url="http://ledger/api/v2", token="wrong-token-1234",
-                                 organization_id=ledger.identity.organization_id,
-                                 person_id=me(ledger), transport=transport,
-                                 rate_limited=False, sleep=sleeps) as backend:
+    async with ProductiveAdapter(
+        base_url="http://ledger/api/v2",
+        token="wrong-token-1234",
+        organization_id=ledger.identity.organization_id,
+        person_id=me(ledger),
+        transport=transport,
+        rate_limited=False,
+        sleep=sleeps,
+    ) as backend:
         with pytest.raises(AuthError):
             await backend.create_entries([new(0)])
 
@@ -491,19 +588,31 @@ async def test_update_sends_only_the_changed_fields_and_merges_the_answer(
     with ledger.transaction(write=True) as conn:
         conn.execute("UPDATE time_entries SET task_id = ? WHERE id = ?", (task, first))
     base = {r.id: r.entry for r in await adapter.get_entries([first, second])}
-    results = await adapter.update_entries([
-        EntryChange(first, {"minutes": 90, "note": "longer", "task_id": None}, base=base[first]),
-        EntryChange(second, {"date": date(2026, 11, 20), "service_id": "3", "task_id": task}),
-    ])
+    results = await adapter.update_entries(
+        [
+            EntryChange(
+                first, {"minutes": 90, "note": "longer", "task_id": None}, base=base[first]
+            ),
+            EntryChange(second, {"date": date(2026, 11, 20), "service_id": "3", "task_id": task}),
+        ]
+    )
     assert all(r.ok for r in results) and [r.id for r in results] == [first, second]
     sent = transport.calls("PATCH", ENTRIES)[0].body["data"]
-    assert sent[0] == {"id": first, "type": "time_entries",
-                       "attributes": {"time": 90, "note": "longer"},
-                       "relationships": {"task": {"data": None}}}
-    assert sent[1] == {"id": second, "type": "time_entries",
-                       "attributes": {"date": "2026-11-20"},
-                       "relationships": {"service": {"data": {"type": "services", "id": "3"}},
-                                         "task": {"data": {"type": "tasks", "id": task}}}}
+    assert sent[0] == {
+        "id": first,
+        "type": "time_entries",
+        "attributes": {"time": 90, "note": "longer"},
+        "relationships": {"task": {"data": None}},
+    }
+    assert sent[1] == {
+        "id": second,
+        "type": "time_entries",
+        "attributes": {"date": "2026-11-20"},
+        "relationships": {
+            "service": {"data": {"type": "services", "id": "3"}},
+            "task": {"data": {"type": "tasks", "id": task}},
+        },
+    }
     one, two = (r.entry for r in results)
     assert one is not None and two is not None
     assert (one.minutes, one.note, one.task_id) == (90, "longer", None)
@@ -514,8 +623,7 @@ async def test_update_sends_only_the_changed_fields_and_merges_the_answer(
     assert stored[second]["service_id"] == 3
 
 
-async def test_an_approved_entry_is_refused_and_the_rest_saved(ledger, adapter,
-                                                               transport) -> None:
+async def test_an_approved_entry_is_refused_and_the_rest_saved(ledger, adapter, transport) -> None:
     ids = seed(ledger, 3)
     with ledger.transaction(write=True) as conn:
         conn.execute("UPDATE time_entries SET approved = 1 WHERE id = ?", (ids[1],))
@@ -538,8 +646,10 @@ async def test_delete_all_ok_and_an_unknown_id_fails_alone(ledger, adapter, tran
     assert rows(ledger) == []
     # The 404 points at the unknown id: the other is resent once without it, and the
     # refused id is never sent again.
-    assert [[item["id"] for item in call.body["data"]] for call in transport.calls("DELETE")] \
-        == [["424242", ids[2]], [ids[2]]]
+    assert [[item["id"] for item in call.body["data"]] for call in transport.calls("DELETE")] == [
+        ["424242", ids[2]],
+        [ids[2]],
+    ]
 
 
 async def test_a_404_that_points_at_no_item_is_bisected(ledger, adapter, transport) -> None:
@@ -573,19 +683,21 @@ async def test_approval_for_all_approvers_approves_both(ledger, adapter, transpo
     assert [r.entry.approved for r in results if r.entry] == [True, True]
     (call,) = transport.calls("PATCH", f"{ENTRIES}/approve")
     assert call.body["for_all_approvers"] is True
-    assert call.body["data"] == [{"id": first, "type": "time_entries"},
-                                 {"id": second, "type": "time_entries"}]
+    assert call.body["data"] == [
+        {"id": first, "type": "time_entries"},
+        {"id": second, "type": "time_entries"},
+    ]
     results = await adapter.unapprove_entries([first, second])
     assert all(r.ok and r.entry and not r.entry.approved for r in results)
     assert all(r["approved"] == 0 for r in rows(ledger))
 
 
-async def test_an_entry_missing_from_the_approval_answer_fails(ledger, adapter,
-                                                               transport) -> None:
+async def test_an_entry_missing_from_the_approval_answer_fails(ledger, adapter, transport) -> None:
     first, second = seed(ledger, 2)
     answer = await adapter.http.json("GET", f"/time_entries/{first}")
-    transport.inject(Fault.replace_body(json.dumps({"data": [answer["data"]]}).encode()),
-                     method="PATCH")
+    transport.inject(
+        Fault.replace_body(json.dumps({"data": [answer["data"]]}).encode()), method="PATCH"
+    )
     results = await adapter.approve_entries([first, second])
     assert [r.outcome for r in results] == [Outcome.ok, Outcome.failed]
     assert second in (results[1].error or "")
@@ -599,19 +711,27 @@ async def test_reject_sends_the_reason(ledger, adapter, transport) -> None:
     (call,) = transport.requests
     assert (call.method, call.path) == ("PATCH", f"{ENTRIES}/{entry_id}/reject")
     assert call.headers["content-type"] == JSONAPI
-    assert call.body == {"data": {"type": "time_entries", "id": entry_id,
-                                  "attributes": {"rejected_reason": "Wrong project"}}}
+    assert call.body == {
+        "data": {
+            "type": "time_entries",
+            "id": entry_id,
+            "attributes": {"rejected_reason": "Wrong project"},
+        }
+    }
 
 
 @pytest.mark.parametrize("answer", [b"", b'{"meta": {}}'])
 async def test_reject_with_an_answer_that_holds_no_entry_reads_the_entry(
-        ledger, adapter, transport, answer: bytes) -> None:
+    ledger, adapter, transport, answer: bytes
+) -> None:
     (entry_id,) = seed(ledger, 1)
     transport.inject(Fault.replace_body(answer), method="PATCH")
     entry = await adapter.reject_entry(entry_id, "Wrong project")
     assert entry.rejected and entry.rejected_reason == "Wrong project"
     assert [(c.method, c.path) for c in transport.requests] == [
-        ("PATCH", f"{ENTRIES}/{entry_id}/reject"), ("GET", f"{ENTRIES}/{entry_id}")]
+        ("PATCH", f"{ENTRIES}/{entry_id}/reject"),
+        ("GET", f"{ENTRIES}/{entry_id}"),
+    ]
 
 
 # ------------------------------------------------------------------------ timers
@@ -624,7 +744,8 @@ async def test_timer_start_current_and_stop(ledger, adapter, transport, clock) -
     (post,) = transport.calls("POST")
     assert post.path == "/api/v2/timers"
     assert post.body["data"]["relationships"] == {
-        "service": {"data": {"type": "services", "id": "2"}}}
+        "service": {"data": {"type": "services", "id": "2"}}
+    }
     transport.requests.clear()
     current = await adapter.current_timer()
     assert current is not None and current.id == timer.id and current.running
@@ -642,17 +763,22 @@ async def test_timer_start_current_and_stop(ledger, adapter, transport, clock) -
     assert await adapter.current_timer() is None
 
 
-async def test_a_timer_with_a_note_and_task_creates_its_entry_first(ledger, adapter,
-                                                                    transport, clock) -> None:
+async def test_a_timer_with_a_note_and_task_creates_its_entry_first(
+    ledger, adapter, transport, clock
+) -> None:
     task = add_task(ledger, "Write", 1)
     timer = await adapter.start_timer("1", task_id=task, note="drafting")
     assert timer.note == "drafting"
     entry_post, timer_post = transport.calls("POST")
     assert entry_post.path == ENTRIES and entry_post.headers["content-type"] == JSONAPI
-    assert entry_post.body["data"]["attributes"] == {"date": TODAY.isoformat(), "time": 0,
-                                                     "note": "drafting"}
+    assert entry_post.body["data"]["attributes"] == {
+        "date": TODAY.isoformat(),
+        "time": 0,
+        "note": "drafting",
+    }
     assert timer_post.body["data"]["relationships"] == {
-        "time_entry": {"data": {"type": "time_entries", "id": timer.entry_id}}}
+        "time_entry": {"data": {"type": "time_entries", "id": timer.entry_id}}
+    }
     assert (timer.service_id, timer.task_id) == ("1", task)
     current = await adapter.current_timer()
     assert current is not None and current.note == "drafting"
@@ -708,17 +834,29 @@ async def test_a_read_timeout_after_sending_a_get_is_retried(ledger, adapter, tr
     assert result.ok and len(transport.requests) == 2
 
 
-@pytest.mark.parametrize("content, content_type, match", [
-    (b'{"data": [', JSONAPI, "not JSON"),
-    (b"<html><body><h1>Maintenance</h1></body></html>", "text/html", "not JSON"),
-    (json.dumps({"data": [{"id": "1", "type": "time_entries",
-                           "attributes": {"date": "2026-11-02"}}]}).encode(), JSONAPI,
-     r"data\.0\.attributes\.time: field required"),
-    (json.dumps({"meta": {}}).encode(), JSONAPI, r"\(data: field required\)"),
-    (json.dumps([1, 2]).encode(), JSONAPI, "cannot read"),
-])
-async def test_a_bad_answer_is_one_sentence(adapter, transport, content, content_type,
-                                            match) -> None:
+@pytest.mark.parametrize(
+    "content, content_type, match",
+    [
+        (b'{"data": [', JSONAPI, "not JSON"),
+        (b"<html><body><h1>Maintenance</h1></body></html>", "text/html", "not JSON"),
+        (
+            json.dumps(
+                {
+                    "data": [
+                        {"id": "1", "type": "time_entries", "attributes": {"date": "2026-11-02"}}
+                    ]
+                }
+            ).encode(),
+            JSONAPI,
+            r"data\.0\.attributes\.time: field required",
+        ),
+        (json.dumps({"meta": {}}).encode(), JSONAPI, r"\(data: field required\)"),
+        (json.dumps([1, 2]).encode(), JSONAPI, "cannot read"),
+    ],
+)
+async def test_a_bad_answer_is_one_sentence(
+    adapter, transport, content, content_type, match
+) -> None:
     transport.inject(Fault.replace_body(content, content_type), method="GET")
     with pytest.raises(BadResponseError, match=match) as caught:
         await adapter.list_entries(MONTH)
@@ -729,9 +867,10 @@ async def test_a_bad_answer_is_one_sentence(adapter, transport, content, content
 
 async def test_a_bad_single_answer_is_a_bad_response(ledger, adapter, transport) -> None:
     (entry_id,) = seed(ledger, 1)
-    transport.inject(Fault.replace_body(json.dumps({"data": {"id": entry_id,
-                                                             "type": "time_entries"}}).encode()),
-                     method="PATCH")
+    transport.inject(
+        Fault.replace_body(json.dumps({"data": {"id": entry_id, "type": "time_entries"}}).encode()),
+        method="PATCH",
+    )
     with pytest.raises(BadResponseError, match="attributes"):
         await adapter.reject_entry(entry_id, "no")
     transport.inject(Fault.replace_body(b""), method="GET")
@@ -740,10 +879,14 @@ async def test_a_bad_single_answer_is_a_bad_response(ledger, adapter, transport)
 
 
 async def test_a_bad_token_is_an_auth_error(ledger, transport, sleeps) -> None:
-    async with ProductiveAdapter(base_url="http://ledger/api/v2", token="not-the-token",
-                                 organization_id=ledger.identity.organization_id,
-                                 transport=transport, rate_limited=False,
-                                 sleep=sleeps) as backend:
+    async with ProductiveAdapter(
+        base_url="http://ledger/api/v2",
+        token="not-the-token",
+        organization_id=ledger.identity.organization_id,
+        transport=transport,
+        rate_limited=False,
+        sleep=sleeps,
+    ) as backend:
         with pytest.raises(AuthError, match="refused the token"):
             await backend.list_entries(MONTH)
         with pytest.raises(AuthError):
@@ -751,8 +894,9 @@ async def test_a_bad_token_is_an_auth_error(ledger, transport, sleeps) -> None:
     assert sleeps.calls == []
 
 
-async def test_the_token_never_reaches_errors_results_or_logs(ledger, transport, sleeps,
-                                                               caplog) -> None:
+async def test_the_token_never_reaches_errors_results_or_logs(
+    ledger, transport, sleeps, caplog
+) -> None:
     caplog.set_level(logging.DEBUG)
     token = ledger.identity.token
     ids = seed(ledger, 1)
@@ -760,30 +904,46 @@ async def test_the_token_never_reaches_errors_results_or_logs(ledger, transport,
     texts: list[str] = []
     backend = make(ledger, transport, sleeps)
     assert token not in repr(backend) and token not in str(backend)
-    transport.inject(Fault.status_code(500, body={"errors": [{"detail": f"bad {token}"}]}),
-                     method="GET")
+    transport.inject(
+        Fault.status_code(500, body={"errors": [{"detail": f"bad {token}"}]}), method="GET"
+    )
     transport.inject(Fault.status_code(429), method="GET")
     transport.inject(Fault.reset_after_send(), method="POST")
-    transport.inject(Fault.replace_body(json.dumps({"data": [{"token": token}]}).encode()),
-                     method="GET", path=ENTRIES)
-    for call in (lambda: backend.services(), lambda: backend.list_entries(MONTH),
-                 lambda: backend.reject_entry("999999", token), lambda: backend.stop_timer()):
+    transport.inject(
+        Fault.replace_body(json.dumps({"data": [{"token": token}]}).encode()),
+        method="GET",
+        path=ENTRIES,
+    )
+    for call in (
+        lambda: backend.services(),
+        lambda: backend.list_entries(MONTH),
+        lambda: backend.reject_entry("999999", token),
+        lambda: backend.stop_timer(),
+    ):
         with pytest.raises(ApiError) as caught:
             await call()
         raised.append(caught.value)
     results = await backend.create_entries([new(0, note=token)])
     results += await backend.update_entries([EntryChange(ids[0], {"service_id": "99999"})])
     texts += [r.error or "" for r in results]
-    async with ProductiveAdapter(base_url="http://ledger/api/v2", token="wrong-" + token,
-                                 organization_id=ledger.identity.organization_id,
-                                 transport=transport, rate_limited=False,
-                                 sleep=sleeps) as wrong:
+    async with ProductiveAdapter(
+        base_url="http://ledger/api/v2",
+        token="wrong-" + token,
+        organization_id=ledger.identity.organization_id,
+        transport=transport,
+        rate_limited=False,
+        sleep=sleeps,
+    ) as wrong:
         with pytest.raises(AuthError) as caught:
             await wrong.people()
         raised.append(caught.value)
     await backend.aclose()
-    assert {type(e).__name__ for e in raised} >= {"ServerError", "BadResponseError",
-                                                  "NotFoundError", "AuthError"}
+    assert {type(e).__name__ for e in raised} >= {
+        "ServerError",
+        "BadResponseError",
+        "NotFoundError",
+        "AuthError",
+    }
     assert "bad ***" in str(raised[0])
     for error in raised:
         texts += [str(error), repr(error)]
@@ -792,17 +952,31 @@ async def test_the_token_never_reaches_errors_results_or_logs(ledger, transport,
 
 
 def test_the_problem_parser_maps_pointers_to_items() -> None:
-    problems = parse_problems({"errors": [
-        {"status": "422", "title": "Invalid", "detail": "time must be positive.",
-         "source": {"pointer": "/data/3/attributes/time"}},
-        {"status": "422", "title": "Not found",
-         "source": {"pointer": "/data/0/relationships/service"}},
-        {"status": "422", "detail": "The whole request is wrong."},
-        {"status": "404", "detail": "No entry.", "source": {"pointer": "/data/1/id"}},
-    ]})
+    problems = parse_problems(
+        {
+            "errors": [
+                {
+                    "status": "422",
+                    "title": "Invalid",
+                    "detail": "time must be positive.",
+                    "source": {"pointer": "/data/3/attributes/time"},
+                },
+                {
+                    "status": "422",
+                    "title": "Not found",
+                    "source": {"pointer": "/data/0/relationships/service"},
+                },
+                {"status": "422", "detail": "The whole request is wrong."},
+                {"status": "404", "detail": "No entry.", "source": {"pointer": "/data/1/id"}},
+            ]
+        }
+    )
     assert [(p.index, p.message, p.field) for p in problems] == [
-        (3, "time must be positive.", "time"), (0, "Not found", "service"),
-        (None, "The whole request is wrong.", None), (1, "No entry.", "id")]
+        (3, "time must be positive.", "time"),
+        (0, "Not found", "service"),
+        (None, "The whole request is wrong.", None),
+        (1, "No entry.", "id"),
+    ]
     assert parse_problems({"message": "not JSON:API"}) == []
     assert parse_problems("<html>") == []
 
@@ -811,11 +985,13 @@ def test_the_problem_parser_maps_pointers_to_items() -> None:
 
 
 @pytest.mark.loopback
-async def test_core_operations_over_a_real_port(ledger, loopback: LoopbackServer,
-                                                sleeps) -> None:
-    async with ProductiveAdapter(base_url=f"{loopback.url}/api/v2", token=ledger.identity.token,
-                                 organization_id=ledger.identity.organization_id,
-                                 sleep=sleeps) as backend:
+async def test_core_operations_over_a_real_port(ledger, loopback: LoopbackServer, sleeps) -> None:
+    async with ProductiveAdapter(
+        base_url=f"{loopback.url}/api/v2",
+        token=ledger.identity.token,
+        organization_id=ledger.identity.organization_id,
+        sleep=sleeps,
+    ) as backend:
         assert backend.rate_limiter is not None  # a remote backend keeps the limit
         assert (await backend.current_person()).id == str(ledger.identity.owner_person_id)
         seed(ledger, 450)

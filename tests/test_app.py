@@ -112,8 +112,10 @@ async def test_quit_with_staged_changes_asks_first(harness) -> None:
         from tui.screens.dialogs import ConfirmDialog
 
         assert isinstance(app.screen, ConfirmDialog)
-        assert app.screen.message == ("1 staged change not saved. It is kept in the journal "
-                                      "and comes back next time. Quit now?")
+        assert app.screen.message == (
+            "1 staged change not saved. It is kept in the journal "
+            "and comes back next time. Quit now?"
+        )
         await pilot.press("n")
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmDialog) and app.is_running
@@ -130,8 +132,10 @@ async def test_server_text_is_shown_literally(harness) -> None:
         await settle(pilot)
         entry_id = next(i for i in app.store.order if not app.store.records[i].locked)
         with harness.db.transaction(write=True) as conn:
-            conn.execute("UPDATE time_entries SET note = ? WHERE id = ?",
-                         ("[bold red]x[/] \x1b[2J", entry_id))
+            conn.execute(
+                "UPDATE time_entries SET note = ? WHERE id = ?",
+                ("[bold red]x[/] \x1b[2J", entry_id),
+            )
         app.load_week()
         await settle(pilot)
         grid(app).move_to(entry_id)
@@ -141,8 +145,9 @@ async def test_server_text_is_shown_literally(harness) -> None:
         line = view.render_line(app.store.index_of(entry_id) + 1 - view.scroll_offset.y)
         assert "[bold red]x[/] ␛[2J" in line.text
         assert "\x1b" not in "".join(segment.text for segment in line)
-        assert not any(segment.style and segment.style.bold for segment in line
-                       if "x" == segment.text.strip())
+        assert not any(
+            segment.style and segment.style.bold for segment in line if segment.text.strip() == "x"
+        )
 
 
 async def edit_cell(pilot, entry_id: str, column: str, text: str) -> None:

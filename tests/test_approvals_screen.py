@@ -79,16 +79,23 @@ async def test_opens_on_this_week_with_everyones_awaiting_entries(harness) -> No
         store = app.store
         assert view.week_start == app.week_start and view.table.has_focus
         start, end = week(app, 0)
-        expected = {str(i) for (i,) in sql(harness, "SELECT id FROM time_entries WHERE"
-                                                    " approved = 0 AND date BETWEEN ? AND ?",
-                                           start, end)}
+        expected = {
+            str(i)
+            for (i,) in sql(
+                harness,
+                "SELECT id FROM time_entries WHERE approved = 0 AND date BETWEEN ? AND ?",
+                start,
+                end,
+            )
+        }
         assert set(view.shown) == expected
         assert len({store.records[i].person_id for i in view.shown}) >= 3
         # A header line per person with their total, then their entries.
         first = view.table.get_row_at(0)
         person = store.records[view.shown[0]].person_id
-        minutes = sum(store.records[i].minutes for i in view.shown
-                      if store.records[i].person_id == person)
+        minutes = sum(
+            store.records[i].minutes for i in view.shown if store.records[i].person_id == person
+        )
         assert first[2].plain == store.people[person].name
         assert first[3].plain == f"{minutes // 60}:{minutes % 60:02d}"
         # Last week: mostly submitted, still several people.
@@ -106,14 +113,26 @@ def top_up_to(harness, person_id: int, start: str, count: int) -> None:
     `count` awaiting approval that week."""
     from tui.ledger.entries import Entries
 
-    (have,) = sql(harness, "SELECT count(*) FROM time_entries WHERE approved = 0 AND"
-                           " person_id = ? AND date BETWEEN ? AND date(?, '+6 days')",
-                  person_id, start, start)[0]
+    (have,) = sql(
+        harness,
+        "SELECT count(*) FROM time_entries WHERE approved = 0 AND"
+        " person_id = ? AND date BETWEEN ? AND date(?, '+6 days')",
+        person_id,
+        start,
+        start,
+    )[0]
     with harness.db.transaction(write=True) as conn:
         entries = Entries(conn, harness.db)
         for n in range(count - have):
-            new_id = entries.create({"date": start, "time": 15 + n % 4 * 15, "person": person_id,
-                                     "service": 1, "note": f"Extra item {n}"})
+            new_id = entries.create(
+                {
+                    "date": start,
+                    "time": 15 + n % 4 * 15,
+                    "person": person_id,
+                    "service": 1,
+                    "note": f"Extra item {n}",
+                }
+            )
             conn.execute("UPDATE time_entries SET submitted = 1 WHERE id = ?", (new_id,))
 
 
@@ -125,9 +144,13 @@ async def test_approve_50_entries_of_one_person_for_one_week(harness) -> None:
     start = (week_range(harness.clock().date())[0] - timedelta(days=7)).isoformat()
     # Someone whose awaiting entries need one approver only, so all become approved.
     person_id = sql(
-        harness, "SELECT person_id FROM time_entries WHERE approved = 0 AND date BETWEEN ?"
+        harness,
+        "SELECT person_id FROM time_entries WHERE approved = 0 AND date BETWEEN ?"
         " AND date(?, '+6 days') GROUP BY person_id HAVING max(approvers_needed) = 1"
-        " ORDER BY count(*) DESC, person_id LIMIT 1", start, start)[0][0]
+        " ORDER BY count(*) DESC, person_id LIMIT 1",
+        start,
+        start,
+    )[0][0]
     top_up_to(harness, person_id, start, 50)
     count = 50
     person_id = str(person_id)
@@ -139,8 +162,11 @@ async def test_approve_50_entries_of_one_person_for_one_week(harness) -> None:
         await pilot.press("p")
         people = view.people_list
         assert people.has_focus
-        index = next(i for i in range(people.option_count)
-                     if people.get_option_at_index(i).value == person_id)
+        index = next(
+            i
+            for i in range(people.option_count)
+            if people.get_option_at_index(i).value == person_id
+        )
         people.highlighted = index
         await pilot.press("space")
         await pilot.press("tab")
@@ -157,8 +183,11 @@ async def test_approve_50_entries_of_one_person_for_one_week(harness) -> None:
         question = await confirm(pilot)
         assert question == f"Approve {count} entries ({hours}) of 1 person?"
         marks = ",".join("?" * len(ids))
-        assert sql(harness, f"SELECT count(*) FROM time_entries WHERE approved = 1"
-                            f" AND id IN ({marks})", *ids) == [(count,)]
+        assert sql(
+            harness,
+            f"SELECT count(*) FROM time_entries WHERE approved = 1 AND id IN ({marks})",
+            *ids,
+        ) == [(count,)]
         assert all(view.results[i].result == "approved" for i in ids)
         assert {view.table.get_row(i)[1].plain for i in ids} == {"✓"}
         assert f"{count} approved" in text_of(view.query_one("#approvals-status"))
@@ -171,11 +200,18 @@ async def test_entries_waiting_for_another_approver_need_f(harness) -> None:
         view = await open_approvals(pilot, weeks_back=1)
         start, end = week(app, 1)
         owner = harness.db.identity.owner_person_id
-        waiting = [str(i) for (i,) in sql(
-            harness, "SELECT e.id FROM time_entries e JOIN time_entry_approvals a"
-            " ON a.time_entry_id = e.id WHERE e.approvers_needed = 2 AND e.approved = 0"
-            " AND a.person_id = ? AND e.date BETWEEN ? AND ? ORDER BY e.id",
-            owner, start, end)]
+        waiting = [
+            str(i)
+            for (i,) in sql(
+                harness,
+                "SELECT e.id FROM time_entries e JOIN time_entry_approvals a"
+                " ON a.time_entry_id = e.id WHERE e.approvers_needed = 2 AND e.approved = 0"
+                " AND a.person_id = ? AND e.date BETWEEN ? AND ? ORDER BY e.id",
+                owner,
+                start,
+                end,
+            )
+        ]
         assert waiting
         for entry_id in waiting:
             await put_cursor(pilot, view, entry_id)
@@ -188,8 +224,9 @@ async def test_entries_waiting_for_another_approver_need_f(harness) -> None:
         assert {view.results[i].result for i in waiting} == {"pending"}
         assert "still pending other approvers" in text_of(view.query_one("#approvals-status"))
         marks = ",".join("?" * len(waiting))
-        assert sql(harness, f"SELECT max(approved) FROM time_entries WHERE id IN ({marks})",
-                   *waiting) == [(0,)]
+        assert sql(
+            harness, f"SELECT max(approved) FROM time_entries WHERE id IN ({marks})", *waiting
+        ) == [(0,)]
         assert view.selected == set(waiting)  # what did not go through stays selected
         await pilot.press("f")
         assert view.for_all_approvers
@@ -198,8 +235,9 @@ async def test_entries_waiting_for_another_approver_need_f(harness) -> None:
         question = await confirm(pilot)
         assert question.endswith("for all approvers?")
         assert {view.results[i].result for i in waiting} == {"approved"}
-        assert sql(harness, f"SELECT min(approved) FROM time_entries WHERE id IN ({marks})",
-                   *waiting) == [(1,)]
+        assert sql(
+            harness, f"SELECT min(approved) FROM time_entries WHERE id IN ({marks})", *waiting
+        ) == [(1,)]
 
 
 async def test_reject_with_a_reason(harness) -> None:
@@ -207,9 +245,16 @@ async def test_reject_with_a_reason(harness) -> None:
     async with app.run_test(size=SIZE) as pilot:
         view = await open_approvals(pilot, weeks_back=1)
         start, end = week(app, 1)
-        entry_id = str(sql(harness, "SELECT id FROM time_entries WHERE submitted = 1 AND"
-                                    " approved = 0 AND rejected = 0 AND date BETWEEN ? AND ?"
-                                    " ORDER BY id LIMIT 1", start, end)[0][0])
+        entry_id = str(
+            sql(
+                harness,
+                "SELECT id FROM time_entries WHERE submitted = 1 AND"
+                " approved = 0 AND rejected = 0 AND date BETWEEN ? AND ?"
+                " ORDER BY id LIMIT 1",
+                start,
+                end,
+            )[0][0]
+        )
         await put_cursor(pilot, view, entry_id)
         await pilot.press("r")  # nothing selected: the cursor row
         await pilot.pause()
@@ -217,8 +262,9 @@ async def test_reject_with_a_reason(harness) -> None:
         await pilot.press(*"Wrong project")
         await pilot.press("enter")
         await settle(pilot)
-        assert sql(harness, "SELECT rejected, rejected_reason FROM time_entries WHERE id = ?",
-                   entry_id) == [(1, "Wrong project")]
+        assert sql(
+            harness, "SELECT rejected, rejected_reason FROM time_entries WHERE id = ?", entry_id
+        ) == [(1, "Wrong project")]
         assert view.results[entry_id].result == "rejected"
         assert "rejected: Wrong project" in view.table.get_row(entry_id)[5].plain
 
@@ -236,8 +282,7 @@ async def test_unapprove_approved_entries(harness) -> None:
         await pilot.press("space", "x")
         question = await confirm(pilot)
         assert question.startswith("Unapprove 1 entry (")
-        assert sql(harness, "SELECT approved FROM time_entries WHERE id = ?",
-                   entry_id) == [(0,)]
+        assert sql(harness, "SELECT approved FROM time_entries WHERE id = ?", entry_id) == [(0,)]
         assert view.results[entry_id].result == "unapproved"
 
 
@@ -273,5 +318,4 @@ async def test_a_backend_without_approvals_explains_itself(harness) -> None:
         await pilot.press("ctrl+a", "space", "a", "x", "r", "left_square_bracket")
         await settle(pilot)
         assert app.screen is view  # no dialog opened
-        assert sql(harness, "SELECT id, approved, rejected FROM time_entries ORDER BY id") \
-            == before
+        assert sql(harness, "SELECT id, approved, rejected FROM time_entries ORDER BY id") == before

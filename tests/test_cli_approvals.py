@@ -34,20 +34,33 @@ def served(ledger: LedgerDB, clock) -> Iterator[LoopbackServer]:
 
 
 @pytest.fixture
-def config(tmp_path: Path, ledger: LedgerDB, served: LoopbackServer,
-           monkeypatch: pytest.MonkeyPatch) -> Path:
+def config(
+    tmp_path: Path, ledger: LedgerDB, served: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     monkeypatch.setenv(TOKEN_ENV, ledger.identity.token)
     monkeypatch.setattr(approval_commands, "today", lambda: FROZEN_NOW.date())
     path = tmp_path / "config.toml"
-    path.write_text(tomli_w.dumps({
-        "default_profile": "work",
-        "profiles": {
-            "work": {"backend": "productive", "organization_id": ledger.identity.organization_id,
-                     "base_url": f"{served.url}/api/v2", "token_env": TOKEN_ENV},
-            "crm": {"backend": "plannr", "account_uuid": ledger.identity.account_uuid,
-                    "base_url": f"{served.url}/api/v1", "token_env": TOKEN_ENV},
-        },
-    }))
+    path.write_text(
+        tomli_w.dumps(
+            {
+                "default_profile": "work",
+                "profiles": {
+                    "work": {
+                        "backend": "productive",
+                        "organization_id": ledger.identity.organization_id,
+                        "base_url": f"{served.url}/api/v2",
+                        "token_env": TOKEN_ENV,
+                    },
+                    "crm": {
+                        "backend": "plannr",
+                        "account_uuid": ledger.identity.account_uuid,
+                        "base_url": f"{served.url}/api/v1",
+                        "token_env": TOKEN_ENV,
+                    },
+                },
+            }
+        )
+    )
     path.chmod(0o600)
     return path
 
@@ -61,9 +74,14 @@ def run(config: Path, *args: str, input: str | None = None) -> Result:
 
 
 def run_process(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([sys.executable, "-m", "tui", "--config", str(config), *args],
-                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
-                          env={**os.environ, "NO_COLOR": "1"})
+    done = subprocess.run(
+        [sys.executable, "-m", "tui", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
     assert "Traceback" not in done.stderr
     return done
 
@@ -74,23 +92,31 @@ def rows(ledger: LedgerDB, sql: str, *args: object) -> list[tuple]:
 
 
 def person(ledger: LedgerDB, local_part: str) -> str:
-    return str(rows(ledger, "SELECT id FROM people WHERE email = ?",
-                    f"{local_part}@example.com")[0][0])
+    return str(
+        rows(ledger, "SELECT id FROM people WHERE email = ?", f"{local_part}@example.com")[0][0]
+    )
 
 
 def snapshot(ledger: LedgerDB) -> tuple[list[tuple], list[tuple]]:
-    return (rows(ledger, "SELECT id, approved, rejected, updated_at FROM time_entries ORDER BY id"),
-            rows(ledger, "SELECT * FROM time_entry_approvals ORDER BY time_entry_id, person_id"))
+    return (
+        rows(ledger, "SELECT id, approved, rejected, updated_at FROM time_entries ORDER BY id"),
+        rows(ledger, "SELECT * FROM time_entry_approvals ORDER BY time_entry_id, person_id"),
+    )
 
 
 def waiting(ledger: LedgerDB, start: str, end: str, *, approved_by_owner: bool) -> list[str]:
     """Unapproved entries needing two approvers that already have one approval: the
     owner's (so the owner's approval cannot complete them) or another person's."""
     owner = ledger.identity.owner_person_id
-    found = rows(ledger, "SELECT e.id, a.person_id FROM time_entries e"
-                         " JOIN time_entry_approvals a ON a.time_entry_id = e.id"
-                         " WHERE e.approvers_needed = 2 AND e.approved = 0"
-                         " AND e.date BETWEEN ? AND ? ORDER BY e.id", start, end)
+    found = rows(
+        ledger,
+        "SELECT e.id, a.person_id FROM time_entries e"
+        " JOIN time_entry_approvals a ON a.time_entry_id = e.id"
+        " WHERE e.approvers_needed = 2 AND e.approved = 0"
+        " AND e.date BETWEEN ? AND ? ORDER BY e.id",
+        start,
+        end,
+    )
     return [str(i) for i, by in found if (by == owner) == approved_by_owner]
 
 
@@ -99,14 +125,22 @@ def waiting(ledger: LedgerDB, start: str, end: str, *, approved_by_owner: bool) 
 
 def test_approve_by_person_and_week_approves_exactly_those(ledger, config) -> None:
     priya = person(ledger, "priya.raman")
-    chosen = [str(r[0]) for r in rows(
-        ledger, "SELECT id FROM time_entries WHERE person_id = ? AND approved = 0"
-                " AND date BETWEEN ? AND ? ORDER BY id", int(priya), *WEEK)]
+    chosen = [
+        str(r[0])
+        for r in rows(
+            ledger,
+            "SELECT id FROM time_entries WHERE person_id = ? AND approved = 0"
+            " AND date BETWEEN ? AND ? ORDER BY id",
+            int(priya),
+            *WEEK,
+        )
+    ]
     assert len(chosen) >= 5
     before = {r[0]: r for r in snapshot(ledger)[0]}
 
-    result = run(config, "approve", "--person", priya, "--from", WEEK[0], "--to", WEEK[1],
-                 "--yes", "--json")
+    result = run(
+        config, "approve", "--person", priya, "--from", WEEK[0], "--to", WEEK[1], "--yes", "--json"
+    )
 
     assert result.exit_code == 0, result.output
     results = json.loads(result.stdout)
@@ -124,8 +158,13 @@ def test_approve_by_person_and_week_approves_exactly_those(ledger, config) -> No
 
 def test_approve_shows_the_plan_and_relative_dates_choose_last_week(ledger, config) -> None:
     jonas = person(ledger, "jonas.mueller")
-    chosen = rows(ledger, "SELECT count(*), sum(time) FROM time_entries WHERE person_id = ?"
-                          " AND approved = 0 AND date BETWEEN ? AND ?", int(jonas), *LAST_WEEK)
+    chosen = rows(
+        ledger,
+        "SELECT count(*), sum(time) FROM time_entries WHERE person_id = ?"
+        " AND approved = 0 AND date BETWEEN ? AND ?",
+        int(jonas),
+        *LAST_WEEK,
+    )
     count, minutes = chosen[0]
     before = snapshot(ledger)
 
@@ -148,15 +187,19 @@ def test_dry_run_of_everyone_sends_nothing_and_prints_the_plan_as_json(ledger, c
     assert result.exit_code == 0, result.output
     plan = json.loads(result.stdout)
     assert plan["dry_run"] is True and (plan["from"], plan["to"]) == WEEK
-    unapproved = rows(ledger, "SELECT count(*) FROM time_entries WHERE approved = 0"
-                              " AND date BETWEEN ? AND ?", *WEEK)[0][0]
+    unapproved = rows(
+        ledger,
+        "SELECT count(*) FROM time_entries WHERE approved = 0 AND date BETWEEN ? AND ?",
+        *WEEK,
+    )[0][0]
     assert plan["count"] == len(plan["ids"]) == unapproved
     assert sum(p["entries"] for p in plan["people"]) == unapproved
     assert snapshot(ledger) == before
 
 
-def test_entries_needing_another_approver_are_pending_until_for_all_approvers(ledger,
-                                                                              config) -> None:
+def test_entries_needing_another_approver_are_pending_until_for_all_approvers(
+    ledger, config
+) -> None:
     stuck = waiting(ledger, *WEEK, approved_by_owner=True)
     completes = waiting(ledger, *WEEK, approved_by_owner=False)
     assert stuck and completes  # the demo guarantees both kinds in the current week
@@ -180,9 +223,15 @@ def test_entries_needing_another_approver_are_pending_until_for_all_approvers(le
 
 def test_human_output_lists_each_entry_and_a_summary(ledger, config) -> None:
     stuck = waiting(ledger, *LAST_WEEK, approved_by_owner=True)[:1]
-    plain = [str(r[0]) for r in rows(ledger, "SELECT id FROM time_entries WHERE approved = 0"
-                                             " AND approvers_needed = 1 AND invoiced = 0"
-                                             " ORDER BY id LIMIT 2")]
+    plain = [
+        str(r[0])
+        for r in rows(
+            ledger,
+            "SELECT id FROM time_entries WHERE approved = 0"
+            " AND approvers_needed = 1 AND invoiced = 0"
+            " ORDER BY id LIMIT 2",
+        )
+    ]
     result = run(config, "approve", *plain, *stuck)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
@@ -193,8 +242,13 @@ def test_human_output_lists_each_entry_and_a_summary(ledger, config) -> None:
 
 
 def test_a_failed_entry_is_listed_and_exits_1(ledger, config) -> None:
-    good = str(rows(ledger, "SELECT id FROM time_entries WHERE approved = 0"
-                            " AND approvers_needed = 1 ORDER BY id LIMIT 1")[0][0])
+    good = str(
+        rows(
+            ledger,
+            "SELECT id FROM time_entries WHERE approved = 0"
+            " AND approvers_needed = 1 ORDER BY id LIMIT 1",
+        )[0][0]
+    )
     result = run(config, "approve", good, "999999", "--json")
     assert result.exit_code == 1, result.output
     outcome = {r["id"]: r for r in json.loads(result.stdout)}
@@ -203,28 +257,37 @@ def test_a_failed_entry_is_listed_and_exits_1(ledger, config) -> None:
     assert "1 of 2 entries could not be approved" in result.stderr
 
 
-def test_unapprove_by_filter_takes_back_only_that_persons_approved_entries(ledger,
-                                                                          config) -> None:
+def test_unapprove_by_filter_takes_back_only_that_persons_approved_entries(ledger, config) -> None:
     kwame = person(ledger, "kwame.mensah")
-    approved = [str(r[0]) for r in rows(
-        ledger, "SELECT id FROM time_entries WHERE person_id = ? AND approved = 1"
-                " AND date BETWEEN '2026-10-26' AND '2026-11-01' ORDER BY id", int(kwame))]
+    approved = [
+        str(r[0])
+        for r in rows(
+            ledger,
+            "SELECT id FROM time_entries WHERE person_id = ? AND approved = 1"
+            " AND date BETWEEN '2026-10-26' AND '2026-11-01' ORDER BY id",
+            int(kwame),
+        )
+    ]
     invoiced = {str(r[0]) for r in rows(ledger, "SELECT id FROM time_entries WHERE invoiced = 1")}
     assert approved and not invoiced & set(approved)
-    others_before = rows(ledger, "SELECT id, approved FROM time_entries WHERE person_id != ?",
-                         int(kwame))
+    others_before = rows(
+        ledger, "SELECT id, approved FROM time_entries WHERE person_id != ?", int(kwame)
+    )
 
-    result = run(config, "unapprove", "--person", kwame, "--from", "2026-10-26", "--yes",
-                 "--json")
+    result = run(config, "unapprove", "--person", kwame, "--from", "2026-10-26", "--yes", "--json")
 
     assert result.exit_code == 0, result.output
-    assert {r["id"]: r["result"] for r in json.loads(result.stdout)} == \
-        dict.fromkeys(approved, "unapproved")
-    state = dict(rows(ledger, "SELECT id, approved FROM time_entries WHERE person_id = ?",
-                      int(kwame)))
+    assert {r["id"]: r["result"] for r in json.loads(result.stdout)} == dict.fromkeys(
+        approved, "unapproved"
+    )
+    state = dict(
+        rows(ledger, "SELECT id, approved FROM time_entries WHERE person_id = ?", int(kwame))
+    )
     assert all(state[int(i)] == 0 for i in approved)
-    assert rows(ledger, "SELECT id, approved FROM time_entries WHERE person_id != ?",
-                int(kwame)) == others_before
+    assert (
+        rows(ledger, "SELECT id, approved FROM time_entries WHERE person_id != ?", int(kwame))
+        == others_before
+    )
 
 
 def test_person_me_is_the_profiles_person(ledger, config) -> None:
@@ -238,15 +301,27 @@ def test_person_me_is_the_profiles_person(ledger, config) -> None:
 
 
 def test_reject_with_a_reason(ledger, config) -> None:
-    ids = [str(r[0]) for r in rows(ledger, "SELECT id FROM time_entries WHERE approved = 0"
-                                           " AND rejected = 0 AND invoiced = 0"
-                                           " ORDER BY id LIMIT 2")]
+    ids = [
+        str(r[0])
+        for r in rows(
+            ledger,
+            "SELECT id FROM time_entries WHERE approved = 0"
+            " AND rejected = 0 AND invoiced = 0"
+            " ORDER BY id LIMIT 2",
+        )
+    ]
     result = run(config, "reject", *ids, "--reason", "Please add a task.", "--json")
     assert result.exit_code == 0, result.output
-    assert [(r["id"], r["result"]) for r in json.loads(result.stdout)] == \
-        [(i, "rejected") for i in ids]
-    assert rows(ledger, f"SELECT rejected, rejected_reason FROM time_entries WHERE id IN "
-                        f"({ids[0]}, {ids[1]})") == [(1, "Please add a task.")] * 2
+    assert [(r["id"], r["result"]) for r in json.loads(result.stdout)] == [
+        (i, "rejected") for i in ids
+    ]
+    assert (
+        rows(
+            ledger,
+            f"SELECT rejected, rejected_reason FROM time_entries WHERE id IN ({ids[0]}, {ids[1]})",
+        )
+        == [(1, "Please add a task.")] * 2
+    )
 
     invoiced = str(rows(ledger, "SELECT id FROM time_entries WHERE invoiced = 1 LIMIT 1")[0][0])
     result = run(config, "reject", invoiced, "--reason", "No.")
@@ -264,10 +339,15 @@ def test_reject_needs_a_reason(config) -> None:
 # ------------------------------------------------------------------- refusals, processes
 
 
-@pytest.mark.parametrize("args", [
-    ("approve", "1"), ("approve", "--from", "monday", "--yes"), ("unapprove", "1"),
-    ("reject", "1", "--reason", "x"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("approve", "1"),
+        ("approve", "--from", "monday", "--yes"),
+        ("unapprove", "1"),
+        ("reject", "1", "--reason", "x"),
+    ],
+)
 def test_plannr_says_not_supported(ledger, config, args) -> None:
     before = snapshot(ledger)
     result = run(config, "--profile", "crm", *args)
@@ -293,28 +373,63 @@ def test_refusals_as_a_process_exit_2_with_one_sentence(ledger, config) -> None:
 
 
 def test_approve_by_process_without_textual_or_keyring(ledger, config) -> None:
-    chosen = rows(ledger, "SELECT count(*) FROM time_entries WHERE approved = 0"
-                          " AND date BETWEEN ? AND ?", *WEEK)[0][0]
+    chosen = rows(
+        ledger,
+        "SELECT count(*) FROM time_entries WHERE approved = 0 AND date BETWEEN ? AND ?",
+        *WEEK,
+    )[0][0]
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "tui", "--config", str(config), "approve",
-         "--from", WEEK[0], "--to", WEEK[1], "--yes", "--json"],
-        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-m",
+            "tui",
+            "--config",
+            str(config),
+            "approve",
+            "--from",
+            WEEK[0],
+            "--to",
+            WEEK[1],
+            "--yes",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert len(json.loads(done.stdout)) == chosen
-    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
-                if line.startswith("import time:")}
+    imported = {
+        line.rsplit("|", 1)[-1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
     assert "textual" not in imported and "keyring" not in imported
     assert "Traceback" not in done.stderr
-    still = rows(ledger, "SELECT count(*) FROM time_entries WHERE approved = 0"
-                         " AND date BETWEEN ? AND ?", *WEEK)[0][0]
+    still = rows(
+        ledger,
+        "SELECT count(*) FROM time_entries WHERE approved = 0 AND date BETWEEN ? AND ?",
+        *WEEK,
+    )[0][0]
     assert still == len(waiting(ledger, *WEEK, approved_by_owner=True))
 
 
 @pytest.mark.parametrize("command", ["approve", "unapprove", "reject"])
 def test_help_mentions_every_option(command: str) -> None:
     options = {
-        "approve": ["--person", "--from", "--to", "--for-all-approvers", "--dry-run", "--yes",
-                    "--json", "IDS"],
+        "approve": [
+            "--person",
+            "--from",
+            "--to",
+            "--for-all-approvers",
+            "--dry-run",
+            "--yes",
+            "--json",
+            "IDS",
+        ],
         "unapprove": ["--person", "--from", "--to", "--dry-run", "--yes", "--json", "IDS"],
         "reject": ["--reason", "--json", "IDS"],
     }[command]

@@ -76,8 +76,14 @@ def run(config: Path | None, *args: str, input: str | None = None) -> Result:
 
 
 def run_process(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([sys.executable, "-m", "tui", *args], capture_output=True, text=True,
-                          timeout=60, stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})})
+    done = subprocess.run(
+        [sys.executable, "-m", "tui", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
+    )
     assert "Traceback" not in done.stderr
     return done
 
@@ -93,8 +99,17 @@ def write(path: Path, data: dict, file_mode: int = 0o600) -> Path:
 
 
 def productive_args(ledger: LedgerDB, server: LoopbackServer, *more: str) -> list[str]:
-    return ["config", "init", "--backend", "productive", "--organization-id",
-            ledger.identity.organization_id, "--base-url", f"{server.url}/api/v2", *more]
+    return [
+        "config",
+        "init",
+        "--backend",
+        "productive",
+        "--organization-id",
+        ledger.identity.organization_id,
+        "--base-url",
+        f"{server.url}/api/v2",
+        *more,
+    ]
 
 
 # ------------------------------------------------------------------------- path, show
@@ -114,16 +129,26 @@ def test_config_path_follows_option_env_and_default(tmp_path: Path, monkeypatch)
 
 
 def test_config_show_never_prints_a_token(tmp_path: Path) -> None:
-    config = write(tmp_path / "config.toml", {
-        "default_profile": "work",
-        "profiles": {
-            "work": {"backend": "productive", "organization_id": "12345", "token": LITERAL},
-            "crm": {"backend": "plannr", "account_uuid": "ad8ae460", "token_env": "PLANNR_TOKEN"},
-            "pass": {"backend": "productive", "organization_id": "1",
-                     "token_command": "pass show productive"},
+    config = write(
+        tmp_path / "config.toml",
+        {
+            "default_profile": "work",
+            "profiles": {
+                "work": {"backend": "productive", "organization_id": "12345", "token": LITERAL},
+                "crm": {
+                    "backend": "plannr",
+                    "account_uuid": "ad8ae460",
+                    "token_env": "PLANNR_TOKEN",
+                },
+                "pass": {
+                    "backend": "productive",
+                    "organization_id": "1",
+                    "token_command": "pass show productive",
+                },
+            },
+            "ui": {"rounding_minutes": 15},
         },
-        "ui": {"rounding_minutes": 15},
-    })
+    )
     done = run_process("--config", str(config), "config", "show")
     assert done.returncode == 0, done.stderr
     assert LITERAL not in done.stdout + done.stderr
@@ -135,8 +160,11 @@ def test_config_show_never_prints_a_token(tmp_path: Path) -> None:
 
 
 def test_a_literal_token_in_a_readable_file_is_refused_with_chmod_600(tmp_path: Path) -> None:
-    config = write(tmp_path / "config.toml", {"profiles": {"work": {
-        "backend": "productive", "organization_id": "1", "token": LITERAL}}}, 0o644)
+    config = write(
+        tmp_path / "config.toml",
+        {"profiles": {"work": {"backend": "productive", "organization_id": "1", "token": LITERAL}}},
+        0o644,
+    )
     for args in (("config", "show"), ("approve", "1")):
         done = run_process("--config", str(config), *args)
         assert done.returncode == 2
@@ -148,16 +176,22 @@ def test_a_literal_token_in_a_readable_file_is_refused_with_chmod_600(tmp_path: 
 # ------------------------------------------------------------------------------- init
 
 
-def test_init_with_options_tests_the_connection_and_merges_0600(tmp_path, ledger, served,
-                                                                monkeypatch) -> None:
-    config = write(tmp_path / "config.toml", {
-        "default_profile": "local",
-        "profiles": {"local": {"backend": "ledger", "path": str(tmp_path / "mine.db")}},
-        "ui": {"rounding_minutes": 15},
-    }, 0o644)
+def test_init_with_options_tests_the_connection_and_merges_0600(
+    tmp_path, ledger, served, monkeypatch
+) -> None:
+    config = write(
+        tmp_path / "config.toml",
+        {
+            "default_profile": "local",
+            "profiles": {"local": {"backend": "ledger", "path": str(tmp_path / "mine.db")}},
+            "ui": {"rounding_minutes": 15},
+        },
+        0o644,
+    )
     before = sorted(p.name for p in tmp_path.iterdir())
-    result = run(config, *productive_args(ledger, served, "--name", "work",
-                                          "--token-env", TOKEN_ENV))
+    result = run(
+        config, *productive_args(ledger, served, "--name", "work", "--token-env", TOKEN_ENV)
+    )
     assert result.exit_code == 0, result.output
     assert "Connected as Sofia Marchetti" in result.stdout
     assert mode(config) == 0o600
@@ -167,16 +201,31 @@ def test_init_with_options_tests_the_connection_and_merges_0600(tmp_path, ledger
     assert data["ui"] == {"rounding_minutes": 15}
     assert data["profiles"]["local"] == {"backend": "ledger", "path": str(tmp_path / "mine.db")}
     assert data["profiles"]["work"] == {
-        "backend": "productive", "organization_id": ledger.identity.organization_id,
-        "base_url": f"{served.url}/api/v2", "token_env": TOKEN_ENV,
-        "person_id": str(ledger.identity.owner_person_id)}
+        "backend": "productive",
+        "organization_id": ledger.identity.organization_id,
+        "base_url": f"{served.url}/api/v2",
+        "token_env": TOKEN_ENV,
+        "person_id": str(ledger.identity.owner_person_id),
+    }
     # The written profile works.
     loaded = load_config(config)
     name, profile = select_profile(loaded, "work")
     assert resolve_token(name, profile) == ledger.identity.token
     # A second run replaces the profile and, with --default, makes it the default.
-    result = run(config, *productive_args(ledger, served, "--name", "work", "--person-id",
-                                          "2", "--token-env", TOKEN_ENV, "--default"))
+    result = run(
+        config,
+        *productive_args(
+            ledger,
+            served,
+            "--name",
+            "work",
+            "--person-id",
+            "2",
+            "--token-env",
+            TOKEN_ENV,
+            "--default",
+        ),
+    )
     assert result.exit_code == 0, result.output
     assert "Replaced profile 'work'" in result.stdout
     data = tomllib.loads(config.read_text())
@@ -202,18 +251,21 @@ def test_init_with_a_wrong_token_writes_nothing(tmp_path, ledger, served, monkey
     assert "UNSET_VARIABLE_X" in result.stderr and "is not set" in result.stderr
     assert existing.read_text() == text
     # --no-test writes without asking the server.
-    result = run(fresh, *productive_args(ledger, served, "--token-env", "WRONG_TOKEN",
-                                         "--no-test"))
+    result = run(fresh, *productive_args(ledger, served, "--token-env", "WRONG_TOKEN", "--no-test"))
     assert result.exit_code == 0 and fresh.exists() and mode(fresh) == 0o600
 
 
-def test_init_keeps_a_typed_token_in_the_keyring_not_the_file(tmp_path, ledger, served,
-                                                              use_keyring) -> None:
+def test_init_keeps_a_typed_token_in_the_keyring_not_the_file(
+    tmp_path, ledger, served, use_keyring
+) -> None:
     memory = use_keyring(MemoryKeyring())
     config = tmp_path / "config.toml"
     # `--token` alone asks for it with a hidden prompt.
-    result = run(config, *productive_args(ledger, served, "--name", "acme", "--token"),
-                 input=ledger.identity.token + "\n")
+    result = run(
+        config,
+        *productive_args(ledger, served, "--name", "acme", "--token"),
+        input=ledger.identity.token + "\n",
+    )
     assert result.exit_code == 0, result.output
     assert ledger.identity.token not in result.output
     assert memory.store == {("timesheet", "acme"): ledger.identity.token}
@@ -232,8 +284,9 @@ def test_init_keeps_a_typed_token_in_the_keyring_not_the_file(tmp_path, ledger, 
     assert ("timesheet", "bad") not in memory.store
 
 
-def test_init_without_a_keyring_needs_a_token_env_or_command(tmp_path, ledger, served,
-                                                             use_keyring) -> None:
+def test_init_without_a_keyring_needs_a_token_env_or_command(
+    tmp_path, ledger, served, use_keyring
+) -> None:
     use_keyring(fail.Keyring())
     config = tmp_path / "config.toml"
     result = run(config, *productive_args(ledger, served, "--token", "abc"))
@@ -250,8 +303,14 @@ def test_init_without_a_keyring_needs_a_token_env_or_command(tmp_path, ledger, s
 def test_init_guided_asks_for_everything(tmp_path, ledger, served, use_keyring) -> None:
     use_keyring(fail.Keyring())
     config = tmp_path / "sub" / "config.toml"
-    answers = ["productive", "team", ledger.identity.organization_id, "",
-               f"{served.url}/api/v2", TOKEN_ENV]
+    answers = [
+        "productive",
+        "team",
+        ledger.identity.organization_id,
+        "",
+        f"{served.url}/api/v2",
+        TOKEN_ENV,
+    ]
     result = run(config, "config", "init", "--default", input="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output
     assert "Productive organization id" in result.stdout
@@ -263,8 +322,15 @@ def test_init_guided_asks_for_everything(tmp_path, ledger, served, use_keyring) 
 
     # With a keyring, it asks where the token comes from and reads it hidden.
     memory = use_keyring(MemoryKeyring())
-    answers = ["productive", "kept", ledger.identity.organization_id, "",
-               f"{served.url}/api/v2", "keyring", ledger.identity.token]
+    answers = [
+        "productive",
+        "kept",
+        ledger.identity.organization_id,
+        "",
+        f"{served.url}/api/v2",
+        "keyring",
+        ledger.identity.token,
+    ]
     result = run(config, "config", "init", input="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output
     assert "Where does the token come from" in result.stdout
@@ -293,21 +359,45 @@ def test_init_writes_atomically(tmp_path, ledger, served, monkeypatch) -> None:
 def test_init_a_plannr_and_a_ledger_profile(tmp_path, ledger, served) -> None:
     config = tmp_path / "config.toml"
     trackable = "client:615c2199-3d96-4a17-9f33-4cdecdc83c7f"
-    result = run(config, "config", "init", "--backend", "plannr", "--account-uuid",
-                 ledger.identity.account_uuid, "--base-url", f"{served.url}/api/v1",
-                 "--trackable", trackable, "--token-env", TOKEN_ENV)
+    result = run(
+        config,
+        "config",
+        "init",
+        "--backend",
+        "plannr",
+        "--account-uuid",
+        ledger.identity.account_uuid,
+        "--base-url",
+        f"{served.url}/api/v1",
+        "--trackable",
+        trackable,
+        "--token-env",
+        TOKEN_ENV,
+    )
     assert result.exit_code == 0, result.output
     assert "Connected as" in result.stdout
-    result = run(config, "config", "init", "--backend", "ledger", "--path",
-                 str(tmp_path / "local.db"))
+    result = run(
+        config, "config", "init", "--backend", "ledger", "--path", str(tmp_path / "local.db")
+    )
     assert result.exit_code == 0, result.output
     data = tomllib.loads(config.read_text())
     assert data["profiles"]["crm"]["trackables"] == [trackable]
     assert data["profiles"]["local"] == {"backend": "ledger", "path": str(tmp_path / "local.db")}
     assert data["default_profile"] == "crm"
     # A bad value is refused before anything is asked of the server.
-    result = run(config, "config", "init", "--backend", "plannr", "--account-uuid", "x",
-                 "--trackable", "nonsense", "--token-env", TOKEN_ENV)
+    result = run(
+        config,
+        "config",
+        "init",
+        "--backend",
+        "plannr",
+        "--account-uuid",
+        "x",
+        "--trackable",
+        "nonsense",
+        "--token-env",
+        TOKEN_ENV,
+    )
     assert result.exit_code == 2 and "trackables" in result.stderr
 
 
@@ -319,19 +409,39 @@ def test_help_mentions_every_option() -> None:
     for word in ("init", "show", "path"):
         assert word in group.output
     init = CliRunner().invoke(main, ["config", "init", "--help"])
-    for option in ("--backend", "--name", "--organization-id", "--person-id", "--account-uuid",
-                   "--trackable", "--base-url", "--path", "--token-env", "--token-command",
-                   "--keyring", "--no-keyring", "--token", "--no-test", "--default"):
+    for option in (
+        "--backend",
+        "--name",
+        "--organization-id",
+        "--person-id",
+        "--account-uuid",
+        "--trackable",
+        "--base-url",
+        "--path",
+        "--token-env",
+        "--token-command",
+        "--keyring",
+        "--no-keyring",
+        "--token",
+        "--no-test",
+        "--default",
+    ):
         assert option in init.output, option
 
 
-@pytest.mark.parametrize(("args", "said"), [
-    (["reject", "5"], "timesheet: Missing option '--reason' (see 'timesheet reject --help')."),
-    (["entries", "--format", "xml"], "timesheet: Invalid value for '--format': 'xml' is not "
-     "one of 'table', 'csv', 'json' (see 'timesheet entries --help')."),
-    (["--bogus"], "timesheet: No such option '--bogus' (see 'timesheet --help')."),
-    (["config", "nope"], "timesheet: No such command 'nope' (see 'timesheet config --help')."),
-])
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["reject", "5"], "timesheet: Missing option '--reason' (see 'timesheet reject --help')."),
+        (
+            ["entries", "--format", "xml"],
+            "timesheet: Invalid value for '--format': 'xml' is not "
+            "one of 'table', 'csv', 'json' (see 'timesheet entries --help').",
+        ),
+        (["--bogus"], "timesheet: No such option '--bogus' (see 'timesheet --help')."),
+        (["config", "nope"], "timesheet: No such command 'nope' (see 'timesheet config --help')."),
+    ],
+)
 def test_usage_errors_are_one_sentence(args: list[str], said: str) -> None:
     done = run_process(*args)
     assert done.returncode == 2
@@ -339,8 +449,10 @@ def test_usage_errors_are_one_sentence(args: list[str], said: str) -> None:
 
 
 def test_demo_with_a_command_is_refused_rather_than_using_the_real_profile(tmp_path) -> None:
-    config = write(tmp_path / "config.toml", {"profiles": {"local": {
-        "backend": "ledger", "path": str(tmp_path / "real.db")}}})
+    config = write(
+        tmp_path / "config.toml",
+        {"profiles": {"local": {"backend": "ledger", "path": str(tmp_path / "real.db")}}},
+    )
     result = CliRunner().invoke(main, ["--config", str(config), "--demo", "status"])
     assert result.exit_code == 2
     assert "--demo only opens the app" in result.stderr and "serve --demo" in result.stderr

@@ -20,18 +20,24 @@ from tui.cli.serve import _bind
 def start_serve(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
     process = subprocess.Popen(
         [sys.executable, "-m", "tui", "serve", "--port", "0", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert process.stdout is not None
     shown: dict[str, str] = {}
     for line in process.stdout:
-        if match := re.match(r"\s+(Productive v2|Organization id|Token|Plannr account):\s+(\S+)", line):
+        if match := re.match(
+            r"\s+(Productive v2|Organization id|Token|Plannr account):\s+(\S+)", line
+        ):
             shown[match.group(1)] = match.group(2)
         if line.startswith("Press Ctrl+C"):
             break
     else:
-        raise AssertionError(f"serve did not start: {process.stderr.read() if process.stderr else ''}")
+        raise AssertionError(
+            f"serve did not start: {process.stderr.read() if process.stderr else ''}"
+        )
     return process, shown
 
 
@@ -49,8 +55,15 @@ def test_serve_prints_what_a_client_needs_and_stops_on_ctrl_c(tmp_path: Path) ->
         headers = {"X-Auth-Token": shown["Token"], "X-Organization-Id": shown["Organization id"]}
         response = httpx.get(f"{base}/services", headers=headers)
         assert response.status_code == 200
-        assert [s["attributes"]["name"] for s in response.json()["data"]] == ["General", "Meetings", "Admin"]
-        assert httpx.get(f"{base}/services", headers={**headers, "X-Auth-Token": "nope"}).status_code == 401
+        assert [s["attributes"]["name"] for s in response.json()["data"]] == [
+            "General",
+            "Meetings",
+            "Admin",
+        ]
+        assert (
+            httpx.get(f"{base}/services", headers={**headers, "X-Auth-Token": "nope"}).status_code
+            == 401
+        )
     finally:
         code, out = stop(process)
     assert code == 0
@@ -70,8 +83,19 @@ def test_serve_refuses_a_port_in_use(tmp_path: Path) -> None:
         busy.listen()
         port = busy.getsockname()[1]
         result = subprocess.run(
-            [sys.executable, "-m", "tui", "serve", "--port", str(port), "--db", str(tmp_path / "l.db")],
-            capture_output=True, text=True, timeout=30,
+            [
+                sys.executable,
+                "-m",
+                "tui",
+                "serve",
+                "--port",
+                str(port),
+                "--db",
+                str(tmp_path / "l.db"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
     assert result.returncode == 2
     assert f"Cannot listen on 127.0.0.1:{port}" in result.stderr

@@ -47,16 +47,39 @@ def test_status_answers_without_loading_what_it_never_uses(tmp_path: Path) -> No
     populate_demo(db)
     db.close()
     config = tmp_path / "config.toml"
-    config.write_text(tomli_w.dumps({"default_profile": "local", "profiles": {
-        "local": {"backend": "ledger", "path": str(tmp_path / "ledger.db")}}}))
+    config.write_text(
+        tomli_w.dumps(
+            {
+                "default_profile": "local",
+                "profiles": {"local": {"backend": "ledger", "path": str(tmp_path / "ledger.db")}},
+            }
+        )
+    )
     config.chmod(0o600)
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "tui", "--config", str(config), "status",
-         "--json"], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-m",
+            "tui",
+            "--config",
+            str(config),
+            "status",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout)["timer"]["elapsed_seconds"] >= 0
-    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
-                if line.startswith("import time:")}
+    imported = {
+        line.rsplit("|", 1)[-1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
     assert "httpx" in imported and "tui.store.store" in imported
     for unused in ("textual", "keyring", "rich", "pygments", "tui.app", "tui.screens"):
         assert unused not in imported, unused

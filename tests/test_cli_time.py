@@ -30,8 +30,17 @@ from tui.ledger.db import LedgerDB, insert_person
 from tui.ledger.entries import Entries
 
 TOKEN_ENV = "TIMESHEET_TEST_TOKEN"
-ENTRY_KEYS = ["id", "date", "minutes", "note", "person_id", "service_id", "task_id", "status",
-              "updated_at"]
+ENTRY_KEYS = [
+    "id",
+    "date",
+    "minutes",
+    "note",
+    "person_id",
+    "service_id",
+    "task_id",
+    "status",
+    "updated_at",
+]
 TIMER_KEYS = {"id", "entry_id", "started_at", "stopped_at", "elapsed_seconds", "note"}
 GENERAL, MEETINGS = "1", "2"  # a new ledger's first services
 
@@ -62,36 +71,77 @@ class Site:
     tmp: Path
     env: dict[str, str] = field(default_factory=dict)
 
-    def invoke(self, *args: str, profile: str = "prod", input: str | None = None,
-               config: Path | None = None) -> Result:
+    def invoke(
+        self,
+        *args: str,
+        profile: str = "prod",
+        input: str | None = None,
+        config: Path | None = None,
+    ) -> Result:
         result = CliRunner().invoke(
-            main, ["--config", str(config or self.config), "--profile", profile, *args],
-            input=input, catch_exceptions=False)
+            main,
+            ["--config", str(config or self.config), "--profile", profile, *args],
+            input=input,
+            catch_exceptions=False,
+        )
         assert "Traceback" not in result.output
         return result
 
-    def process(self, *args: str, profile: str = "prod", stdin: Any = subprocess.DEVNULL,
-                env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def process(
+        self,
+        *args: str,
+        profile: str = "prod",
+        stdin: Any = subprocess.DEVNULL,
+        env: dict[str, str] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
-            [sys.executable, "-m", "tui", "--config", str(self.config), "--profile", profile,
-             *args], capture_output=True, text=True, timeout=60, stdin=stdin,
-            env={**os.environ, **(env if env is not None else {})})
+            [
+                sys.executable,
+                "-m",
+                "tui",
+                "--config",
+                str(self.config),
+                "--profile",
+                profile,
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=stdin,
+            env={**os.environ, **(env if env is not None else {})},
+        )
         assert "Traceback" not in done.stderr, done.stderr
         return done
 
     def rows(self, where: str = "1", args: tuple[Any, ...] = ()) -> list[Any]:
         with self.ledger.transaction() as conn:
-            return conn.execute(f"SELECT * FROM time_entries WHERE {where} ORDER BY id",
-                                args).fetchall()
+            return conn.execute(
+                f"SELECT * FROM time_entries WHERE {where} ORDER BY id", args
+            ).fetchall()
 
-    def entry(self, day: date, minutes: int, note: str = "", *, person: int | None = None,
-              service: str = GENERAL) -> str:
+    def entry(
+        self,
+        day: date,
+        minutes: int,
+        note: str = "",
+        *,
+        person: int | None = None,
+        service: str = GENERAL,
+    ) -> str:
         with self.ledger.transaction(write=True) as conn:
             entries = Entries(conn, self.ledger)
-            return str(entries.create({
-                "date": day.isoformat(), "time": minutes, "note": note,
-                "person": person or self.ledger.identity.owner_person_id,
-                "service": int(service)}))
+            return str(
+                entries.create(
+                    {
+                        "date": day.isoformat(),
+                        "time": minutes,
+                        "note": note,
+                        "person": person or self.ledger.identity.owner_person_id,
+                        "service": int(service),
+                    }
+                )
+            )
 
     def approve(self, entry_id: str) -> None:
         with self.ledger.transaction(write=True) as conn:
@@ -99,8 +149,9 @@ class Site:
 
     def service_uuid(self, service_id: str = GENERAL) -> str:
         with self.ledger.transaction() as conn:
-            return conn.execute("SELECT uuid FROM services WHERE id = ?",
-                                (int(service_id),)).fetchone()[0]
+            return conn.execute(
+                "SELECT uuid FROM services WHERE id = ?", (int(service_id),)
+            ).fetchone()[0]
 
 
 def write_config(path: Path, data: dict[str, Any]) -> Path:
@@ -110,8 +161,9 @@ def write_config(path: Path, data: dict[str, Any]) -> Path:
 
 
 @pytest.fixture
-def site(ledger: LedgerDB, clock: FakeClock, tmp_path: Path,
-         monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
+def site(
+    ledger: LedgerDB, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Site]:
     monkeypatch.setenv(TOKEN_ENV, ledger.identity.token)
     monkeypatch.delenv("TIMESHEET_PROFILE", raising=False)
     monkeypatch.delenv("TIMESHEET_CONFIG", raising=False)
@@ -119,21 +171,34 @@ def site(ledger: LedgerDB, clock: FakeClock, tmp_path: Path,
     with LoopbackServer(app) as server:
         config = tmp_path / "config.toml"
         current = Site(ledger, clock, app, server.url, config, tmp_path)
-        write_config(config, {
-            "default_profile": "prod",
-            "profiles": {
-                "prod": {"backend": "productive", "base_url": f"{server.url}/api/v2",
-                         "organization_id": ledger.identity.organization_id,
-                         "token_env": TOKEN_ENV},
-                "crm": {"backend": "plannr", "base_url": f"{server.url}/api/v1",
+        write_config(
+            config,
+            {
+                "default_profile": "prod",
+                "profiles": {
+                    "prod": {
+                        "backend": "productive",
+                        "base_url": f"{server.url}/api/v2",
+                        "organization_id": ledger.identity.organization_id,
+                        "token_env": TOKEN_ENV,
+                    },
+                    "crm": {
+                        "backend": "plannr",
+                        "base_url": f"{server.url}/api/v1",
                         "account_uuid": ledger.identity.account_uuid,
                         "trackables": [f"client:{current.service_uuid()}"],
-                        "token_env": TOKEN_ENV},
-                "bare": {"backend": "plannr", "base_url": f"{server.url}/api/v1",
-                         "account_uuid": ledger.identity.account_uuid, "token_env": TOKEN_ENV},
-                "local": {"backend": "ledger", "path": str(ledger.path)},
+                        "token_env": TOKEN_ENV,
+                    },
+                    "bare": {
+                        "backend": "plannr",
+                        "base_url": f"{server.url}/api/v1",
+                        "account_uuid": ledger.identity.account_uuid,
+                        "token_env": TOKEN_ENV,
+                    },
+                    "local": {"backend": "ledger", "path": str(ledger.path)},
+                },
             },
-        })
+        )
         yield current
 
 
@@ -155,8 +220,9 @@ def test_every_command_has_help_with_an_example(site: Site) -> None:
 # ------------------------------------------------------------------------- import
 
 
-def import_csv(path: Path, rows: list[list[Any]],
-               header: str = "date,time,note,service_id,task_id,person_id") -> Path:
+def import_csv(
+    path: Path, rows: list[list[Any]], header: str = "date,time,note,service_id,task_id,person_id"
+) -> Path:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header.split(","))
@@ -167,8 +233,17 @@ def import_csv(path: Path, rows: list[list[Any]],
 
 def test_import_of_250_rows_is_three_bulk_posts(site: Site) -> None:
     monday = date(2026, 11, 2)
-    rows = [[(monday + timedelta(days=n % 5)).isoformat(), "90" if n % 2 else "1:15",
-             f"row {n}", GENERAL, "", ""] for n in range(250)]
+    rows = [
+        [
+            (monday + timedelta(days=n % 5)).isoformat(),
+            "90" if n % 2 else "1:15",
+            f"row {n}",
+            GENERAL,
+            "",
+            "",
+        ]
+        for n in range(250)
+    ]
     path = import_csv(site.tmp / "big.csv", rows)
     before = len(site.rows())
 
@@ -206,8 +281,10 @@ def test_import_header_dry_run_and_confirmation(site: Site) -> None:
     assert result.exit_code == 2  # not a file of entries at all
     assert "line 1: the header has no 'service_id' column" in result.stderr
 
-    good = import_csv(site.tmp / "good.csv", [["yesterday", "1h30", "a", GENERAL, "", ""],
-                                              ["2026-11-02", "45", "b", MEETINGS, "", ""]])
+    good = import_csv(
+        site.tmp / "good.csv",
+        [["yesterday", "1h30", "a", GENERAL, "", ""], ["2026-11-02", "45", "b", MEETINGS, "", ""]],
+    )
     dry = site.invoke("import", str(good), "--dry-run")
     assert dry.exit_code == 0, dry.output
     assert "Would import 2 entries (2:15 in total" in dry.stdout
@@ -273,8 +350,9 @@ def test_plannr_start_with_a_trackable_then_stop(site: Site) -> None:
     wrong = site.invoke("start", "--trackable", trackable, profile="prod")
     assert wrong.exit_code == 2 and "Plannr" in wrong.stderr
 
-    started = site.invoke("start", "--trackable", trackable, "--note", "Call with client",
-                          profile="crm")
+    started = site.invoke(
+        "start", "--trackable", trackable, "--note", "Call with client", profile="crm"
+    )
     assert started.exit_code == 0, started.output
     status = json.loads(site.invoke("status", "--json", profile="crm").stdout)
     assert status["timer"]["note"] == "Call with client"
@@ -293,8 +371,18 @@ def test_plannr_start_with_a_trackable_then_stop(site: Site) -> None:
 
 
 def test_add_saves_one_entry_at_once(site: Site) -> None:
-    result = site.invoke("add", "--date", "yesterday", "--time", "1h30", "--service", GENERAL,
-                         "--note", "Planning", "--json")
+    result = site.invoke(
+        "add",
+        "--date",
+        "yesterday",
+        "--time",
+        "1h30",
+        "--service",
+        GENERAL,
+        "--note",
+        "Planning",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     entry = json.loads(result.stdout)
     assert list(entry) == ENTRY_KEYS
@@ -305,9 +393,11 @@ def test_add_saves_one_entry_at_once(site: Site) -> None:
     human = site.invoke("add", "--date", "3 days ago", "--time", "1:30", "--service", MEETINGS)
     assert human.exit_code == 0 and "1:30" in human.stdout and "Meetings" in human.stdout
 
-    for args, said in ((("--time", "abc"), "'abc' is not a duration"),
-                       (("--date", "someday"), "'someday' is not a date"),
-                       (("--service", "999"), "no service '999'")):
+    for args, said in (
+        (("--time", "abc"), "'abc' is not a duration"),
+        (("--date", "someday"), "'someday' is not a date"),
+        (("--service", "999"), "no service '999'"),
+    ):
         options = {"--date": "today", "--time": "30", "--service": GENERAL}
         options[args[0]] = args[1]
         bad = site.invoke("add", *[x for pair in options.items() for x in pair])
@@ -320,8 +410,9 @@ def test_entries_json_csv_people_and_relative_dates(site: Site) -> None:
     today = date.today()
     monday, sunday = this_week(today)
     with site.ledger.transaction(write=True) as conn:
-        other = insert_person(conn, site.ledger.identity.organization_id, first_name="Ana",
-                              last_name="Lima")
+        other = insert_person(
+            conn, site.ledger.identity.organization_id, first_name="Ana", last_name="Lima"
+        )
     mine = site.entry(monday, 60, "mine this week")
     theirs = site.entry(monday, 30, "theirs", person=other)
     last_week = site.entry(monday - timedelta(days=7), 45, "mine last week")
@@ -331,9 +422,16 @@ def test_entries_json_csv_people_and_relative_dates(site: Site) -> None:
     assert [e["id"] for e in listed] == [mine]
     assert list(listed[0]) == ENTRY_KEYS
     assert listed[0] | {"updated_at": None} == {
-        "id": mine, "date": monday.isoformat(), "minutes": 60, "note": "mine this week",
-        "person_id": str(site.ledger.identity.owner_person_id), "service_id": GENERAL,
-        "task_id": None, "status": "approved", "updated_at": None}
+        "id": mine,
+        "date": monday.isoformat(),
+        "minutes": 60,
+        "note": "mine this week",
+        "person_id": str(site.ledger.identity.owner_person_id),
+        "service_id": GENERAL,
+        "task_id": None,
+        "status": "approved",
+        "updated_at": None,
+    }
 
     everyone = json.loads(site.invoke("entries", "--person", "all", "--format", "json").stdout)
     assert sorted(e["id"] for e in everyone) == sorted([mine, theirs])
@@ -341,9 +439,21 @@ def test_entries_json_csv_people_and_relative_dates(site: Site) -> None:
     assert [e["id"] for e in by_id] == [theirs]
     previous = json.loads(site.invoke("entries", "--from", "last week", "--format", "json").stdout)
     assert [e["id"] for e in previous] == [last_week]
-    span = json.loads(site.invoke("entries", "--from", "last week", "--to", sunday.isoformat(),
-                                  "--person", "all", "--status", "unapproved",
-                                  "--format", "json").stdout)
+    span = json.loads(
+        site.invoke(
+            "entries",
+            "--from",
+            "last week",
+            "--to",
+            sunday.isoformat(),
+            "--person",
+            "all",
+            "--status",
+            "unapproved",
+            "--format",
+            "json",
+        ).stdout
+    )
     assert sorted(e["id"] for e in span) == sorted([theirs, last_week])
 
     text = site.invoke("entries", "--person", "all", "--format", "csv").stdout
@@ -377,8 +487,9 @@ def test_services_lists_services_and_tasks(site: Site) -> None:
 
 
 def test_the_ledger_profile_needs_no_server(site: Site) -> None:
-    added = site.invoke("add", "--date", "today", "--time", "90m", "--service", GENERAL,
-                        "--json", profile="local")
+    added = site.invoke(
+        "add", "--date", "today", "--time", "90m", "--service", GENERAL, "--json", profile="local"
+    )
     assert added.exit_code == 0, added.output
     entry_id = json.loads(added.stdout)["id"]
     listed = json.loads(site.invoke("entries", "--format", "json", profile="local").stdout)
@@ -445,8 +556,19 @@ def test_config_and_auth_errors_are_one_sentence_and_exit_2(site: Site) -> None:
 
 def test_plannr_add_list_and_delete(site: Site) -> None:
     trackable = f"client:{site.service_uuid()}"
-    added = site.invoke("add", "--date", "today", "--time", "45", "--service", trackable,
-                        "--note", "Review", "--json", profile="crm")
+    added = site.invoke(
+        "add",
+        "--date",
+        "today",
+        "--time",
+        "45",
+        "--service",
+        trackable,
+        "--note",
+        "Review",
+        "--json",
+        profile="crm",
+    )
     assert added.exit_code == 0, added.output
     entry = json.loads(added.stdout)
     assert entry["minutes"] == 45 and entry["service_id"] == trackable
@@ -454,8 +576,18 @@ def test_plannr_add_list_and_delete(site: Site) -> None:
 
     listed = json.loads(site.invoke("entries", "--format", "json", profile="crm").stdout)
     assert [e["id"] for e in listed] == [entry["id"]]
-    no_tasks = site.invoke("add", "--date", "today", "--time", "45", "--service", trackable,
-                           "--task", "1", profile="crm")
+    no_tasks = site.invoke(
+        "add",
+        "--date",
+        "today",
+        "--time",
+        "45",
+        "--service",
+        trackable,
+        "--task",
+        "1",
+        profile="crm",
+    )
     assert no_tasks.exit_code == 2 and "Plannr has no tasks" in no_tasks.stderr
 
     deleted = site.invoke("delete", entry["id"], "--yes", profile="crm")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import tomli_w
+from pydantic import ValidationError
 
 from tui import config as cfg
 from tui.config import (
@@ -65,8 +66,12 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.delenv("TIMESHEET_CONFIG", raising=False)
     monkeypatch.delenv("TIMESHEET_PROFILE", raising=False)
-    monkeypatch.setattr(cfg, "default_config_path", lambda: home / "config" / "timesheet" / "config.toml")
-    monkeypatch.setattr(cfg, "default_ledger_path", lambda: home / "data" / "timesheet" / "ledger.db")
+    monkeypatch.setattr(
+        cfg, "default_config_path", lambda: home / "config" / "timesheet" / "config.toml"
+    )
+    monkeypatch.setattr(
+        cfg, "default_ledger_path", lambda: home / "data" / "timesheet" / "ledger.db"
+    )
     return home
 
 
@@ -98,7 +103,11 @@ def test_design_example_loads(tmp_path: Path, isolated: Path) -> None:
 
     work = config.profiles["work"]
     assert isinstance(work, ProductiveProfile)
-    assert (work.organization_id, work.person_id, work.token_env) == ("12345", "7781", "PRODUCTIVE_TOKEN")
+    assert (work.organization_id, work.person_id, work.token_env) == (
+        "12345",
+        "7781",
+        "PRODUCTIVE_TOKEN",
+    )
     assert work.base_url == "https://api.productive.io/api/v2"
 
     crm = config.profiles["crm"]
@@ -119,9 +128,12 @@ def test_design_example_loads(tmp_path: Path, isolated: Path) -> None:
 
 
 def test_token_command_example_and_int_ids(tmp_path: Path) -> None:
-    path = write(tmp_path, '[profiles.work]\nbackend = "productive"\norganization_id = 12345\n'
-                 'person_id = 7781\ntoken_command = "pass show productive"\n'
-                 'base_url = "https://example.test/api/v2/"\n')
+    path = write(
+        tmp_path,
+        '[profiles.work]\nbackend = "productive"\norganization_id = 12345\n'
+        'person_id = 7781\ntoken_command = "pass show productive"\n'
+        'base_url = "https://example.test/api/v2/"\n',
+    )
     work = load_config(path).config.profiles["work"]
     assert isinstance(work, ProductiveProfile)
     assert (work.organization_id, work.person_id) == ("12345", "7781")
@@ -131,21 +143,28 @@ def test_token_command_example_and_int_ids(tmp_path: Path) -> None:
 
 def test_models_are_frozen(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, DESIGN_EXAMPLE)).config
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         config.ui.theme = "other"  # type: ignore[misc]
 
 
 def test_parse_trackable() -> None:
     assert parse_trackable("client:615C2199-3D96-4A17-9F33-4CDECDC83C7F") == (
-        "client", "615c2199-3d96-4a17-9f33-4cdecdc83c7f")
+        "client",
+        "615c2199-3d96-4a17-9f33-4cdecdc83c7f",
+    )
     for bad in ("client", "client:nope", ":615c2199-3d96-4a17-9f33-4cdecdc83c7f"):
         with pytest.raises(ValueError):
             parse_trackable(bad)
 
 
 def test_bad_trackable_names_the_key(tmp_path: Path) -> None:
-    message = error_of(write(tmp_path, '[profiles.crm]\nbackend = "plannr"\naccount_uuid = "a"\n'
-                             'token_env = "T"\ntrackables = ["client-615c"]\n'))
+    message = error_of(
+        write(
+            tmp_path,
+            '[profiles.crm]\nbackend = "plannr"\naccount_uuid = "a"\n'
+            'token_env = "T"\ntrackables = ["client-615c"]\n',
+        )
+    )
     assert "profiles.crm.trackables[0]" in message and "type:uuid" in message
 
 
@@ -201,11 +220,14 @@ def test_wrong_type_names_the_key(tmp_path: Path) -> None:
     assert "ui.rounding_minutes must be an integer (got 'abc')" in message
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("[ui]\nrounding_minutes = 241\n", "ui.rounding_minutes must be at most 240"),
-    ("[ui]\nbulk_chunk_size = 0\n", "ui.bulk_chunk_size must be at least 1"),
-    ("[ui]\nforgotten_timer_hours = 0\n", "ui.forgotten_timer_hours must be greater than 0"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[ui]\nrounding_minutes = 241\n", "ui.rounding_minutes must be at most 240"),
+        ("[ui]\nbulk_chunk_size = 0\n", "ui.bulk_chunk_size must be at least 1"),
+        ("[ui]\nforgotten_timer_hours = 0\n", "ui.forgotten_timer_hours must be greater than 0"),
+    ],
+)
 def test_out_of_range_values(tmp_path: Path, text: str, expected: str) -> None:
     assert expected in error_of(write(tmp_path, text))
 
@@ -217,15 +239,20 @@ def test_unknown_backend_is_named(tmp_path: Path) -> None:
 
 
 def test_missing_required_field(tmp_path: Path) -> None:
-    message = error_of(write(tmp_path, '[profiles.work]\nbackend = "productive"\ntoken_env = "T"\n'))
+    message = error_of(
+        write(tmp_path, '[profiles.work]\nbackend = "productive"\ntoken_env = "T"\n')
+    )
     assert "profiles.work.organization_id is required." in message
 
 
-@pytest.mark.parametrize(("text", "key"), [
-    (PRODUCTIVE + 'tokn_env = "T"\n', "profiles.work.tokn_env"),
-    ('[ui]\nthem = "x"\n', "ui.them"),
-    ('defualt_profile = "x"\n', "defualt_profile"),
-])
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        (PRODUCTIVE + 'tokn_env = "T"\n', "profiles.work.tokn_env"),
+        ('[ui]\nthem = "x"\n', "ui.them"),
+        ('defualt_profile = "x"\n', "defualt_profile"),
+    ],
+)
 def test_unknown_key_is_named(tmp_path: Path, text: str, key: str) -> None:
     message = error_of(write(tmp_path, text))
     assert f"{key} is not a known setting" in message
@@ -256,7 +283,9 @@ def test_http_base_url_rejected_unless_loopback(tmp_path: Path) -> None:
 # --- choosing a profile ----------------------------------------------------------
 
 
-def test_timesheet_profile_env_and_explicit_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_timesheet_profile_env_and_explicit_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     loaded = load_config(write(tmp_path, DESIGN_EXAMPLE))
     monkeypatch.setenv("TIMESHEET_PROFILE", "crm")
     assert select_profile(loaded)[0] == "crm"
@@ -291,8 +320,10 @@ def test_token_env(tmp_path: Path) -> None:
     for env in ({}, {"PRODUCTIVE_TOKEN": ""}):
         with pytest.raises(ConfigError) as info:
             resolve_token(name, profile, env=env)
-        assert str(info.value) == ("The environment variable PRODUCTIVE_TOKEN named by profile "
-                                   "'work' (token_env) is not set.")
+        assert str(info.value) == (
+            "The environment variable PRODUCTIVE_TOKEN named by profile "
+            "'work' (token_env) is not set."
+        )
 
 
 def command_profile(tmp_path: Path, code: str) -> ProductiveProfile:
@@ -327,7 +358,7 @@ def test_token_command_that_prints_nothing(tmp_path: Path) -> None:
 def test_token_command_not_found(tmp_path: Path) -> None:
     path = write(tmp_path, PRODUCTIVE + 'token_command = "no-such-program-xyz --flag"\n')
     profile = load_config(path).config.profiles["work"]
-    with pytest.raises(ConfigError, match="'no-such-program-xyz'.*not found"):
+    with pytest.raises(ConfigError, match=r"'no-such-program-xyz'.*not found"):
         resolve_token("work", profile, env={})
 
 
@@ -342,8 +373,15 @@ def test_literal_token_in_private_file_resolves_and_stays_hidden(tmp_path: Path)
     loaded = load_config(write(tmp_path, PRODUCTIVE + f'token = "{SECRET}"\n', mode=0o600))
     name, profile = select_profile(loaded, env={})
     assert resolve_token(name, profile, env={}) == SECRET
-    for text in (repr(loaded), str(loaded), repr(loaded.config), str(loaded.config),
-                 repr(profile), str(profile), loaded.config.model_dump_json()):
+    for text in (
+        repr(loaded),
+        str(loaded),
+        repr(loaded.config),
+        str(loaded.config),
+        repr(profile),
+        str(profile),
+        loaded.config.model_dump_json(),
+    ):
         assert SECRET not in text
 
 
@@ -360,5 +398,5 @@ def test_keyring_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     profile = load_config(write(tmp_path, PRODUCTIVE + "keyring = true\n")).config.profiles["work"]
     assert resolve_token("work", profile, env={}) == "from-keyring"
     store.clear()
-    with pytest.raises(ConfigError, match="keyring.*'work'.*holds no token"):
+    with pytest.raises(ConfigError, match=r"keyring.*'work'.*holds no token"):
         resolve_token("work", profile, env={})

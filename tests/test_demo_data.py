@@ -14,8 +14,15 @@ from tui.ledger.entries import MAX_MINUTES, Entries
 
 THURSDAY = date(2025, 3, 13)
 MONDAY = date(2025, 3, 10)
-TABLES = ("people", "projects", "services", "tasks", "time_entries", "time_entry_approvals",
-          "timers")
+TABLES = (
+    "people",
+    "projects",
+    "services",
+    "tasks",
+    "time_entries",
+    "time_entry_approvals",
+    "timers",
+)
 
 
 def fixed_clock(day: date, hour: int = 15, minute: int = 30):
@@ -38,7 +45,7 @@ def dump(db: LedgerDB) -> dict[str, list[tuple[object, ...]]]:
     for table in TABLES:
         table_rows = rows(db, f"SELECT * FROM {table} ORDER BY rowid")
         result[table] = [
-            tuple(value for key, value in zip(row.keys(), row) if key != "uuid")
+            tuple(value for key, value in zip(row.keys(), row, strict=True) if key != "uuid")
             for row in table_rows
         ]
     return result
@@ -97,8 +104,9 @@ def test_internal_services_belong_to_the_internal_project(
 ) -> None:
     db, summary = demo
     internal = rows(
-        db, "SELECT s.name FROM services s JOIN projects p ON p.id = s.project_id"
-        " WHERE p.name = 'Internal'"
+        db,
+        "SELECT s.name FROM services s JOIN projects p ON p.id = s.project_id"
+        " WHERE p.name = 'Internal'",
     )
     assert {row["name"] for row in internal} >= {"General", "Meetings", "Admin"}
     assert not rows(db, "SELECT id FROM services WHERE project_id IS NULL")
@@ -118,8 +126,11 @@ def test_every_weekday_of_the_current_week_is_full(tmp_path: Path, today: date) 
         if day.weekday() < 5:
             booked = {
                 row["person_id"]
-                for row in rows(db, "SELECT person_id FROM time_entries WHERE date = ? AND time > 0",
-                                (day.isoformat(),))
+                for row in rows(
+                    db,
+                    "SELECT person_id FROM time_entries WHERE date = ? AND time > 0",
+                    (day.isoformat(),),
+                )
             }
             assert booked == people, day
         day += timedelta(days=1)
@@ -133,17 +144,20 @@ def test_six_weeks_and_nothing_after_today(tmp_path: Path, today: date) -> None:
     monday = today - timedelta(days=today.weekday())
     assert date.fromisoformat(first) == monday - timedelta(weeks=5)
     assert date.fromisoformat(last) == today
-    weeks = {date.fromisoformat(row["date"]).isocalendar()[:2]
-             for row in rows(db, "SELECT DISTINCT date FROM time_entries")}
+    weeks = {
+        date.fromisoformat(row["date"]).isocalendar()[:2]
+        for row in rows(db, "SELECT DISTINCT date FROM time_entries")
+    }
     assert len(weeks) == 6
 
 
 def test_days_look_like_working_days(demo: tuple[LedgerDB, DemoSummary]) -> None:
     db, _ = demo
     days = rows(
-        db, "SELECT person_id, date, count(*) AS n, sum(time) AS minutes FROM time_entries"
+        db,
+        "SELECT person_id, date, count(*) AS n, sum(time) AS minutes FROM time_entries"
         " WHERE time > 0 AND strftime('%w', date) NOT IN ('0', '6')"
-        " GROUP BY person_id, date"
+        " GROUP BY person_id, date",
     )
     assert all(2 <= day["n"] <= 5 for day in days)
     assert all(5 * 60 <= day["minutes"] <= 9 * 60 for day in days)
@@ -151,8 +165,9 @@ def test_days_look_like_working_days(demo: tuple[LedgerDB, DemoSummary]) -> None
     quarters = sum(m % 15 == 0 for m in minutes)
     assert 0.8 * len(minutes) <= quarters < len(minutes)  # mostly quarters, some odd
     # someone took a day off in the past weeks; some weekend days stay empty
-    weekdays = rows(db, "SELECT DISTINCT date FROM time_entries"
-                        " WHERE strftime('%w', date) NOT IN ('0', '6')")
+    weekdays = rows(
+        db, "SELECT DISTINCT date FROM time_entries WHERE strftime('%w', date) NOT IN ('0', '6')"
+    )
     assert len(days) < 8 * len(weekdays)
     weekend = rows(db, "SELECT date FROM time_entries WHERE strftime('%w', date) IN ('0', '6')")
     assert len(weekend) < len(minutes) / 20
@@ -186,15 +201,20 @@ def test_every_status_is_present(demo: tuple[LedgerDB, DemoSummary]) -> None:
     db, _ = demo
     approved = rows(db, "SELECT * FROM time_entries WHERE approved = 1")
     rejected = rows(db, "SELECT * FROM time_entries WHERE rejected = 1 AND approved = 0")
-    submitted = rows(db, "SELECT * FROM time_entries"
-                         " WHERE submitted = 1 AND approved = 0 AND rejected = 0")
+    submitted = rows(
+        db, "SELECT * FROM time_entries WHERE submitted = 1 AND approved = 0 AND rejected = 0"
+    )
     draft = rows(db, "SELECT * FROM time_entries WHERE submitted = 0")
     assert approved and rejected and submitted and draft
     assert all(r["rejected_reason"] and r["rejected_at"] for r in rejected)
     owner = db.identity.owner_person_id
     assert all(r["approver_id"] == owner and r["approved_at"] for r in approved)
-    approvals = {row["time_entry_id"]: row["n"] for row in rows(
-        db, "SELECT time_entry_id, count(*) AS n FROM time_entry_approvals GROUP BY 1")}
+    approvals = {
+        row["time_entry_id"]: row["n"]
+        for row in rows(
+            db, "SELECT time_entry_id, count(*) AS n FROM time_entry_approvals GROUP BY 1"
+        )
+    }
     assert all(approvals.get(r["id"]) == r["approvers_needed"] for r in approved)
     invoiced = rows(db, "SELECT * FROM time_entries WHERE invoiced = 1")
     oldest = min(week_of(r["date"]) for r in rows(db, "SELECT date FROM time_entries"))
@@ -226,17 +246,23 @@ def test_status_mix_follows_the_age_of_the_week(demo: tuple[LedgerDB, DemoSummar
 def test_some_entries_wait_for_a_second_approver(demo: tuple[LedgerDB, DemoSummary]) -> None:
     db, _ = demo
     waiting = rows(
-        db, "SELECT e.*, count(a.person_id) AS given FROM time_entries e"
+        db,
+        "SELECT e.*, count(a.person_id) AS given FROM time_entries e"
         " JOIN time_entry_approvals a ON a.time_entry_id = e.id"
-        " WHERE e.approvers_needed = 2 AND e.approved = 0 AND e.submitted = 1 GROUP BY e.id"
+        " WHERE e.approvers_needed = 2 AND e.approved = 0 AND e.submitted = 1 GROUP BY e.id",
     )
     weeks = sorted({week_of(r["date"]) for r in rows(db, "SELECT date FROM time_entries")})
     assert {week_of(r["date"]) for r in waiting} >= {weeks[-1], weeks[-2]}
     assert all(r["given"] == 1 for r in waiting)
     owner = db.identity.owner_person_id
-    approvers = {row["person_id"] for row in rows(
-        db, "SELECT a.person_id FROM time_entry_approvals a JOIN time_entries e"
-        " ON e.id = a.time_entry_id WHERE e.approved = 0")}
+    approvers = {
+        row["person_id"]
+        for row in rows(
+            db,
+            "SELECT a.person_id FROM time_entry_approvals a JOIN time_entries e"
+            " ON e.id = a.time_entry_id WHERE e.approved = 0",
+        )
+    }
     assert approvers - {owner}, "no approval by another person"
 
 
@@ -247,24 +273,38 @@ def test_a_bulk_approve_by_the_owner_leaves_some_unapproved(
 ) -> None:
     db, _ = make_demo(tmp_path / "demo.db", seed=seed, today=today)
     week = (today - timedelta(weeks=week_back)).isocalendar()[:2]
-    pending = [r["id"] for r in rows(
-        db, "SELECT id, date FROM time_entries WHERE submitted = 1 AND approved = 0"
-        " AND rejected = 0") if week_of(r["date"]) == week]
+    pending = [
+        r["id"]
+        for r in rows(
+            db,
+            "SELECT id, date FROM time_entries WHERE submitted = 1 AND approved = 0"
+            " AND rejected = 0",
+        )
+        if week_of(r["date"]) == week
+    ]
     with db.transaction(write=True) as conn:
         entries = Entries(conn, db)
         for entry_id in pending:
             entries.approve(entry_id)
-    left = [r["id"] for r in rows(db, "SELECT id FROM time_entries WHERE approved = 0"
-                                      " AND submitted = 1 AND rejected = 0")
-            if r["id"] in pending]
+    left = [
+        r["id"]
+        for r in rows(
+            db, "SELECT id FROM time_entries WHERE approved = 0 AND submitted = 1 AND rejected = 0"
+        )
+        if r["id"] in pending
+    ]
     assert left
     assert len(left) < len(pending)
     with db.transaction(write=True) as conn:
         entries = Entries(conn, db)
         for entry_id in left:
             entries.approve(entry_id, for_all_approvers=True)
-    assert all(row["approved"] for row in rows(
-        db, f"SELECT approved FROM time_entries WHERE id IN ({','.join(map(str, left))})"))
+    assert all(
+        row["approved"]
+        for row in rows(
+            db, f"SELECT approved FROM time_entries WHERE id IN ({','.join(map(str, left))})"
+        )
+    )
 
 
 # ------------------------------------------------------------------ integrity
@@ -291,22 +331,27 @@ def test_entries_reference_existing_rows(demo: tuple[LedgerDB, DemoSummary]) -> 
     db, _ = demo
     assert not rows(db, "PRAGMA foreign_key_check")
     orphans = rows(
-        db, "SELECT e.id FROM time_entries e"
+        db,
+        "SELECT e.id FROM time_entries e"
         " LEFT JOIN people p ON p.id = e.person_id"
         " LEFT JOIN services s ON s.id = e.service_id"
         " LEFT JOIN tasks t ON t.id = e.task_id"
-        " WHERE p.id IS NULL OR s.id IS NULL OR (e.task_id IS NOT NULL AND t.id IS NULL)"
+        " WHERE p.id IS NULL OR s.id IS NULL OR (e.task_id IS NOT NULL AND t.id IS NULL)",
     )
     assert not orphans
-    mismatched = rows(db, "SELECT e.id FROM time_entries e JOIN tasks t ON t.id = e.task_id"
-                          " WHERE t.service_id != e.service_id")
+    mismatched = rows(
+        db,
+        "SELECT e.id FROM time_entries e JOIN tasks t ON t.id = e.task_id"
+        " WHERE t.service_id != e.service_id",
+    )
     assert not mismatched
 
 
 def test_minutes_are_in_range(demo: tuple[LedgerDB, DemoSummary]) -> None:
     db, summary = demo
-    timer_entry = rows(db, "SELECT time_entry_id FROM timers WHERE id = ?",
-                       (summary.running_timer_id,))[0][0]
+    timer_entry = rows(
+        db, "SELECT time_entry_id FROM timers WHERE id = ?", (summary.running_timer_id,)
+    )[0][0]
     for row in rows(db, "SELECT id, time, billable_time FROM time_entries"):
         if row["id"] == timer_entry:
             assert row["time"] == 0
@@ -364,8 +409,11 @@ def test_populate_large_inserts_the_requested_entries(tmp_path: Path) -> None:
     first, last = rows(db, "SELECT min(date), max(date) FROM time_entries")[0]
     assert last <= THURSDAY.isoformat()
     assert date.fromisoformat(first) < THURSDAY - timedelta(days=600)
-    flags = rows(db, "SELECT sum(approved), sum(rejected), sum(submitted = 0),"
-                     " sum(submitted AND NOT approved AND NOT rejected) FROM time_entries")[0]
+    flags = rows(
+        db,
+        "SELECT sum(approved), sum(rejected), sum(submitted = 0),"
+        " sum(submitted AND NOT approved AND NOT rejected) FROM time_entries",
+    )[0]
     assert all(flags[i] > 0 for i in range(4))
     org = db.identity.organization_id
     sample = rows(db, "SELECT id, uuid FROM time_entries ORDER BY id LIMIT 50")

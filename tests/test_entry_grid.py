@@ -120,8 +120,9 @@ async def test_rows_show_names_time_and_totals(store: Store) -> None:
         week_total = sum(store.records[i].minutes for i in store.order)
         assert f"Week {format_minutes(week_total)}" in totals
         monday = WEEK[0]
-        monday_total = sum(store.records[i].minutes for i in store.order
-                           if store.records[i].date == monday)
+        monday_total = sum(
+            store.records[i].minutes for i in store.order if store.records[i].date == monday
+        )
         assert f"{monday:%a %d} {format_minutes(monday_total)}" in totals
 
 
@@ -225,8 +226,7 @@ async def test_escape_cancels_and_other_columns_post_their_fields(store: Store) 
             await pilot.press("enter")
             await pilot.pause()
             grid.finish_edit()
-        assert edited(messages) == [(entry_id, "minutes", "1h30"),
-                                    (entry_id, "date", "yesterday")]
+        assert edited(messages) == [(entry_id, "minutes", "1h30"), (entry_id, "date", "yesterday")]
         grid.move_to_column("status")  # not editable: no editor
         await pilot.press("enter")
         assert not editor.display
@@ -281,8 +281,9 @@ async def test_service_and_task_names_resolve_to_ids(store: Store) -> None:
         assert len(edited(messages)) == 1
         # A unique prefix resolves; one shared by several names asks for more.
         names = [s.name for s in services.values()]
-        unique = next(n for n in names if sum(m.casefold().startswith(n[:3].casefold())
-                                              for m in names) == 1)
+        unique = next(
+            n for n in names if sum(m.casefold().startswith(n[:3].casefold()) for m in names) == 1
+        )
         await pilot.press("enter")
         editor.value = unique[:3].lower()
         await pilot.press("enter")
@@ -320,8 +321,10 @@ async def test_server_text_is_shown_literally(store: Store) -> None:
         assert "[bold red]x[/] ␛[2J ⏎ next" in strip.text
         assert all("\x1b" not in segment.text for segment in strip)
         screenshot = app.export_screenshot()
-        assert "[bold red]x[/]" in screenshot.replace("&#160;", " ") or \
-            "[bold&#160;red]x[/]" in screenshot
+        assert (
+            "[bold red]x[/]" in screenshot.replace("&#160;", " ")
+            or "[bold&#160;red]x[/]" in screenshot
+        )
         assert "␛[2J" in screenshot and "\x1b" not in screenshot
         # The editor is prefilled with the visible text; submitting it unchanged
         # keeps the stored note as it was.
@@ -352,8 +355,8 @@ async def test_cursor_stays_on_its_entry_when_rows_come_before_it(store: Store) 
         assert grid.cursor_id == target and grid.cursor_row == 7
         assert grid.row_count == len(store.order)
         assert grid.day_totals[first.date] == sum(
-            store.records[i].minutes for i in store.order
-            if store.records[i].date == first.date)
+            store.records[i].minutes for i in store.order if store.records[i].date == first.date
+        )
         # A staged new row inserted before the cursor.
         grid.move_to(store.order[5])
         target = grid.cursor_id
@@ -442,16 +445,28 @@ class BigStore:
         start = WEEK[0]
         days = [start + timedelta(days=n) for n in range(7)]
         self.people = {"1": Person(id="1", first_name="Ada", last_name="L")}
-        self.services = {"s1": Service(id="s1", name="General"),
-                         "s2": Service(id="s2", name="Meetings")}
+        self.services = {
+            "s1": Service(id="s1", name="General"),
+            "s2": Service(id="s2", name="Meetings"),
+        }
         self.tasks = {"t1": Task(id="t1", title="Build", service_id="s1")}
         self.order = [str(n) for n in range(count)]
         self._rows = {
-            entry_id: Row(EntryRecord(id=entry_id, date=days[n * 7 // count],
-                                      minutes=1 + n % 90, note=f"note {n}", person_id="1",
-                                      service_id="s1" if n % 2 else "s2", task_id=None),
-                          RowState.clean, {})
-            for n, entry_id in enumerate(self.order)}
+            entry_id: Row(
+                EntryRecord(
+                    id=entry_id,
+                    date=days[n * 7 // count],
+                    minutes=1 + n % 90,
+                    note=f"note {n}",
+                    person_id="1",
+                    service_id="s1" if n % 2 else "s2",
+                    task_id=None,
+                ),
+                RowState.clean,
+                {},
+            )
+            for n, entry_id in enumerate(self.order)
+        }
         self._index = {entry_id: n for n, entry_id in enumerate(self.order)}
         self.row_calls = 0
 
@@ -492,8 +507,9 @@ async def test_a_100k_row_store_renders_and_a_key_costs_only_the_visible_rows() 
         assert grid.cursor_row == 0 and grid.cursor_id == str(count - 1)
         # One row changed: its line and the totals, nothing else.
         big.row_calls = 0
-        grid.apply_change(StoreChange(ids=frozenset({str(count - 1)}),
-                                      fields=frozenset({"minutes"})))
+        grid.apply_change(
+            StoreChange(ids=frozenset({str(count - 1)}), fields=frozenset({"minutes"}))
+        )
         await pilot.pause()
         assert big.row_calls <= visible
         grid.reload()  # an explicit reload measures everything again

@@ -48,8 +48,11 @@ async def create(client: httpx.AsyncClient, ledger: LedgerDB, **fields: Any) -> 
 
 
 def finished(day: str, minutes: int = 60) -> dict[str, Any]:
-    return {"start_date": f"{day}T10:00:00+00:00", "total_time_in_minutes": minutes,
-            "end_date": f"{day}T11:00:00+00:00"}
+    return {
+        "start_date": f"{day}T10:00:00+00:00",
+        "total_time_in_minutes": minutes,
+        "end_date": f"{day}T11:00:00+00:00",
+    }
 
 
 # ------------------------------------------------------------------------- the seed
@@ -66,8 +69,9 @@ async def test_start_then_stop_matches_the_seed_and_shares_the_productive_tables
     assert entry["start_date"] == "2026-11-19T14:30:00+00:00"
 
     clock.advance(minutes=28)
-    stopped = await any_client.post(f"{V1}/time-entry/{entry['uuid']}/stop",
-                                    headers=plannr_headers(ledger))
+    stopped = await any_client.post(
+        f"{V1}/time-entry/{entry['uuid']}/stop", headers=plannr_headers(ledger)
+    )
     assert stopped.status_code == 200, stopped.text
     body = stopped.json()
     seed = seed_stop_example()
@@ -86,17 +90,20 @@ async def test_start_then_stop_matches_the_seed_and_shares_the_productive_tables
     assert (body["name"], body["description"]) == ("Research", "This is a description.")
 
     # A plain GET says what the stop could not: the entry is no longer active.
-    got = await any_client.get(f"{V1}/time-entry/{entry['uuid']}",
-                               headers=plannr_headers(ledger))
+    got = await any_client.get(f"{V1}/time-entry/{entry['uuid']}", headers=plannr_headers(ledger))
     assert got.json()["is_active"] is False and got.json()["end_date"] == body["end_date"]
 
     # One set of tables: the Productive dialect sees the same entry with the same time.
     listed = await any_client.get("/api/v2/time_entries", headers=productive_headers(ledger))
-    matches = [e for e in listed.json()["data"]
-               if e["attributes"]["note"] == "Research\nThis is a description."]
+    matches = [
+        e
+        for e in listed.json()["data"]
+        if e["attributes"]["note"] == "Research\nThis is a description."
+    ]
     assert len(matches) == 1
-    single = await any_client.get(f"/api/v2/time_entries/{matches[0]['id']}",
-                                  headers=productive_headers(ledger))
+    single = await any_client.get(
+        f"/api/v2/time_entries/{matches[0]['id']}", headers=productive_headers(ledger)
+    )
     assert single.status_code == 200
     assert single.json()["data"]["attributes"]["time"] == 28
     timers = await any_client.get("/api/v2/timers", headers=productive_headers(ledger))
@@ -108,8 +115,9 @@ async def test_a_running_entry_reports_elapsed_time_and_no_end(
 ) -> None:
     entry = (await create(asgi_client, ledger)).json()
     clock.advance(minutes=5)
-    got = (await asgi_client.get(f"{V1}/time-entry/{entry['uuid']}",
-                                 headers=plannr_headers(ledger))).json()
+    got = (
+        await asgi_client.get(f"{V1}/time-entry/{entry['uuid']}", headers=plannr_headers(ledger))
+    ).json()
     assert got["end_date"] is None and got["is_active"] is True
     assert got["computed_time_elapsed_in_seconds"] == 300
     assert got["total_time_in_minutes"] == 0
@@ -119,8 +127,11 @@ async def test_a_timer_started_in_the_past_runs_from_its_start_date(
     asgi_client: httpx.AsyncClient, ledger: LedgerDB
 ) -> None:
     entry = (await create(asgi_client, ledger, start_date="2026-11-19T14:00:00+00:00")).json()
-    stopped = (await asgi_client.post(f"{V1}/time-entry/{entry['uuid']}/stop",
-                                      headers=plannr_headers(ledger))).json()
+    stopped = (
+        await asgi_client.post(
+            f"{V1}/time-entry/{entry['uuid']}/stop", headers=plannr_headers(ledger)
+        )
+    ).json()
     assert stopped["total_time_in_minutes"] == 30
     assert stopped["computed_time_elapsed_in_seconds"] == 1800
 
@@ -131,8 +142,9 @@ async def test_starting_a_timer_stops_the_one_already_running(
     first = (await create(asgi_client, ledger)).json()
     clock.advance(minutes=10)
     await create(asgi_client, ledger, start_date=clock.now.isoformat())
-    got = (await asgi_client.get(f"{V1}/time-entry/{first['uuid']}",
-                                 headers=plannr_headers(ledger))).json()
+    got = (
+        await asgi_client.get(f"{V1}/time-entry/{first['uuid']}", headers=plannr_headers(ledger))
+    ).json()
     assert got["end_date"] == "2026-11-19T14:40:00+00:00"
     assert got["total_time_in_minutes"] == 10
 
@@ -141,8 +153,9 @@ async def test_stop_without_a_running_timer_is_422(
     asgi_client: httpx.AsyncClient, ledger: LedgerDB
 ) -> None:
     entry = (await create(asgi_client, ledger, **finished("2026-11-18"))).json()
-    response = await asgi_client.post(f"{V1}/time-entry/{entry['uuid']}/stop",
-                                      headers=plannr_headers(ledger))
+    response = await asgi_client.post(
+        f"{V1}/time-entry/{entry['uuid']}/stop", headers=plannr_headers(ledger)
+    )
     assert response.status_code == 422
     assert set(response.json()) == {"message", "errors"}
     assert list(response.json()["errors"]) == ["uuid"]
@@ -185,8 +198,9 @@ async def test_a_body_of_another_content_type_is_415_and_bad_json_400(
     headers = {**plannr_headers(ledger), "Content-Type": "application/x-www-form-urlencoded"}
     response = await asgi_client.post(f"{V1}/time-entry", content=b"name=x", headers=headers)
     assert response.status_code == 415 and "message" in response.json()
-    response = await asgi_client.post(f"{V1}/time-entry", content=b"{nope",
-                                      headers=body_headers(ledger))
+    response = await asgi_client.post(
+        f"{V1}/time-entry", content=b"{nope", headers=body_headers(ledger)
+    )
     assert response.status_code == 400 and "message" in response.json()
 
 
@@ -199,8 +213,9 @@ async def test_missing_name_and_unknown_trackable_are_422_laravel_style(
     assert list(response.json()["errors"]) == ["name"]
     assert all(isinstance(m, str) for m in response.json()["errors"]["name"])
 
-    response = await create(asgi_client, ledger,
-                            trackable_uuid="00000000-0000-0000-0000-000000000000")
+    response = await create(
+        asgi_client, ledger, trackable_uuid="00000000-0000-0000-0000-000000000000"
+    )
     assert response.status_code == 422
     assert list(response.json()["errors"]) == ["trackable_uuid"]
 
@@ -224,9 +239,13 @@ async def test_missing_name_and_unknown_trackable_are_422_laravel_style(
 async def test_create_get_update_delete_round_trip(
     asgi_client: httpx.AsyncClient, ledger: LedgerDB
 ) -> None:
-    created = await create(asgi_client, ledger, description=...,
-                           start_date="2026-11-18T10:00:00+01:00",
-                           end_date="2026-11-18T11:30:20+01:00")
+    created = await create(
+        asgi_client,
+        ledger,
+        description=...,
+        start_date="2026-11-18T10:00:00+01:00",
+        end_date="2026-11-18T11:30:20+01:00",
+    )
     assert created.status_code == 201
     entry = created.json()
     assert entry["total_time_in_minutes"] == 90  # whole minutes between start and end
@@ -239,10 +258,16 @@ async def test_create_get_update_delete_round_trip(
     assert got.status_code == 200 and got.json() == entry
 
     meetings = service_uuid(ledger, "Meetings")
-    updated = await asgi_client.put(url, headers=body_headers(ledger), json={
-        "description": "Second line\nthird", "total_time_in_minutes": 45,
-        "trackable_type": "Client", "trackable_uuid": meetings,
-    })
+    updated = await asgi_client.put(
+        url,
+        headers=body_headers(ledger),
+        json={
+            "description": "Second line\nthird",
+            "total_time_in_minutes": 45,
+            "trackable_type": "Client",
+            "trackable_uuid": meetings,
+        },
+    )
     assert updated.status_code == 200, updated.text
     body = updated.json()
     assert (body["name"], body["description"]) == ("Research", "Second line\nthird")
@@ -250,17 +275,22 @@ async def test_create_get_update_delete_round_trip(
     assert body["trackable"]["uuid"] == meetings and body["trackable"]["name"] == "Meetings"
     assert body["end_date"] == "2026-11-18T09:45:00+00:00"
 
-    moved = await asgi_client.put(url, headers=body_headers(ledger), json={
-        "start_date": "2026-11-17T08:00:00+00:00", "end_date": "2026-11-17T08:20:00+00:00"})
+    moved = await asgi_client.put(
+        url,
+        headers=body_headers(ledger),
+        json={"start_date": "2026-11-17T08:00:00+00:00", "end_date": "2026-11-17T08:20:00+00:00"},
+    )
     assert moved.json()["total_time_in_minutes"] == 20
     assert moved.json()["start_date"] == "2026-11-17T08:00:00+00:00"
     with ledger.transaction() as conn:
-        day = conn.execute("SELECT date FROM time_entries WHERE uuid = ?",
-                           (entry["uuid"],)).fetchone()[0]
+        day = conn.execute(
+            "SELECT date FROM time_entries WHERE uuid = ?", (entry["uuid"],)
+        ).fetchone()[0]
     assert day == "2026-11-17"
 
-    bad = await asgi_client.put(url, headers=body_headers(ledger),
-                                json={"end_date": "2026-11-16T08:00:00+00:00"})
+    bad = await asgi_client.put(
+        url, headers=body_headers(ledger), json={"end_date": "2026-11-16T08:00:00+00:00"}
+    )
     assert bad.status_code == 422 and list(bad.json()["errors"]) == ["start_date"]
 
     deleted = await asgi_client.delete(url, headers=plannr_headers(ledger))
@@ -277,8 +307,9 @@ async def test_an_approved_entry_cannot_be_edited_or_deleted(
     entry = (await create(asgi_client, ledger, **finished("2026-11-18"))).json()
     listed = await asgi_client.get("/api/v2/time_entries", headers=productive_headers(ledger))
     (resource,) = listed.json()["data"]
-    approved = await asgi_client.patch(f"/api/v2/time_entries/{resource['id']}/approve",
-                                       headers=productive_headers(ledger))
+    approved = await asgi_client.patch(
+        f"/api/v2/time_entries/{resource['id']}/approve", headers=productive_headers(ledger)
+    )
     assert approved.status_code == 200
     assert approved.json()["data"]["attributes"]["approved"] is True
 
@@ -298,11 +329,13 @@ async def test_editing_a_running_entry_moves_its_timer(
 ) -> None:
     entry = (await create(asgi_client, ledger)).json()
     url = f"{V1}/time-entry/{entry['uuid']}"
-    moved = await asgi_client.put(url, headers=body_headers(ledger),
-                                  json={"start_date": "2026-11-19T14:20:00+00:00"})
+    moved = await asgi_client.put(
+        url, headers=body_headers(ledger), json={"start_date": "2026-11-19T14:20:00+00:00"}
+    )
     assert moved.status_code == 200 and moved.json()["end_date"] is None
-    refused = await asgi_client.put(url, headers=body_headers(ledger),
-                                    json={"end_date": "2026-11-19T15:00:00+00:00"})
+    refused = await asgi_client.put(
+        url, headers=body_headers(ledger), json={"end_date": "2026-11-19T15:00:00+00:00"}
+    )
     assert refused.status_code == 422 and list(refused.json()["errors"]) == ["end_date"]
     clock.advance(minutes=5)
     stopped = (await asgi_client.post(f"{url}/stop", headers=plannr_headers(ledger))).json()
@@ -319,27 +352,35 @@ async def test_list_pages_filters_and_sorts(
     days = ["2026-11-10", "2026-11-11", "2026-11-12", "2026-11-13", "2026-11-14"]
     for day in days:
         assert (await create(asgi_client, ledger, name=day, **finished(day))).status_code == 201
-    await create(asgi_client, ledger, trackable_uuid=service_uuid(ledger, "Admin"),
-                 **finished("2026-11-12"))  # another trackable: never listed here
+    await create(
+        asgi_client, ledger, trackable_uuid=service_uuid(ledger, "Admin"), **finished("2026-11-12")
+    )  # another trackable: never listed here
     url = f"{V1}/time-entry/client/{service_uuid(ledger)}"
     headers = plannr_headers(ledger)
 
     pages = []
     for number in (1, 2, 3, 4):
-        response = await asgi_client.get(url, params={"per_page": 2, "page": number},
-                                         headers=headers)
+        response = await asgi_client.get(
+            url, params={"per_page": 2, "page": number}, headers=headers
+        )
         assert response.status_code == 200
         pages.append(response.json())
     assert [len(p["data"]) for p in pages] == [2, 2, 1, 0]
     assert [e["name"] for p in pages for e in p["data"]] == days[::-1]  # newest first
     meta = pages[0]["meta"]
     assert (meta["total"], meta["last_page"], meta["per_page"], meta["current_page"]) == (
-        5, 3, 2, 1)
+        5,
+        3,
+        2,
+        1,
+    )
     assert (meta["from"], meta["to"]) == (1, 2)
     assert meta["path"].endswith(f"/time-entry/client/{service_uuid(ledger)}")
     assert pages[0]["links"]["prev"] is None and "page=2" in pages[0]["links"]["next"]
-    assert pages[2]["links"]["next"] is None and (pages[2]["meta"]["from"],
-                                                  pages[2]["meta"]["to"]) == (5, 5)
+    assert pages[2]["links"]["next"] is None and (
+        pages[2]["meta"]["from"],
+        pages[2]["meta"]["to"],
+    ) == (5, 5)
     assert pages[3]["meta"]["from"] is None
     # Following `next` walks the same pages.
     followed = await asgi_client.get(pages[0]["links"]["next"], headers=headers)
@@ -350,7 +391,8 @@ async def test_list_pages_filters_and_sorts(
     assert oldest.json()["meta"]["per_page"] == 15
 
     between = await asgi_client.get(
-        url, params={"filter[between]": "2026-11-11,2026-11-13"}, headers=headers)
+        url, params={"filter[between]": "2026-11-11,2026-11-13"}, headers=headers
+    )
     assert [e["name"] for e in between.json()["data"]] == days[3:0:-1]
     assert between.json()["meta"]["total"] == 3
 
@@ -359,8 +401,9 @@ async def test_list_pages_filters_and_sorts(
 
     bad_sort = await asgi_client.get(url, params={"sort": "name"}, headers=headers)
     assert bad_sort.status_code == 400 and "message" in bad_sort.json()
-    bad_filter = await asgi_client.get(url, params={"filter[between]": "2026-11-11"},
-                                       headers=headers)
+    bad_filter = await asgi_client.get(
+        url, params={"filter[between]": "2026-11-11"}, headers=headers
+    )
     assert bad_filter.status_code == 422
     assert bad_filter.json()["message"] == "The given data was invalid."
     assert list(bad_filter.json()["errors"]) == ["filter.between"]

@@ -55,31 +55,42 @@ def bulk_headers(ledger: LedgerDB) -> dict[str, str]:
     return {**headers(ledger, BULK), "Accept": BULK}
 
 
-async def send(client: httpx.AsyncClient, method: str, path: str, body: Any,
-               request_headers: dict[str, str]) -> httpx.Response:
+async def send(
+    client: httpx.AsyncClient, method: str, path: str, body: Any, request_headers: dict[str, str]
+) -> httpx.Response:
     content = body if isinstance(body, (str, bytes)) else json.dumps(body)
     return await client.request(method, f"{API}{path}", content=content, headers=request_headers)
 
 
-async def bulk(client: httpx.AsyncClient, ledger: LedgerDB, method: str, path: str,
-               body: dict[str, Any]) -> httpx.Response:
+async def bulk(
+    client: httpx.AsyncClient, ledger: LedgerDB, method: str, path: str, body: dict[str, Any]
+) -> httpx.Response:
     return await send(client, method, path, body, bulk_headers(ledger))
 
 
-async def single(client: httpx.AsyncClient, ledger: LedgerDB, method: str, path: str,
-                 body: Any = None) -> httpx.Response:
+async def single(
+    client: httpx.AsyncClient, ledger: LedgerDB, method: str, path: str, body: Any = None
+) -> httpx.Response:
     if body is None:
         return await client.request(method, f"{API}{path}", headers=headers(ledger, None))
     return await send(client, method, path, body, headers(ledger))
 
 
-async def get(client: httpx.AsyncClient, ledger: LedgerDB, path: str,
-              **params: Any) -> httpx.Response:
+async def get(
+    client: httpx.AsyncClient, ledger: LedgerDB, path: str, **params: Any
+) -> httpx.Response:
     return await client.get(f"{API}{path}", params=params, headers=headers(ledger, None))
 
 
-def new_entry(*, date: str = "2024-08-28", time: int = 120, note: str | None = None,
-              person: Any = 1, service: Any = 1, task: Any = None) -> dict[str, Any]:
+def new_entry(
+    *,
+    date: str = "2024-08-28",
+    time: int = 120,
+    note: str | None = None,
+    person: Any = 1,
+    service: Any = 1,
+    task: Any = None,
+) -> dict[str, Any]:
     """A time entry resource for a create request."""
     attributes: dict[str, Any] = {"date": date, "time": time}
     if note is not None:
@@ -139,8 +150,9 @@ def seed_ids(ledger: LedgerDB) -> dict[str, int]:
     """Rows standing in for the seed's person 7781, service 1213 and task 302."""
     org = ledger.identity.organization_id
     with ledger.transaction(write=True) as conn:
-        person = insert_person(conn, org, first_name="Ana", last_name="Seed",
-                               email="ana@example.com")
+        person = insert_person(
+            conn, org, first_name="Ana", last_name="Seed", email="ana@example.com"
+        )
         service = insert_service(conn, org, name="Design")
         task = insert_task(conn, title="Wireframes", service_id=service)
     return {"7781": person, "1213": service, "302": task}
@@ -223,11 +235,11 @@ async def test_plain_json_is_415(asgi_client, ledger):
         ("PATCH", f"/time_entries/{entry_id}", {"data": ref(entry_id, note="x")}),
         ("POST", "/time_entries", {"data": [new_entry()]}),
     ]:
-        response = await send(asgi_client, method, path, body,
-                              headers(ledger, "application/json"))
+        response = await send(asgi_client, method, path, body, headers(ledger, "application/json"))
         assert_error(response, 415)
-    response = await send(asgi_client, "POST", "/time_entries", {"data": new_entry()},
-                          headers(ledger, None))
+    response = await send(
+        asgi_client, "POST", "/time_entries", {"data": new_entry()}, headers(ledger, None)
+    )
     assert_error(response, 415)
     assert entry_count(ledger) == 1
     assert notes(ledger) == {entry_id: None}
@@ -249,15 +261,25 @@ async def test_a_bulk_list_without_the_bulk_extension_is_415(asgi_client, ledger
 
 async def test_an_unknown_extension_or_media_parameter_is_415(asgi_client, ledger):
     for content_type in (f"{JSONAPI}; ext=atomic", f"{JSONAPI}; profile=x"):
-        response = await send(asgi_client, "POST", "/time_entries", {"data": new_entry()},
-                              headers(ledger, content_type))
+        response = await send(
+            asgi_client,
+            "POST",
+            "/time_entries",
+            {"data": new_entry()},
+            headers(ledger, content_type),
+        )
         assert_error(response, 415)
     assert entry_count(ledger) == 0
 
 
 async def test_the_charset_parameter_is_accepted(asgi_client, ledger):
-    response = await send(asgi_client, "POST", "/time_entries", {"data": new_entry()},
-                          headers(ledger, f"{JSONAPI}; charset=utf-8"))
+    response = await send(
+        asgi_client,
+        "POST",
+        "/time_entries",
+        {"data": new_entry()},
+        headers(ledger, f"{JSONAPI}; charset=utf-8"),
+    )
     assert response.status_code == 201, response.text
 
 
@@ -274,8 +296,9 @@ async def test_a_wrong_resource_type_is_409(asgi_client, ledger):
     response = await single(asgi_client, ledger, "POST", "/time_entries", {"data": wrong})
     assert error_pointers(response) == ["/data/type"]
     assert_error(response, 409)
-    response = await bulk(asgi_client, ledger, "POST", "/time_entries",
-                          {"data": [new_entry(), wrong]})
+    response = await bulk(
+        asgi_client, ledger, "POST", "/time_entries", {"data": [new_entry(), wrong]}
+    )
     assert_error(response, 409)
     assert error_pointers(response) == ["/data/1/type"]
     assert entry_count(ledger) == 0
@@ -299,12 +322,16 @@ async def test_bulk_create_as_in_the_seed(asgi_client, ledger, seed_ids):
         assert resource["type"] == "time_entries"
         attributes = resource["attributes"]
         assert (attributes["date"], attributes["time"], attributes["billable_time"]) == (
-            "2024-08-28", 120, 120)
+            "2024-08-28",
+            120,
+            120,
+        )
         assert attributes["approved"] is False and attributes["rejected"] is False
         for name in ("person", "service", "task"):
             assert resource["relationships"][name] == NOT_INCLUDED
-    rows = sql(ledger, "SELECT id, person_id, service_id, task_id, note FROM time_entries"
-                       " ORDER BY id")
+    rows = sql(
+        ledger, "SELECT id, person_id, service_id, task_id, note FROM time_entries ORDER BY id"
+    )
     assert [tuple(r) for r in rows] == [
         (int(ids[0]), seed_ids["7781"], seed_ids["1213"], seed_ids["302"], "first note"),
         (int(ids[1]), seed_ids["7781"], seed_ids["1213"], seed_ids["302"], "second note"),
@@ -313,16 +340,23 @@ async def test_bulk_create_as_in_the_seed(asgi_client, ledger, seed_ids):
 
 async def test_bulk_create_keeps_request_order(asgi_client, ledger):
     dates = ["2024-08-30", "2024-08-01", "2024-08-15", "2024-08-01"]
-    response = await bulk(asgi_client, ledger, "POST", "/time_entries",
-                          {"data": [new_entry(date=d, note=str(i)) for i, d in enumerate(dates)]})
+    response = await bulk(
+        asgi_client,
+        ledger,
+        "POST",
+        "/time_entries",
+        {"data": [new_entry(date=d, note=str(i)) for i, d in enumerate(dates)]},
+    )
     assert response.status_code == 201
-    assert [(d["attributes"]["note"], d["attributes"]["date"]) for d in
-            response.json()["data"]] == [(str(i), d) for i, d in enumerate(dates)]
+    assert [
+        (d["attributes"]["note"], d["attributes"]["date"]) for d in response.json()["data"]
+    ] == [(str(i), d) for i, d in enumerate(dates)]
 
 
 async def test_bulk_update_as_in_the_seed(asgi_client, ledger, clock):
-    ids = await create(asgi_client, ledger, new_entry(note="one", time=480),
-                       new_entry(note="two", time=480))
+    ids = await create(
+        asgi_client, ledger, new_entry(note="one", time=480), new_entry(note="two", time=480)
+    )
     before = sql(ledger, "SELECT updated_at FROM time_entries")[0][0]
     clock.advance(minutes=5)
     request = with_ids(seed_requests("PATCH", "/time_entries")[0], ids)
@@ -338,7 +372,7 @@ async def test_bulk_update_as_in_the_seed(asgi_client, ledger, clock):
     assert all(d["attributes"]["time"] == 480 for d in data)
     assert all(d["relationships"]["service"] == NOT_INCLUDED for d in data)
     assert data[0]["attributes"]["updated_at"] > before
-    assert notes(ledger) == dict(zip(ids, ["new first note", "new second note"]))
+    assert notes(ledger) == dict(zip(ids, ["new first note", "new second note"], strict=True))
 
 
 async def test_bulk_delete_as_in_the_seed(asgi_client, ledger):
@@ -354,13 +388,19 @@ async def test_bulk_delete_as_in_the_seed(asgi_client, ledger):
 
 async def test_bulk_approve_as_in_the_seed(asgi_client, ledger):
     ids = await create(asgi_client, ledger, new_entry(), new_entry(), new_entry(), new_entry())
-    sql(ledger, "UPDATE time_entries SET approvers_needed = 2 WHERE id IN (?, ?, ?)",
-        ids[1], ids[2], ids[3])
+    sql(
+        ledger,
+        "UPDATE time_entries SET approvers_needed = 2 WHERE id IN (?, ?, ?)",
+        ids[1],
+        ids[2],
+        ids[3],
+    )
     without_flag, with_flag = seed_requests("PATCH", "/time_entries/approve")
     assert "for_all_approvers" not in without_flag and with_flag["for_all_approvers"] is True
 
-    response = await bulk(asgi_client, ledger, "PATCH", "/time_entries/approve",
-                          with_ids(without_flag, ids[:2]))
+    response = await bulk(
+        asgi_client, ledger, "PATCH", "/time_entries/approve", with_ids(without_flag, ids[:2])
+    )
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == RESPONSE_TYPE
     data = response.json()["data"]
@@ -369,8 +409,9 @@ async def test_bulk_approve_as_in_the_seed(asgi_client, ledger):
     assert data[0]["attributes"]["approved_at"] is not None
     assert data[1]["attributes"]["approved_at"] is None
 
-    response = await bulk(asgi_client, ledger, "PATCH", "/time_entries/approve",
-                          with_ids(with_flag, ids[2:]))
+    response = await bulk(
+        asgi_client, ledger, "PATCH", "/time_entries/approve", with_ids(with_flag, ids[2:])
+    )
     assert response.status_code == 200, response.text
     assert [d["attributes"]["approved"] for d in response.json()["data"]] == [True, True]
     approved = sql(ledger, "SELECT id, approved FROM time_entries ORDER BY id")
@@ -379,16 +420,22 @@ async def test_bulk_approve_as_in_the_seed(asgi_client, ledger):
 
 async def test_bulk_approve_rejects_a_non_boolean_flag(asgi_client, ledger):
     ids = await create(asgi_client, ledger, new_entry())
-    response = await bulk(asgi_client, ledger, "PATCH", "/time_entries/approve",
-                          {"for_all_approvers": "yes", "data": [ref(ids[0])]})
+    response = await bulk(
+        asgi_client,
+        ledger,
+        "PATCH",
+        "/time_entries/approve",
+        {"for_all_approvers": "yes", "data": [ref(ids[0])]},
+    )
     assert_error(response, 400)
     assert sql(ledger, "SELECT approved FROM time_entries")[0][0] == 0
 
 
 async def test_bulk_unapprove_as_in_the_seed(asgi_client, ledger):
     ids = await create(asgi_client, ledger, new_entry(), new_entry())
-    response = await bulk(asgi_client, ledger, "PATCH", "/time_entries/approve",
-                          {"data": [ref(i) for i in ids]})
+    response = await bulk(
+        asgi_client, ledger, "PATCH", "/time_entries/approve", {"data": [ref(i) for i in ids]}
+    )
     assert [d["attributes"]["approved"] for d in response.json()["data"]] == [True, True]
     request = with_ids(seed_requests("PATCH", "/time_entries/unapprove")[0], ids)
 
@@ -398,7 +445,9 @@ async def test_bulk_unapprove_as_in_the_seed(asgi_client, ledger):
     data = response.json()["data"]
     assert [d["id"] for d in data] == ids
     assert [(d["attributes"]["approved"], d["attributes"]["approved_at"]) for d in data] == [
-        (False, None), (False, None)]
+        (False, None),
+        (False, None),
+    ]
     assert [r[0] for r in sql(ledger, "SELECT approved FROM time_entries")] == [0, 0]
 
 
@@ -410,7 +459,9 @@ async def test_a_refused_bulk_create_changes_nothing(asgi_client, ledger):
 
     assert_error(response, 422)
     assert sorted(error_pointers(response)) == [
-        "/data/1/attributes/time", "/data/2/relationships/service"]
+        "/data/1/attributes/time",
+        "/data/2/relationships/service",
+    ]
     assert entry_count(ledger) == 1
 
 
@@ -426,28 +477,42 @@ async def test_a_bulk_create_reports_every_problem_of_an_item(asgi_client, ledge
     response = await bulk(asgi_client, ledger, "POST", "/time_entries", {"data": [item]})
     assert_error(response, 422)
     assert sorted(error_pointers(response)) == [
-        "/data/0/attributes/date", "/data/0/attributes/time", "/data/0/relationships/person"]
+        "/data/0/attributes/date",
+        "/data/0/attributes/time",
+        "/data/0/relationships/person",
+    ]
     assert entry_count(ledger) == 0
 
 
 async def test_a_refused_bulk_update_changes_nothing(asgi_client, ledger):
-    ids = await create(asgi_client, ledger, new_entry(note="a"), new_entry(note="b"),
-                       new_entry(note="c"))
+    ids = await create(
+        asgi_client, ledger, new_entry(note="a"), new_entry(note="b"), new_entry(note="c")
+    )
     sql(ledger, "UPDATE time_entries SET approved = 1 WHERE id = ?", ids[1])
 
-    response = await bulk(asgi_client, ledger, "PATCH", "/time_entries",
-                          {"data": [ref(i, note="changed") for i in ids]})
+    response = await bulk(
+        asgi_client,
+        ledger,
+        "PATCH",
+        "/time_entries",
+        {"data": [ref(i, note="changed") for i in ids]},
+    )
 
     assert_error(response, 422)
     assert error_pointers(response) == ["/data/1/id"]
     assert "approved" in response.json()["errors"][0]["detail"]
-    assert notes(ledger) == dict(zip(ids, "abc"))
+    assert notes(ledger) == dict(zip(ids, "abc", strict=True))
 
 
 async def test_a_bulk_update_with_an_unknown_id_changes_nothing(asgi_client, ledger):
     ids = await create(asgi_client, ledger, new_entry(note="a"))
-    response = await bulk(asgi_client, ledger, "PATCH", "/time_entries",
-                          {"data": [ref(ids[0], note="changed"), ref(9999, note="x")]})
+    response = await bulk(
+        asgi_client,
+        ledger,
+        "PATCH",
+        "/time_entries",
+        {"data": [ref(ids[0], note="changed"), ref(9999, note="x")]},
+    )
     assert_error(response, 404)
     assert error_pointers(response) == ["/data/1/id"]
     assert notes(ledger) == {ids[0]: "a"}
@@ -456,8 +521,13 @@ async def test_a_bulk_update_with_an_unknown_id_changes_nothing(asgi_client, led
 async def test_a_refused_bulk_delete_deletes_nothing(asgi_client, ledger):
     ids = await create(asgi_client, ledger, new_entry(), new_entry())
 
-    response = await bulk(asgi_client, ledger, "DELETE", "/time_entries",
-                          {"data": [ref(ids[0]), ref(9999), ref(ids[1])]})
+    response = await bulk(
+        asgi_client,
+        ledger,
+        "DELETE",
+        "/time_entries",
+        {"data": [ref(ids[0]), ref(9999), ref(ids[1])]},
+    )
 
     assert response.status_code in (404, 422)
     assert error_pointers(response) == ["/data/1/id"]
@@ -467,8 +537,9 @@ async def test_a_refused_bulk_delete_deletes_nothing(asgi_client, ledger):
 async def test_a_bulk_delete_refuses_an_approved_entry(asgi_client, ledger):
     ids = await create(asgi_client, ledger, new_entry(), new_entry())
     sql(ledger, "UPDATE time_entries SET approved = 1 WHERE id = ?", ids[0])
-    response = await bulk(asgi_client, ledger, "DELETE", "/time_entries",
-                          {"data": [ref(i) for i in ids]})
+    response = await bulk(
+        asgi_client, ledger, "DELETE", "/time_entries", {"data": [ref(i) for i in ids]}
+    )
     assert_error(response, 422)
     assert error_pointers(response) == ["/data/0/id"]
     assert entry_count(ledger) == 2
@@ -477,15 +548,25 @@ async def test_a_bulk_delete_refuses_an_approved_entry(asgi_client, ledger):
 async def test_mixed_statuses_in_one_bulk_call_answer_422(asgi_client, ledger):
     ids = await create(asgi_client, ledger, new_entry())
     sql(ledger, "UPDATE time_entries SET approved = 1 WHERE id = ?", ids[0])
-    response = await bulk(asgi_client, ledger, "PATCH", "/time_entries",
-                          {"data": [ref(ids[0], note="x"), ref(9999, note="y")]})
+    response = await bulk(
+        asgi_client,
+        ledger,
+        "PATCH",
+        "/time_entries",
+        {"data": [ref(ids[0], note="x"), ref(9999, note="y")]},
+    )
     assert response.status_code == 422
     assert [e["status"] for e in response.json()["errors"]] == ["422", "404"]
 
 
 async def test_bulk_items_need_ids_to_update(asgi_client, ledger):
-    response = await bulk(asgi_client, ledger, "PATCH", "/time_entries",
-                          {"data": [{"type": "time_entries", "attributes": {"note": "x"}}]})
+    response = await bulk(
+        asgi_client,
+        ledger,
+        "PATCH",
+        "/time_entries",
+        {"data": [{"type": "time_entries", "attributes": {"note": "x"}}]},
+    )
     assert_error(response, 400)
     assert error_pointers(response) == ["/data/0/id"]
 
@@ -493,25 +574,28 @@ async def test_bulk_items_need_ids_to_update(asgi_client, ledger):
 async def test_a_bulk_call_over_the_limit_is_413(ledger):
     transport = httpx.ASGITransport(app=create_app(ledger, max_bulk_items=5))
     async with httpx.AsyncClient(transport=transport, base_url="http://ledger") as client:
-        response = await bulk(client, ledger, "POST", "/time_entries",
-                              {"data": [new_entry() for _ in range(6)]})
+        response = await bulk(
+            client, ledger, "POST", "/time_entries", {"data": [new_entry() for _ in range(6)]}
+        )
         assert_error(response, 413)
         assert entry_count(ledger) == 0
         ids = await create(client, ledger, *[new_entry() for _ in range(5)])
         assert len(ids) == 5
-        response = await bulk(client, ledger, "DELETE", "/time_entries",
-                              {"data": [ref(i) for i in [*ids, ids[0]]]})
+        response = await bulk(
+            client, ledger, "DELETE", "/time_entries", {"data": [ref(i) for i in [*ids, ids[0]]]}
+        )
         assert_error(response, 413)
         assert entry_count(ledger) == 5
 
 
 async def test_bulk_create_over_both_transports(any_client, ledger, seed_ids):
-    response = await bulk(any_client, ledger, "POST", "/time_entries",
-                          seed_create_body(seed_ids))
+    response = await bulk(any_client, ledger, "POST", "/time_entries", seed_create_body(seed_ids))
     assert response.status_code == 201, response.text
     assert response.headers["content-type"] == RESPONSE_TYPE
     assert [d["attributes"]["note"] for d in response.json()["data"]] == [
-        "first note", "second note"]
+        "first note",
+        "second note",
+    ]
     assert entry_count(ledger) == 2
 
 
@@ -519,11 +603,17 @@ async def test_bulk_create_over_both_transports(any_client, ledger, seed_ids):
 
 
 async def test_get_one_entry_with_included_names(asgi_client, ledger, seed_ids):
-    [entry_id] = await create(asgi_client, ledger, new_entry(
-        person=seed_ids["7781"], service=seed_ids["1213"], task=seed_ids["302"], note="n"))
+    [entry_id] = await create(
+        asgi_client,
+        ledger,
+        new_entry(
+            person=seed_ids["7781"], service=seed_ids["1213"], task=seed_ids["302"], note="n"
+        ),
+    )
 
-    response = await get(asgi_client, ledger, f"/time_entries/{entry_id}",
-                         include="person,service,task")
+    response = await get(
+        asgi_client, ledger, f"/time_entries/{entry_id}", include="person,service,task"
+    )
 
     assert response.status_code == 200
     assert response.headers["content-type"] == RESPONSE_TYPE
@@ -541,13 +631,19 @@ async def test_get_one_entry_with_included_names(asgi_client, ledger, seed_ids):
     plain = (await get(asgi_client, ledger, f"/time_entries/{entry_id}")).json()
     assert "included" not in plain
     assert plain["data"]["relationships"]["task"]["data"]["id"] == str(seed_ids["302"])
-    assert_error(await get(asgi_client, ledger, f"/time_entries/{entry_id}",
-                           include="invoice"), 400)
+    assert_error(
+        await get(asgi_client, ledger, f"/time_entries/{entry_id}", include="invoice"), 400
+    )
 
 
 async def test_create_one_entry(asgi_client, ledger):
-    response = await single(asgi_client, ledger, "POST", "/time_entries",
-                            {"data": new_entry(note="<b>html</b> ok", service=2, time=45)})
+    response = await single(
+        asgi_client,
+        ledger,
+        "POST",
+        "/time_entries",
+        {"data": new_entry(note="<b>html</b> ok", service=2, time=45)},
+    )
     assert response.status_code == 201, response.text
     data = response.json()["data"]
     assert data["attributes"]["note"] == "<b>html</b> ok"
@@ -565,8 +661,9 @@ async def test_create_one_entry_refuses_bad_values(asgi_client, ledger):
     response = await single(asgi_client, ledger, "POST", "/time_entries", {"data": item})
     assert_error(response, 422)
     assert error_pointers(response) == ["/data/attributes/time"]
-    response = await single(asgi_client, ledger, "POST", "/time_entries",
-                            {"data": new_entry(time=True)})
+    response = await single(
+        asgi_client, ledger, "POST", "/time_entries", {"data": new_entry(time=True)}
+    )
     assert error_pointers(response) == ["/data/attributes/time"]
     item = new_entry()
     item["relationships"]["project"] = {"data": {"type": "projects", "id": "1"}}
@@ -581,13 +678,17 @@ async def test_update_one_entry_moves_updated_at(asgi_client, ledger, clock):
     created = (await get(asgi_client, ledger, f"/time_entries/{entry_id}")).json()["data"]
     clock.advance(minutes=3)
 
-    response = await single(asgi_client, ledger, "PATCH", f"/time_entries/{entry_id}",
-                            {"data": ref(entry_id, note="new", time=90)})
+    response = await single(
+        asgi_client,
+        ledger,
+        "PATCH",
+        f"/time_entries/{entry_id}",
+        {"data": ref(entry_id, note="new", time=90)},
+    )
 
     assert response.status_code == 200, response.text
     attributes = response.json()["data"]["attributes"]
-    assert (attributes["note"], attributes["time"], attributes["billable_time"]) == (
-        "new", 90, 90)
+    assert (attributes["note"], attributes["time"], attributes["billable_time"]) == ("new", 90, 90)
     assert attributes["created_at"] == created["attributes"]["created_at"]
     assert attributes["updated_at"] > created["attributes"]["updated_at"]
     assert attributes["updated_at"].startswith("2026-11-19T14:33:00")
@@ -596,14 +697,25 @@ async def test_update_one_entry_moves_updated_at(asgi_client, ledger, clock):
 
 async def test_update_one_entry_without_id_in_body_and_mismatched_id(asgi_client, ledger):
     [entry_id] = await create(asgi_client, ledger, new_entry(note="old"))
-    response = await single(asgi_client, ledger, "PATCH", f"/time_entries/{entry_id}",
-                            {"data": {"type": "time_entries", "attributes": {"note": "x"}}})
+    response = await single(
+        asgi_client,
+        ledger,
+        "PATCH",
+        f"/time_entries/{entry_id}",
+        {"data": {"type": "time_entries", "attributes": {"note": "x"}}},
+    )
     assert response.status_code == 200
-    response = await single(asgi_client, ledger, "PATCH", f"/time_entries/{entry_id}",
-                            {"data": ref(int(entry_id) + 1, note="y")})
+    response = await single(
+        asgi_client,
+        ledger,
+        "PATCH",
+        f"/time_entries/{entry_id}",
+        {"data": ref(int(entry_id) + 1, note="y")},
+    )
     assert_error(response, 409)
-    response = await single(asgi_client, ledger, "PATCH", f"/time_entries/{entry_id}",
-                            {"data": ref(entry_id, time=-1)})
+    response = await single(
+        asgi_client, ledger, "PATCH", f"/time_entries/{entry_id}", {"data": ref(entry_id, time=-1)}
+    )
     assert_error(response, 422)
     assert notes(ledger) == {entry_id: "x"}
 
@@ -617,17 +729,33 @@ async def test_delete_one_entry(asgi_client, ledger):
     assert_error(await get(asgi_client, ledger, f"/time_entries/{ids[0]}"), 404)
 
 
-@pytest.mark.parametrize("entry_id", [
-    "9999", "0", "abc", "-1", "99999999999999999999999", "%C2%B2", "%D9%A1",  # ², Arabic 1
-])
+@pytest.mark.parametrize(
+    "entry_id",
+    [
+        "9999",
+        "0",
+        "abc",
+        "-1",
+        "99999999999999999999999",
+        "%C2%B2",
+        "%D9%A1",  # ², Arabic 1
+    ],
+)
 async def test_an_unknown_entry_is_404(asgi_client, ledger, entry_id):
     await create(asgi_client, ledger, new_entry(note="keep"))
     path = f"/time_entries/{entry_id}"
     error = assert_error(await get(asgi_client, ledger, path), 404)
     assert unquote(entry_id) in error["detail"]
-    assert_error(await single(asgi_client, ledger, "PATCH", path,
-                              {"data": {"type": "time_entries", "attributes": {"note": "x"}}}),
-                 404)
+    assert_error(
+        await single(
+            asgi_client,
+            ledger,
+            "PATCH",
+            path,
+            {"data": {"type": "time_entries", "attributes": {"note": "x"}}},
+        ),
+        404,
+    )
     assert_error(await single(asgi_client, ledger, "DELETE", path), 404)
     for action in ("approve", "unapprove", "reject", "unreject"):
         assert_error(await single(asgi_client, ledger, "PATCH", f"{path}/{action}"), 404)
@@ -636,8 +764,9 @@ async def test_an_unknown_entry_is_404(asgi_client, ledger, entry_id):
 
 async def test_an_unknown_entry_action_is_404(asgi_client, ledger):
     [entry_id] = await create(asgi_client, ledger, new_entry())
-    assert_error(await single(asgi_client, ledger, "PATCH", f"/time_entries/{entry_id}/submit"),
-                 404)
+    assert_error(
+        await single(asgi_client, ledger, "PATCH", f"/time_entries/{entry_id}/submit"), 404
+    )
 
 
 async def test_an_approved_entry_cannot_be_edited_or_deleted(asgi_client, ledger):
@@ -645,17 +774,31 @@ async def test_an_approved_entry_cannot_be_edited_or_deleted(asgi_client, ledger
     response = await single(asgi_client, ledger, "PATCH", f"/time_entries/{entry_id}/approve")
     assert response.json()["data"]["attributes"]["approved"] is True
 
-    error = assert_error(await single(asgi_client, ledger, "PATCH", f"/time_entries/{entry_id}",
-                                      {"data": ref(entry_id, note="edited")}), 422)
+    error = assert_error(
+        await single(
+            asgi_client,
+            ledger,
+            "PATCH",
+            f"/time_entries/{entry_id}",
+            {"data": ref(entry_id, note="edited")},
+        ),
+        422,
+    )
     assert "unapprove" in error["detail"]
     assert_error(await single(asgi_client, ledger, "DELETE", f"/time_entries/{entry_id}"), 422)
-    assert_error(await single(asgi_client, ledger, "PATCH", f"/time_entries/{entry_id}/reject"),
-                 422)
+    assert_error(
+        await single(asgi_client, ledger, "PATCH", f"/time_entries/{entry_id}/reject"), 422
+    )
     assert notes(ledger) == {entry_id: "locked"}
 
     await single(asgi_client, ledger, "PATCH", f"/time_entries/{entry_id}/unapprove")
-    response = await single(asgi_client, ledger, "PATCH", f"/time_entries/{entry_id}",
-                            {"data": ref(entry_id, note="edited")})
+    response = await single(
+        asgi_client,
+        ledger,
+        "PATCH",
+        f"/time_entries/{entry_id}",
+        {"data": ref(entry_id, note="edited")},
+    )
     assert response.status_code == 200
     assert notes(ledger) == {entry_id: "edited"}
 
@@ -663,8 +806,10 @@ async def test_an_approved_entry_cannot_be_edited_or_deleted(asgi_client, ledger
 async def test_an_invoiced_entry_cannot_be_changed(asgi_client, ledger):
     [entry_id] = await create(asgi_client, ledger, new_entry(note="billed"))
     sql(ledger, "UPDATE time_entries SET approved = 1, invoiced = 1 WHERE id = ?", entry_id)
-    for method, path in [("PATCH", f"/time_entries/{entry_id}/unapprove"),
-                         ("DELETE", f"/time_entries/{entry_id}")]:
+    for method, path in [
+        ("PATCH", f"/time_entries/{entry_id}/unapprove"),
+        ("DELETE", f"/time_entries/{entry_id}"),
+    ]:
         error = assert_error(await single(asgi_client, ledger, method, path), 422)
         assert "invoiced" in error["detail"]
     assert sql(ledger, "SELECT approved FROM time_entries")[0][0] == 1
@@ -675,8 +820,9 @@ async def test_per_entry_approval_actions(asgi_client, ledger, clock):
     sql(ledger, "UPDATE time_entries SET approvers_needed = 2 WHERE id = ?", ids[1])
 
     async def act(entry_id: str, action: str, body: Any = None) -> dict[str, Any]:
-        response = await single(asgi_client, ledger, "PATCH",
-                                f"/time_entries/{entry_id}/{action}", body)
+        response = await single(
+            asgi_client, ledger, "PATCH", f"/time_entries/{entry_id}/{action}", body
+        )
         assert response.status_code == 200, response.text
         assert response.json()["data"]["id"] == entry_id
         return response.json()["data"]
@@ -685,25 +831,33 @@ async def test_per_entry_approval_actions(asgi_client, ledger, clock):
     assert approved["attributes"]["approved"] is True
     assert approved["relationships"]["approver"]["data"]["id"] == "1"
     assert (await act(ids[1], "approve"))["attributes"]["approved"] is False
-    assert (await act(ids[1], "approve", {"for_all_approvers": True, "data": None})
-            )["attributes"]["approved"] is True
+    assert (await act(ids[1], "approve", {"for_all_approvers": True, "data": None}))["attributes"][
+        "approved"
+    ] is True
     unapproved = await act(ids[0], "unapprove")
     assert unapproved["attributes"]["approved"] is False
     assert unapproved["attributes"]["approved_at"] is None
     assert unapproved["relationships"]["approver"] == {"data": None}
 
     clock.advance(minutes=1)
-    reason = {"data": {"type": "time_entries", "id": ids[0],
-                       "attributes": {"rejected_reason": "Wrong project"}}}
+    reason = {
+        "data": {
+            "type": "time_entries",
+            "id": ids[0],
+            "attributes": {"rejected_reason": "Wrong project"},
+        }
+    }
     rejected = (await act(ids[0], "reject", reason))["attributes"]
     assert (rejected["rejected"], rejected["rejected_reason"]) == (True, "Wrong project")
     assert rejected["rejected_at"].startswith("2026-11-19T14:31:00")
-    row = sql(ledger, "SELECT rejected, rejected_reason FROM time_entries WHERE id = ?",
-              ids[0])[0]
+    row = sql(ledger, "SELECT rejected, rejected_reason FROM time_entries WHERE id = ?", ids[0])[0]
     assert tuple(row) == (1, "Wrong project")
     unrejected = (await act(ids[0], "unreject"))["attributes"]
-    assert (unrejected["rejected"], unrejected["rejected_reason"],
-            unrejected["rejected_at"]) == (False, None, None)
+    assert (unrejected["rejected"], unrejected["rejected_reason"], unrejected["rejected_at"]) == (
+        False,
+        None,
+        None,
+    )
 
 
 async def test_reject_without_a_reason_and_with_a_bad_reason(asgi_client, ledger):
@@ -712,23 +866,28 @@ async def test_reject_without_a_reason_and_with_a_bad_reason(asgi_client, ledger
     assert response.status_code == 200
     assert response.json()["data"]["attributes"]["rejected"] is True
     await single(asgi_client, ledger, "PATCH", f"/time_entries/{entry_id}/unreject")
-    body = {"data": {"type": "time_entries", "id": entry_id,
-                     "attributes": {"rejected_reason": 42}}}
-    response = await single(asgi_client, ledger, "PATCH", f"/time_entries/{entry_id}/reject",
-                            body)
+    body = {"data": {"type": "time_entries", "id": entry_id, "attributes": {"rejected_reason": 42}}}
+    response = await single(asgi_client, ledger, "PATCH", f"/time_entries/{entry_id}/reject", body)
     assert_error(response, 422)
     assert sql(ledger, "SELECT rejected FROM time_entries")[0][0] == 0
 
 
 async def test_approving_a_rejected_entry_clears_the_rejection(asgi_client, ledger):
     [entry_id] = await create(asgi_client, ledger, new_entry())
-    await single(asgi_client, ledger, "PATCH", f"/time_entries/{entry_id}/reject",
-                 {"data": {"type": "time_entries", "id": entry_id,
-                           "attributes": {"rejected_reason": "no"}}})
+    await single(
+        asgi_client,
+        ledger,
+        "PATCH",
+        f"/time_entries/{entry_id}/reject",
+        {"data": {"type": "time_entries", "id": entry_id, "attributes": {"rejected_reason": "no"}}},
+    )
     response = await single(asgi_client, ledger, "PATCH", f"/time_entries/{entry_id}/approve")
     attributes = response.json()["data"]["attributes"]
     assert (attributes["approved"], attributes["rejected"], attributes["rejected_reason"]) == (
-        True, False, None)
+        True,
+        False,
+        None,
+    )
 
 
 # -------------------------------------------------------------------------------- list
@@ -744,18 +903,23 @@ async def varied(asgi_client, ledger) -> dict[str, Any]:
         web = insert_service(conn, org, name="Web", project_id=project)
         task = insert_task(conn, title="Copy", service_id=2)
     ids = await create(
-        asgi_client, ledger,
+        asgi_client,
+        ledger,
         new_entry(note="e1", person=1, service=1, date="2024-08-01"),
         new_entry(note="e2", person=bo, service=2, task=task, date="2024-08-15"),
         new_entry(note="e3", person=1, service=web, date="2024-08-31"),
         new_entry(note="e4", person=bo, service=1, date="2024-09-01"),
         new_entry(note="e5", person=1, service=3, date="2024-07-31"),
     )
-    by_note = dict(zip(["e1", "e2", "e3", "e4", "e5"], ids))
+    by_note = dict(zip(["e1", "e2", "e3", "e4", "e5"], ids, strict=True))
     await single(asgi_client, ledger, "PATCH", f"/time_entries/{by_note['e1']}/approve")
     await single(asgi_client, ledger, "PATCH", f"/time_entries/{by_note['e2']}/reject")
-    sql(ledger, "UPDATE time_entries SET submitted = 1 WHERE id IN (?, ?)",
-        by_note["e3"], by_note["e1"])
+    sql(
+        ledger,
+        "UPDATE time_entries SET submitted = 1 WHERE id IN (?, ?)",
+        by_note["e3"],
+        by_note["e1"],
+    )
     return {"ids": by_note, "bo": bo, "project": project, "web": web, "task": task}
 
 
@@ -774,8 +938,7 @@ async def test_list_filters(asgi_client, ledger, varied):
 
     assert await notes_for() == {"e1", "e2", "e3", "e4", "e5"}
     assert await notes_for(**{"filter[person_id]": "1"}) == {"e1", "e3", "e5"}
-    assert await notes_for(**{"filter[person_id]": f"1,{bo}"}) == {"e1", "e2", "e3", "e4",
-                                                                   "e5"}
+    assert await notes_for(**{"filter[person_id]": f"1,{bo}"}) == {"e1", "e2", "e3", "e4", "e5"}
     assert await notes_for(**{"filter[person_id]": f"{bo}, 999"}) == {"e2", "e4"}
     assert await notes_for(**{"filter[service_id]": "1"}) == {"e1", "e4"}
     assert await notes_for(**{"filter[service_id]": "2,3"}) == {"e2", "e5"}
@@ -783,10 +946,14 @@ async def test_list_filters(asgi_client, ledger, varied):
     assert await notes_for(**{"filter[project_id]": str(varied["project"])}) == {"e3"}
     assert await notes_for(**{"filter[after]": "2024-08-01"}) == {"e1", "e2", "e3", "e4"}
     assert await notes_for(**{"filter[before]": "2024-08-31"}) == {"e1", "e2", "e3", "e5"}
-    assert await notes_for(**{"filter[after]": "2024-08-01",
-                              "filter[before]": "2024-08-31"}) == {"e1", "e2", "e3"}
-    assert await notes_for(**{"filter[after]": "2024-08-02",
-                              "filter[before]": "2024-08-30"}) == {"e2"}
+    assert await notes_for(**{"filter[after]": "2024-08-01", "filter[before]": "2024-08-31"}) == {
+        "e1",
+        "e2",
+        "e3",
+    }
+    assert await notes_for(**{"filter[after]": "2024-08-02", "filter[before]": "2024-08-30"}) == {
+        "e2"
+    }
     assert await notes_for(**{"filter[date]": "2024-08-15"}) == {"e2"}
     assert await notes_for(**{"filter[date][gt_eq]": "2024-08-31"}) == {"e3", "e4"}
     assert await notes_for(**{"filter[date][lt]": "2024-08-01"}) == {"e5"}
@@ -794,37 +961,60 @@ async def test_list_filters(asgi_client, ledger, varied):
     assert await notes_for(**{"filter[person_id]": "1", "filter[service_id]": "1"}) == {"e1"}
 
 
-@pytest.mark.parametrize(("status", "expected"), [
-    ("1", {"e1"}),                      # approved
-    ("2", {"e2", "e3", "e4", "e5"}),    # unapproved
-    ("3", {"e2"}),                      # rejected
-    ("5", {"e3"}),                      # submitted (e1 is submitted but approved)
-    ("6", {"e4", "e5"}),                # draft
-    ("3,6", {"e2", "e4", "e5"}),
-])
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("1", {"e1"}),  # approved
+        ("2", {"e2", "e3", "e4", "e5"}),  # unapproved
+        ("3", {"e2"}),  # rejected
+        ("5", {"e3"}),  # submitted (e1 is submitted but approved)
+        ("6", {"e4", "e5"}),  # draft
+        ("3,6", {"e2", "e4", "e5"}),
+    ],
+)
 async def test_list_status_filter(asgi_client, ledger, varied, status, expected):
     assert set(await listed(asgi_client, ledger, **{"filter[status]": status})) == expected
 
 
-@pytest.mark.parametrize("param", [
-    "filter[id]", "filter[note]", "filter[person]", "filter[date][between]",
-    "filter[after][gt]", "filterx", "filter[Person_id]",
-])
+@pytest.mark.parametrize(
+    "param",
+    [
+        "filter[id]",
+        "filter[note]",
+        "filter[person]",
+        "filter[date][between]",
+        "filter[after][gt]",
+        "filterx",
+        "filter[Person_id]",
+    ],
+)
 async def test_an_unknown_filter_is_400(asgi_client, ledger, param):
     error = assert_error(await get(asgi_client, ledger, "/time_entries", **{param: "1"}), 400)
     assert error["source"] == {"parameter": param}
 
 
-@pytest.mark.parametrize(("param", "value"), [
-    ("filter[person_id]", "me"), ("filter[person_id]", ""), ("filter[person_id]", "1;2"),
-    ("filter[person_id]", "-1"), ("filter[service_id]", "1.5"), ("filter[task_id]", "x"),
-    ("filter[project_id]", "a,b"), ("filter[approver_id]", "null"),
-    ("filter[status]", "4"), ("filter[status]", "0"), ("filter[status]", "approved"),
-    ("filter[after]", "2024-13-01"), ("filter[before]", "yesterday"),
-    ("filter[date]", "2024-02-30"), ("filter[date][gt]", ""),
-    ("filter[person_id]", "99999999999999999999999"),
-    ("filter[person_id]", "\u00b2"),
-])
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [
+        ("filter[person_id]", "me"),
+        ("filter[person_id]", ""),
+        ("filter[person_id]", "1;2"),
+        ("filter[person_id]", "-1"),
+        ("filter[service_id]", "1.5"),
+        ("filter[task_id]", "x"),
+        ("filter[project_id]", "a,b"),
+        ("filter[approver_id]", "null"),
+        ("filter[status]", "4"),
+        ("filter[status]", "0"),
+        ("filter[status]", "approved"),
+        ("filter[after]", "2024-13-01"),
+        ("filter[before]", "yesterday"),
+        ("filter[date]", "2024-02-30"),
+        ("filter[date][gt]", ""),
+        ("filter[person_id]", "99999999999999999999999"),
+        ("filter[person_id]", "\u00b2"),
+    ],
+)
 async def test_a_bad_filter_value_is_400(asgi_client, ledger, varied, param, value):
     error = assert_error(await get(asgi_client, ledger, "/time_entries", **{param: value}), 400)
     assert error["source"] == {"parameter": param}
@@ -844,8 +1034,10 @@ async def test_the_updated_at_filter_compares_moments_not_text(asgi_client, ledg
     ]:
         assert await listed(asgi_client, ledger, **{param: value}) == expected, (param, value)
     for value in ("yesterday", "2026-11-19T14:30:00", ""):
-        assert_error(await get(asgi_client, ledger, "/time_entries",
-                               **{"filter[updated_at][gt]": value}), 400)
+        assert_error(
+            await get(asgi_client, ledger, "/time_entries", **{"filter[updated_at][gt]": value}),
+            400,
+        )
 
 
 async def test_list_sorts(asgi_client, ledger, clock, varied):
@@ -854,11 +1046,13 @@ async def test_list_sorts(asgi_client, ledger, clock, varied):
     assert await listed(asgi_client, ledger, sort="date") == ["e5", "e1", "e2", "e3", "e4"]
     assert await listed(asgi_client, ledger, sort="-date") == ["e4", "e3", "e2", "e1", "e5"]
     clock.advance(minutes=1)
-    await single(asgi_client, ledger, "PATCH", f"/time_entries/{ids['e4']}",
-                 {"data": ref(ids["e4"], time=1)})
+    await single(
+        asgi_client, ledger, "PATCH", f"/time_entries/{ids['e4']}", {"data": ref(ids["e4"], time=1)}
+    )
     clock.advance(minutes=1)
-    await single(asgi_client, ledger, "PATCH", f"/time_entries/{ids['e3']}",
-                 {"data": ref(ids["e3"], time=1)})
+    await single(
+        asgi_client, ledger, "PATCH", f"/time_entries/{ids['e3']}", {"data": ref(ids["e3"], time=1)}
+    )
     # e1 and e2 were touched by approve/reject at the same moment as the others' creation.
     assert (await listed(asgi_client, ledger, sort="updated_at"))[-2:] == ["e4", "e3"]
     assert (await listed(asgi_client, ledger, sort="-updated_at"))[:2] == ["e3", "e4"]
@@ -871,8 +1065,13 @@ async def test_an_unknown_sort_is_400(asgi_client, ledger, sort):
 
 
 async def test_list_include(asgi_client, ledger, varied):
-    response = await get(asgi_client, ledger, "/time_entries", include="person,service,task",
-                         **{"filter[person_id]": str(varied["bo"])})
+    response = await get(
+        asgi_client,
+        ledger,
+        "/time_entries",
+        include="person,service,task",
+        **{"filter[person_id]": str(varied["bo"])},
+    )
     body = response.json()
     assert [d["attributes"]["note"] for d in body["data"]] == ["e2", "e4"]
     included = {(r["type"], r["id"]): r["attributes"] for r in body["included"]}
@@ -894,21 +1093,33 @@ async def test_an_empty_ledger_lists_nothing(asgi_client, ledger):
     assert response.status_code == 200
     body = response.json()
     assert body["data"] == []
-    assert body["meta"] == {"current_page": 1, "total_pages": 0, "total_count": 0,
-                            "page_size": 30, "max_page_size": 200}
+    assert body["meta"] == {
+        "current_page": 1,
+        "total_pages": 0,
+        "total_count": 0,
+        "page_size": 30,
+        "max_page_size": 200,
+    }
 
 
 async def make_entries(client: httpx.AsyncClient, ledger: LedgerDB, count: int) -> list[str]:
     """`count` entries over three dates, so that several share a date (ties)."""
     dates = ["2024-08-02", "2024-08-01", "2024-08-03"]
-    return await create(client, ledger, *[
-        new_entry(date=dates[i % 3], note=f"n{i:02}") for i in range(count)])
+    return await create(
+        client, ledger, *[new_entry(date=dates[i % 3], note=f"n{i:02}") for i in range(count)]
+    )
 
 
-async def page(client: httpx.AsyncClient, ledger: LedgerDB, number: int, size: int,
-               **params: Any) -> dict[str, Any]:
-    response = await get(client, ledger, "/time_entries",
-                         **{"page[number]": str(number), "page[size]": str(size)}, **params)
+async def page(
+    client: httpx.AsyncClient, ledger: LedgerDB, number: int, size: int, **params: Any
+) -> dict[str, Any]:
+    response = await get(
+        client,
+        ledger,
+        "/time_entries",
+        **{"page[number]": str(number), "page[size]": str(size)},
+        **params,
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -917,8 +1128,13 @@ async def test_exactly_one_page(asgi_client, ledger):
     await make_entries(asgi_client, ledger, 5)
     body = await page(asgi_client, ledger, 1, 5)
     assert len(body["data"]) == 5
-    assert body["meta"] == {"current_page": 1, "total_pages": 1, "total_count": 5,
-                            "page_size": 5, "max_page_size": 200}
+    assert body["meta"] == {
+        "current_page": 1,
+        "total_pages": 1,
+        "total_count": 5,
+        "page_size": 5,
+        "max_page_size": 200,
+    }
     assert "next" not in body["links"] and "prev" not in body["links"]
     assert (await page(asgi_client, ledger, 2, 5))["data"] == []
 
@@ -927,8 +1143,13 @@ async def test_the_last_page_is_partial(asgi_client, ledger):
     await make_entries(asgi_client, ledger, 12)
     body = await page(asgi_client, ledger, 3, 5)
     assert len(body["data"]) == 2
-    assert body["meta"] == {"current_page": 3, "total_pages": 3, "total_count": 12,
-                            "page_size": 5, "max_page_size": 200}
+    assert body["meta"] == {
+        "current_page": 3,
+        "total_pages": 3,
+        "total_count": 12,
+        "page_size": 5,
+        "max_page_size": 200,
+    }
     assert "next" not in body["links"]
     assert "page%5Bnumber%5D=2" in body["links"]["prev"]
     assert "page%5Bnumber%5D=3" in body["links"]["last"]
@@ -941,8 +1162,13 @@ async def test_a_page_past_the_end_is_empty(asgi_client, ledger):
     await make_entries(asgi_client, ledger, 12)
     body = await page(asgi_client, ledger, 9, 5)
     assert body["data"] == []
-    assert body["meta"] == {"current_page": 9, "total_pages": 3, "total_count": 12,
-                            "page_size": 5, "max_page_size": 200}
+    assert body["meta"] == {
+        "current_page": 9,
+        "total_pages": 3,
+        "total_count": 12,
+        "page_size": 5,
+        "max_page_size": 200,
+    }
     assert "next" not in body["links"]
     assert "page%5Bnumber%5D=3" in body["links"]["prev"]
 
@@ -964,14 +1190,22 @@ async def test_two_hundred_and_one_entries_make_two_pages(asgi_client, ledger):
     second = await page(asgi_client, ledger, 2, 1000)
     assert first["meta"]["total_pages"] == 2
     assert [d["attributes"]["note"] for d in first["data"] + second["data"]] == [
-        str(i) for i in range(201)]
+        str(i) for i in range(201)
+    ]
 
 
-@pytest.mark.parametrize("params", [
-    {"page[number]": "0"}, {"page[number]": "-1"}, {"page[number]": "x"},
-    {"page[size]": "0"}, {"page[size]": "1.5"}, {"page[number]": ""},
-    {"page[number]": "\u00b2"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"page[number]": "0"},
+        {"page[number]": "-1"},
+        {"page[number]": "x"},
+        {"page[size]": "0"},
+        {"page[size]": "1.5"},
+        {"page[number]": ""},
+        {"page[number]": "\u00b2"},
+    ],
+)
 async def test_a_bad_page_parameter_is_400(asgi_client, ledger, params):
     error = assert_error(await get(asgi_client, ledger, "/time_entries", **params), 400)
     assert error["source"] == {"parameter": next(iter(params))}
@@ -981,21 +1215,29 @@ async def test_a_bad_page_parameter_is_400(asgi_client, ledger, params):
 async def test_pages_concatenate_to_the_full_sorted_list(asgi_client, ledger, clock, sort):
     ids = []
     for start in range(0, 13, 4):  # four creation moments, so updated_at has ties too
-        ids += await create(asgi_client, ledger, *[
-            new_entry(date=["2024-08-02", "2024-08-01"][i % 2], note=f"n{start + i:02}")
-            for i in range(min(4, 13 - start))])
+        ids += await create(
+            asgi_client,
+            ledger,
+            *[
+                new_entry(date=["2024-08-02", "2024-08-01"][i % 2], note=f"n{start + i:02}")
+                for i in range(min(4, 13 - start))
+            ],
+        )
         clock.advance(minutes=1)
     assert len(ids) == 13
     column, descending = sort.lstrip("-"), sort.startswith("-")
     rows = sql(ledger, f"SELECT id, {column} FROM time_entries")
-    expected = [str(r["id"]) for r in sorted(rows, key=lambda r: (r[column], r["id"]),
-                                             reverse=descending)]
+    expected = [
+        str(r["id"]) for r in sorted(rows, key=lambda r: (r[column], r["id"]), reverse=descending)
+    ]
     full = await page(asgi_client, ledger, 1, 200, sort=sort)
     assert [d["id"] for d in full["data"]] == expected
 
     for size in range(1, 15):
-        pages = [await page(asgi_client, ledger, n, size, sort=sort)
-                 for n in range(1, -(-13 // size) + 1)]
+        pages = [
+            await page(asgi_client, ledger, n, size, sort=sort)
+            for n in range(1, -(-13 // size) + 1)
+        ]
         assert all(p["meta"]["total_pages"] == len(pages) for p in pages)
         together = [d["id"] for p in pages for d in p["data"]]
         assert together == expected, f"page size {size}"
@@ -1027,9 +1269,15 @@ async def test_a_list_page_over_both_transports(any_client, ledger):
 
 def timer_body(**relationships: Any) -> dict[str, Any]:
     kinds = {"service": "services", "time_entry": "time_entries"}
-    return {"data": {"type": "timers", "relationships": {
-        name: {"data": {"type": kinds[name], "id": str(value)}}
-        for name, value in relationships.items()}}}
+    return {
+        "data": {
+            "type": "timers",
+            "relationships": {
+                name: {"data": {"type": kinds[name], "id": str(value)}}
+                for name, value in relationships.items()
+            },
+        }
+    }
 
 
 async def test_a_timer_runs_and_stops(asgi_client, ledger, clock):
@@ -1069,14 +1317,17 @@ async def test_a_timer_runs_and_stops(asgi_client, ledger, clock):
 
 
 async def test_list_timers(asgi_client, ledger, clock):
-    first = (await single(asgi_client, ledger, "POST", "/timers", timer_body(service=1))
-             ).json()["data"]
+    first = (await single(asgi_client, ledger, "POST", "/timers", timer_body(service=1))).json()[
+        "data"
+    ]
     clock.advance(minutes=5)
-    second = (await single(asgi_client, ledger, "POST", "/timers", timer_body(service=2))
-              ).json()["data"]
+    second = (await single(asgi_client, ledger, "POST", "/timers", timer_body(service=2))).json()[
+        "data"
+    ]
 
-    response = await get(asgi_client, ledger, "/timers",
-                         **{"filter[person_id]": "1", "sort": "-started_at"})
+    response = await get(
+        asgi_client, ledger, "/timers", **{"filter[person_id]": "1", "sort": "-started_at"}
+    )
     assert response.status_code == 200
     data = response.json()["data"]
     assert [t["id"] for t in data] == [second["id"], first["id"]]
@@ -1098,11 +1349,13 @@ async def test_list_timers(asgi_client, ledger, clock):
 
 
 async def test_starting_a_timer_stops_the_running_one(asgi_client, ledger, clock):
-    first = (await single(asgi_client, ledger, "POST", "/timers", timer_body(service=1))
-             ).json()["data"]
+    first = (await single(asgi_client, ledger, "POST", "/timers", timer_body(service=1))).json()[
+        "data"
+    ]
     clock.advance(minutes=12)
-    second = (await single(asgi_client, ledger, "POST", "/timers", timer_body(service=2))
-              ).json()["data"]
+    second = (await single(asgi_client, ledger, "POST", "/timers", timer_body(service=2))).json()[
+        "data"
+    ]
     assert second["attributes"]["stopped_at"] is None
     first_now = (await get(asgi_client, ledger, f"/timers/{first['id']}")).json()["data"]
     assert first_now["attributes"]["total_time"] == 12
@@ -1115,8 +1368,7 @@ async def test_starting_a_timer_stops_the_running_one(asgi_client, ledger, clock
 
 async def test_resume_a_timer_on_an_entry(asgi_client, ledger, clock):
     [entry_id] = await create(asgi_client, ledger, new_entry(time=30))
-    response = await single(asgi_client, ledger, "POST", "/timers",
-                            timer_body(time_entry=entry_id))
+    response = await single(asgi_client, ledger, "POST", "/timers", timer_body(time_entry=entry_id))
     assert response.status_code == 201, response.text
     timer = response.json()["data"]
     assert timer["relationships"]["time_entry"]["data"]["id"] == entry_id
@@ -1130,22 +1382,34 @@ async def test_resume_a_timer_on_an_entry(asgi_client, ledger, clock):
 async def test_timer_errors(asgi_client, ledger):
     [entry_id] = await create(asgi_client, ledger, new_entry())
     sql(ledger, "UPDATE time_entries SET approved = 1")
-    response = await single(asgi_client, ledger, "POST", "/timers",
-                            timer_body(time_entry=entry_id))
+    response = await single(asgi_client, ledger, "POST", "/timers", timer_body(time_entry=entry_id))
     assert_error(response, 422)
-    assert_error(await single(asgi_client, ledger, "POST", "/timers",
-                              timer_body(time_entry=9999)), 404)
+    assert_error(
+        await single(asgi_client, ledger, "POST", "/timers", timer_body(time_entry=9999)), 404
+    )
     response = await single(asgi_client, ledger, "POST", "/timers", timer_body(service=999))
     assert_error(response, 422)
     assert error_pointers(response) == ["/data/relationships/service"]
     assert_error(await single(asgi_client, ledger, "POST", "/timers", timer_body()), 422)
-    assert_error(await single(asgi_client, ledger, "POST", "/timers",
-                              timer_body(service=1, time_entry=entry_id)), 422)
+    assert_error(
+        await single(
+            asgi_client, ledger, "POST", "/timers", timer_body(service=1, time_entry=entry_id)
+        ),
+        422,
+    )
     wrong_type = timer_body(service=1)
     wrong_type["data"]["type"] = "time_entries"
     assert_error(await single(asgi_client, ledger, "POST", "/timers", wrong_type), 409)
-    assert_error(await send(asgi_client, "POST", "/timers", timer_body(service=1),
-                            headers(ledger, "application/json")), 415)
+    assert_error(
+        await send(
+            asgi_client,
+            "POST",
+            "/timers",
+            timer_body(service=1),
+            headers(ledger, "application/json"),
+        ),
+        415,
+    )
     assert_error(await single(asgi_client, ledger, "PATCH", "/timers/9999/stop"), 404)
     assert_error(await get(asgi_client, ledger, "/timers/9999"), 404)
     assert sql(ledger, "SELECT count(*) FROM timers")[0][0] == 0
@@ -1160,17 +1424,26 @@ def people(ledger: LedgerDB) -> dict[str, int]:
     org = ledger.identity.organization_id
     with ledger.transaction(write=True) as conn:
         return {
-            "cara": insert_person(conn, org, first_name="Cara", last_name="Lind",
-                                  email="cara@example.com", title="Designer"),
-            "dan": insert_person(conn, org, first_name="Dan", last_name="Lindqvist",
-                                 email="dan@example.com"),
-            "eve": insert_person(conn, org, first_name="Eve", last_name="Old",
-                                 email="eve@example.com", status=2),
+            "cara": insert_person(
+                conn,
+                org,
+                first_name="Cara",
+                last_name="Lind",
+                email="cara@example.com",
+                title="Designer",
+            ),
+            "dan": insert_person(
+                conn, org, first_name="Dan", last_name="Lindqvist", email="dan@example.com"
+            ),
+            "eve": insert_person(
+                conn, org, first_name="Eve", last_name="Old", email="eve@example.com", status=2
+            ),
         }
 
 
-async def ids_of(client: httpx.AsyncClient, ledger: LedgerDB, path: str,
-                 **params: Any) -> list[str]:
+async def ids_of(
+    client: httpx.AsyncClient, ledger: LedgerDB, path: str, **params: Any
+) -> list[str]:
     response = await get(client, ledger, path, **params)
     assert response.status_code == 200, response.text
     return [resource["id"] for resource in response.json()["data"]]
@@ -1180,39 +1453,56 @@ async def test_people(asgi_client, ledger, people):
     cara, dan, eve = (str(people[n]) for n in ("cara", "dan", "eve"))
     assert await ids_of(asgi_client, ledger, "/people") == ["1", cara, dan, eve]
     assert await ids_of(asgi_client, ledger, "/people", **{"filter[status]": "1"}) == [
-        "1", cara, dan]
+        "1",
+        cara,
+        dan,
+    ]
     assert await ids_of(asgi_client, ledger, "/people", **{"filter[status]": "2"}) == [eve]
-    assert await ids_of(asgi_client, ledger, "/people", **{"filter[query]": "lind"}) == [
-        cara, dan]
-    assert await ids_of(asgi_client, ledger, "/people", **{"filter[query]": "Cara Lind"}) == [
-        cara]
-    assert await ids_of(asgi_client, ledger, "/people",
-                        **{"filter[query]": "eve@example"}) == [eve]
-    assert await ids_of(asgi_client, ledger, "/people",
-                        **{"filter[email]": "dan@example.com"}) == [dan]
-    assert await ids_of(asgi_client, ledger, "/people",
-                        **{"filter[email]": "example.com"}) == []
-    assert await ids_of(asgi_client, ledger, "/people", **{"filter[id]": f"{eve},1"}) == [
-        "1", eve]
+    assert await ids_of(asgi_client, ledger, "/people", **{"filter[query]": "lind"}) == [cara, dan]
+    assert await ids_of(asgi_client, ledger, "/people", **{"filter[query]": "Cara Lind"}) == [cara]
+    assert await ids_of(asgi_client, ledger, "/people", **{"filter[query]": "eve@example"}) == [eve]
+    assert await ids_of(asgi_client, ledger, "/people", **{"filter[email]": "dan@example.com"}) == [
+        dan
+    ]
+    assert await ids_of(asgi_client, ledger, "/people", **{"filter[email]": "example.com"}) == []
+    assert await ids_of(asgi_client, ledger, "/people", **{"filter[id]": f"{eve},1"}) == ["1", eve]
 
     response = await get(asgi_client, ledger, f"/people/{cara}")
     assert response.status_code == 200
     assert response.json()["data"] == {
-        "id": cara, "type": "people", "relationships": {},
-        "attributes": {"first_name": "Cara", "last_name": "Lind", "email": "cara@example.com",
-                       "title": "Designer", "status": 1}}
-    body = (await get(asgi_client, ledger, "/people", **{"page[size]": "2",
-                                                         "page[number]": "2"})).json()
+        "id": cara,
+        "type": "people",
+        "relationships": {},
+        "attributes": {
+            "first_name": "Cara",
+            "last_name": "Lind",
+            "email": "cara@example.com",
+            "title": "Designer",
+            "status": 1,
+        },
+    }
+    body = (
+        await get(asgi_client, ledger, "/people", **{"page[size]": "2", "page[number]": "2"})
+    ).json()
     assert [p["id"] for p in body["data"]] == [dan, eve]
     assert body["meta"]["total_count"] == 4
     assert_error(await get(asgi_client, ledger, "/people", **{"filter[role]": "1"}), 400)
     assert_error(await get(asgi_client, ledger, "/people", **{"filter[status]": "on"}), 400)
 
 
-@pytest.mark.parametrize("path", [
-    "/people/999", "/people/abc", "/people/0", "/services/999", "/tasks/999", "/tasks/x",
-    "/people/99999999999999999999999", "/services/%C2%B2",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/people/999",
+        "/people/abc",
+        "/people/0",
+        "/services/999",
+        "/tasks/999",
+        "/tasks/x",
+        "/people/99999999999999999999999",
+        "/services/%C2%B2",
+    ],
+)
 async def test_an_unknown_lookup_row_is_404(asgi_client, ledger, path):
     assert_error(await get(asgi_client, ledger, path), 404)
 
@@ -1220,16 +1510,22 @@ async def test_an_unknown_lookup_row_is_404(asgi_client, ledger, path):
 async def test_services(asgi_client, ledger, seed_ids):
     body = (await get(asgi_client, ledger, "/services")).json()
     assert [(s["id"], s["attributes"]["name"]) for s in body["data"]] == [
-        ("1", "General"), ("2", "Meetings"), ("3", "Admin"), (str(seed_ids["1213"]), "Design")]
+        ("1", "General"),
+        ("2", "Meetings"),
+        ("3", "Admin"),
+        (str(seed_ids["1213"]), "Design"),
+    ]
     assert body["meta"]["total_count"] == 4
-    assert await ids_of(asgi_client, ledger, "/services",
-                        **{"filter[trackable_by_person_id]": "1"}) == ["1", "2", "3", "4"]
+    assert await ids_of(
+        asgi_client, ledger, "/services", **{"filter[trackable_by_person_id]": "1"}
+    ) == ["1", "2", "3", "4"]
     assert await ids_of(asgi_client, ledger, "/services", **{"filter[query]": "meet"}) == ["2"]
     response = await get(asgi_client, ledger, "/services/2")
     assert response.json()["data"]["attributes"] == {"name": "Meetings"}
     assert response.json()["data"]["relationships"]["project"] == {"data": None}
-    assert_error(await get(asgi_client, ledger, "/services",
-                           **{"filter[trackable_by_person_id]": "me"}), 400)
+    assert_error(
+        await get(asgi_client, ledger, "/services", **{"filter[trackable_by_person_id]": "me"}), 400
+    )
 
 
 async def test_tasks(asgi_client, ledger, seed_ids):
@@ -1239,16 +1535,19 @@ async def test_tasks(asgi_client, ledger, seed_ids):
     task = str(seed_ids["302"])
     assert await ids_of(asgi_client, ledger, "/tasks") == [task, str(other), str(closed)]
     assert await ids_of(asgi_client, ledger, "/tasks", **{"filter[service_id]": "2"}) == [
-        str(other), str(closed)]
-    assert await ids_of(asgi_client, ledger, "/tasks",
-                        **{"filter[service_id]": str(seed_ids["1213"])}) == [task]
+        str(other),
+        str(closed),
+    ]
+    assert await ids_of(
+        asgi_client, ledger, "/tasks", **{"filter[service_id]": str(seed_ids["1213"])}
+    ) == [task]
     assert await ids_of(asgi_client, ledger, "/tasks", **{"filter[service_id]": "1"}) == []
-    assert await ids_of(asgi_client, ledger, "/tasks", **{"filter[status]": "2"}) == [
-        str(closed)]
+    assert await ids_of(asgi_client, ledger, "/tasks", **{"filter[status]": "2"}) == [str(closed)]
     response = await get(asgi_client, ledger, f"/tasks/{task}")
     assert response.json()["data"]["attributes"] == {"title": "Wireframes", "closed": False}
     assert response.json()["data"]["relationships"]["service"]["data"]["id"] == str(
-        seed_ids["1213"])
+        seed_ids["1213"]
+    )
     assert_error(await get(asgi_client, ledger, "/tasks", **{"filter[service_id]": "x"}), 400)
 
 
@@ -1259,7 +1558,8 @@ async def test_organization_memberships_name_the_owner(asgi_client, ledger, peop
     assert membership["type"] == "organization_memberships"
     assert membership["relationships"]["person"] == {"data": {"type": "people", "id": "1"}}
     assert membership["relationships"]["organization"]["data"]["id"] == (
-        ledger.identity.organization_id)
+        ledger.identity.organization_id
+    )
     assert "included" not in response.json()
 
     ledger.set_owner(people["cara"])
@@ -1267,19 +1567,21 @@ async def test_organization_memberships_name_the_owner(asgi_client, ledger, peop
     body = response.json()
     assert body["data"][0]["relationships"]["person"]["data"]["id"] == str(people["cara"])
     assert [(p["type"], p["attributes"]["first_name"]) for p in body["included"]] == [
-        ("people", "Cara")]
-    assert_error(await get(asgi_client, ledger, "/organization_memberships",
-                           include="organization"), 400)
+        ("people", "Cara")
+    ]
+    assert_error(
+        await get(asgi_client, ledger, "/organization_memberships", include="organization"), 400
+    )
 
 
 async def test_approvals_record_the_owner_as_approver(asgi_client, ledger, people):
     [entry_id] = await create(asgi_client, ledger, new_entry())
     ledger.set_owner(people["dan"])
     response = await single(asgi_client, ledger, "PATCH", f"/time_entries/{entry_id}/approve")
-    assert response.json()["data"]["relationships"]["approver"]["data"]["id"] == str(
-        people["dan"])
-    assert await listed(asgi_client, ledger,
-                        **{"filter[approver_id]": str(people["dan"])}) == [None]
+    assert response.json()["data"]["relationships"]["approver"]["data"]["id"] == str(people["dan"])
+    assert await listed(asgi_client, ledger, **{"filter[approver_id]": str(people["dan"])}) == [
+        None
+    ]
 
 
 # ------------------------------------------------------------------------ a second app

@@ -35,8 +35,11 @@ def test_the_seed_has_the_five_bulk_calls_and_six_examples() -> None:
 
 
 @pytest.mark.parametrize(
-    "example", [e for e in EXAMPLES if e.response is not None],
-    ids=lambda e: f"{e.method} {e.path} {'flag' if (e.request or {}).get('for_all_approvers') else ''}",
+    "example",
+    [e for e in EXAMPLES if e.response is not None],
+    ids=lambda e: (
+        f"{e.method} {e.path} {'flag' if (e.request or {}).get('for_all_approvers') else ''}"
+    ),
 )
 def test_seed_responses_parse_without_loss(example) -> None:
     document = TimeEntryDocument.model_validate(example.response)
@@ -55,14 +58,20 @@ def test_seed_responses_parse_without_loss(example) -> None:
         assert set(parsed.relationships) == set(raw["relationships"])
         # Bulk responses leave person/service/task out: they parse as "not included".
         assert not parsed.relationship("person").included
-        assert parsed.related_id("organization") == raw["relationships"]["organization"]["data"]["id"]
+        assert (
+            parsed.related_id("organization") == raw["relationships"]["organization"]["data"]["id"]
+        )
 
 
 def test_approval_is_read_per_entry_from_the_seed() -> None:
     without_flag, with_flag = [e for e in EXAMPLES if e.path.endswith("/approve")]
-    approved = [r.attributes.approved for r in TimeEntryDocument.model_validate(without_flag.response).data]
+    approved = [
+        r.attributes.approved for r in TimeEntryDocument.model_validate(without_flag.response).data
+    ]
     assert approved == [True, False]  # the second still waits for another approver
-    flagged = [r.attributes.approved for r in TimeEntryDocument.model_validate(with_flag.response).data]
+    flagged = [
+        r.attributes.approved for r in TimeEntryDocument.model_validate(with_flag.response).data
+    ]
     assert with_flag.request["for_all_approvers"] is True and flagged == [True, True]
 
 
@@ -71,7 +80,10 @@ def test_seed_entry_becomes_a_domain_entry() -> None:
     resource = TimeEntryDocument.model_validate(create.response).data[0]
     entry = resource.to_entry()
     assert entry == Entry(
-        id="221", date=date(2024, 8, 28), minutes=120, note="first note",
+        id="221",
+        date=date(2024, 8, 28),
+        minutes=120,
+        note="first note",
         updated_at=resource.attributes.updated_at,
     )
     assert entry.person_id is None and entry.status is EntryStatus.draft
@@ -79,8 +91,12 @@ def test_seed_entry_becomes_a_domain_entry() -> None:
 
 def test_seed_requests_integer_ids_are_accepted_as_strings() -> None:
     update = EXAMPLES[1]
-    ids = [TimeEntryResource.model_validate({**item, "attributes": {"date": "2024-01-01", "time": 1}}).id
-           for item in update.request["data"]]
+    ids = [
+        TimeEntryResource.model_validate(
+            {**item, "attributes": {"date": "2024-01-01", "time": 1}}
+        ).id
+        for item in update.request["data"]
+    ]
     assert ids == ["223", "224"]
 
 
@@ -134,15 +150,35 @@ def test_missing_required_field_is_a_clear_error() -> None:
 
 
 def test_error_document_maps_pointer_to_item_index() -> None:
-    document = ErrorDocument.model_validate({"errors": [
-        {"status": "422", "title": "Invalid", "detail": "bad", "source": {"pointer": "/data/3/attributes/time"}},
-        {"status": "422", "detail": "whole request"},
-    ]})
+    document = ErrorDocument.model_validate(
+        {
+            "errors": [
+                {
+                    "status": "422",
+                    "title": "Invalid",
+                    "detail": "bad",
+                    "source": {"pointer": "/data/3/attributes/time"},
+                },
+                {"status": "422", "detail": "whole request"},
+            ]
+        }
+    )
     assert [e.item_index for e in document.errors] == [3, None]
 
 
 def test_status_follows_the_flags() -> None:
-    assert EntryStatus.from_flags(approved=True, rejected=False, submitted=True) is EntryStatus.approved
-    assert EntryStatus.from_flags(approved=False, rejected=True, submitted=True) is EntryStatus.rejected
-    assert EntryStatus.from_flags(approved=False, rejected=False, submitted=True) is EntryStatus.submitted
-    assert EntryStatus.from_flags(approved=False, rejected=False, submitted=False) is EntryStatus.draft
+    assert (
+        EntryStatus.from_flags(approved=True, rejected=False, submitted=True)
+        is EntryStatus.approved
+    )
+    assert (
+        EntryStatus.from_flags(approved=False, rejected=True, submitted=True)
+        is EntryStatus.rejected
+    )
+    assert (
+        EntryStatus.from_flags(approved=False, rejected=False, submitted=True)
+        is EntryStatus.submitted
+    )
+    assert (
+        EntryStatus.from_flags(approved=False, rejected=False, submitted=False) is EntryStatus.draft
+    )

@@ -155,8 +155,8 @@ async def _this_week(harness, app, pilot, title) -> None:
     await run_command(pilot, title)
     assert app.week_start == current == week_range(app.store.today())[0]
     assert app.store.order and all(
-        current <= app.store.records[i].date <= current + timedelta(days=6)
-        for i in app.store.order)
+        current <= app.store.records[i].date <= current + timedelta(days=6) for i in app.store.order
+    )
 
 
 @effect("Open timesheet")
@@ -188,9 +188,12 @@ def dispatched_on_approvals(action: str) -> Effect:
     return check
 
 
-for _title, _action in [("Select all", "select_all"), ("Approve selection", "approve"),
-                        ("Unapprove selection", "unapprove"),
-                        ("Reject selection", "reject")]:
+for _title, _action in [
+    ("Select all", "select_all"),
+    ("Approve selection", "approve"),
+    ("Unapprove selection", "unapprove"),
+    ("Reject selection", "reject"),
+]:
     effect(_title)(dispatched_on_approvals(_action))
 
 
@@ -217,8 +220,9 @@ async def _help(harness, app, pilot, title) -> None:
 @pytest.fixture
 def two_profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "config.toml"
-    config.write_text('[profiles.home]\nbackend = "ledger"\n\n'
-                      '[profiles.work]\nbackend = "ledger"\n')
+    config.write_text(
+        '[profiles.home]\nbackend = "ledger"\n\n[profiles.work]\nbackend = "ledger"\n'
+    )
     config.chmod(0o600)
     monkeypatch.setenv("TIMESHEET_CONFIG", str(config))
 
@@ -257,6 +261,7 @@ async def test_palette_offers_screen_commands_only_where_they_work(harness) -> N
 
 # ---------------------------------------------------------------- help screen and keymap
 
+
 def screen_text(app: TimesheetApp) -> str:
     """The characters on the terminal, from the screenshot's SVG."""
     import html
@@ -282,7 +287,10 @@ async def test_help_lists_every_binding_of_the_screen_and_the_app(harness) -> No
             for binding in own_bindings(cls):
                 row = rows[binding.id]
                 assert (row.group, row.description, row.tooltip) == (
-                    group, binding.description, binding.tooltip)
+                    group,
+                    binding.description,
+                    binding.tooltip,
+                )
                 assert app.get_key_display(binding) in row.keys
         # The grid's own keys are there too, under the grid.
         assert any(row.action == "edit_cell" for row in app.screen.rows)

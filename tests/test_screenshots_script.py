@@ -51,4 +51,5 @@ def test_unknown_screen_is_a_usage_error(script: ModuleType, tmp_path: Path) -> 
 
 def test_the_core_screens_are_always_available(script: ModuleType) -> None:
     assert {"timesheet", "timesheet-staged", "save-review"} <= {
-        name for name, shot in script.SHOTS.items() if shot.available}
+        name for name, shot in script.SHOTS.items() if shot.available
+    }

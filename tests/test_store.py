@@ -47,17 +47,27 @@ def transport(demo: LedgerDB, clock: FakeClock) -> FaultTransport:
 def adapter(db: LedgerDB, transport: httpx.AsyncBaseTransport, **kwargs) -> ProductiveAdapter:
     kwargs.setdefault("today", lambda: TODAY)  # the frozen clock's day, as the store's
     return ProductiveAdapter(
-        base_url="http://ledger/api/v2", token=db.identity.token,
+        base_url="http://ledger/api/v2",
+        token=db.identity.token,
         organization_id=db.identity.organization_id,
-        person_id=str(db.identity.owner_person_id), transport=transport,
-        rate_limited=False, sleep=no_sleep, **kwargs)
+        person_id=str(db.identity.owner_person_id),
+        transport=transport,
+        rate_limited=False,
+        sleep=no_sleep,
+        **kwargs,
+    )
 
 
-async def open_store(db: LedgerDB, transport: httpx.AsyncBaseTransport, clock: FakeClock,
-                     journal: Journal | None = None, *, everyone: bool = False,
-                     **settings) -> Store:
-    store = Store(adapter(db, transport), journal, clock=clock,
-                  settings=StoreSettings(**settings))
+async def open_store(
+    db: LedgerDB,
+    transport: httpx.AsyncBaseTransport,
+    clock: FakeClock,
+    journal: Journal | None = None,
+    *,
+    everyone: bool = False,
+    **settings,
+) -> Store:
+    store = Store(adapter(db, transport), journal, clock=clock, settings=StoreSettings(**settings))
     await store.open()
     people = () if everyone else (str(db.identity.owner_person_id),)
     await store.load(EntryQuery(*WEEK, person_ids=people))
@@ -72,8 +82,13 @@ def editable(store: Store, count: int = 1) -> list[str]:
 
 async def server_entry(transport: FaultTransport, db: LedgerDB, entry_id: str) -> dict:
     async with httpx.AsyncClient(transport=transport, base_url="http://ledger/api/v2") as client:
-        response = await client.get(f"/time_entries/{entry_id}", headers={
-            "X-Auth-Token": db.identity.token, "X-Organization-Id": db.identity.organization_id})
+        response = await client.get(
+            f"/time_entries/{entry_id}",
+            headers={
+                "X-Auth-Token": db.identity.token,
+                "X-Organization-Id": db.identity.organization_id,
+            },
+        )
     return response.json()["data"] if response.status_code == 200 else {}
 
 
@@ -96,8 +111,11 @@ async def test_edit_is_staged_with_its_original_and_editing_back_unstages(
     before = store.records[entry_id].minutes
     store.stage_edit(entry_id, "minutes", "2:15")
     row = store.row(entry_id)
-    assert (row.state, row.record.minutes, row.original) == (RowState.changed, 135,
-                                                            {"minutes": before})
+    assert (row.state, row.record.minutes, row.original) == (
+        RowState.changed,
+        135,
+        {"minutes": before},
+    )
     assert seen[-1].ids == {entry_id} and "minutes" in seen[-1].fields
     store.stage_edit(entry_id, "minutes", before)
     assert store.row(entry_id).state is RowState.clean and store.staged_count == 0
@@ -108,10 +126,12 @@ async def test_a_bad_value_is_refused_and_nothing_changes(demo, transport, clock
     store = await open_store(demo, transport, clock, journal)
     first, second = editable(store, 2)
     store.stage_edit(first, "note", "kept")
-    for name, value, message in [("minutes", "25:00", "under 24 hours"),
-                                 ("minutes", "abc", "not a duration"),
-                                 ("date", "2026-02-30", "not a date"),
-                                 ("service_id", "99999", "no service")]:
+    for name, value, message in [
+        ("minutes", "25:00", "under 24 hours"),
+        ("minutes", "abc", "not a duration"),
+        ("date", "2026-02-30", "not a date"),
+        ("service_id", "99999", "no service"),
+    ]:
         with pytest.raises(StagingError, match=message):
             store.stage_edits({second: {"note": "lost"}, first: {name: value}})
     assert store.row(second).state is RowState.clean
@@ -222,8 +242,10 @@ async def test_conflict_is_not_overwritten_and_the_user_chooses(demo, transport,
 async def test_lost_answer_after_bulk_post_makes_no_duplicates(demo, transport, clock) -> None:
     store = await open_store(demo, transport, clock)
     service = next(iter(store.services))
-    new_ids = [store.stage_new({"minutes": 20 + n, "service_id": service, "note": f"lost {n}"})
-               for n in range(3)]
+    new_ids = [
+        store.stage_new({"minutes": 20 + n, "service_id": service, "note": f"lost {n}"})
+        for n in range(3)
+    ]
     transport.inject(Fault.reset_after_send(), method="POST", path="/api/v2/time_entries")
     report = await store.save()
     assert report.saved == 3 and not report.failed
@@ -234,8 +256,9 @@ async def test_lost_answer_after_bulk_post_makes_no_duplicates(demo, transport, 
     assert all(i not in store.order for i in new_ids)
 
 
-async def test_journal_restores_staged_changes_on_the_next_start(demo, transport, clock,
-                                                                 tmp_path: Path) -> None:
+async def test_journal_restores_staged_changes_on_the_next_start(
+    demo, transport, clock, tmp_path: Path
+) -> None:
     journal = Journal(tmp_path / "journal.db")
     store = await open_store(demo, transport, clock, journal)
     first, second, third = editable(store, 3)
@@ -260,10 +283,14 @@ async def test_approve_reports_pending_then_approved_for_all(demo, transport, cl
     with demo.transaction() as conn:
         # Entries that need a second approver and already carry "my" approval: my bulk
         # approve cannot complete them (the seed's first example).
-        two = {str(r[0]) for r in conn.execute(
-            "SELECT id FROM time_entries WHERE approvers_needed = 2 AND approved = 0 AND id IN"
-            " (SELECT time_entry_id FROM time_entry_approvals WHERE person_id = ?)",
-            (demo.identity.owner_person_id,))}
+        two = {
+            str(r[0])
+            for r in conn.execute(
+                "SELECT id FROM time_entries WHERE approvers_needed = 2 AND approved = 0 AND id IN"
+                " (SELECT time_entry_id FROM time_entry_approvals WHERE person_id = ?)",
+                (demo.identity.owner_person_id,),
+            )
+        }
     waiting = store.select(statuses=[EntryStatus.submitted])
     needs_two = [i for i in waiting if i in two][:1]
     single = [i for i in waiting if i not in two][:2]
@@ -273,8 +300,11 @@ async def test_approve_reports_pending_then_approved_for_all(demo, transport, cl
     assert (await store.approve(needs_two, for_all_approvers=True))[0].result == "approved"
     assert store.records[needs_two[0]].approved
     per_person, per_day = store.totals(single)
-    assert sum(per_person.values()) == sum(per_day.values()) == sum(
-        store.records[i].minutes for i in single)
+    assert (
+        sum(per_person.values())
+        == sum(per_day.values())
+        == sum(store.records[i].minutes for i in single)
+    )
 
 
 async def test_stop_timer_shows_server_minutes_and_stages_rounding(demo, transport, clock) -> None:
@@ -301,8 +331,9 @@ async def test_forgotten_timer_is_flagged(demo, transport, clock) -> None:
     assert store.timer_forgotten
 
 
-async def test_a_staged_row_belongs_to_its_week_when_the_week_changes(demo, transport,
-                                                                      clock) -> None:
+async def test_a_staged_row_belongs_to_its_week_when_the_week_changes(
+    demo, transport, clock
+) -> None:
     store = await open_store(demo, transport, clock)
     me = (str(demo.identity.owner_person_id),)
     (edited,) = editable(store)
@@ -316,16 +347,20 @@ async def test_a_staged_row_belongs_to_its_week_when_the_week_changes(demo, tran
     assert edited not in store.order
     # Off screen, the staged edit still says what it changes and of which entry.
     row = store.row(edited)
-    assert (row.record.date, row.record.service_id, row.record.minutes) == \
-        (before.date, before.service_id, before.minutes)
+    assert (row.record.date, row.record.service_id, row.record.minutes) == (
+        before.date,
+        before.service_id,
+        before.minutes,
+    )
     assert row.record.note == "changed this week" and row.state is RowState.changed
 
     await store.load(EntryQuery(*WEEK, person_ids=me))
     assert new_id in store.order and edited in store.order
 
 
-async def test_saving_the_deletion_of_the_timers_entry_clears_the_timer(demo, transport,
-                                                                         clock) -> None:
+async def test_saving_the_deletion_of_the_timers_entry_clears_the_timer(
+    demo, transport, clock
+) -> None:
     store = await open_store(demo, transport, clock)
     await store.refresh_timer()
     assert store.timer is not None and store.timer.entry_id in store.order
@@ -339,9 +374,9 @@ async def test_saving_the_deletion_of_the_timers_entry_clears_the_timer(demo, tr
         await store.stop_timer()
 
 
-
-async def test_starting_a_timer_shows_the_stopped_one_and_the_new_entry(demo, transport,
-                                                                         clock) -> None:
+async def test_starting_a_timer_shows_the_stopped_one_and_the_new_entry(
+    demo, transport, clock
+) -> None:
     store = await open_store(demo, transport, clock)
     await store.refresh_timer()
     assert store.timer is not None

@@ -127,13 +127,26 @@ async def test_kill_9_mid_staging_loses_no_acknowledged_change(demo, clock, tmp_
     script = tmp_path / "stager.py"
     script.write_text(CHILD)
     journal_file = tmp_path / "state" / "work.db"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p
+        ),
+    }
     with open(tmp_path / "stderr.txt", "wb") as stderr:
         child = subprocess.Popen(
-            [sys.executable, str(script), str(demo.path), str(journal_file),
-             FROZEN_NOW.isoformat()],
-            stdout=subprocess.PIPE, stderr=stderr, cwd=REPO, env=env)
+            [
+                sys.executable,
+                str(script),
+                str(demo.path),
+                str(journal_file),
+                FROZEN_NOW.isoformat(),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            cwd=REPO,
+            env=env,
+        )
     watchdog = threading.Timer(60, child.kill)  # never hang the suite on a stuck child
     watchdog.start()
     try:
@@ -166,14 +179,21 @@ async def test_kill_9_mid_staging_loses_no_acknowledged_change(demo, clock, tmp_
     await store.open()
     await store.load(week(demo))
     try:
-        shown = {"notes": {i: store.row(i).record.note for i in edited
-                           if store.row(i).state is RowState.changed},
-                 "deleted": store.row(doomed).state is RowState.deleted,
-                 "new": new_id in store.order}
+        shown = {
+            "notes": {
+                i: store.row(i).record.note
+                for i in edited
+                if store.row(i).state is RowState.changed
+            },
+            "deleted": store.row(doomed).state is RowState.deleted,
+            "new": new_id in store.order,
+        }
         # Everything acknowledged is back; at most the one change in flight at the kill
         # (journaled, not yet acknowledged) is there too, and nothing beyond it.
-        assert shown in (expected_after(acked, doomed, edited),
-                         expected_after(acked + 1, doomed, edited)), (acked, shown)
+        assert shown in (
+            expected_after(acked, doomed, edited),
+            expected_after(acked + 1, doomed, edited),
+        ), (acked, shown)
         assert store.row(new_id).state is RowState.new
         assert (store.row(new_id).record.note, store.row(new_id).record.minutes) == ("edit 7", 30)
         assert set(store.staging.staged) == {doomed, new_id, *shown["notes"]}
@@ -186,11 +206,16 @@ async def test_kill_9_mid_staging_loses_no_acknowledged_change(demo, clock, tmp_
 
 # ---------------------------------------------------------------- ledger away
 
+
 def adapter(db: LedgerDB, url: str) -> ProductiveAdapter:
     return ProductiveAdapter(
-        base_url=f"{url}/api/v2", token=db.identity.token,
+        base_url=f"{url}/api/v2",
+        token=db.identity.token,
         organization_id=db.identity.organization_id,
-        person_id=str(db.identity.owner_person_id), rate_limited=False, sleep=no_sleep)
+        person_id=str(db.identity.owner_person_id),
+        rate_limited=False,
+        sleep=no_sleep,
+    )
 
 
 def serve_again(db: LedgerDB, port: int) -> LoopbackServer:
@@ -201,8 +226,9 @@ def serve_again(db: LedgerDB, port: int) -> LoopbackServer:
     server.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     server.socket.bind(("127.0.0.1", port))
     server.port = port
-    server.thread = threading.Thread(target=server.server.run,
-                                     kwargs={"sockets": [server.socket]}, daemon=True)
+    server.thread = threading.Thread(
+        target=server.server.run, kwargs={"sockets": [server.socket]}, daemon=True
+    )
     return server
 
 
@@ -211,8 +237,7 @@ async def test_offline_start_shows_the_cache_stages_and_saves_when_the_ledger_is
 ) -> None:
     state = tmp_path / "state" / "work.db"  # journal and cache share the profile's file
     with LoopbackServer(create_app(demo)) as server:
-        first = Store(adapter(demo, server.url), Journal(state), clock=clock,
-                      cache=Cache(state))
+        first = Store(adapter(demo, server.url), Journal(state), clock=clock, cache=Cache(state))
         await first.open()
         await first.load(week(demo))
         seen = [first.records[i] for i in first.order]
@@ -277,7 +302,8 @@ async def test_offline_start_shows_the_cache_stages_and_saves_when_the_ledger_is
             assert doomed not in after and after[created] == ("new offline", 40)
             assert [note for note, _ in after.values()].count("new offline") == 1
             assert {i: v for i, v in after.items() if i not in (noted, timed, created)} == {
-                i: v for i, v in before.items() if i not in (noted, timed, doomed)}
+                i: v for i, v in before.items() if i not in (noted, timed, doomed)
+            }
             await store.load(week(demo))  # fresh again: no longer marked as cached
             assert store.status.error is None and store.status.cached_at is None
             assert store.row(created).state is RowState.clean and doomed not in store.order

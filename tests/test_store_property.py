@@ -53,6 +53,7 @@ async def no_sleep(_: float) -> None:
 
 # ----------------------------------------------------------------------- the model
 
+
 class Refused(Exception):
     """The model says the store must refuse this action (StagingError)."""
 
@@ -85,8 +86,9 @@ class Model:
                 self.staged[entry_id] = state
 
     def commit(self, after: Mapping[str, State]) -> None:
-        changes = {i: (self.staged.get(i), new) for i, new in after.items()
-                   if self.staged.get(i) != new}
+        changes = {
+            i: (self.staged.get(i), new) for i, new in after.items() if self.staged.get(i) != new
+        }
         if not changes:
             return
         self._set({i: new for i, (_, new) in changes.items()})
@@ -114,9 +116,13 @@ class Model:
         state = self.staged.get(entry_id)
         if state and state[0] == "delete":
             return
-        self.commit({entry_id: None if state and state[0] == "create" else
-                     ("delete", dict(state[1]) if state else {},
-                      dict(state[2]) if state else {})})
+        self.commit(
+            {
+                entry_id: None
+                if state and state[0] == "create"
+                else ("delete", dict(state[1]) if state else {}, dict(state[2]) if state else {})
+            }
+        )
 
     def new(self, entry_id: str, values: dict[str, Any]) -> None:
         self.new_ids.append(entry_id)
@@ -149,13 +155,17 @@ class Model:
         """Deletes, updates and the creates complete enough to send."""
         deletes = [i for i, s in self.staged.items() if s[0] == "delete"]
         updates = [i for i, s in self.staged.items() if s[0] == "update"]
-        creates = [i for i, s in self.staged.items() if s[0] == "create"
-                   and s[1]["service_id"] and s[1]["minutes"] and s[1]["person_id"]]
+        creates = [
+            i
+            for i, s in self.staged.items()
+            if s[0] == "create" and s[1]["service_id"] and s[1]["minutes"] and s[1]["person_id"]
+        ]
         return deletes, updates, creates
 
 
-def effect(fault: tuple[str, str, int] | None, deletes: list[str], updates: list[str],
-           creates: list[str]) -> str | set[str]:
+def effect(
+    fault: tuple[str, str, int] | None, deletes: list[str], updates: list[str], creates: list[str]
+) -> str | set[str]:
     """What a save with this fault does: "raise" (nothing changes), or which kinds fail.
 
     The HTTP client retries 503 for any method (4 tries in all) and GET/PATCH/DELETE also
@@ -178,34 +188,48 @@ def effect(fault: tuple[str, str, int] | None, deletes: list[str], updates: list
 
 
 def make_fault(kind: str) -> Fault:
-    return {"500": lambda: Fault.status_code(500), "502": lambda: Fault.status_code(502),
-            "503": lambda: Fault.status_code(503), "before": Fault.fail_before_send,
-            "reset": Fault.reset_after_send}[kind]()
+    return {
+        "500": lambda: Fault.status_code(500),
+        "502": lambda: Fault.status_code(502),
+        "503": lambda: Fault.status_code(503),
+        "before": Fault.fail_before_send,
+        "reset": Fault.reset_after_send,
+    }[kind]()
 
 
 # ------------------------------------------------------------------- operations
 
 faults = st.one_of(
     st.none(),
-    st.tuples(st.sampled_from(["GET", "POST", "PATCH", "DELETE"]),
-              st.sampled_from(["503", "502", "500", "before", "reset"]),
-              st.integers(1, 4))
+    st.tuples(
+        st.sampled_from(["GET", "POST", "PATCH", "DELETE"]),
+        st.sampled_from(["503", "502", "500", "before", "reset"]),
+        st.integers(1, 4),
+    )
     # A PATCH applied but never answered, four times running, fails although the server
     # took it (the next save then sees a conflict); the model does not predict that.
     .filter(lambda f: not (f[0] == "PATCH" and f[1] == "reset" and f[2] >= 4)),
 )
-operations = st.lists(st.one_of(
-    st.tuples(st.just("edit"), st.integers(0, TARGETS + 1), st.sampled_from(["note", "minutes"]),
-              st.integers(0, 2)),
-    st.tuples(st.just("delete"), st.integers(0, TARGETS + 1)),
-    st.tuples(st.just("new"), st.sampled_from(MINUTES), st.sampled_from(NOTES), st.booleans()),
-    st.just(("undo",)),
-    st.just(("redo",)),
-    st.tuples(st.just("save"), faults),
-), max_size=24)
+operations = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("edit"),
+            st.integers(0, TARGETS + 1),
+            st.sampled_from(["note", "minutes"]),
+            st.integers(0, 2),
+        ),
+        st.tuples(st.just("delete"), st.integers(0, TARGETS + 1)),
+        st.tuples(st.just("new"), st.sampled_from(MINUTES), st.sampled_from(NOTES), st.booleans()),
+        st.just(("undo",)),
+        st.just(("redo",)),
+        st.tuples(st.just("save"), faults),
+    ),
+    max_size=24,
+)
 
 
 # ---------------------------------------------------------------------- checking
+
 
 def server_rows(db: LedgerDB) -> dict[str, dict[str, Any]]:
     with db.transaction() as conn:
@@ -217,31 +241,42 @@ def server_rows(db: LedgerDB) -> dict[str, dict[str, Any]]:
 
 
 def staged_of(store: Store) -> dict[str, tuple[str, dict[str, Any], dict[str, Any]]]:
-    return {i: (s.kind.value, dict(s.values), dict(s.original))
-            for i, s in store.staging.staged.items()}
+    return {
+        i: (s.kind.value, dict(s.values), dict(s.original)) for i, s in store.staging.staged.items()
+    }
 
 
 def check(store: Store, model: Model, db: LedgerDB) -> None:
     # The server holds exactly what the model says: nothing lost, nothing made twice.
     assert server_rows(db) == model.server
     # The store's server copies agree, and its staged overlay and history too.
-    assert {i: {"note": r.note, "minutes": r.minutes} for i, r in store.records.items()} == \
-        model.server
+    assert {
+        i: {"note": r.note, "minutes": r.minutes} for i, r in store.records.items()
+    } == model.server
     assert staged_of(store) == model.staged
-    assert (len(store.staging._undo), len(store.staging._redo)) == \
-        (len(model.undo_stack), len(model.redo_stack))
+    assert (len(store.staging._undo), len(store.staging._redo)) == (
+        len(model.undo_stack),
+        len(model.redo_stack),
+    )
     # The rows shown: server rows (staged values over them) then the new ones.
     new = [i for i, s in model.staged.items() if s[0] == "create"]
     assert sorted(store.order) == sorted([*model.server, *new])
     for entry_id in store.order:
         row = store.row(entry_id)
         state = model.staged.get(entry_id)
-        values = state[1] if state and state[0] == "create" else \
-            {**model.server[entry_id], **(state[1] if state else {})}
+        values = (
+            state[1]
+            if state and state[0] == "create"
+            else {**model.server[entry_id], **(state[1] if state else {})}
+        )
         assert (row.record.note, row.record.minutes) == (values["note"], values["minutes"])
         kind = state[0] if state else None
-        expected = {None: RowState.clean, "create": RowState.new, "update": RowState.changed,
-                    "delete": RowState.deleted}[kind]
+        expected = {
+            None: RowState.clean,
+            "create": RowState.new,
+            "update": RowState.changed,
+            "delete": RowState.deleted,
+        }[kind]
         assert row.state in (expected, RowState.failed)
         assert (row.state is RowState.failed) == (entry_id in store.failures)
     assert set(store.failures) <= set(store.staging.staged)
@@ -250,6 +285,7 @@ def check(store: Store, model: Model, db: LedgerDB) -> None:
 
 # ------------------------------------------------------------------------ the run
 
+
 async def run(ops: list[tuple[Any, ...]], folder: Path) -> None:
     clock = FakeClock()
     db = LedgerDB(folder / "ledger.db", clock=clock)
@@ -257,13 +293,17 @@ async def run(ops: list[tuple[Any, ...]], folder: Path) -> None:
     transport = FaultTransport(httpx.ASGITransport(app=create_app(db)))
     owner = str(db.identity.owner_person_id)
     query = EntryQuery(*WEEK, person_ids=(owner,))
-    store = Store(ProductiveAdapter.for_ledger(db, transport=transport, sleep=no_sleep),
-                  Journal(folder / "journal.db"), clock=clock)
+    store = Store(
+        ProductiveAdapter.for_ledger(db, transport=transport, sleep=no_sleep),
+        Journal(folder / "journal.db"),
+        clock=clock,
+    )
     try:
         await store.open()
         await store.load(query)
-        targets = [i for i in store.order
-                   if not store.records[i].locked and store.records[i].minutes][:TARGETS]
+        targets = [
+            i for i in store.order if not store.records[i].locked and store.records[i].minutes
+        ][:TARGETS]
         assert len(targets) == TARGETS
         service = next(iter(store.services))
         model = Model(server_rows(db), targets)
@@ -274,8 +314,7 @@ async def run(ops: list[tuple[Any, ...]], folder: Path) -> None:
 
         # The journal holds exactly the staged set: a restart shows the same.
         assert store.journal is not None
-        again = Store(ProductiveAdapter.for_ledger(db), Journal(folder / "journal.db"),
-                      clock=clock)
+        again = Store(ProductiveAdapter.for_ledger(db), Journal(folder / "journal.db"), clock=clock)
         await again.open()
         await again.load(query)
         assert staged_of(again) == model.staged
@@ -285,8 +324,15 @@ async def run(ops: list[tuple[Any, ...]], folder: Path) -> None:
         db.close()
 
 
-async def step(store: Store, model: Model, transport: FaultTransport,
-               op: tuple[Any, ...], *, service: str, owner: str) -> None:
+async def step(
+    store: Store,
+    model: Model,
+    transport: FaultTransport,
+    op: tuple[Any, ...],
+    *,
+    service: str,
+    owner: str,
+) -> None:
     name = op[0]
     if name in ("edit", "delete"):
         targets = model.targets()
@@ -316,9 +362,17 @@ async def step(store: Store, model: Model, transport: FaultTransport,
         if complete:
             values["service_id"] = service
         new_id = store.stage_new(values)
-        model.new(new_id, {"date": store.today(), "minutes": minutes, "note": note,
-                           "person_id": owner, "service_id": service if complete else None,
-                           "task_id": None})
+        model.new(
+            new_id,
+            {
+                "date": store.today(),
+                "minutes": minutes,
+                "note": note,
+                "person_id": owner,
+                "service_id": service if complete else None,
+                "task_id": None,
+            },
+        )
     elif name == "undo":
         assert (store.undo() is not None) == model.undo()
     elif name == "redo":
@@ -327,8 +381,9 @@ async def step(store: Store, model: Model, transport: FaultTransport,
         await save(store, model, transport, op[1])
 
 
-async def save(store: Store, model: Model, transport: FaultTransport,
-               fault: tuple[str, str, int] | None) -> None:
+async def save(
+    store: Store, model: Model, transport: FaultTransport, fault: tuple[str, str, int] | None
+) -> None:
     deletes, updates, creates = model.plan()
     outcome = effect(fault, deletes, updates, creates)
     posts_before = len(transport.calls("POST", PATH))
@@ -369,20 +424,47 @@ async def save(store: Store, model: Model, transport: FaultTransport,
         assert len(transport.calls("POST", PATH)) == posts_before + 1
 
 
-
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(ops=operations)
 # Cases worth running every time, whatever the random draw:
 @example(ops=[("delete", 0), ("save", ("DELETE", "reset", 1))])  # applied, answer lost
-@example(ops=[("new", 30, "a", True), ("new", 30, "a", True),  # twins, answer lost
-              ("save", ("POST", "reset", 1)), ("undo",), ("save", None)])
-@example(ops=[("new", 45, "b", True), ("save", ("POST", "502", 1)),  # not applied: resent
-              ("new", 45, "b", True), ("save", ("POST", "502", 2)), ("save", None)])
-@example(ops=[("edit", 0, "note", 0), ("delete", 1), ("save", ("PATCH", "500", 1)),
-              ("edit", 0, "note", SERVER_VALUE), ("undo",), ("redo",), ("undo",),
-              ("save", ("GET", "503", 3)), ("save", None)])
+@example(
+    ops=[
+        ("new", 30, "a", True),
+        ("new", 30, "a", True),  # twins, answer lost
+        ("save", ("POST", "reset", 1)),
+        ("undo",),
+        ("save", None),
+    ]
+)
+@example(
+    ops=[
+        ("new", 45, "b", True),
+        ("save", ("POST", "502", 1)),  # not applied: resent
+        ("new", 45, "b", True),
+        ("save", ("POST", "502", 2)),
+        ("save", None),
+    ]
+)
+@example(
+    ops=[
+        ("edit", 0, "note", 0),
+        ("delete", 1),
+        ("save", ("PATCH", "500", 1)),
+        ("edit", 0, "note", SERVER_VALUE),
+        ("undo",),
+        ("redo",),
+        ("undo",),
+        ("save", ("GET", "503", 3)),
+        ("save", None),
+    ]
+)
 def test_random_staging_and_saving_with_faults_matches_the_model(
-        ops: list[tuple[Any, ...]]) -> None:
+    ops: list[tuple[Any, ...]],
+) -> None:
     with tempfile.TemporaryDirectory() as folder:
         asyncio.run(run(ops, Path(folder)))

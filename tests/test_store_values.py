@@ -20,18 +20,37 @@ from tui.store.values import (
 THURSDAY = date(2026, 11, 19)
 
 
-@pytest.mark.parametrize("text, minutes", [
-    ("90", 90), ("90m", 90), ("1.5h", 90), ("1,5h", 90), ("1h30", 90), ("1h30m", 90),
-    ("1:30", 90), (" 2h ", 120), ("0:45", 45), ("23:59", 1439),
-])
+@pytest.mark.parametrize(
+    "text, minutes",
+    [
+        ("90", 90),
+        ("90m", 90),
+        ("1.5h", 90),
+        ("1,5h", 90),
+        ("1h30", 90),
+        ("1h30m", 90),
+        ("1:30", 90),
+        (" 2h ", 120),
+        ("0:45", 45),
+        ("23:59", 1439),
+    ],
+)
 def test_durations_in_every_documented_form(text: str, minutes: int) -> None:
     assert parse_minutes(text) == minutes
 
 
-@pytest.mark.parametrize("text, message", [
-    ("abc", "not a duration"), ("0", "more than 0"), ("24:00", "under 24 hours"),
-    ("1h75", "under 60"), ("-5", "not a duration"), ("", "Give a time"), ("  ", "Give a time"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("abc", "not a duration"),
+        ("0", "more than 0"),
+        ("24:00", "under 24 hours"),
+        ("1h75", "under 60"),
+        ("-5", "not a duration"),
+        ("", "Give a time"),
+        ("  ", "Give a time"),
+    ],
+)
 def test_bad_durations_say_what_is_wrong(text: str, message: str) -> None:
     with pytest.raises(ValueProblem, match=message):
         parse_minutes(text)
@@ -42,12 +61,21 @@ def test_shown_time_reads_back_as_the_same_minutes(minutes: int) -> None:
     assert parse_minutes(format_minutes(minutes)) == minutes
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("2026-11-02", date(2026, 11, 2)), ("today", THURSDAY), ("yesterday", date(2026, 11, 18)),
-    ("monday", date(2026, 11, 16)), ("thursday", THURSDAY), ("friday", date(2026, 11, 13)),
-    ("last week", date(2026, 11, 9)), ("3 days ago", date(2026, 11, 16)),
-    ("2 weeks ago", date(2026, 11, 5)), ("  Last   Week ", date(2026, 11, 9)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2026-11-02", date(2026, 11, 2)),
+        ("today", THURSDAY),
+        ("yesterday", date(2026, 11, 18)),
+        ("monday", date(2026, 11, 16)),
+        ("thursday", THURSDAY),
+        ("friday", date(2026, 11, 13)),
+        ("last week", date(2026, 11, 9)),
+        ("3 days ago", date(2026, 11, 16)),
+        ("2 weeks ago", date(2026, 11, 5)),
+        ("  Last   Week ", date(2026, 11, 9)),
+    ],
+)
 def test_dates_in_every_documented_form(text: str, expected: date) -> None:
     assert parse_date(text, today=THURSDAY) == expected
 

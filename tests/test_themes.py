@@ -23,8 +23,7 @@ pytestmark = pytest.mark.anyio
 REPO_THEMES = Path(__file__).resolve().parent.parent / "themes"
 
 
-def themed_app(harness: Harness, theme: str | None, theme_dir: Path | None = None
-               ) -> TimesheetApp:
+def themed_app(harness: Harness, theme: str | None, theme_dir: Path | None = None) -> TimesheetApp:
     """The harness's app, with a theme (the harness itself builds it without one)."""
     backend = ProductiveAdapter.for_ledger(harness.db, transport=harness.transport)
     store = Store(backend, Journal(harness.journal_path), clock=harness.clock)
@@ -58,7 +57,8 @@ def test_packaged_themes_are_found_from_a_source_checkout() -> None:
     folder = packaged_themes_dir()
     assert folder.is_dir()
     assert sorted(f.name for f in folder.iterdir() if f.name.endswith(".toml")) == [
-        f"{n}.toml" for n in PACKAGED]
+        f"{n}.toml" for n in PACKAGED
+    ]
 
 
 def test_wheel_ships_the_themes_next_to_not_over_the_module() -> None:
@@ -69,17 +69,25 @@ def test_wheel_ships_the_themes_next_to_not_over_the_module() -> None:
     assert include["themes"] == "tui/_themes"  # `tui/themes` would shadow tui/themes.py
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ('name = "x"\nprimary = "#123456"\nbackground = "#12345"\n',
-     "x.toml: line 3: background: '#12345' is not a colour."),
-    ('name = "x"\nprimary = "#123456"\nprimery = "#123456"\n',
-     "x.toml: line 3: unknown key 'primery'."),
-    ('name = "x"\nprimary "#123456"\n', "x.toml: line 2: Expected '=' after a key"),
-    ('name = "x"\ndark = true\n', "x.toml: primary is missing."),
-    ('primary = "#123456"\ntext_alpha = 3\n', "x.toml: line 2: text_alpha: "),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            'name = "x"\nprimary = "#123456"\nbackground = "#12345"\n',
+            "x.toml: line 3: background: '#12345' is not a colour.",
+        ),
+        (
+            'name = "x"\nprimary = "#123456"\nprimery = "#123456"\n',
+            "x.toml: line 3: unknown key 'primery'.",
+        ),
+        ('name = "x"\nprimary "#123456"\n', "x.toml: line 2: Expected '=' after a key"),
+        ('name = "x"\ndark = true\n', "x.toml: primary is missing."),
+        ('primary = "#123456"\ntext_alpha = 3\n', "x.toml: line 2: text_alpha: "),
+    ],
+)
 def test_a_broken_theme_file_is_one_sentence_naming_file_and_line(
-        tmp_path: Path, text: str, expected: str) -> None:
+    tmp_path: Path, text: str, expected: str
+) -> None:
     path = tmp_path / "x.toml"
     path.write_text(text)
     problem = load_theme_file(path)
@@ -153,15 +161,16 @@ async def test_an_unknown_theme_falls_back_with_one_notification(harness) -> Non
         assert len(shown) == 1 and "'solarised'" in shown[0] and "timesheet-light" in shown[0]
 
 
-async def test_a_user_theme_is_picked_up_and_can_override_a_packaged_one(
-        harness, tmp_path) -> None:
+async def test_a_user_theme_is_picked_up_and_can_override_a_packaged_one(harness, tmp_path) -> None:
     user = tmp_path / "config" / "themes"
     user.mkdir(parents=True)
     (user / "dusk.toml").write_text(
         'name = "dusk"\ndark = true\nprimary = "#B48EAD"\nbackground = "#2E3440"\n'
-        '[variables]\nfooter-key-foreground = "#EBCB8B"\n')
+        '[variables]\nfooter-key-foreground = "#EBCB8B"\n'
+    )
     (user / "light.toml").write_text(
-        'name = "timesheet-light"\ndark = false\nprimary = "#005F87"\n')
+        'name = "timesheet-light"\ndark = false\nprimary = "#005F87"\n'
+    )
     app = themed_app(harness, "dusk", user)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)

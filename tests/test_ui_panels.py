@@ -73,23 +73,29 @@ def plain(widget: Static) -> str:
 
 
 def editable(store: Store, count: int) -> list[str]:
-    ids = [i for i in store.order if not store.records[i].locked and store.records[i].minutes
-           and store.records[i].note]
+    ids = [
+        i
+        for i in store.order
+        if not store.records[i].locked and store.records[i].minutes and store.records[i].note
+    ]
     assert len(ids) >= count
     return ids[:count]
 
 
 def server_note(db: LedgerDB, entry_id: str) -> str | None:
     with db.transaction() as conn:
-        row = conn.execute("SELECT note FROM time_entries WHERE id = ?", (int(entry_id),)).fetchone()
+        row = conn.execute(
+            "SELECT note FROM time_entries WHERE id = ?", (int(entry_id),)
+        ).fetchone()
     return None if row is None else row[0]
 
 
 # ------------------------------------------------------------------------ timer panel
 
 
-async def test_timer_panel_shows_the_running_timer_and_ticks(store: Store,
-                                                             clock: FakeClock) -> None:
+async def test_timer_panel_shows_the_running_timer_and_ticks(
+    store: Store, clock: FakeClock
+) -> None:
     app = PanelApp(store)
     async with app.run_test() as pilot:
         panel = app.query_one(TimerPanel)
@@ -105,8 +111,7 @@ async def test_timer_panel_shows_the_running_timer_and_ticks(store: Store,
         assert panel.elapsed_text == "1:12:01"
 
 
-async def test_timer_panel_names_the_service_when_its_entry_is_not_loaded(
-        store: Store) -> None:
+async def test_timer_panel_names_the_service_when_its_entry_is_not_loaded(store: Store) -> None:
     # Another week on screen (the approvals screen can show any): the timer's own entry is
     # not among the loaded records, yet the panel still says what it runs on.
     earlier = week_range(TODAY.replace(day=1))
@@ -154,8 +159,9 @@ async def test_timer_panel_shows_server_text_literally(store: Store) -> None:
 # ---------------------------------------------------------------------------- dialogs
 
 
-@pytest.mark.parametrize(("key", "answer"), [("y", True), ("enter", True), ("n", False),
-                                             ("escape", False)])
+@pytest.mark.parametrize(
+    ("key", "answer"), [("y", True), ("enter", True), ("n", False), ("escape", False)]
+)
 async def test_confirm_dialog_keys(store: Store, key: str, answer: bool) -> None:
     app = PanelApp(store)
     async with app.run_test() as pilot:
@@ -214,8 +220,7 @@ async def test_reason_dialog_needs_text(store: Store) -> None:
         await pilot.pause()
         dialog = app.screen
         await pilot.press("space", "enter")
-        assert app.screen is dialog and "needed" in plain(dialog.query_one("#reason-error",
-                                                                             Static))
+        assert app.screen is dialog and "needed" in plain(dialog.query_one("#reason-error", Static))
         await pilot.press(*"no ticket", "enter")
         await pilot.pause()
         app.ask(ReasonDialog())
@@ -302,15 +307,17 @@ async def test_escape_does_not_cancel_a_running_save(store: Store, db: LedgerDB)
         assert review.summary_text == "Saved 1." and server_note(db, edited) == "saved anyway"
 
 
-async def test_save_review_conflicts_keep_mine_or_theirs(store: Store, db: LedgerDB,
-                                                         clock: FakeClock) -> None:
+async def test_save_review_conflicts_keep_mine_or_theirs(
+    store: Store, db: LedgerDB, clock: FakeClock
+) -> None:
     first, second, third = editable(store, 3)
     for entry_id in (first, second, third):
         store.stage_edit(entry_id, "note", f"mine {entry_id}")
     clock.advance(seconds=5)
     async with ProductiveAdapter.for_ledger(db) as other:
-        await other.update_entries([EntryChange(i, {"note": f"theirs {i}"})
-                                    for i in (first, second, third)])
+        await other.update_entries(
+            [EntryChange(i, {"note": f"theirs {i}"}) for i in (first, second, third)]
+        )
     app = PanelApp(store)
     async with app.run_test() as pilot:
         review = await open_review(app, pilot)

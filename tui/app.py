@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
+from typing import ClassVar
 
 from textual import work
 from textual.app import App
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
@@ -27,21 +28,42 @@ class TimesheetApp(App[None]):
     TITLE = "timesheet"
     COMMANDS = App.COMMANDS | {TimesheetCommands}
 
-    BINDINGS = [
-        Binding("1", "show_timesheet", "Timesheet", id="show-timesheet",
-                tooltip="The week's entries and the running timer."),
-        Binding("2", "show_approvals", "Approvals", id="show-approvals",
-                tooltip="Everyone's entries of a week: select, approve, unapprove, reject."),
-        Binding("s", "stop_timer", "Stop timer", id="stop-timer",
-                tooltip="Stop the running timer at once."),
-        Binding("question_mark", "show_help", "Help", id="help",
-                tooltip="Show the keys."),
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "1",
+            "show_timesheet",
+            "Timesheet",
+            id="show-timesheet",
+            tooltip="The week's entries and the running timer.",
+        ),
+        Binding(
+            "2",
+            "show_approvals",
+            "Approvals",
+            id="show-approvals",
+            tooltip="Everyone's entries of a week: select, approve, unapprove, reject.",
+        ),
+        Binding(
+            "s",
+            "stop_timer",
+            "Stop timer",
+            id="stop-timer",
+            tooltip="Stop the running timer at once.",
+        ),
+        Binding("question_mark", "show_help", "Help", id="help", tooltip="Show the keys."),
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit (asks if changes are staged)."),
     ]
 
-    def __init__(self, store: Store, *, hint: str | None = None,
-                 keymap: dict[str, str] | None = None, theme: str | None = None,
-                 theme_dir: Path | None = None, demo: bool = False) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        hint: str | None = None,
+        keymap: dict[str, str] | None = None,
+        theme: str | None = None,
+        theme_dir: Path | None = None,
+        demo: bool = False,
+    ) -> None:
         """`theme` names the colour theme (None keeps Textual's default); `theme_dir` is
         a folder of the user's own theme files (None: only the packaged themes); `demo`:
         the ledger and the journal are temporary, gone when the app quits."""
@@ -49,7 +71,7 @@ class TimesheetApp(App[None]):
         self.store = store
         self.demo = demo
         self.hint = hint
-        self._keymap = keymap or {}
+        self._user_keymap = keymap or {}
         self._theme_name = theme
         self._theme_dir = theme_dir
         self.week_start = week_range(store.today())[0]
@@ -61,8 +83,8 @@ class TimesheetApp(App[None]):
             from tui.themes import apply_theme
 
             apply_theme(self, self._theme_name, self._theme_dir)
-        if self._keymap:
-            self.set_keymap(self._keymap)
+        if self._user_keymap:
+            self.set_keymap(self._user_keymap)
         from tui.screens.timesheet import TimesheetScreen
 
         self.push_screen(TimesheetScreen())
@@ -107,8 +129,10 @@ class TimesheetApp(App[None]):
         result = await self.store.stop_timer()
         message = f"Stopped at {format_minutes(result.minutes)} ({result.minutes} min)."
         if result.rounded_minutes is not None and result.rounded_minutes != result.minutes:
-            message += (f" Rounding to {format_minutes(result.rounded_minutes)} is staged:"
-                        " u undoes it, ctrl+s saves it.")
+            message += (
+                f" Rounding to {format_minutes(result.rounded_minutes)} is staged:"
+                " u undoes it, ctrl+s saves it."
+            )
         self.notify(message, title="Timer stopped")
 
     @work(group="timer", exit_on_error=False)
@@ -122,8 +146,9 @@ class TimesheetApp(App[None]):
             return
         error = event.worker.error
         if isinstance(error, ApiError | StagingError):
-            self.notify(str(error), title=getattr(error, "title", "Not done"),
-                        severity="error", timeout=10)
+            self.notify(
+                str(error), title=getattr(error, "title", "Not done"), severity="error", timeout=10
+            )
         else:
             self.notify(f"Something went wrong: {error!r}", severity="error", timeout=10)
 
@@ -167,9 +192,12 @@ class TimesheetApp(App[None]):
                 self.exit()
 
         changes = f"{count} staged change{'s' if count != 1 else ''}"
-        kept = ("The demo ledger is deleted on quit, and they with it." if self.demo else
-                f"{'They are' if count != 1 else 'It is'} kept in the journal and "
-                f"come{'' if count != 1 else 's'} back next time.")
+        kept = (
+            "The demo ledger is deleted on quit, and they with it."
+            if self.demo
+            else f"{'They are' if count != 1 else 'It is'} kept in the journal and "
+            f"come{'' if count != 1 else 's'} back next time."
+        )
         self.push_screen(ConfirmDialog(f"{changes} not saved. {kept} Quit now?"), answered)
 
     async def on_unmount(self) -> None:

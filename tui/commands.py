@@ -45,7 +45,8 @@ class PaletteCommand:
 def app_action(title: str, help: str, action: str) -> PaletteCommand:
     """A command running the app's `action_<action>` (offered when the app has it)."""
     return PaletteCommand(
-        title, help,
+        title,
+        help,
         run=lambda app, screen: app.run_action(action, app),
         offered=lambda app, screen: hasattr(app, f"action_{action}"),
     )
@@ -54,7 +55,8 @@ def app_action(title: str, help: str, action: str) -> PaletteCommand:
 def screen_action(title: str, help: str, action: str) -> PaletteCommand:
     """A command running the current screen's `action_<action>` (offered where it exists)."""
     return PaletteCommand(
-        title, help,
+        title,
+        help,
         run=lambda app, screen: app.run_action(action, screen),
         offered=lambda app, screen: hasattr(screen, f"action_{action}"),
     )
@@ -96,7 +98,9 @@ def _switch_profile(app: App[Any], screen: Screen[Any]) -> None:
     app.notify(
         f"Profiles{where}: {', '.join(names)}. The app opens one profile per run: quit (q) "
         f"and run `timesheet --profile NAME`, e.g. `timesheet --profile {names[0]}`.",
-        title="Switch profile", timeout=15)
+        title="Switch profile",
+        timeout=15,
+    )
 
 
 def _change_theme(app: App[Any], screen: Screen[Any]) -> None:
@@ -108,24 +112,22 @@ PALETTE_COMMANDS: tuple[PaletteCommand, ...] = (
     app_action("Stop timer", "Stop the running timer at once.", "stop_timer"),
     screen_action("Start timer", "Start a timer on a service.", "start_timer"),
     screen_action("New entry", "Stage a new entry below the cursor.", "new_entry"),
-    screen_action("Delete entry", "Stage deletion of the entry under the cursor.",
-                  "delete_entry"),
+    screen_action("Delete entry", "Stage deletion of the entry under the cursor.", "delete_entry"),
     screen_action("Undo", "Undo the last staged change.", "undo"),
     screen_action("Redo", "Redo what undo reverted.", "redo"),
     screen_action("Save", "Review the staged changes and save them in bulk.", "review_save"),
     screen_action("Previous week", "Show the previous week.", "previous_week"),
     screen_action("Next week", "Show the next week.", "next_week"),
     PaletteCommand("This week", "Go back to the current week.", _this_week, _on_week_screen),
-    app_action("Open timesheet", "The week's entries and the running timer.",
-               "show_timesheet"),
-    app_action("Open approvals", "Approve, unapprove or reject entries in bulk.",
-               "show_approvals"),
+    app_action("Open timesheet", "The week's entries and the running timer.", "show_timesheet"),
+    app_action("Open approvals", "Approve, unapprove or reject entries in bulk.", "show_approvals"),
     screen_action("Select all", "Select every entry shown.", "select_all"),
     screen_action("Approve selection", "Approve the selected entries.", "approve"),
     screen_action("Unapprove selection", "Unapprove the selected entries.", "unapprove"),
     screen_action("Reject selection", "Reject the selected entries, with a reason.", "reject"),
-    PaletteCommand("Switch profile", "List the profiles and how to open another one.",
-                   _switch_profile),
+    PaletteCommand(
+        "Switch profile", "List the profiles and how to open another one.", _switch_profile
+    ),
     PaletteCommand("Change theme", "Pick a colour theme.", _change_theme),
     app_action("Help", "Show every key and what it does here.", "show_help"),
 )
@@ -151,5 +153,10 @@ class TimesheetCommands(Provider):
         for command in self._offered():
             score = matcher.match(command.title)
             if score > 0:
-                yield Hit(score, matcher.highlight(command.title), self._callback(command),
-                          text=command.title, help=command.help)
+                yield Hit(
+                    score,
+                    matcher.highlight(command.title),
+                    self._callback(command),
+                    text=command.title,
+                    help=command.help,
+                )

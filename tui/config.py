@@ -77,8 +77,9 @@ def check_base_url(value: str) -> str:
     if scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("must be an https:// URL")
     if scheme == "http" and parts.hostname.lower() not in LOOPBACK_HOSTS:
-        raise ValueError("must use https:// (plain http:// is allowed only for 127.0.0.1, ::1 "
-                         "or localhost)")
+        raise ValueError(
+            "must use https:// (plain http:// is allowed only for 127.0.0.1, ::1 or localhost)"
+        )
     return value.strip().rstrip("/")
 
 
@@ -89,8 +90,9 @@ Trackable = Annotated[str, AfterValidator(lambda value: ":".join(parse_trackable
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True,
-                              defer_build=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", use_attribute_docstrings=True, defer_build=True
+    )
 
 
 class _RemoteProfile(_Model):
@@ -109,8 +111,10 @@ class _RemoteProfile(_Model):
         given += ["keyring"] if self.keyring else []
         if len(given) != 1:
             found = "none" if not given else " and ".join(given)
-            raise ValueError("must name exactly one token source (token_env, token_command, "
-                             f"keyring = true or token), but it names {found}")
+            raise ValueError(
+                "must name exactly one token source (token_env, token_command, "
+                f"keyring = true or token), but it names {found}"
+            )
         if self.token_command is not None:
             try:
                 argv = shlex.split(self.token_command)
@@ -153,13 +157,17 @@ class LedgerProfile(_Model):
     backend: Literal["ledger"] = "ledger"
     """Which backend this profile talks to."""
     path: Annotated[Path, AfterValidator(Path.expanduser)] = Field(
-        default_factory=lambda: default_ledger_path())
+        default_factory=lambda: default_ledger_path()
+    )
     """Ledger database file (``~`` is expanded)."""
 
 
 Profile = ProductiveProfile | PlannrProfile | LedgerProfile
-_BACKENDS: dict[str, type[_Model]] = {"productive": ProductiveProfile, "plannr": PlannrProfile,
-                                      "ledger": LedgerProfile}
+_BACKENDS: dict[str, type[_Model]] = {
+    "productive": ProductiveProfile,
+    "plannr": PlannrProfile,
+    "ledger": LedgerProfile,
+}
 
 
 class UiSettings(_Model):
@@ -180,7 +188,9 @@ class Config(_Model):
 
     default_profile: str | None = None
     """Profile used when neither --profile nor TIMESHEET_PROFILE chooses one."""
-    profiles: dict[str, Annotated[Profile, Field(discriminator="backend")]] = Field(default_factory=dict)
+    profiles: dict[str, Annotated[Profile, Field(discriminator="backend")]] = Field(
+        default_factory=dict
+    )
     """Named profiles, one table each under [profiles]."""
     ui: UiSettings = Field(default_factory=UiSettings)
     """Display and behaviour settings."""
@@ -196,7 +206,9 @@ class LoadedConfig:
     path: Path | None
 
 
-def load_config(path: Path | str | None = None, env: Mapping[str, str] = os.environ) -> LoadedConfig:
+def load_config(
+    path: Path | str | None = None, env: Mapping[str, str] = os.environ
+) -> LoadedConfig:
     """Find, parse and validate the config file; raise :class:`ConfigError` on any problem."""
     if path is not None and str(path):
         file, named_by = Path(path).expanduser(), "--config"
@@ -239,13 +251,23 @@ def _check_literal_tokens(file: Path, config: Config) -> None:
         return
     names = [n for n, p in config.profiles.items() if getattr(p, "token", None) is not None]
     if names and file.stat().st_mode & 0o077:
-        raise ConfigError(f"{file}: profiles.{names[0]}.token is a literal token but the file is "
-                          f"readable by other users; run `chmod 600 {shlex.quote(str(file))}` "
-                          "(or use token_env, token_command or keyring instead).")
+        raise ConfigError(
+            f"{file}: profiles.{names[0]}.token is a literal token but the file is "
+            f"readable by other users; run `chmod 600 {shlex.quote(str(file))}` "
+            "(or use token_env, token_command or keyring instead)."
+        )
 
 
-_TYPE_WORDS = {"int": "an integer", "float": "a number", "string": "a string", "bool": "true or false",
-               "list": "a list", "dict": "a table", "model": "a table", "path": "a path string"}
+_TYPE_WORDS = {
+    "int": "an integer",
+    "float": "a number",
+    "string": "a string",
+    "bool": "true or false",
+    "list": "a list",
+    "dict": "a table",
+    "model": "a table",
+    "path": "a path string",
+}
 _BOUNDS = {"ge": "at least", "gt": "greater than", "le": "at most", "lt": "less than"}
 
 
@@ -259,7 +281,13 @@ def _dotted(loc: tuple[Any, ...]) -> str:
 def _shown(key: str, value: Any) -> str:
     if "token" in key:  # never echo anything that might be a secret
         return ""
-    text = "a table" if isinstance(value, dict) else "a list" if isinstance(value, list) else repr(value)
+    text = (
+        "a table"
+        if isinstance(value, dict)
+        else "a list"
+        if isinstance(value, list)
+        else repr(value)
+    )
     return f" (got {text if len(text) <= 40 else text[:37] + '...'})"
 
 
@@ -326,11 +354,15 @@ def select_profile(
     elif len(profiles) == 1:
         return next(iter(profiles.items()))
     else:
-        raise ConfigError(f"{where}several profiles are defined ({', '.join(profiles)}) but none is "
-                          f"chosen; set default_profile, pass --profile or set {PROFILE_ENV}.")
+        raise ConfigError(
+            f"{where}several profiles are defined ({', '.join(profiles)}) but none is "
+            f"chosen; set default_profile, pass --profile or set {PROFILE_ENV}."
+        )
     if name not in profiles:
-        raise ConfigError(f"{where}unknown profile {name!r} (chosen by {chosen_by}); "
-                          f"known profiles: {', '.join(profiles)}.")
+        raise ConfigError(
+            f"{where}unknown profile {name!r} (chosen by {chosen_by}); "
+            f"known profiles: {', '.join(profiles)}."
+        )
     return name, profiles[name]
 
 
@@ -343,8 +375,10 @@ def resolve_token(profile_name: str, profile: Profile, env: Mapping[str, str] = 
     if profile.token_env is not None:
         value = env.get(profile.token_env, "").strip()
         if not value:
-            raise ConfigError(f"The environment variable {profile.token_env} named by profile "
-                              f"{profile_name!r} (token_env) is not set.")
+            raise ConfigError(
+                f"The environment variable {profile.token_env} named by profile "
+                f"{profile_name!r} (token_env) is not set."
+            )
         return value
     if profile.token_command is not None:
         return _run_token_command(profile_name, profile.token_command)
@@ -355,14 +389,19 @@ def _run_token_command(profile_name: str, command: str) -> str:
     argv = shlex.split(command)
     source = f"The command {argv[0]!r} named by profile {profile_name!r} (token_command)"
     try:
-        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
-                              timeout=TOKEN_COMMAND_TIMEOUT)
+        done = subprocess.run(
+            argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=TOKEN_COMMAND_TIMEOUT
+        )
     except FileNotFoundError:
         raise ConfigError(f"{source} was not found.") from None
     except subprocess.TimeoutExpired:
-        raise ConfigError(f"{source} did not finish within {TOKEN_COMMAND_TIMEOUT:g} seconds.") from None
+        raise ConfigError(
+            f"{source} did not finish within {TOKEN_COMMAND_TIMEOUT:g} seconds."
+        ) from None
     except OSError as exc:
-        raise ConfigError(f"{source} could not be run ({exc.strerror or type(exc).__name__}).") from None
+        raise ConfigError(
+            f"{source} could not be run ({exc.strerror or type(exc).__name__})."
+        ) from None
     if done.returncode != 0:
         raise ConfigError(f"{source} failed with exit status {done.returncode}.")
     # Like `pass show`, the token is the first line; later lines may be notes.
@@ -373,8 +412,10 @@ def _run_token_command(profile_name: str, command: str) -> str:
 
 
 def _keyring_token(profile_name: str) -> str:
-    source = (f"The system keyring (service {APP_NAME!r}, user {profile_name!r}) named by "
-              f"profile {profile_name!r} (keyring = true)")
+    source = (
+        f"The system keyring (service {APP_NAME!r}, user {profile_name!r}) named by "
+        f"profile {profile_name!r} (keyring = true)"
+    )
     try:
         import keyring  # slow import: only when a profile actually uses it
 
@@ -382,7 +423,9 @@ def _keyring_token(profile_name: str) -> str:
     except Exception as exc:
         raise ConfigError(f"{source} could not be read ({type(exc).__name__}).") from None
     if not value or not value.strip():
-        raise ConfigError(f"{source} holds no token; store one with `keyring set {APP_NAME} {profile_name}`.")
+        raise ConfigError(
+            f"{source} holds no token; store one with `keyring set {APP_NAME} {profile_name}`."
+        )
     return value.strip()
 
 
@@ -433,8 +476,9 @@ def write_config_data(file: Path, data: Mapping[str, Any]) -> None:
 
     try:
         file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handle, temp_name = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".tmp",
-                                             dir=file.parent)
+        handle, temp_name = tempfile.mkstemp(
+            prefix=f".{file.name}.", suffix=".tmp", dir=file.parent
+        )
     except OSError as exc:
         raise failed(exc) from None
     try:

@@ -28,8 +28,10 @@ def run_app(context: CliContext, *, demo: bool) -> None:
             from tui.api.ledger import LedgerBackend
             from tui.ledger.demo import create_demo_ledger
 
-            backend = LedgerBackend.open(create_demo_ledger(Path(folder) / "demo-ledger.db"),
-                                         bulk_chunk_size=ui.bulk_chunk_size)
+            backend = LedgerBackend.open(
+                create_demo_ledger(Path(folder) / "demo-ledger.db"),
+                bulk_chunk_size=ui.bulk_chunk_size,
+            )
             state = Path(folder) / "demo.db"
             person = None
         else:
@@ -42,13 +44,27 @@ def run_app(context: CliContext, *, demo: bool) -> None:
             person = profile.person_id if isinstance(profile, ProductiveProfile) else None
             if isinstance(profile, LedgerProfile) and loaded.path is None:
                 hint = FIRST_RUN_HINT
-        store = Store(backend, Journal(state), cache=Cache(state), settings=StoreSettings(
-            rounding_minutes=ui.rounding_minutes, forgotten_timer_hours=ui.forgotten_timer_hours,
-            bulk_chunk_size=ui.bulk_chunk_size, person_id=person))
+        store = Store(
+            backend,
+            Journal(state),
+            cache=Cache(state),
+            settings=StoreSettings(
+                rounding_minutes=ui.rounding_minutes,
+                forgotten_timer_hours=ui.forgotten_timer_hours,
+                bulk_chunk_size=ui.bulk_chunk_size,
+                person_id=person,
+            ),
+        )
         from tui.app import TimesheetApp
         from tui.themes import user_themes_dir
 
-        app = TimesheetApp(store, hint=hint, keymap=dict(loaded.config.keys), theme=ui.theme,
-                           theme_dir=user_themes_dir(), demo=demo)
+        app = TimesheetApp(
+            store,
+            hint=hint,
+            keymap=dict(loaded.config.keys),
+            theme=ui.theme,
+            theme_dir=user_themes_dir(),
+            demo=demo,
+        )
         startup_done()
         app.run()

@@ -108,7 +108,7 @@ def _shown(path: Traversable, packaged: bool) -> str:
         return f"themes/{path.name}"
     text = str(path)
     home = str(Path.home())
-    return "~" + text[len(home):] if text.startswith(home + "/") else text
+    return "~" + text[len(home) :] if text.startswith(home + "/") else text
 
 
 def _line_of(text: str, key: str) -> int | None:
@@ -168,8 +168,10 @@ def load_theme_file(path: Traversable, *, packaged: bool = False) -> Theme | str
 def _toml_files(folder: Traversable) -> Iterable[Traversable]:
     if not folder.is_dir():
         return []
-    return sorted((f for f in folder.iterdir() if f.name.endswith(".toml") and f.is_file()),
-                  key=lambda f: f.name)
+    return sorted(
+        (f for f in folder.iterdir() if f.name.endswith(".toml") and f.is_file()),
+        key=lambda f: f.name,
+    )
 
 
 def load_themes(user_dir: Path | None = None) -> tuple[list[Theme], list[str]]:

@@ -24,8 +24,9 @@ class ApiError(Exception):
 
     title = "Request failed"
 
-    def __init__(self, message: str, *, status: int | None = None,
-                 problems: list[ItemProblem] | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, problems: list[ItemProblem] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status

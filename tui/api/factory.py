@@ -36,13 +36,20 @@ def open_backend(
     if isinstance(profile, ProductiveProfile):
         from tui.api.productive import ProductiveAdapter
 
-        return ProductiveAdapter(base_url=profile.base_url, token=token,
-                                 organization_id=profile.organization_id,
-                                 person_id=profile.person_id,
-                                 bulk_chunk_size=ui.bulk_chunk_size)
+        return ProductiveAdapter(
+            base_url=profile.base_url,
+            token=token,
+            organization_id=profile.organization_id,
+            person_id=profile.person_id,
+            bulk_chunk_size=ui.bulk_chunk_size,
+        )
     if isinstance(profile, PlannrProfile):
         from tui.api.plannr import PlannrAdapter
 
-        return PlannrAdapter(base_url=profile.base_url, token=token,
-                             account_uuid=profile.account_uuid, trackables=profile.trackables)
+        return PlannrAdapter(
+            base_url=profile.base_url,
+            token=token,
+            account_uuid=profile.account_uuid,
+            trackables=profile.trackables,
+        )
     raise ConfigError(f"Profile {profile_name!r} has an unknown backend.")

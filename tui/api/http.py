@@ -166,8 +166,9 @@ class HttpClient:
             transport=transport,
             verify=tls_context(base_url),
             timeout=timeout,
-            limits=httpx.Limits(max_connections=max_connections,
-                                max_keepalive_connections=max_connections),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
         )
 
     def __repr__(self) -> str:
@@ -215,16 +216,21 @@ class HttpClient:
                 delay = self.retry.backoff(attempt, self.rng)
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as error:
                 if method not in SAFE_TO_RETRY:
-                    raise OutcomeUnknownError(self.redact(
-                        f"{self.service} did not answer {method} {path} after it was sent "
-                        f"({self._network_reason(error)}); it may or may not have been applied."
-                    )) from None
+                    raise OutcomeUnknownError(
+                        self.redact(
+                            f"{self.service} did not answer {method} {path} after it was sent "
+                            f"({self._network_reason(error)}); it may or may not have been applied."
+                        )
+                    ) from None
                 failure = NetworkError(self._network_sentence(error))
                 delay = self.retry.backoff(attempt, self.rng)
             else:
                 elapsed = (time.perf_counter() - started) * 1000
-                log.debug(self.redact(f"{method} {response.url} -> {response.status_code} "
-                                      f"in {elapsed:.0f} ms"))
+                log.debug(
+                    self.redact(
+                        f"{method} {response.url} -> {response.status_code} in {elapsed:.0f} ms"
+                    )
+                )
                 status = response.status_code
                 if status < 400:
                     return response
@@ -233,13 +239,20 @@ class HttpClient:
                     retry_after = self._retry_after(response)
                     if retry_after is not None and retry_after > self.retry.max_retry_after:
                         raise failure
-                    delay = (retry_after if retry_after is not None
-                             else self.retry.backoff(attempt, self.rng))
+                    delay = (
+                        retry_after
+                        if retry_after is not None
+                        else self.retry.backoff(attempt, self.rng)
+                    )
                 elif status in (502, 504):
                     if method not in SAFE_TO_RETRY:
-                        raise OutcomeUnknownError(self.redact(
-                            f"{self.service} answered {status} to {method} {path} after it was "
-                            "sent; it may or may not have been applied."), status=status)
+                        raise OutcomeUnknownError(
+                            self.redact(
+                                f"{self.service} answered {status} to {method} {path} after it was "
+                                "sent; it may or may not have been applied."
+                            ),
+                            status=status,
+                        )
                     failure = self._error(response)
                     delay = self.retry.backoff(attempt, self.rng)
                 else:
@@ -261,10 +274,13 @@ class HttpClient:
             return response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             kind = response.headers.get("content-type", "no content type").split(";")[0]
-            raise BadResponseError(self.redact(
-                f"{self.service} answered {response.request.method} {response.request.url.path}"
-                f" with something that is not JSON ({kind}, HTTP {response.status_code})."
-            ), status=response.status_code) from None
+            raise BadResponseError(
+                self.redact(
+                    f"{self.service} answered {response.request.method} {response.request.url.path}"
+                    f" with something that is not JSON ({kind}, HTTP {response.status_code})."
+                ),
+                status=response.status_code,
+            ) from None
 
     # -------------------------------------------------------------------- helpers
 
@@ -314,37 +330,57 @@ class HttpClient:
         said, body = self._server_message(response)
         what = f"{response.request.method} {response.request.url.path}"
         suffix = f": {said.rstrip('.')}." if said else "."
-        problems = [ItemProblem(p.index, self.redact(p.message), p.field) for p in
-                    (self.problem_parser(body) if status in (404, 422) and self.problem_parser
-                     and body else [])]
+        problems = [
+            ItemProblem(p.index, self.redact(p.message), p.field)
+            for p in (
+                self.problem_parser(body)
+                if status in (404, 422) and self.problem_parser and body
+                else []
+            )
+        ]
 
         def sentence(text: str) -> str:
             return self.redact(text)
 
         if status == 401:
-            return AuthError(sentence(f"{self.service} refused the token (401); check the "
-                                      "profile's token."), status=status)
+            return AuthError(
+                sentence(f"{self.service} refused the token (401); check the profile's token."),
+                status=status,
+            )
         if status == 403:
-            return ForbiddenError(sentence(f"{self.service} refused {what} (403, no "
-                                           f"permission){suffix}"), status=status)
+            return ForbiddenError(
+                sentence(f"{self.service} refused {what} (403, no permission){suffix}"),
+                status=status,
+            )
         if status == 404:
-            return NotFoundError(sentence(f"{self.service} has no {response.request.url.path}"
-                                          f" (404){suffix}"), status=status, problems=problems)
+            return NotFoundError(
+                sentence(f"{self.service} has no {response.request.url.path} (404){suffix}"),
+                status=status,
+                problems=problems,
+            )
         # The largest bulk size is undocumented; besides a 413, a refusal that blames no
         # item and says "too many" asks for smaller chunks too.
         blames_an_item = any(p.index is not None for p in problems)
-        if status == 413 or (status in (400, 422) and not blames_an_item and said
-                             and TOO_MANY.search(said)):
-            return PayloadTooLargeError(sentence(f"{self.service} refused {what} as too large"
-                                                 f" ({status}){suffix}"), status=status)
+        if status == 413 or (
+            status in (400, 422) and not blames_an_item and said and TOO_MANY.search(said)
+        ):
+            return PayloadTooLargeError(
+                sentence(f"{self.service} refused {what} as too large ({status}){suffix}"),
+                status=status,
+            )
         if status == 422:
-            return InvalidEntriesError(sentence(f"{self.service} refused {what} (422){suffix}"),
-                                       problems)
+            return InvalidEntriesError(
+                sentence(f"{self.service} refused {what} (422){suffix}"), problems
+            )
         if status == 429:
-            return RateLimitedError(sentence(f"{self.service} is rate limiting requests (429); "
-                                             "try again in a minute."), status=status)
+            return RateLimitedError(
+                sentence(f"{self.service} is rate limiting requests (429); try again in a minute."),
+                status=status,
+            )
         if status >= 500:
-            return ServerError(sentence(f"{self.service} failed on {what} ({status}){suffix}"),
-                               status=status)
-        return RequestRejectedError(sentence(f"{self.service} refused {what} ({status}){suffix}"),
-                                    status=status)
+            return ServerError(
+                sentence(f"{self.service} failed on {what} ({status}){suffix}"), status=status
+            )
+        return RequestRejectedError(
+            sentence(f"{self.service} refused {what} ({status}){suffix}"), status=status
+        )

@@ -78,8 +78,9 @@ NO_TRACKABLES = (
     "The Plannr profile needs `trackables` to {what}: Plannr lists time entries per "
     'trackable only, so name them in the profile (e.g. trackables = ["client:<uuid>"]).'
 )
-NO_APPROVALS = ("Plannr has no approvals: its time entries cannot be approved, unapproved "
-                "or rejected.")
+NO_APPROVALS = (
+    "Plannr has no approvals: its time entries cannot be approved, unapproved or rejected."
+)
 
 Item = TypeVar("Item")
 
@@ -96,8 +97,9 @@ def laravel_problems(body: Any) -> list[ItemProblem]:
             if isinstance(messages, str):
                 messages = [messages]
             if isinstance(messages, list):
-                problems.extend(ItemProblem(0, m, str(name)) for m in messages
-                                if isinstance(m, str) and m)
+                problems.extend(
+                    ItemProblem(0, m, str(name)) for m in messages if isinstance(m, str) and m
+                )
     if not problems and isinstance(body.get("message"), str) and body["message"]:
         problems.append(ItemProblem(0, body["message"]))
     return problems
@@ -195,14 +197,20 @@ class PlannrAdapter:
         )
 
     def __repr__(self) -> str:
-        return (f"PlannrAdapter(account_uuid={self.account_uuid!r}, "
-                f"trackables={len(self.trackables)}, http={self.http!r})")
+        return (
+            f"PlannrAdapter(account_uuid={self.account_uuid!r}, "
+            f"trackables={len(self.trackables)}, http={self.http!r})"
+        )
 
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                        traceback: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:
@@ -215,8 +223,10 @@ class PlannrAdapter:
 
     async def people(self) -> list[Person]:
         me = await self.current_person()
-        others = sorted((p for p in self._people.values() if p.id != me.id),
-                        key=lambda p: (p.name.lower(), p.id))
+        others = sorted(
+            (p for p in self._people.values() if p.id != me.id),
+            key=lambda p: (p.name.lower(), p.id),
+        )
         return [me, *others]
 
     async def services(self) -> list[Service]:
@@ -263,10 +273,12 @@ class PlannrAdapter:
 
     def _entry(self, item: PlannrTimeEntry, listed_for: str | None = None) -> Entry:
         self._learn(item)
-        return item.to_entry().model_copy(update={
-            "date": self._day(item.start_date),
-            "service_id": self._service_id(item, listed_for),
-        })
+        return item.to_entry().model_copy(
+            update={
+                "date": self._day(item.start_date),
+                "service_id": self._service_id(item, listed_for),
+            }
+        )
 
     def _timer(self, item: PlannrTimeEntry) -> Timer:
         self._learn(item)
@@ -278,20 +290,23 @@ class PlannrAdapter:
         except ValidationError as error:
             raise self._unreadable(what, "a time entry", error) from None
 
-    def _unreadable(self, what: str, thing: str, error: ValidationError | None = None,
-                    why: str | None = None) -> BadResponseError:
+    def _unreadable(
+        self, what: str, thing: str, error: ValidationError | None = None, why: str | None = None
+    ) -> BadResponseError:
         if error is not None:
             details = error.errors()
             where = ".".join(str(p) for p in details[0]["loc"]) if details else ""
             said = str(details[0]["msg"]) if details else "invalid"
             why = f"{where or 'body'}: {said.rstrip('.').lower()}"
-        return BadResponseError(self.http.redact(
-            f"{SERVICE} answered {what} with {thing} the app cannot read ({why})."))
+        return BadResponseError(
+            self.http.redact(f"{SERVICE} answered {what} with {thing} the app cannot read ({why}).")
+        )
 
     # ------------------------------------------------------------------- requests
 
-    async def _call(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-                    body: Any = None) -> Any:
+    async def _call(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None
+    ) -> Any:
         headers = {"Content-Type": "application/json"} if body is not None else None
         return await self.http.json(method, path, params=params, json_body=body, headers=headers)
 
@@ -303,9 +318,12 @@ class PlannrAdapter:
         path = self._entry_path(entry_id)
         return self._parse(await self._call("GET", path), f"GET {path}")
 
-    async def _each(self, items: Sequence[Item],
-                    work: Callable[[int, Item], Awaitable[ItemResult]],
-                    item_id: Callable[[Item], str | None]) -> list[ItemResult]:
+    async def _each(
+        self,
+        items: Sequence[Item],
+        work: Callable[[int, Item], Awaitable[ItemResult]],
+        item_id: Callable[[Item], str | None],
+    ) -> list[ItemResult]:
         """`work` on every item, at most `concurrency` at once, one result each in input
         order. A refused token or permission stops starting new items and is raised once
         those in flight have finished (never cancelled half-way through a write)."""
@@ -315,8 +333,7 @@ class PlannrAdapter:
         async def one(index: int, item: Item) -> ItemResult:
             async with gate:
                 if fatal:
-                    return ItemResult(index, Outcome.failed, error=str(fatal[0]),
-                                      id=item_id(item))
+                    return ItemResult(index, Outcome.failed, error=str(fatal[0]), id=item_id(item))
                 try:
                     return await work(index, item)
                 except (AuthError, ForbiddenError) as error:
@@ -336,8 +353,9 @@ class PlannrAdapter:
             return ItemResult(index, Outcome.unknown, error=str(error), id=entry_id)
         message = str(error)
         if isinstance(error, InvalidEntriesError) and error.problems:
-            message = " ".join(p.message if p.message.endswith(".") else f"{p.message}."
-                               for p in error.problems)
+            message = " ".join(
+                p.message if p.message.endswith(".") else f"{p.message}." for p in error.problems
+            )
         return ItemResult(index, Outcome.failed, error=message, id=entry_id)
 
     # -------------------------------------------------------------------- listing
@@ -347,13 +365,22 @@ class PlannrAdapter:
             raise UnsupportedError(NO_TRACKABLES.format(what=what))
         return self.trackables
 
-    async def _page(self, service_id: str, number: int, start: date, end: date,
-                    gate: asyncio.Semaphore, sort: str | None = None
-                    ) -> tuple[str, int, list[PlannrTimeEntry], dict[str, Any]]:
+    async def _page(
+        self,
+        service_id: str,
+        number: int,
+        start: date,
+        end: date,
+        gate: asyncio.Semaphore,
+        sort: str | None = None,
+    ) -> tuple[str, int, list[PlannrTimeEntry], dict[str, Any]]:
         kind, ident = split_trackable(service_id)
         path = f"/time-entry/{quote(kind, safe='')}/{quote(ident, safe='')}"
-        params = {"filter[between]": f"{start.isoformat()},{end.isoformat()}",
-                  "per_page": str(self.page_size), "page": str(number)}
+        params = {
+            "filter[between]": f"{start.isoformat()},{end.isoformat()}",
+            "per_page": str(self.page_size),
+            "page": str(number),
+        }
         if sort:
             params["sort"] = sort
         async with gate:
@@ -372,14 +399,15 @@ class PlannrAdapter:
         links = body.get("links") if isinstance(body.get("links"), dict) else {}
         return service_id, number, items, {"meta": meta, "links": links}
 
-    async def _pages(self, trackables: Sequence[str], start: date, end: date,
-                     sort: str | None = None
-                     ) -> AsyncIterator[tuple[str, list[PlannrTimeEntry]]]:
+    async def _pages(
+        self, trackables: Sequence[str], start: date, end: date, sort: str | None = None
+    ) -> AsyncIterator[tuple[str, list[PlannrTimeEntry]]]:
         """Every page of every trackable, as they arrive: page 1 of each first, then the
         rest of a trackable's pages (meta.last_page) at once, within `concurrency`."""
         gate = asyncio.Semaphore(self.concurrency)
         pending: set[asyncio.Task[tuple[str, int, list[PlannrTimeEntry], dict[str, Any]]]] = {
-            asyncio.ensure_future(self._page(t, 1, start, end, gate, sort)) for t in trackables}
+            asyncio.ensure_future(self._page(t, 1, start, end, gate, sort)) for t in trackables
+        }
         try:
             while pending:
                 done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
@@ -388,14 +416,16 @@ class PlannrAdapter:
                     last_page = extra["meta"].get("last_page")
                     if number == 1 and isinstance(last_page, int) and last_page > 1:
                         pending.update(
-                            asyncio.ensure_future(self._page(service_id, n, start, end, gate,
-                                                             sort))
-                            for n in range(2, last_page + 1))
-                    elif (not isinstance(last_page, int) and items
-                          and extra["links"].get("next")):
+                            asyncio.ensure_future(self._page(service_id, n, start, end, gate, sort))
+                            for n in range(2, last_page + 1)
+                        )
+                    elif not isinstance(last_page, int) and items and extra["links"].get("next"):
                         # No page count: walk `next` one page at a time.
-                        pending.add(asyncio.ensure_future(
-                            self._page(service_id, number + 1, start, end, gate, sort)))
+                        pending.add(
+                            asyncio.ensure_future(
+                                self._page(service_id, number + 1, start, end, gate, sort)
+                            )
+                        )
                     yield service_id, items
         finally:
             for task in pending:
@@ -423,7 +453,8 @@ class PlannrAdapter:
                     batch.people[item.account.uuid] = self._people[item.account.uuid]
                 if entry.service_id:
                     batch.services[entry.service_id] = Service(
-                        id=entry.service_id, name=self._service_name(entry.service_id))
+                        id=entry.service_id, name=self._service_name(entry.service_id)
+                    )
             yield batch
 
     async def list_entries(self, query: EntryQuery) -> EntryBatch:
@@ -431,8 +462,9 @@ class PlannrAdapter:
 
     async def get_entries(self, ids: Sequence[str]) -> list[ItemResult]:
         async def work(index: int, entry_id: str) -> ItemResult:
-            return ItemResult(index, Outcome.ok, entry=self._entry(await self._get(entry_id)),
-                              id=entry_id)
+            return ItemResult(
+                index, Outcome.ok, entry=self._entry(await self._get(entry_id)), id=entry_id
+            )
 
         return await self._each(ids, work, lambda entry_id: entry_id)
 
@@ -442,7 +474,8 @@ class PlannrAdapter:
         if person_id not in (None, self.account_uuid, current):
             raise RequestRejectedError(
                 f"{SERVICE} logs time as the signed-in account only; it cannot log or move "
-                f"time for another person ({person_id}).")
+                f"time for another person ({person_id})."
+            )
 
     @staticmethod
     def _refuse_task(task_id: str | None) -> None:
@@ -453,13 +486,14 @@ class PlannrAdapter:
     def _trackable_fields(service_id: str | None) -> dict[str, str]:
         if not service_id:
             raise RequestRejectedError(
-                f"A {SERVICE} entry needs a trackable (a service id like client:<uuid>).")
+                f"A {SERVICE} entry needs a trackable (a service id like client:<uuid>)."
+            )
         try:
             kind, ident = split_trackable(service_id)
         except ValueError:
             raise RequestRejectedError(
-                f"{service_id!r} is not a {SERVICE} trackable (type:uuid, e.g. "
-                "client:<uuid>).") from None
+                f"{service_id!r} is not a {SERVICE} trackable (type:uuid, e.g. client:<uuid>)."
+            ) from None
         return {"trackable_type": kind, "trackable_uuid": ident}
 
     def _create_body(self, entry: Entry) -> dict[str, Any]:
@@ -468,9 +502,12 @@ class PlannrAdapter:
         body: dict[str, Any] = self._trackable_fields(entry.service_id)
         name, description = split_note(entry.note)
         start = self._local(entry.date, DAY_START)
-        body.update(name=name or PLACEHOLDER_NAME, start_date=_iso(start),
-                    end_date=_iso(start + timedelta(minutes=entry.minutes)),
-                    total_time_in_minutes=entry.minutes)
+        body.update(
+            name=name or PLACEHOLDER_NAME,
+            start_date=_iso(start),
+            end_date=_iso(start + timedelta(minutes=entry.minutes)),
+            total_time_in_minutes=entry.minutes,
+        )
         if description:
             body["description"] = description
         return body
@@ -528,9 +565,12 @@ class PlannrAdapter:
                 return ItemResult(index, Outcome.ok, entry=change.base, id=change.id)
             path = self._entry_path(change.id)
             answer = await self._call("PUT", path, body=body)
-            return ItemResult(index, Outcome.ok, entry=self._entry(self._parse(answer,
-                                                                               f"PUT {path}")),
-                              id=change.id)
+            return ItemResult(
+                index,
+                Outcome.ok,
+                entry=self._entry(self._parse(answer, f"PUT {path}")),
+                id=change.id,
+            )
 
         return await self._each(changes, work, lambda change: change.id)
 
@@ -543,8 +583,9 @@ class PlannrAdapter:
 
     # ------------------------------------------------------------------ approvals
 
-    async def approve_entries(self, ids: Sequence[str], *,
-                              for_all_approvers: bool = False) -> list[ItemResult]:
+    async def approve_entries(
+        self, ids: Sequence[str], *, for_all_approvers: bool = False
+    ) -> list[ItemResult]:
         raise UnsupportedError(NO_APPROVALS)
 
     async def unapprove_entries(self, ids: Sequence[str]) -> list[ItemResult]:
@@ -560,8 +601,9 @@ class PlannrAdapter:
         today = self._day(self.clock())
         start = today - timedelta(days=TIMER_LOOKBACK_DAYS)
         running: list[PlannrTimeEntry] = []
-        async for _, items in self._pages(trackables, start, today + timedelta(days=1),
-                                          sort="-start_date"):
+        async for _, items in self._pages(
+            trackables, start, today + timedelta(days=1), sort="-start_date"
+        ):
             for item in items:
                 self._learn(item)
                 if not item.stopped:
@@ -574,17 +616,18 @@ class PlannrAdapter:
         item = await self._running()
         return self._timer(item) if item is not None else None
 
-    async def start_timer(self, service_id: str, *, task_id: str | None = None,
-                          note: str = "") -> Timer:
+    async def start_timer(
+        self, service_id: str, *, task_id: str | None = None, note: str = ""
+    ) -> Timer:
         """A new entry with no end (Plannr has no tasks: `task_id` is ignored)."""
         body: dict[str, Any] = self._trackable_fields(service_id)
         name, description = split_note(note)
-        body.update(name=name or PLACEHOLDER_NAME,
-                    start_date=_iso(self.clock().astimezone(self.tz)))
+        body.update(
+            name=name or PLACEHOLDER_NAME, start_date=_iso(self.clock().astimezone(self.tz))
+        )
         if description:
             body["description"] = description
-        item = self._parse(await self._call("POST", "/time-entry", body=body),
-                           "POST /time-entry")
+        item = self._parse(await self._call("POST", "/time-entry", body=body), "POST /time-entry")
         return self._timer(item)
 
     async def stop_timer(self, timer_id: str | None = None) -> StoppedTimer:
@@ -610,5 +653,6 @@ class PlannrAdapter:
             if not item.stopped:  # judged by end_date: the seed's stop says is_active true
                 raise BadResponseError(
                     f"{SERVICE} answered POST {path} with an entry that has no end date, so "
-                    "the timer may still be running.")
+                    "the timer may still be running."
+                )
         return StoppedTimer(timer=self._timer(item), entry=self._entry(item))

@@ -133,9 +133,13 @@ def parse_problems(body: Any) -> list[ItemProblem]:
         message = error.detail or error.title or "The server refused this item."
         pointer = error.source.pointer if error.source else None
         name = pointer.rstrip("/").rsplit("/", 1)[-1] if pointer else None
-        problems.append(ItemProblem(error.item_index, message,
-                                    name if name and not name.isdigit() and name != "data"
-                                    else None))
+        problems.append(
+            ItemProblem(
+                error.item_index,
+                message,
+                name if name and not name.isdigit() and name != "data" else None,
+            )
+        )
     return problems
 
 
@@ -157,8 +161,9 @@ def _as_int(value: Any) -> int | None:
     return None
 
 
-def _merged(resource: TimeEntryResource, sent: Mapping[str, str | None],
-            base: Entry | None) -> Entry:
+def _merged(
+    resource: TimeEntryResource, sent: Mapping[str, str | None], base: Entry | None
+) -> Entry:
     """The server's attributes; each relationship from the answer when it carries one,
     else as sent, else as it was (`base`). A bulk answer never blanks what was sent."""
     entry = resource.to_entry()
@@ -256,9 +261,13 @@ class ProductiveAdapter:
             kwargs["transport"] = httpx.ASGITransport(app=app or create_app(db))
         kwargs.setdefault("rate_limited", False)
         identity = db.identity
-        return cls(base_url="http://ledger/api/v2", token=identity.token,
-                   organization_id=identity.organization_id,
-                   person_id=str(identity.owner_person_id), **kwargs)
+        return cls(
+            base_url="http://ledger/api/v2",
+            token=identity.token,
+            organization_id=identity.organization_id,
+            person_id=str(identity.owner_person_id),
+            **kwargs,
+        )
 
     def __repr__(self) -> str:
         return f"ProductiveAdapter({self.http!r})"
@@ -289,16 +298,18 @@ class ProductiveAdapter:
             first = error.errors()[0]
             where = ".".join(str(part) for part in first["loc"]) or "the document"
             reason = str(first["msg"]).rstrip(".").lower()
-            raise BadResponseError(f"{SERVICE} answered {what} with a document this app "
-                                   f"cannot read ({where}: {reason}).") from None
+            raise BadResponseError(
+                f"{SERVICE} answered {what} with a document this app "
+                f"cannot read ({where}: {reason})."
+            ) from None
 
-    async def _get(self, model: type[M], path: str,
-                   params: dict[str, Any] | None = None) -> M:
+    async def _get(self, model: type[M], path: str, params: dict[str, Any] | None = None) -> M:
         body = await self.http.json("GET", path, params=params)
         return self._parse(model, body, f"GET {path}")
 
-    async def _send_one(self, model: type[M], method: str, path: str,
-                        body: dict[str, Any] | None = None) -> M:
+    async def _send_one(
+        self, model: type[M], method: str, path: str, body: dict[str, Any] | None = None
+    ) -> M:
         # The content type even without a body (a stop): the API refuses a wrong one with
         # 415, and a strict server may count a missing one as wrong.
         answer = await self.http.json(method, path, json_body=body, headers=SINGLE_HEADERS)
@@ -338,7 +349,8 @@ class ProductiveAdapter:
         # +468 MB when every finished page was held until the last one arrived).
         numbers = iter(range(2, total_pages + 1))
         queue: asyncio.Queue[tuple[int, Any] | Exception] = asyncio.Queue(
-            maxsize=self.page_concurrency)
+            maxsize=self.page_concurrency
+        )
 
         async def worker() -> None:
             try:
@@ -347,8 +359,10 @@ class ProductiveAdapter:
             except Exception as error:  # handed to the reader, which raises it
                 await queue.put(error)
 
-        workers = [asyncio.ensure_future(worker())
-                   for _ in range(min(self.page_concurrency, total_pages - 1))]
+        workers = [
+            asyncio.ensure_future(worker())
+            for _ in range(min(self.page_concurrency, total_pages - 1))
+        ]
         try:
             for _ in range(total_pages - 1):
                 item = await queue.get()
@@ -379,17 +393,24 @@ class ProductiveAdapter:
         if self._person_id is not None:
             self._me = await self._person(self._person_id)
             return self._me
-        document = await self._get(_ResourceList, "/organization_memberships",
-                                   {"include": "person"})
-        person_id = next((m.related_id("person") for m in document.data
-                          if m.related_id("person")), None)
+        document = await self._get(
+            _ResourceList, "/organization_memberships", {"include": "person"}
+        )
+        person_id = next(
+            (m.related_id("person") for m in document.data if m.related_id("person")), None
+        )
         if person_id is None:
-            raise BadResponseError(f"{SERVICE} names no person for this token; set person_id "
-                                   "in the profile.")
-        included = next((r for r in document.included
-                         if r.type == "people" and r.id == person_id), None)
-        self._me = (person_from_resource(included) if included is not None
-                    else await self._person(person_id))
+            raise BadResponseError(
+                f"{SERVICE} names no person for this token; set person_id in the profile."
+            )
+        included = next(
+            (r for r in document.included if r.type == "people" and r.id == person_id), None
+        )
+        self._me = (
+            person_from_resource(included)
+            if included is not None
+            else await self._person(person_id)
+        )
         self._person_id = person_id
         return self._me
 
@@ -405,8 +426,10 @@ class ProductiveAdapter:
 
     async def services(self) -> list[Service]:
         me = await self._me_id()
-        return [service_from_resource(r) for r in
-                await self._all("/services", {"filter[trackable_by_person_id]": me})]
+        return [
+            service_from_resource(r)
+            for r in await self._all("/services", {"filter[trackable_by_person_id]": me})
+        ]
 
     async def tasks(self) -> list[Task]:
         return [task_from_resource(r) for r in await self._all("/tasks")]
@@ -425,8 +448,11 @@ class ProductiveAdapter:
             params["filter[person_id]"] = ",".join(query.person_ids)
         if query.statuses:
             wanted = frozenset(EntryStatus(s) for s in query.statuses)
-            codes = ([STATUS_CODES[wanted]] if wanted in STATUS_CODES else
-                     sorted(STATUS_CODES[frozenset({s})] for s in wanted))
+            codes = (
+                [STATUS_CODES[wanted]]
+                if wanted in STATUS_CODES
+                else sorted(STATUS_CODES[frozenset({s})] for s in wanted)
+            )
             params["filter[status]"] = ",".join(str(c) for c in codes)
         return params
 
@@ -442,8 +468,13 @@ class ProductiveAdapter:
                 services[resource.id] = service_from_resource(resource)
             elif resource.type == "tasks":
                 tasks[resource.id] = task_from_resource(resource)
-        return EntryBatch([r.to_entry() for r in document.data], people, services, tasks,
-                          total=_as_int(document.meta.get("total_count")))
+        return EntryBatch(
+            [r.to_entry() for r in document.data],
+            people,
+            services,
+            tasks,
+            total=_as_int(document.meta.get("total_count")),
+        )
 
     async def iter_entries(self, query: EntryQuery) -> AsyncIterator[EntryBatch]:
         pages = self._pages("/time_entries", self._query_params(query))
@@ -472,8 +503,12 @@ class ProductiveAdapter:
             except (AuthError, ForbiddenError):
                 raise
             except NotFoundError:
-                return ItemResult(index, Outcome.failed, id=entry_id,
-                                  error=f"{SERVICE} has no time entry {entry_id}.")
+                return ItemResult(
+                    index,
+                    Outcome.failed,
+                    id=entry_id,
+                    error=f"{SERVICE} has no time entry {entry_id}.",
+                )
             except ApiError as error:
                 return ItemResult(index, Outcome.failed, id=entry_id, error=str(error))
             return ItemResult(index, Outcome.ok, entry=document.data.to_entry(), id=entry_id)
@@ -482,17 +517,31 @@ class ProductiveAdapter:
 
     # ------------------------------------------------------------------ writing
 
-    async def _bulk(self, method: str, path: str, items: list[_Item], collect: Collect,
-                    extra: dict[str, Any] | None = None) -> list[ItemResult]:
+    async def _bulk(
+        self,
+        method: str,
+        path: str,
+        items: list[_Item],
+        collect: Collect,
+        extra: dict[str, Any] | None = None,
+    ) -> list[ItemResult]:
         results: dict[int, ItemResult] = {}
         for start in range(0, len(items), self.bulk_chunk_size):
-            chunk = items[start:start + self.bulk_chunk_size]
+            chunk = items[start : start + self.bulk_chunk_size]
             for result in await self._chunk(method, path, chunk, collect, extra, resent=False):
                 results[result.index] = result
         return [results[item.index] for item in items]
 
-    async def _chunk(self, method: str, path: str, chunk: list[_Item], collect: Collect,
-                     extra: dict[str, Any] | None, *, resent: bool) -> list[ItemResult]:
+    async def _chunk(
+        self,
+        method: str,
+        path: str,
+        chunk: list[_Item],
+        collect: Collect,
+        extra: dict[str, Any] | None,
+        *,
+        resent: bool,
+    ) -> list[ItemResult]:
         """Send one chunk; split it on 413 (or an unknown id), drop refused items and
         resend the rest once on 422; never resend a POST whose answer was lost."""
 
@@ -505,7 +554,7 @@ class ProductiveAdapter:
         if len(chunk) > self._max_bulk:
             out: list[ItemResult] = []
             for start in range(0, len(chunk), self._max_bulk):
-                out += await again(chunk[start:start + self._max_bulk], resend=resent)
+                out += await again(chunk[start : start + self._max_bulk], resend=resent)
             return out
         body = {**(extra or {}), "data": [item.resource for item in chunk]}
         try:
@@ -518,18 +567,28 @@ class ProductiveAdapter:
                 return mark(chunk, Outcome.failed, str(error))
             half = (len(chunk) + 1) // 2
             self._max_bulk = min(self._max_bulk, half)
-            return await again(chunk[:half], resend=resent) + \
-                await again(chunk[half:], resend=resent)
+            return await again(chunk[:half], resend=resent) + await again(
+                chunk[half:], resend=resent
+            )
         except (InvalidEntriesError, NotFoundError) as error:
             pointed = {i for i in error.item_indexes if 0 <= i < len(chunk)}
             if pointed:  # those fail with the server's reasons; the others go once more
-                out = [ItemResult(chunk[i].index, Outcome.failed, id=chunk[i].id,
-                                  error=" ".join(p.message for p in error.for_item(i)))
-                       for i in sorted(pointed)]
+                out = [
+                    ItemResult(
+                        chunk[i].index,
+                        Outcome.failed,
+                        id=chunk[i].id,
+                        error=" ".join(p.message for p in error.for_item(i)),
+                    )
+                    for i in sorted(pointed)
+                ]
                 rest = [item for n, item in enumerate(chunk) if n not in pointed]
                 if rest:
-                    out += (mark(rest, Outcome.failed, str(error)) if resent
-                            else await again(rest, resend=True))
+                    out += (
+                        mark(rest, Outcome.failed, str(error))
+                        if resent
+                        else await again(rest, resend=True)
+                    )
                 return out
             if isinstance(error, InvalidEntriesError):
                 return mark(chunk, Outcome.failed, str(error))
@@ -538,14 +597,14 @@ class ProductiveAdapter:
                 what = f"time entry {chunk[0].id}" if chunk[0].id else "this item"
                 return mark(chunk, Outcome.failed, f"{SERVICE} has no {what}.")
             half = (len(chunk) + 1) // 2
-            return await again(chunk[:half], resend=resent) + \
-                await again(chunk[half:], resend=resent)
+            return await again(chunk[:half], resend=resent) + await again(
+                chunk[half:], resend=resent
+            )
         except OutcomeUnknownError as error:
             return mark(chunk, Outcome.unknown, str(error))
         except BadResponseError as error:
             # A 2xx we cannot read: a POST may have created the entries, so re-read.
-            return mark(chunk, Outcome.unknown if method == "POST" else Outcome.failed,
-                        str(error))
+            return mark(chunk, Outcome.unknown if method == "POST" else Outcome.failed, str(error))
         except ApiError as error:
             return mark(chunk, Outcome.failed, str(error))
 
@@ -553,11 +612,20 @@ class ProductiveAdapter:
         def collect(chunk: list[_Item], answer: Any) -> list[ItemResult]:
             document = self._parse(_EntryList, answer, what)
             if len(document.data) != len(chunk):
-                raise BadResponseError(f"{SERVICE} answered {what} with {len(document.data)} "
-                                       f"entries for {len(chunk)} sent.")
-            return [ItemResult(item.index, Outcome.ok, id=resource.id,
-                               entry=_merged(resource, item.sent, item.base))
-                    for item, resource in zip(chunk, document.data, strict=True)]
+                raise BadResponseError(
+                    f"{SERVICE} answered {what} with {len(document.data)} "
+                    f"entries for {len(chunk)} sent."
+                )
+            return [
+                ItemResult(
+                    item.index,
+                    Outcome.ok,
+                    id=resource.id,
+                    entry=_merged(resource, item.sent, item.base),
+                )
+                for item, resource in zip(chunk, document.data, strict=True)
+            ]
+
         return collect
 
     def _by_id(self, what: str) -> Collect:
@@ -568,13 +636,26 @@ class ProductiveAdapter:
             for item in chunk:
                 resource = found.get(item.id or "")
                 if resource is None:
-                    out.append(ItemResult(item.index, Outcome.failed, id=item.id,
-                                          error=f"{SERVICE} did not return entry {item.id} "
-                                                f"in its answer to {what}."))
+                    out.append(
+                        ItemResult(
+                            item.index,
+                            Outcome.failed,
+                            id=item.id,
+                            error=f"{SERVICE} did not return entry {item.id} "
+                            f"in its answer to {what}.",
+                        )
+                    )
                 else:
-                    out.append(ItemResult(item.index, Outcome.ok, id=item.id,
-                                          entry=_merged(resource, item.sent, item.base)))
+                    out.append(
+                        ItemResult(
+                            item.index,
+                            Outcome.ok,
+                            id=item.id,
+                            entry=_merged(resource, item.sent, item.base),
+                        )
+                    )
             return out
+
         return collect
 
     @staticmethod
@@ -585,19 +666,30 @@ class ProductiveAdapter:
         me = await self._me_id() if any(e.person_id is None for e in entries) else None
         items = []
         for index, entry in enumerate(entries):
-            sent: dict[str, str | None] = {"person_id": entry.person_id or me,
-                                           "service_id": entry.service_id}
+            sent: dict[str, str | None] = {
+                "person_id": entry.person_id or me,
+                "service_id": entry.service_id,
+            }
             if entry.task_id is not None:
                 sent["task_id"] = entry.task_id
-            relationships = {RELATIONSHIPS[name][0]: _relationship(RELATIONSHIPS[name][1], value)
-                             for name, value in sent.items() if value is not None}
-            resource = {"type": "time_entries",
-                        "attributes": {"date": entry.date.isoformat(), "time": entry.minutes,
-                                       "note": entry.note},
-                        "relationships": relationships}
+            relationships = {
+                RELATIONSHIPS[name][0]: _relationship(RELATIONSHIPS[name][1], value)
+                for name, value in sent.items()
+                if value is not None
+            }
+            resource = {
+                "type": "time_entries",
+                "attributes": {
+                    "date": entry.date.isoformat(),
+                    "time": entry.minutes,
+                    "note": entry.note,
+                },
+                "relationships": relationships,
+            }
             items.append(_Item(index, resource, sent=sent))
-        return await self._bulk("POST", "/time_entries", items,
-                                self._by_position("POST /time_entries"))
+        return await self._bulk(
+            "POST", "/time_entries", items, self._by_position("POST /time_entries")
+        )
 
     async def update_entries(self, changes: Sequence[EntryChange]) -> list[ItemResult]:
         items = []
@@ -623,13 +715,14 @@ class ProductiveAdapter:
             if relationships:
                 resource["relationships"] = relationships
             items.append(_Item(index, resource, id=str(change.id), sent=sent, base=change.base))
-        return await self._bulk("PATCH", "/time_entries", items,
-                                self._by_id("PATCH /time_entries"))
+        return await self._bulk("PATCH", "/time_entries", items, self._by_id("PATCH /time_entries"))
 
     @staticmethod
     def _id_items(ids: Sequence[str]) -> list[_Item]:
-        return [_Item(index, {"id": str(entry_id), "type": "time_entries"}, id=str(entry_id))
-                for index, entry_id in enumerate(ids)]
+        return [
+            _Item(index, {"id": str(entry_id), "type": "time_entries"}, id=str(entry_id))
+            for index, entry_id in enumerate(ids)
+        ]
 
     async def delete_entries(self, ids: Sequence[str]) -> list[ItemResult]:
         return await self._bulk("DELETE", "/time_entries", self._id_items(ids), self._all_ok)
@@ -638,16 +731,30 @@ class ProductiveAdapter:
         self, ids: Sequence[str], *, for_all_approvers: bool = False
     ) -> list[ItemResult]:
         extra = {"for_all_approvers": True} if for_all_approvers else None
-        return await self._bulk("PATCH", "/time_entries/approve", self._id_items(ids),
-                                self._by_id("PATCH /time_entries/approve"), extra)
+        return await self._bulk(
+            "PATCH",
+            "/time_entries/approve",
+            self._id_items(ids),
+            self._by_id("PATCH /time_entries/approve"),
+            extra,
+        )
 
     async def unapprove_entries(self, ids: Sequence[str]) -> list[ItemResult]:
-        return await self._bulk("PATCH", "/time_entries/unapprove", self._id_items(ids),
-                                self._by_id("PATCH /time_entries/unapprove"))
+        return await self._bulk(
+            "PATCH",
+            "/time_entries/unapprove",
+            self._id_items(ids),
+            self._by_id("PATCH /time_entries/unapprove"),
+        )
 
     async def reject_entry(self, entry_id: str, reason: str) -> Entry:
-        body = {"data": {"type": "time_entries", "id": str(entry_id),
-                         "attributes": {"rejected_reason": reason}}}
+        body = {
+            "data": {
+                "type": "time_entries",
+                "id": str(entry_id),
+                "attributes": {"rejected_reason": reason},
+            }
+        }
         path = f"/time_entries/{entry_id}/reject"
         answer = await self.http.json("PATCH", path, json_body=body, headers=SINGLE_HEADERS)
         if not isinstance(answer, dict) or not answer.get("data"):
@@ -659,8 +766,9 @@ class ProductiveAdapter:
 
     async def _running(self) -> TimerResource | None:
         me = await self._me_id()
-        document = await self._get(_TimerList, "/timers", {
-            "filter[person_id]": me, "sort": "-started_at", "page[size]": 5})
+        document = await self._get(
+            _TimerList, "/timers", {"filter[person_id]": me, "sort": "-started_at", "page[size]": 5}
+        )
         return next((t for t in document.data if t.attributes.stopped_at is None), None)
 
     async def _entry(self, entry_id: str) -> Entry:
@@ -681,21 +789,39 @@ class ProductiveAdapter:
         self, service_id: str, *, task_id: str | None = None, note: str = ""
     ) -> Timer:
         if task_id is None and not note:
-            body = {"data": {"type": "timers", "relationships": {
-                "service": _relationship("services", service_id)}}}
+            body = {
+                "data": {
+                    "type": "timers",
+                    "relationships": {"service": _relationship("services", service_id)},
+                }
+            }
             timer = await self._send_one(_TimerOne, "POST", "/timers", body)
             return timer.data.to_timer(service_id=service_id)
-        relationships = {"person": _relationship("people", await self._me_id()),
-                         "service": _relationship("services", service_id)}
+        relationships = {
+            "person": _relationship("people", await self._me_id()),
+            "service": _relationship("services", service_id),
+        }
         if task_id is not None:
             relationships["task"] = _relationship("tasks", task_id)
-        created = await self._send_one(_EntryOne, "POST", "/time_entries", {"data": {
-            "type": "time_entries",
-            "attributes": {"date": self.today().isoformat(), "time": 0, "note": note},
-            "relationships": relationships}})
+        created = await self._send_one(
+            _EntryOne,
+            "POST",
+            "/time_entries",
+            {
+                "data": {
+                    "type": "time_entries",
+                    "attributes": {"date": self.today().isoformat(), "time": 0, "note": note},
+                    "relationships": relationships,
+                }
+            },
+        )
         entry_id = created.data.id
-        body = {"data": {"type": "timers", "relationships": {
-            "time_entry": _relationship("time_entries", entry_id)}}}
+        body = {
+            "data": {
+                "type": "timers",
+                "relationships": {"time_entry": _relationship("time_entries", entry_id)},
+            }
+        }
         try:
             timer = await self._send_one(_TimerOne, "POST", "/timers", body)
         except (OutcomeUnknownError, BadResponseError):
@@ -704,8 +830,9 @@ class ProductiveAdapter:
             with contextlib.suppress(ApiError):  # no timer: don't leave an empty entry behind
                 await self.http.request("DELETE", f"/time_entries/{entry_id}")
             raise
-        return timer.data.to_timer(_merged(created.data, {"service_id": service_id,
-                                                         "task_id": task_id}, None))
+        return timer.data.to_timer(
+            _merged(created.data, {"service_id": service_id, "task_id": task_id}, None)
+        )
 
     async def stop_timer(self, timer_id: str | None = None) -> StoppedTimer:
         if timer_id is None:
@@ -716,7 +843,8 @@ class ProductiveAdapter:
         stopped = await self._send_one(_TimerOne, "PATCH", f"/timers/{timer_id}/stop")
         entry_id = stopped.data.related_id("time_entry")
         if entry_id is None:
-            raise BadResponseError(f"{SERVICE} stopped timer {timer_id} but named no time "
-                                   "entry for it.")
+            raise BadResponseError(
+                f"{SERVICE} stopped timer {timer_id} but named no time entry for it."
+            )
         entry = await self._entry(entry_id)
         return StoppedTimer(stopped.data.to_timer(entry), entry)

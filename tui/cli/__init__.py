@@ -40,15 +40,22 @@ def one_line_usage_errors() -> Iterator[None]:
         raise  # a bare group (`timesheet config`) shows its help
     except click.UsageError as error:
         where = error.ctx.command_path if error.ctx else "timesheet"
-        raise CliError(f"{error.format_message().rstrip('.')} (see '{where} --help').") \
-            from None
+        raise CliError(f"{error.format_message().rstrip('.')} (see '{where} --help').") from None
 
 
-@click.group(cls=CommandGroup, invoke_without_command=True,
-             context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=CommandGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option("--profile", envvar="TIMESHEET_PROFILE", help="Profile to use (config file).")
-@click.option("--config", "config_path", envvar="TIMESHEET_CONFIG",
-              type=click.Path(dir_okay=False, path_type=Path), help="Config file to read.")
+@click.option(
+    "--config",
+    "config_path",
+    envvar="TIMESHEET_CONFIG",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Config file to read.",
+)
 @click.option("--demo", is_flag=True, help="Open on a temporary ledger full of demo data.")
 @click.pass_context
 def main(ctx: click.Context, profile: str | None, config_path: Path | None, demo: bool) -> None:
@@ -59,14 +66,20 @@ def main(ctx: click.Context, profile: str | None, config_path: Path | None, demo
     ctx.obj = CliContext(profile_name=profile, config_path=config_path)
     if demo and ctx.invoked_subcommand is not None:
         # Not silently the real profile: a script that meant the demo must not touch it.
-        raise CliError(f"--demo only opens the app; '{ctx.invoked_subcommand}' would use the "
-                       "profile's own data (for a demo server: timesheet serve --demo).")
+        raise CliError(
+            f"--demo only opens the app; '{ctx.invoked_subcommand}' would use the "
+            "profile's own data (for a demo server: timesheet serve --demo)."
+        )
     if ctx.invoked_subcommand is None:
         from tui.launch import run_app  # textual is imported only to open the app
 
         run_app(ctx.obj, demo=demo)
 
 
-for command in (serve, *time_commands.COMMANDS, *approval_commands.COMMANDS,
-                *config_commands.COMMANDS):
+for command in (
+    serve,
+    *time_commands.COMMANDS,
+    *approval_commands.COMMANDS,
+    *config_commands.COMMANDS,
+):
     main.add_command(command)

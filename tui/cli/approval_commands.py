@@ -67,8 +67,9 @@ def _parse_day(text: str, option: str) -> date:
         raise CliError(f"{option}: {problem}") from None
 
 
-def selection(ids: Sequence[str], person: str | None, start: str | None,
-              end: str | None, action: Action) -> Selection:
+def selection(
+    ids: Sequence[str], person: str | None, start: str | None, end: str | None, action: Action
+) -> Selection:
     """Check the ids and filters; a range with one end open gets that end's ISO week."""
     from tui.store.values import week_range
 
@@ -77,9 +78,11 @@ def selection(ids: Sequence[str], person: str | None, start: str | None,
     if len(clean) != len(ids):
         raise CliError("An entry id is empty.")
     if not clean and not filters:
-        raise CliError(f"Name the entries to {action.verb}: give their ids, or choose them "
-                       f"with --person, --from and --to (for example `timesheet {action.name} "
-                       "--person me --from monday`).")
+        raise CliError(
+            f"Name the entries to {action.verb}: give their ids, or choose them "
+            f"with --person, --from and --to (for example `timesheet {action.name} "
+            "--person me --from monday`)."
+        )
     if clean and filters:
         raise CliError(f"Give either entry ids or filters ({', '.join(filters)}), not both.")
     if clean:
@@ -130,8 +133,9 @@ def _say(text: str, as_json: bool) -> None:
     click.echo(text, err=as_json)
 
 
-async def _chosen(store: Store, chosen: Selection, action: Action, as_json: bool
-                  ) -> tuple[list[str], dict[str, Any] | None]:
+async def _chosen(
+    store: Store, chosen: Selection, action: Action, as_json: bool
+) -> tuple[list[str], dict[str, Any] | None]:
     """The ids to send and, when chosen by filters, the plan shown before sending."""
     from tui.api.base import EntryQuery
     from tui.models import EntryStatus
@@ -141,12 +145,15 @@ async def _chosen(store: Store, chosen: Selection, action: Action, as_json: bool
         return list(chosen.ids), None
     assert chosen.start is not None and chosen.end is not None
     person = await _person_id(store, chosen.person) if chosen.person else None
-    await store.load(EntryQuery(chosen.start, chosen.end,
-                                person_ids=(person,) if person else ()))
-    statuses = ([EntryStatus.approved] if action is UNAPPROVE else
-                [EntryStatus.draft, EntryStatus.submitted, EntryStatus.rejected])
-    ids = store.select(person_ids=[person] if person else [], start=chosen.start,
-                       end=chosen.end, statuses=statuses)
+    await store.load(EntryQuery(chosen.start, chosen.end, person_ids=(person,) if person else ()))
+    statuses = (
+        [EntryStatus.approved]
+        if action is UNAPPROVE
+        else [EntryStatus.draft, EntryStatus.submitted, EntryStatus.rejected]
+    )
+    ids = store.select(
+        person_ids=[person] if person else [], start=chosen.start, end=chosen.end, statuses=statuses
+    )
     names = await _names(store) if ids else {}
     per_person, _ = store.totals(ids)
     counts: dict[str, int] = {}
@@ -156,19 +163,35 @@ async def _chosen(store: Store, chosen: Selection, action: Action, as_json: bool
     whose = f"person {names.get(person, person)}" if person else "all people"
     span = f"{chosen.start.isoformat()} to {chosen.end.isoformat()}"
     plan = {
-        "action": action.name, "from": chosen.start.isoformat(), "to": chosen.end.isoformat(),
-        "ids": ids, "count": len(ids),
-        "people": [{"person_id": pid or None, "name": names.get(pid), "entries": counts[pid],
-                    "minutes": minutes}
-                   for pid, minutes in sorted(per_person.items(),
-                                              key=lambda kv: (names.get(kv[0], ""), kv[0]))],
+        "action": action.name,
+        "from": chosen.start.isoformat(),
+        "to": chosen.end.isoformat(),
+        "ids": ids,
+        "count": len(ids),
+        "people": [
+            {
+                "person_id": pid or None,
+                "name": names.get(pid),
+                "entries": counts[pid],
+                "minutes": minutes,
+            }
+            for pid, minutes in sorted(
+                per_person.items(), key=lambda kv: (names.get(kv[0], ""), kv[0])
+            )
+        ],
     }
     if not ids:
         _say(f"No {action.picks} entries to {action.verb} ({whose}, {span}).", as_json)
         return [], plan
     total = sum(per_person.values())
-    rows = [(p["name"] or (f"#{p['person_id']}" if p["person_id"] else "(nobody)"),
-             p["entries"], format_minutes(p["minutes"])) for p in plan["people"]]
+    rows = [
+        (
+            p["name"] or (f"#{p['person_id']}" if p["person_id"] else "(nobody)"),
+            p["entries"],
+            format_minutes(p["minutes"]),
+        )
+        for p in plan["people"]
+    ]
     rows.append(("Total", len(ids), format_minutes(total)))
     plural = "entry" if len(ids) == 1 else "entries"
     _say(f"{action.verb.title()} {len(ids)} {action.picks} {plural} ({whose}, {span}):", as_json)
@@ -180,10 +203,11 @@ def _confirm(action: Action, count: int, yes: bool) -> bool:
     if yes:
         return True
     require_terminal_or_yes(
-        yes, f"Not asking to {action.verb} {count} entries because stdin is not a terminal; "
-        f"add --yes to {action.verb} them (or --dry-run to only look).")
-    return click.confirm(f"{action.verb.title()} {'it' if count == 1 else 'them'}?",
-                         default=False)
+        yes,
+        f"Not asking to {action.verb} {count} entries because stdin is not a terminal; "
+        f"add --yes to {action.verb} them (or --dry-run to only look).",
+    )
+    return click.confirm(f"{action.verb.title()} {'it' if count == 1 else 'them'}?", default=False)
 
 
 def _result_json(result: ApprovalResult) -> dict[str, Any]:
@@ -200,11 +224,15 @@ def _report(results: Sequence[ApprovalResult], action: Action, as_json: bool) ->
     done = sum(r.result == action.done for r in results)
     pending = sum(r.result == "pending" for r in results)
     failed = sum(r.result == "failed" for r in results)
-    parts = [f"{action.done.title()} {done} of {len(results)} "
-             f"{'entry' if len(results) == 1 else 'entries'}"]
+    parts = [
+        f"{action.done.title()} {done} of {len(results)} "
+        f"{'entry' if len(results) == 1 else 'entries'}"
+    ]
     if pending:
-        parts.append(f"{pending} {'waits' if pending == 1 else 'wait'} for other approvers "
-                     "(--for-all-approvers approves for them too)")
+        parts.append(
+            f"{pending} {'waits' if pending == 1 else 'wait'} for other approvers "
+            "(--for-all-approvers approves for them too)"
+        )
     if failed:
         parts.append(f"{failed} failed")
     _say("; ".join(parts) + ".", as_json)
@@ -214,16 +242,27 @@ def _report(results: Sequence[ApprovalResult], action: Action, as_json: bool) ->
 
 def _dry_run(ids: list[str], plan: dict[str, Any] | None, action: Action, as_json: bool) -> None:
     if as_json:
-        echo_json({**(plan or {"action": action.name, "ids": ids, "count": len(ids)}),
-                   "dry_run": True})
+        echo_json(
+            {**(plan or {"action": action.name, "ids": ids, "count": len(ids)}), "dry_run": True}
+        )
     elif plan is None:
-        click.echo(f"Would {action.verb} {len(ids)} {'entry' if len(ids) == 1 else 'entries'}: "
-                   f"{', '.join(printable(i) for i in ids)}.")
+        click.echo(
+            f"Would {action.verb} {len(ids)} {'entry' if len(ids) == 1 else 'entries'}: "
+            f"{', '.join(printable(i) for i in ids)}."
+        )
     _say("Dry run: nothing was sent.", as_json)
 
 
-def _run(ctx: click.Context, action: Action, chosen: Selection, *, dry_run: bool, yes: bool,
-         as_json: bool, send: Callable[[Store, list[str]], Any]) -> None:
+def _run(
+    ctx: click.Context,
+    action: Action,
+    chosen: Selection,
+    *,
+    dry_run: bool,
+    yes: bool,
+    as_json: bool,
+    send: Callable[[Store, list[str]], Any],
+) -> None:
     async def work(store: Store) -> list[ApprovalResult] | None:
         _require(store, "approvals", f"{action.gerund} entries", f"{action.verb} them")
         ids, plan = await _chosen(store, chosen, action, as_json)
@@ -245,23 +284,37 @@ def _run(ctx: click.Context, action: Action, chosen: Selection, *, dry_run: bool
 
 
 def _filter_options(function: Callable[..., Any]) -> Callable[..., Any]:
-    function = click.option("--to", "end", metavar="DATE",
-                            help="Last day (default: the end of --from's ISO week, or of "
-                                 "this week).")(function)
-    function = click.option("--from", "start", metavar="DATE",
-                            help="First day: YYYY-MM-DD, today, monday, 'last week', "
-                                 "'3 days ago' (default: this ISO week's Monday).")(function)
-    function = click.option("--person", metavar="ID|me",
-                            help="Only this person's entries (`me`: the profile's person); "
-                                 "default: everyone you may see.")(function)
+    function = click.option(
+        "--to",
+        "end",
+        metavar="DATE",
+        help="Last day (default: the end of --from's ISO week, or of this week).",
+    )(function)
+    function = click.option(
+        "--from",
+        "start",
+        metavar="DATE",
+        help="First day: YYYY-MM-DD, today, monday, 'last week', "
+        "'3 days ago' (default: this ISO week's Monday).",
+    )(function)
+    function = click.option(
+        "--person",
+        metavar="ID|me",
+        help="Only this person's entries (`me`: the profile's person); "
+        "default: everyone you may see.",
+    )(function)
     return function
 
 
 _common = [
     click.option("--dry-run", is_flag=True, help="Show what would be sent; send nothing."),
     click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation."),
-    click.option("--json", "as_json", is_flag=True,
-                 help='Print one result per entry: {"id", "result", "message"}.'),
+    click.option(
+        "--json",
+        "as_json",
+        is_flag=True,
+        help='Print one result per entry: {"id", "result", "message"}.',
+    ),
 ]
 
 
@@ -274,14 +327,25 @@ def _with_common(function: Callable[..., Any]) -> Callable[..., Any]:
 @click.command()
 @click.argument("ids", nargs=-1, metavar="[IDS]...")
 @_filter_options
-@click.option("--for-all-approvers", is_flag=True,
-              help="Approve on behalf of every approver an entry needs (else an entry waiting "
-                   "for other approvers stays pending).")
+@click.option(
+    "--for-all-approvers",
+    is_flag=True,
+    help="Approve on behalf of every approver an entry needs (else an entry waiting "
+    "for other approvers stays pending).",
+)
 @_with_common
 @click.pass_context
-def approve(ctx: click.Context, ids: tuple[str, ...], person: str | None, start: str | None,
-            end: str | None, for_all_approvers: bool, dry_run: bool, yes: bool,
-            as_json: bool) -> None:
+def approve(
+    ctx: click.Context,
+    ids: tuple[str, ...],
+    person: str | None,
+    start: str | None,
+    end: str | None,
+    for_all_approvers: bool,
+    dry_run: bool,
+    yes: bool,
+    as_json: bool,
+) -> None:
     """Approve entries by id, or those chosen by --person, --from and --to.
 
     With filters it approves the unapproved entries of the range (default: this ISO week),
@@ -304,8 +368,16 @@ def approve(ctx: click.Context, ids: tuple[str, ...], person: str | None, start:
 @_filter_options
 @_with_common
 @click.pass_context
-def unapprove(ctx: click.Context, ids: tuple[str, ...], person: str | None, start: str | None,
-              end: str | None, dry_run: bool, yes: bool, as_json: bool) -> None:
+def unapprove(
+    ctx: click.Context,
+    ids: tuple[str, ...],
+    person: str | None,
+    start: str | None,
+    end: str | None,
+    dry_run: bool,
+    yes: bool,
+    as_json: bool,
+) -> None:
     """Take back the approval of entries by id, or of those chosen by filters.
 
     With filters it unapproves the approved entries of the range (default: this ISO week),
@@ -324,10 +396,13 @@ def unapprove(ctx: click.Context, ids: tuple[str, ...], person: str | None, star
 
 @click.command()
 @click.argument("ids", nargs=-1, required=True, metavar="IDS...")
-@click.option("--reason", required=True, metavar="TEXT",
-              help="Why, shown to the entries' people.")
-@click.option("--json", "as_json", is_flag=True,
-              help='Print one result per entry: {"id", "result", "message"}.')
+@click.option("--reason", required=True, metavar="TEXT", help="Why, shown to the entries' people.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='Print one result per entry: {"id", "result", "message"}.',
+)
 @click.pass_context
 def reject(ctx: click.Context, ids: tuple[str, ...], reason: str, as_json: bool) -> None:
     """Reject entries with a reason.

@@ -53,8 +53,11 @@ def hide_secrets(data: dict[str, Any]) -> dict[str, Any]:
     profiles = out.get("profiles")
     if isinstance(profiles, dict):
         out["profiles"] = {
-            name: ({k: (SECRET if k == "token" else v) for k, v in table.items()}
-                   if isinstance(table, dict) else table)
+            name: (
+                {k: (SECRET if k == "token" else v) for k, v in table.items()}
+                if isinstance(table, dict)
+                else table
+            )
             for name, table in profiles.items()
         }
     return out
@@ -71,8 +74,9 @@ def show_command(ctx: click.Context) -> None:
     loaded = cli_context(ctx).config()  # validates, and refuses a token in a readable file
     if loaded.path is None:
         click.echo(f"# No config file at {config_file(ctx)}; the built-in profile is used.")
-        default = {"profiles": {BUILTIN_PROFILE: {"backend": "ledger",
-                                                  "path": str(_default_ledger())}}}
+        default = {
+            "profiles": {BUILTIN_PROFILE: {"backend": "ledger", "path": str(_default_ledger())}}
+        }
         click.echo(tomli_w.dumps(default), nl=False)
         return
     try:
@@ -128,7 +132,8 @@ def _check(profile_name: str, table: dict[str, Any], where: Path) -> Profile:
 
     try:
         return validate_config_data({"profiles": {profile_name: table}}, where).profiles[
-            profile_name]
+            profile_name
+        ]
     except ConfigError as error:
         raise CliError(str(error)) from None
 
@@ -158,8 +163,9 @@ def _test_connection(name: str, profile: Profile, token: str | None) -> str:
     except (ConfigError, ValueError) as error:
         raise CliError(f"{error} Nothing was written.") from None
     except ApiError as error:
-        raise CliError(f"The connection test failed: {error} Nothing was written "
-                       "(--no-test skips the test).") from None
+        raise CliError(
+            f"The connection test failed: {error} Nothing was written (--no-test skips the test)."
+        ) from None
 
 
 @config.command("init")
@@ -168,27 +174,54 @@ def _test_connection(name: str, profile: Profile, token: str | None) -> str:
 @click.option("--organization-id", help="Productive organization id.")
 @click.option("--person-id", help="Productive person id (default: looked up from the token).")
 @click.option("--account-uuid", help="Plannr account UUID.")
-@click.option("--trackable", "trackables", multiple=True, metavar="TYPE:UUID",
-              help="Plannr trackable to list time for (repeatable).")
+@click.option(
+    "--trackable",
+    "trackables",
+    multiple=True,
+    metavar="TYPE:UUID",
+    help="Plannr trackable to list time for (repeatable).",
+)
 @click.option("--base-url", help="API root (default: the service's public URL).")
 @click.option("--path", "ledger_path", help="Ledger database file (ledger backend).")
 @click.option("--token-env", metavar="NAME", help="Read the token from this environment variable.")
-@click.option("--token-command", metavar="COMMAND",
-              help="Run this command (no shell) to print the token.")
-@click.option("--keyring/--no-keyring", "use_keyring", default=None,
-              help="Keep the token in the system keyring (default when one exists).")
-@click.option("--token", prompt="API token", prompt_required=False, hide_input=True,
-              default=None, help="The token, for the keyring; `--token` alone asks for it "
-                                 "hidden (a value on the command line is seen by `ps`).")
+@click.option(
+    "--token-command", metavar="COMMAND", help="Run this command (no shell) to print the token."
+)
+@click.option(
+    "--keyring/--no-keyring",
+    "use_keyring",
+    default=None,
+    help="Keep the token in the system keyring (default when one exists).",
+)
+@click.option(
+    "--token",
+    prompt="API token",
+    prompt_required=False,
+    hide_input=True,
+    default=None,
+    help="The token, for the keyring; `--token` alone asks for it "
+    "hidden (a value on the command line is seen by `ps`).",
+)
 @click.option("--no-test", is_flag=True, help="Write without testing the connection.")
-@click.option("--default", "make_default", is_flag=True,
-              help="Make this the default profile.")
+@click.option("--default", "make_default", is_flag=True, help="Make this the default profile.")
 @click.pass_context
-def init_command(ctx: click.Context, backend: str | None, name: str | None,
-                 organization_id: str | None, person_id: str | None, account_uuid: str | None,
-                 trackables: tuple[str, ...], base_url: str | None, ledger_path: str | None,
-                 token_env: str | None, token_command: str | None, use_keyring: bool | None,
-                 token: str | None, no_test: bool, make_default: bool) -> None:
+def init_command(
+    ctx: click.Context,
+    backend: str | None,
+    name: str | None,
+    organization_id: str | None,
+    person_id: str | None,
+    account_uuid: str | None,
+    trackables: tuple[str, ...],
+    base_url: str | None,
+    ledger_path: str | None,
+    token_env: str | None,
+    token_command: str | None,
+    use_keyring: bool | None,
+    token: str | None,
+    no_test: bool,
+    make_default: bool,
+) -> None:
     """Add (or replace) a profile: ask, test the connection, then write the config.
 
     Without --backend it asks for everything; with --backend it asks only for what is
@@ -208,8 +241,9 @@ def init_command(ctx: click.Context, backend: str | None, name: str | None,
         raise CliError(f"{error} Fix it (or move it away) before `config init`.") from None
 
     guided = backend is None
-    backend = _ask(backend, "Backend", "--backend", type=click.Choice(BACKENDS),
-                   default="productive")
+    backend = _ask(
+        backend, "Backend", "--backend", type=click.Choice(BACKENDS), default="productive"
+    )
     if name is None and not guided:
         name = DEFAULT_NAMES[backend]
     name = _ask(name, "Profile name", "--name", default=DEFAULT_NAMES[backend]).strip()
@@ -221,30 +255,39 @@ def init_command(ctx: click.Context, backend: str | None, name: str | None,
     if backend == "ledger":
         if any(v is not None for v in (token_env, token_command, token, use_keyring)):
             raise CliError("The ledger backend needs no token; drop the token options.")
-        chosen = _ask_optional(ledger_path, "Ledger database file", "--path", guided,
-                               default=str(_default_ledger()))
+        chosen = _ask_optional(
+            ledger_path, "Ledger database file", "--path", guided, default=str(_default_ledger())
+        )
         if chosen:
             table["path"] = chosen
     else:
         if backend == "productive":
-            table["organization_id"] = _ask(organization_id, "Productive organization id",
-                                            "--organization-id").strip()
-            chosen = _ask_optional(person_id, "Your person id (empty: look it up)",
-                                   "--person-id", guided)
+            table["organization_id"] = _ask(
+                organization_id, "Productive organization id", "--organization-id"
+            ).strip()
+            chosen = _ask_optional(
+                person_id, "Your person id (empty: look it up)", "--person-id", guided
+            )
             if chosen:
                 table["person_id"] = chosen
         else:
-            table["account_uuid"] = _ask(account_uuid, "Plannr account UUID",
-                                         "--account-uuid").strip()
+            table["account_uuid"] = _ask(
+                account_uuid, "Plannr account UUID", "--account-uuid"
+            ).strip()
             if trackables:
                 table["trackables"] = list(trackables)
             elif guided:
-                listed = _ask_optional(None, "Trackables, comma separated (type:uuid; "
-                                             "empty: none)", "--trackable", guided)
+                listed = _ask_optional(
+                    None,
+                    "Trackables, comma separated (type:uuid; empty: none)",
+                    "--trackable",
+                    guided,
+                )
                 if listed:
                     table["trackables"] = [t.strip() for t in listed.split(",") if t.strip()]
-        chosen = _ask_optional(base_url, "API root (empty: the public service)", "--base-url",
-                               guided)
+        chosen = _ask_optional(
+            base_url, "API root (empty: the public service)", "--base-url", guided
+        )
         if chosen:
             table["base_url"] = chosen
         source, secret = _token_source(token_env, token_command, use_keyring, token, guided)
@@ -277,47 +320,76 @@ def init_command(ctx: click.Context, backend: str | None, name: str | None,
         write_config_data(file, merged)
     except ConfigError as error:
         raise CliError(str(error)) from None
-    click.echo(f"{'Replaced' if replaced else 'Added'} profile {name!r} in {file}"
-               f"{' (the default)' if merged['default_profile'] == name else ''}.")
+    click.echo(
+        f"{'Replaced' if replaced else 'Added'} profile {name!r} in {file}"
+        f"{' (the default)' if merged['default_profile'] == name else ''}."
+    )
 
 
-def _token_source(token_env: str | None, token_command: str | None, use_keyring: bool | None,
-                  token: str | None, guided: bool) -> tuple[dict[str, Any], str | None]:
+def _token_source(
+    token_env: str | None,
+    token_command: str | None,
+    use_keyring: bool | None,
+    token: str | None,
+    guided: bool,
+) -> tuple[dict[str, Any], str | None]:
     """The profile's token setting, and the token to put in the keyring (if any)."""
-    named = [o for o, v in (("--token-env", token_env), ("--token-command", token_command))
-             if v is not None]
+    named = [
+        o
+        for o, v in (("--token-env", token_env), ("--token-command", token_command))
+        if v is not None
+    ]
     if len(named) > 1:
         raise CliError("Give one token source: --token-env or --token-command, not both.")
     if named:
         if use_keyring or token is not None:
-            raise CliError(f"{named[0]} names where the token comes from; drop --keyring and "
-                           "--token (they are for keeping a token in the keyring).")
-        return ({"token_env": token_env.strip()} if token_env is not None  # type: ignore[union-attr]
-                else {"token_command": token_command}), None
+            raise CliError(
+                f"{named[0]} names where the token comes from; drop --keyring and "
+                "--token (they are for keeping a token in the keyring)."
+            )
+        return (
+            {"token_env": token_env.strip()}
+            if token_env is not None  # type: ignore[union-attr]
+            else {"token_command": token_command}
+        ), None
     usable = use_keyring is not False and keyring_usable()
     if usable and guided and use_keyring is None and token is None:
-        where = _ask(None, "Where does the token come from", "--token-env",
-                     type=click.Choice(["keyring", "env", "command"]), default="keyring")
+        where = _ask(
+            None,
+            "Where does the token come from",
+            "--token-env",
+            type=click.Choice(["keyring", "env", "command"]),
+            default="keyring",
+        )
         if where == "env":
             return {"token_env": _ask(None, "Environment variable", "--token-env").strip()}, None
         if where == "command":
-            return {"token_command": _ask(None, "Command printing the token",
-                                          "--token-command").strip()}, None
+            return {
+                "token_command": _ask(None, "Command printing the token", "--token-command").strip()
+            }, None
     if use_keyring and not usable:
-        raise CliError("No usable system keyring was found; name the token's source with "
-                       "--token-env NAME or --token-command COMMAND instead.")
+        raise CliError(
+            "No usable system keyring was found; name the token's source with "
+            "--token-env NAME or --token-command COMMAND instead."
+        )
     if not usable:
         if token is not None:
-            raise CliError("A token given with --token is kept in the system keyring, and "
-                           "there is none here; use --token-env NAME or --token-command "
-                           "COMMAND instead.")
-        answer = _ask(None, "Environment variable holding the token (or `cmd: COMMAND` to run "
-                            "a command)", "--token-env").strip()
+            raise CliError(
+                "A token given with --token is kept in the system keyring, and "
+                "there is none here; use --token-env NAME or --token-command "
+                "COMMAND instead."
+            )
+        answer = _ask(
+            None,
+            "Environment variable holding the token (or `cmd: COMMAND` to run a command)",
+            "--token-env",
+        ).strip()
         if answer.startswith("cmd:"):
             return {"token_command": answer.removeprefix("cmd:").strip()}, None
         return {"token_env": answer}, None
-    secret = _ask(token, "API token (kept in the system keyring)", "--token",
-                  hide_input=True).strip()
+    secret = _ask(
+        token, "API token (kept in the system keyring)", "--token", hide_input=True
+    ).strip()
     if not secret:
         raise CliError("The token must not be empty.")
     return {"keyring": True}, secret
@@ -331,8 +403,10 @@ def _store_in_keyring(name: str, secret: str) -> None:
 
         keyring.set_password(APP_NAME, name, secret)
     except Exception as error:
-        raise CliError(f"The token could not be stored in the system keyring "
-                       f"({type(error).__name__}); nothing was written.") from None
+        raise CliError(
+            f"The token could not be stored in the system keyring "
+            f"({type(error).__name__}); nothing was written."
+        ) from None
 
 
 COMMANDS: list[click.Command] = [config]

@@ -85,9 +85,15 @@ class CliContext:
             raise CliError(str(error)) from None
         ui = self.ui()
         person = profile.person_id if isinstance(profile, ProductiveProfile) else None
-        return Store(backend, settings=StoreSettings(
-            rounding_minutes=ui.rounding_minutes, forgotten_timer_hours=ui.forgotten_timer_hours,
-            bulk_chunk_size=ui.bulk_chunk_size, person_id=person))
+        return Store(
+            backend,
+            settings=StoreSettings(
+                rounding_minutes=ui.rounding_minutes,
+                forgotten_timer_hours=ui.forgotten_timer_hours,
+                bulk_chunk_size=ui.bulk_chunk_size,
+                person_id=person,
+            ),
+        )
 
     def run(self, work: Callable[[Store], Awaitable[T]]) -> T:
         """Run `work` on a fresh store and close it; API errors become one sentence and

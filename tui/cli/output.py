@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from tui.models import Timer
     from tui.store.records import EntryRecord
 
+
 def color_enabled() -> bool:
     """Colour only on a terminal and never with NO_COLOR set (https://no-color.org)."""
     return "NO_COLOR" not in os.environ and sys.stdout.isatty()
@@ -61,16 +62,20 @@ def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *,
-          right: Sequence[str] = ()) -> str:
+def table(
+    headers: Sequence[str], rows: Sequence[Sequence[Any]], *, right: Sequence[str] = ()
+) -> str:
     """An aligned plain-text table; cells made printable, headers bold on a terminal."""
-    cells = [[printable("" if v is None else str(v)).replace("\n", " ⏎ ") for v in row]
-             for row in rows]
+    cells = [
+        [printable("" if v is None else str(v)).replace("\n", " ⏎ ") for v in row] for row in rows
+    ]
     widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
 
     def line(values: Sequence[str]) -> str:
-        parts = [v.rjust(w) if h in right else v.ljust(w)
-                 for v, w, h in zip(values, widths, headers, strict=True)]
+        parts = [
+            v.rjust(w) if h in right else v.ljust(w)
+            for v, w, h in zip(values, widths, headers, strict=True)
+        ]
         return "  ".join(parts).rstrip()
 
     head = line(list(headers))

@@ -42,10 +42,19 @@ def _bind(host: str, port: int) -> socket.socket:
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
-              help="Port to listen on (0 picks a free one).")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Ledger database file (default: the profile's ledger).")
+@click.option(
+    "--port",
+    default=8765,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on (0 picks a free one).",
+)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Ledger database file (default: the profile's ledger).",
+)
 @click.option("--demo", is_flag=True, help="Serve a temporary ledger full of demo data.")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, db_path: Path | None, demo: bool) -> None:
@@ -81,11 +90,13 @@ def serve(ctx: click.Context, host: str, port: int, db_path: Path | None, demo: 
         click.echo(f"  Plannr account:  {identity.account_uuid}")
         click.echo(f"  Token:           {identity.token}")
         if host not in LOOPBACK_HOSTS:
-            click.echo("  Warning: plain HTTP on a non-loopback address exposes the token.",
-                       err=True)
+            click.echo(
+                "  Warning: plain HTTP on a non-loopback address exposes the token.", err=True
+            )
         click.echo("Press Ctrl+C to stop.")
-        server = uvicorn.Server(uvicorn.Config(create_app(ledger), log_level="warning",
-                                               lifespan="off"))
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(ledger), log_level="warning", lifespan="off")
+        )
         startup_done()
         # uvicorn finishes open requests on Ctrl+C, then re-raises the signal it caught.
         with contextlib.suppress(KeyboardInterrupt):

@@ -29,8 +29,17 @@ if TYPE_CHECKING:
     from tui.store.records import EntryRecord
     from tui.store.store import Store
 
-ENTRY_COLUMNS = ("id", "date", "minutes", "note", "person_id", "service_id", "task_id",
-                 "status", "updated_at")
+ENTRY_COLUMNS = (
+    "id",
+    "date",
+    "minutes",
+    "note",
+    "person_id",
+    "service_id",
+    "task_id",
+    "status",
+    "updated_at",
+)
 IMPORT_COLUMNS = ("date", "time", "note", "service_id", "task_id", "person_id")
 IMPORT_REQUIRED = ("date", "time", "service_id")
 STATUS_FILTERS = {
@@ -81,7 +90,7 @@ def _hm(minutes: int) -> str:
 
 def _one_line(text: str, width: int = NOTE_WIDTH) -> str:
     shown = printable(text)
-    return shown if len(shown) <= width else shown[:width - 1] + "…"
+    return shown if len(shown) <= width else shown[: width - 1] + "…"
 
 
 def _plural(count: int, word: str, words: str | None = None) -> str:
@@ -91,7 +100,8 @@ def _plural(count: int, word: str, words: str | None = None) -> str:
 def _confirm_allowed(yes: bool, what: str) -> None:
     """Before any request, so that a script learns at once that it needs --yes."""
     require_terminal_or_yes(
-        yes, f"Not asking for confirmation without a terminal; pass --yes to {what}.")
+        yes, f"Not asking for confirmation without a terminal; pass --yes to {what}."
+    )
 
 
 def _confirm(question: str, nothing_done: str) -> None:
@@ -99,8 +109,9 @@ def _confirm(question: str, nothing_done: str) -> None:
         raise ItemsFailed(nothing_done)
 
 
-async def _load_lookups(store: Store, *, services: bool = True, tasks: bool = False,
-                        people: bool = False) -> None:
+async def _load_lookups(
+    store: Store, *, services: bool = True, tasks: bool = False, people: bool = False
+) -> None:
     """Just the lookups a command needs (`Store.open` would fetch them all, and the timer)."""
     backend = store.backend
     store.me = await backend.current_person()
@@ -131,8 +142,12 @@ def _service_label(store: Store, service_id: str | None) -> str:
 
 
 def _describe_entry(store: Store, record: EntryRecord) -> str:
-    parts = [f"entry {record.id}", record.date.isoformat(), _hm(record.minutes),
-             _service_label(store, record.service_id)]
+    parts = [
+        f"entry {record.id}",
+        record.date.isoformat(),
+        _hm(record.minutes),
+        _service_label(store, record.service_id),
+    ]
     if record.note:
         parts.append(_one_line(record.note))
     return " — ".join(p for p in parts if p)
@@ -171,8 +186,11 @@ def status(ctx: click.Context, as_json: bool) -> None:
         return
     from tui.store.values import format_elapsed
 
-    parts = [f"Running {format_elapsed(timer.elapsed_seconds(now))}", service or "",
-             _one_line(timer.note) if timer.note else ""]
+    parts = [
+        f"Running {format_elapsed(timer.elapsed_seconds(now))}",
+        service or "",
+        _one_line(timer.note) if timer.note else "",
+    ]
     click.echo(" — ".join(p for p in parts if p))
 
 
@@ -190,15 +208,22 @@ async def _timer_service(store: Store, timer: Timer) -> str | None:
 
 
 @click.command()
-@click.option("--service", "service_id", metavar="ID",
-              help="Service to log on (Productive, ledger).")
+@click.option(
+    "--service", "service_id", metavar="ID", help="Service to log on (Productive, ledger)."
+)
 @click.option("--task", "task_id", metavar="ID", help="Task under the service (optional).")
-@click.option("--trackable", metavar="TYPE:UUID",
-              help="What to log on (Plannr), e.g. client:<uuid>.")
+@click.option(
+    "--trackable", metavar="TYPE:UUID", help="What to log on (Plannr), e.g. client:<uuid>."
+)
 @click.option("--note", default="", help="Note for the entry.")
 @click.pass_context
-def start(ctx: click.Context, service_id: str | None, task_id: str | None,
-          trackable: str | None, note: str) -> None:
+def start(
+    ctx: click.Context,
+    service_id: str | None,
+    task_id: str | None,
+    trackable: str | None,
+    note: str,
+) -> None:
     """Start a timer (a running timer of yours is stopped by the server first).
 
     Productive and the ledger take --service; Plannr takes --trackable.
@@ -209,8 +234,10 @@ def start(ctx: click.Context, service_id: str | None, task_id: str | None,
         from tui.config import parse_trackable
 
         if service_id is not None:
-            raise CliError("A Plannr profile logs time on a trackable: use --trackable TYPE:UUID "
-                           "(e.g. client:<uuid>) instead of --service.")
+            raise CliError(
+                "A Plannr profile logs time on a trackable: use --trackable TYPE:UUID "
+                "(e.g. client:<uuid>) instead of --service."
+            )
         if task_id is not None:
             raise CliError("Plannr has no tasks; leave out --task.")
         if trackable is None:
@@ -221,8 +248,10 @@ def start(ctx: click.Context, service_id: str | None, task_id: str | None,
             raise CliError(f"--trackable {error}.") from None
     else:
         if trackable is not None:
-            raise CliError("--trackable is for Plannr profiles; this profile takes "
-                           "--service ID (see `timesheet services`).")
+            raise CliError(
+                "--trackable is for Plannr profiles; this profile takes "
+                "--service ID (see `timesheet services`)."
+            )
         if service_id is None:
             raise CliError("Name the service with --service ID (see `timesheet services`).")
         target = service_id
@@ -263,34 +292,61 @@ def stop(ctx: click.Context, timer_id: str | None, as_json: bool) -> None:
 
     record = result.entry
     if as_json:
-        echo_json({"timer": timer_json(result.timer, datetime.now(UTC)),
-                   "entry": entry_json(record), "minutes": result.minutes,
-                   "rounded_minutes": result.rounded_minutes})
+        echo_json(
+            {
+                "timer": timer_json(result.timer, datetime.now(UTC)),
+                "entry": entry_json(record),
+                "minutes": result.minutes,
+                "rounded_minutes": result.rounded_minutes,
+            }
+        )
         return
     note = f" — {_one_line(record.note)}" if record.note else ""
-    click.echo(f"Stopped timer {result.timer.id}: {_hm(result.minutes)} on entry {record.id} "
-               f"({record.date.isoformat()}){note}.")
+    click.echo(
+        f"Stopped timer {result.timer.id}: {_hm(result.minutes)} on entry {record.id} "
+        f"({record.date.isoformat()}){note}."
+    )
     if result.rounded_minutes is not None and result.rounded_minutes != result.minutes:
-        click.echo(f"Rounding would make it {_hm(result.rounded_minutes)}; the entry keeps "
-                   f"{_hm(result.minutes)} (change it with the app).")
+        click.echo(
+            f"Rounding would make it {_hm(result.rounded_minutes)}; the entry keeps "
+            f"{_hm(result.minutes)} (change it with the app)."
+        )
 
 
 # ---------------------------------------------------------------------- one entry
 
 
 @click.command()
-@click.option("--date", "day", required=True, metavar="DATE",
-              help="YYYY-MM-DD, today, yesterday, monday, 'last week', '3 days ago'.")
-@click.option("--time", "duration", required=True, metavar="TIME",
-              help="90, 90m, 1.5h, 1h30 or 1:30.")
-@click.option("--service", "service_id", required=True, metavar="ID",
-              help="Service (Plannr: the trackable, TYPE:UUID).")
+@click.option(
+    "--date",
+    "day",
+    required=True,
+    metavar="DATE",
+    help="YYYY-MM-DD, today, yesterday, monday, 'last week', '3 days ago'.",
+)
+@click.option(
+    "--time", "duration", required=True, metavar="TIME", help="90, 90m, 1.5h, 1h30 or 1:30."
+)
+@click.option(
+    "--service",
+    "service_id",
+    required=True,
+    metavar="ID",
+    help="Service (Plannr: the trackable, TYPE:UUID).",
+)
 @click.option("--task", "task_id", metavar="ID", help="Task under the service (optional).")
 @click.option("--note", default="", help="Note for the entry.")
 @click.option("--json", "as_json", is_flag=True, help="Print the entry as JSON.")
 @click.pass_context
-def add(ctx: click.Context, day: str, duration: str, service_id: str, task_id: str | None,
-        note: str, as_json: bool) -> None:
+def add(
+    ctx: click.Context,
+    day: str,
+    duration: str,
+    service_id: str,
+    task_id: str | None,
+    note: str,
+    as_json: bool,
+) -> None:
     """Log one entry, saved at once.
 
     Example: timesheet add --date yesterday --time 1h30 --service 3 --note "Planning"
@@ -303,16 +359,25 @@ def add(ctx: click.Context, day: str, duration: str, service_id: str, task_id: s
     async def work(store: Store) -> tuple[EntryRecord, str]:
         await _load_lookups(store, tasks=task_id is not None)
         if service_id not in store.services:
-            raise CliError(f"There is no service {service_id!r} you can log time on; see "
-                           "`timesheet services`.")
+            raise CliError(
+                f"There is no service {service_id!r} you can log time on; see `timesheet services`."
+            )
         task = store.tasks.get(task_id) if task_id is not None else None
         if task_id is not None and task is None:
             raise CliError(f"There is no task {task_id!r}; see `timesheet services`.")
         if task is not None and task.service_id and task.service_id != service_id:
-            raise CliError(f"Task {task_id!r} is not under service {service_id!r}; see "
-                           "`timesheet services`.")
-        new_id = store.stage_new({"date": when, "minutes": minutes, "note": note,
-                                  "service_id": service_id, "task_id": task_id})
+            raise CliError(
+                f"Task {task_id!r} is not under service {service_id!r}; see `timesheet services`."
+            )
+        new_id = store.stage_new(
+            {
+                "date": when,
+                "minutes": minutes,
+                "note": note,
+                "service_id": service_id,
+                "task_id": task_id,
+            }
+        )
         report = await store.save()
         if new_id in report.failed:
             raise ItemsFailed(f"The entry was not saved: {printable(report.failed[new_id])}")
@@ -346,16 +411,26 @@ def services(ctx: click.Context, as_json: bool) -> None:
 
     store = cli_context(ctx).run(work)
     if not store.services and _is_plannr(ctx):
-        raise CliError("The Plannr profile names no trackables; add them to the profile "
-                       '(e.g. trackables = ["client:<uuid>"]) to log time on them.')
+        raise CliError(
+            "The Plannr profile names no trackables; add them to the profile "
+            '(e.g. trackables = ["client:<uuid>"]) to log time on them.'
+        )
     by_service: dict[str, list[Any]] = {}
     for task in store.tasks.values():
         if task.service_id in store.services:
             by_service.setdefault(task.service_id, []).append(task)
     if as_json:
-        echo_json([{"id": s.id, "name": s.name, "project_name": s.project_name,
-                    "tasks": [{"id": t.id, "title": t.title} for t in by_service.get(s.id, [])]}
-                   for s in store.services.values()])
+        echo_json(
+            [
+                {
+                    "id": s.id,
+                    "name": s.name,
+                    "project_name": s.project_name,
+                    "tasks": [{"id": t.id, "title": t.title} for t in by_service.get(s.id, [])],
+                }
+                for s in store.services.values()
+            ]
+        )
         return
     if not store.services:
         click.echo("There are no services you can log time on.")
@@ -384,19 +459,48 @@ def _week_range(start: date | None, end: date | None) -> tuple[date, date]:
 
 
 @click.command()
-@click.option("--from", "start_text", metavar="DATE",
-              help="First day (default: Monday of this week, or of --to's week).")
-@click.option("--to", "end_text", metavar="DATE",
-              help="Last day (default: Sunday of this week, or of --from's week).")
-@click.option("--person", default="me", show_default=True, metavar="ID|me|all",
-              help="Whose entries: a person id, me, or all (everyone you may see).")
-@click.option("--status", "status_filter", type=click.Choice(list(STATUS_FILTERS)),
-              help="Only these (unapproved: draft, submitted and rejected).")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True, help="Output format.")
+@click.option(
+    "--from",
+    "start_text",
+    metavar="DATE",
+    help="First day (default: Monday of this week, or of --to's week).",
+)
+@click.option(
+    "--to",
+    "end_text",
+    metavar="DATE",
+    help="Last day (default: Sunday of this week, or of --from's week).",
+)
+@click.option(
+    "--person",
+    default="me",
+    show_default=True,
+    metavar="ID|me|all",
+    help="Whose entries: a person id, me, or all (everyone you may see).",
+)
+@click.option(
+    "--status",
+    "status_filter",
+    type=click.Choice(list(STATUS_FILTERS)),
+    help="Only these (unapproved: draft, submitted and rejected).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
 @click.pass_context
-def entries(ctx: click.Context, start_text: str | None, end_text: str | None, person: str,
-            status_filter: str | None, fmt: str) -> None:
+def entries(
+    ctx: click.Context,
+    start_text: str | None,
+    end_text: str | None,
+    person: str,
+    status_filter: str | None,
+    fmt: str,
+) -> None:
     """List time entries (default: yours, this ISO week).
 
     JSON: a list of {"id", "date", "minutes", "note", "person_id", "service_id",
@@ -416,8 +520,11 @@ def entries(ctx: click.Context, start_text: str | None, end_text: str | None, pe
         from tui.models import EntryStatus
 
         who = person.strip()
-        people = () if who.lower() == "all" else (
-            (await _my_id(store),) if who.lower() == "me" else (who,))
+        people = (
+            ()
+            if who.lower() == "all"
+            else ((await _my_id(store),) if who.lower() == "me" else (who,))
+        )
         statuses = tuple(EntryStatus(s) for s in wanted)
         await store.load(EntryQuery(first, last, person_ids=people, statuses=statuses))
         records = [store.records[i] for i in store.order if i in store.records]
@@ -429,27 +536,44 @@ def entries(ctx: click.Context, start_text: str | None, end_text: str | None, pe
         return
     if fmt == "csv":
         safe = printable if sys.stdout.isatty() else (lambda text: text)
-        rows = [[safe(str(v)) if isinstance(v, str) else v for v in entry_json(r).values()]
-                for r in records]
+        rows = [
+            [safe(str(v)) if isinstance(v, str) else v for v in entry_json(r).values()]
+            for r in records
+        ]
         click.echo(csv_text(ENTRY_COLUMNS, rows), nl=False)
         return
     if not records:
         click.echo(f"No entries from {first} to {last}.")
         return
     several = len({r.person_id for r in records}) > 1
-    headers = ["date", *(["person"] if several else []), "service", "task", "note", "time",
-               "status"]
+    headers = [
+        "date",
+        *(["person"] if several else []),
+        "service",
+        "task",
+        "note",
+        "time",
+        "status",
+    ]
     rows = []
     for r in records:
         task = store.tasks.get(r.task_id or "")
-        rows.append([r.date.isoformat(), *([_person_label(store, r.person_id)] if several else []),
-                     _service_label(store, r.service_id),
-                     task.title if task else (r.task_id or ""), _one_line(r.note),
-                     _hm(r.minutes), r.status.value])
+        rows.append(
+            [
+                r.date.isoformat(),
+                *([_person_label(store, r.person_id)] if several else []),
+                _service_label(store, r.service_id),
+                task.title if task else (r.task_id or ""),
+                _one_line(r.note),
+                _hm(r.minutes),
+                r.status.value,
+            ]
+        )
     total = sum(r.minutes for r in records)
     click.echo(table(headers, rows, right=("time",)))
-    click.echo(f"Total {_hm(total)} in {_plural(len(records), 'entry', 'entries')}"
-               f", {first} to {last}.")
+    click.echo(
+        f"Total {_hm(total)} in {_plural(len(records), 'entry', 'entries')}, {first} to {last}."
+    )
 
 
 # ------------------------------------------------------------------------- import
@@ -474,8 +598,10 @@ class ImportPlan:
         self.problems.append((line, message))
 
     def lines(self) -> list[str]:
-        return [f"line {line}: {message}" for line, message in sorted(
-            self.problems, key=lambda problem: problem[0])]
+        return [
+            f"line {line}: {message}"
+            for line, message in sorted(self.problems, key=lambda problem: problem[0])
+        ]
 
 
 def read_import(path: Path, *, today: date) -> ImportPlan:
@@ -497,8 +623,7 @@ def read_import(path: Path, *, today: date) -> ImportPlan:
         header = next(reader, None)
     except csv.Error as error:
         raise CliError(f"{path}: line 1: {error}.") from None
-    expected = (f"expected {','.join(IMPORT_COLUMNS)} (note, task_id and person_id "
-                "optional)")
+    expected = f"expected {','.join(IMPORT_COLUMNS)} (note, task_id and person_id optional)"
     if header is None:
         raise CliError(f"{path}: the file is empty; {expected}.")
     names = [h.strip().lower() for h in header]
@@ -506,11 +631,14 @@ def read_import(path: Path, *, today: date) -> ImportPlan:
     missing = [n for n in IMPORT_REQUIRED if n not in names]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if missing:
-        raise CliError(f"{path}: line 1: the header has no "
-                       f"{' or '.join(repr(n) for n in missing)} column; {expected}.")
+        raise CliError(
+            f"{path}: line 1: the header has no "
+            f"{' or '.join(repr(n) for n in missing)} column; {expected}."
+        )
     if unknown:
-        raise CliError(f"{path}: line 1: the header has an unknown column {unknown[0]!r}; "
-                       f"{expected}.")
+        raise CliError(
+            f"{path}: line 1: the header has an unknown column {unknown[0]!r}; {expected}."
+        )
     if repeated:
         raise CliError(f"{path}: line 1: the header names {repeated[0]!r} twice; {expected}.")
     previous = reader.line_num
@@ -559,14 +687,17 @@ def check_against_lookups(plan: ImportPlan, store: Store, *, has_tasks: bool) ->
         values = row.values
         service = values["service_id"]
         if service not in store.services:
-            plan.add(row.line, f"there is no service {service!r} you can log time on (see "
-                     "`timesheet services`).")
+            plan.add(
+                row.line,
+                f"there is no service {service!r} you can log time on (see `timesheet services`).",
+            )
         task_id = values.get("task_id")
         if task_id is not None:
             task = store.tasks.get(task_id)
             if not has_tasks:
-                plan.add(row.line, f"{store.backend.name.title()} has no tasks; leave task_id "
-                         "empty.")
+                plan.add(
+                    row.line, f"{store.backend.name.title()} has no tasks; leave task_id empty."
+                )
             elif task is None:
                 plan.add(row.line, f"there is no task {task_id!r}.")
             elif task.service_id and task.service_id != service:
@@ -580,8 +711,10 @@ def _summary(rows: Sequence[ImportRow], me: str | None) -> str:
     total = sum(r.values["minutes"] for r in rows)
     days = [r.values["date"] for r in rows]
     people = {r.values.get("person_id", me) for r in rows}
-    return (f"{_plural(len(rows), 'entry', 'entries')} ({_hm(total)} in total, {min(days)} "
-            f"to {max(days)}, {_plural(len(people), 'person', 'people')})")
+    return (
+        f"{_plural(len(rows), 'entry', 'entries')} ({_hm(total)} in total, {min(days)} "
+        f"to {max(days)}, {_plural(len(people), 'person', 'people')})"
+    )
 
 
 def _progress_bar(total: int) -> tuple[Callable[[int, int], None], Callable[[], None]]:
@@ -648,16 +781,19 @@ def import_entries(ctx: click.Context, file: Path, dry_run: bool, yes: bool) -> 
     for line, message in sorted(failed.items()):
         click.echo(f"{file}: line {line}: {printable(message)}", err=True)
     if failed:
-        raise ItemsFailed(f"Imported {created} of {created + len(failed)} entries; "
-                          f"{len(failed)} failed (listed above by line).")
+        raise ItemsFailed(
+            f"Imported {created} of {created + len(failed)} entries; "
+            f"{len(failed)} failed (listed above by line)."
+        )
     click.echo(f"Imported {_plural(created, 'entry', 'entries')}.")
 
 
 def _report_problems(file: Path, problems: Sequence[str]) -> None:
     for problem in problems:
         click.echo(f"{file}: {printable(problem)}", err=True)
-    raise ItemsFailed(f"{file}: {_plural(len(problems), 'problem')} (listed above); nothing "
-                      "was sent.")
+    raise ItemsFailed(
+        f"{file}: {_plural(len(problems), 'problem')} (listed above); nothing was sent."
+    )
 
 
 # ------------------------------------------------------------------------- delete
@@ -729,8 +865,10 @@ def _what(records: Sequence[EntryRecord], store: Store) -> str:
     names = ", ".join(sorted(_person_label(store, p) for p in people))
     total = sum(r.minutes for r in records)
     noun = _plural(len(records), "entry", "entries")
-    return f"{noun} of {_plural(len(people), 'person', 'people')} " \
-           f"({printable(names)}), {_hm(total)} in total"
+    return (
+        f"{noun} of {_plural(len(people), 'person', 'people')} "
+        f"({printable(names)}), {_hm(total)} in total"
+    )
 
 
 async def _show_deletion(store: Store, records: Sequence[EntryRecord]) -> None:
@@ -738,12 +876,31 @@ async def _show_deletion(store: Store, records: Sequence[EntryRecord]) -> None:
 
     with contextlib.suppress(ApiError):  # names for the review; ids will do if this fails
         await _load_lookups(store, people=True)
-    rows = [[r.id, r.date.isoformat(), _person_label(store, r.person_id),
-             _service_label(store, r.service_id), _one_line(r.note), _hm(r.minutes),
-             r.status.value] for r in records]
-    click.echo(table(("id", "date", "person", "service", "note", "time", "status"), rows,
-                     right=("time",)), err=True)
+    rows = [
+        [
+            r.id,
+            r.date.isoformat(),
+            _person_label(store, r.person_id),
+            _service_label(store, r.service_id),
+            _one_line(r.note),
+            _hm(r.minutes),
+            r.status.value,
+        ]
+        for r in records
+    ]
+    click.echo(
+        table(("id", "date", "person", "service", "note", "time", "status"), rows, right=("time",)),
+        err=True,
+    )
 
 
-COMMANDS: list[click.Command] = [status, start, stop, add, services, entries, import_entries,
-                                 delete]
+COMMANDS: list[click.Command] = [
+    status,
+    start,
+    stop,
+    add,
+    services,
+    entries,
+    import_entries,
+    delete,
+]

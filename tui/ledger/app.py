@@ -31,8 +31,14 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if request.url.path.startswith(PLANNR_PREFIX):
         return JSONResponse({"message": exc.detail}, exc.status_code, headers=headers)
     return error_document(
-        exc.status_code, [{"status": str(exc.status_code), "title": exc.detail,
-                           "detail": f"{request.method} {request.url.path}: {exc.detail}."}]
+        exc.status_code,
+        [
+            {
+                "status": str(exc.status_code),
+                "title": exc.detail,
+                "detail": f"{request.method} {request.url.path}: {exc.detail}.",
+            }
+        ],
     )
 
 

@@ -41,10 +41,31 @@ LOAD_EMAIL_DOMAIN = "load.example.com"
 LOAD_PROJECT = "Load test"
 
 ENTRY_COLUMNS = (
-    "id", "uuid", "date", "time", "billable_time", "note", "person_id", "service_id",
-    "task_id", "creator_id", "approver_id", "approvers_needed", "approved", "approved_at",
-    "rejected", "rejected_reason", "rejected_at", "submitted", "invoiced", "track_method_id",
-    "started_at", "timer_started_at", "timer_stopped_at", "created_at", "updated_at",
+    "id",
+    "uuid",
+    "date",
+    "time",
+    "billable_time",
+    "note",
+    "person_id",
+    "service_id",
+    "task_id",
+    "creator_id",
+    "approver_id",
+    "approvers_needed",
+    "approved",
+    "approved_at",
+    "rejected",
+    "rejected_reason",
+    "rejected_at",
+    "submitted",
+    "invoiced",
+    "track_method_id",
+    "started_at",
+    "timer_started_at",
+    "timer_stopped_at",
+    "created_at",
+    "updated_at",
     "last_activity_at",
 )
 _INSERT_ENTRY = (
@@ -88,85 +109,171 @@ _TEAM = (
 
 # Client projects: key, name, {service: [(task, closed), ...]}.
 _PROJECTS: tuple[tuple[str, str, dict[str, list[tuple[str, bool]]]], ...] = (
-    ("acme", "Acme Corp – Webshop relaunch", {
-        "Design": [("Checkout wireframes", False), ("Design tokens", False),
-                   ("Product page mockups", True)],
-        "Development": [("Cart API", False), ("Search indexing", False),
-                        ("Payment provider integration", False), ("Legacy URL redirects", True)],
-        "QA": [("Checkout regression suite", False), ("Cross-browser testing", False)],
-        "Project management": [("Sprint planning", False), ("Client reporting", False)],
-    }),
-    ("bergmann", "Bergmann & Söhne – Field service app", {
-        "Design": [("Onboarding screens", False), ("Offline mode UX", True)],
-        "Development": [("Offline sync", False), ("Push notifications", False),
-                        ("Work order forms", False)],
-        "QA": [("Android device matrix", False), ("Release 1.2 acceptance", True)],
-    }),
-    ("library", "City Library – Support retainer", {
-        "Support": [("Ticket backlog", False), ("Catalogue import issues", False),
-                    ("Monthly maintenance", False)],
-        "Development": [("Export to CSV", False), ("Search performance", False)],
-    }),
+    (
+        "acme",
+        "Acme Corp – Webshop relaunch",
+        {
+            "Design": [
+                ("Checkout wireframes", False),
+                ("Design tokens", False),
+                ("Product page mockups", True),
+            ],
+            "Development": [
+                ("Cart API", False),
+                ("Search indexing", False),
+                ("Payment provider integration", False),
+                ("Legacy URL redirects", True),
+            ],
+            "QA": [("Checkout regression suite", False), ("Cross-browser testing", False)],
+            "Project management": [("Sprint planning", False), ("Client reporting", False)],
+        },
+    ),
+    (
+        "bergmann",
+        "Bergmann & Söhne – Field service app",
+        {
+            "Design": [("Onboarding screens", False), ("Offline mode UX", True)],
+            "Development": [
+                ("Offline sync", False),
+                ("Push notifications", False),
+                ("Work order forms", False),
+            ],
+            "QA": [("Android device matrix", False), ("Release 1.2 acceptance", True)],
+        },
+    ),
+    (
+        "library",
+        "City Library – Support retainer",
+        {
+            "Support": [
+                ("Ticket backlog", False),
+                ("Catalogue import issues", False),
+                ("Monthly maintenance", False),
+            ],
+            "Development": [("Export to CSV", False), ("Search performance", False)],
+        },
+    ),
 )
 _INTERNAL = "Internal"
 
 # Which services each role books time on, with weights.
 _ROLE_SERVICES: dict[str, dict[tuple[str, str], int]] = {
-    "manager": {("internal", "Meetings"): 4, ("internal", "Admin"): 3,
-                ("acme", "Project management"): 3, ("internal", "General"): 1,
-                ("acme", "Development"): 1},
-    "lead": {("acme", "Development"): 4, ("bergmann", "Development"): 2,
-             ("internal", "Meetings"): 2, ("library", "Development"): 1, ("acme", "QA"): 1},
-    "backend": {("acme", "Development"): 4, ("library", "Support"): 2,
-                ("library", "Development"): 2, ("internal", "Meetings"): 1},
-    "mobile": {("bergmann", "Development"): 5, ("acme", "Development"): 2,
-               ("internal", "Meetings"): 1, ("internal", "General"): 1},
+    "manager": {
+        ("internal", "Meetings"): 4,
+        ("internal", "Admin"): 3,
+        ("acme", "Project management"): 3,
+        ("internal", "General"): 1,
+        ("acme", "Development"): 1,
+    },
+    "lead": {
+        ("acme", "Development"): 4,
+        ("bergmann", "Development"): 2,
+        ("internal", "Meetings"): 2,
+        ("library", "Development"): 1,
+        ("acme", "QA"): 1,
+    },
+    "backend": {
+        ("acme", "Development"): 4,
+        ("library", "Support"): 2,
+        ("library", "Development"): 2,
+        ("internal", "Meetings"): 1,
+    },
+    "mobile": {
+        ("bergmann", "Development"): 5,
+        ("acme", "Development"): 2,
+        ("internal", "Meetings"): 1,
+        ("internal", "General"): 1,
+    },
     "design": {("acme", "Design"): 4, ("bergmann", "Design"): 4, ("internal", "Meetings"): 1},
-    "qa": {("acme", "QA"): 4, ("bergmann", "QA"): 3, ("library", "Support"): 1,
-           ("internal", "Meetings"): 1},
-    "pm": {("acme", "Project management"): 4, ("internal", "Meetings"): 3,
-           ("internal", "Admin"): 1, ("library", "Support"): 1},
-    "frontend": {("acme", "Development"): 4, ("bergmann", "Development"): 2,
-                 ("acme", "Design"): 1, ("internal", "Meetings"): 1},
+    "qa": {
+        ("acme", "QA"): 4,
+        ("bergmann", "QA"): 3,
+        ("library", "Support"): 1,
+        ("internal", "Meetings"): 1,
+    },
+    "pm": {
+        ("acme", "Project management"): 4,
+        ("internal", "Meetings"): 3,
+        ("internal", "Admin"): 1,
+        ("library", "Support"): 1,
+    },
+    "frontend": {
+        ("acme", "Development"): 4,
+        ("bergmann", "Development"): 2,
+        ("acme", "Design"): 1,
+        ("internal", "Meetings"): 1,
+    },
 }
 
 _NOTES: dict[str, tuple[str, ...]] = {
     "Design": (
-        "Wireframes for the checkout flow", "Iterated on the icon set",
-        "Design review with the client", "Updated Figma components",
-        "Accessibility pass: colour contrast & focus states", "Empty states and error pages",
+        "Wireframes for the checkout flow",
+        "Iterated on the icon set",
+        "Design review with the client",
+        "Updated Figma components",
+        "Accessibility pass: colour contrast & focus states",
+        "Empty states and error pages",
         "Handoff notes for developers",
     ),
     "Development": (
-        "Implemented cart API pagination", "Code review", "Refactored auth middleware",
-        "Fixed flaky CI job", "Pairing on search indexing",
-        "Bugfix: totals rounding (€ vs. cents)", "Migrated settings to the new schema",
-        "Investigated memory leak in the sync worker", "Wrote integration tests",
-        "Dependency upgrades", "Performance profiling of the product list",
+        "Implemented cart API pagination",
+        "Code review",
+        "Refactored auth middleware",
+        "Fixed flaky CI job",
+        "Pairing on search indexing",
+        "Bugfix: totals rounding (€ vs. cents)",
+        "Migrated settings to the new schema",
+        "Investigated memory leak in the sync worker",
+        "Wrote integration tests",
+        "Dependency upgrades",
+        "Performance profiling of the product list",
     ),
     "QA": (
-        "Regression test run", "Wrote test cases for checkout", "Verified fixes from last sprint",
-        "Exploratory testing on Android", "Bug bash with the team", "Test data cleanup",
+        "Regression test run",
+        "Wrote test cases for checkout",
+        "Verified fixes from last sprint",
+        "Exploratory testing on Android",
+        "Bug bash with the team",
+        "Test data cleanup",
     ),
     "Project management": (
-        "Sprint planning", "Status report for the client", "Backlog grooming",
-        "Budget check & forecast", "Steering committee prep", "Updated the roadmap",
+        "Sprint planning",
+        "Status report for the client",
+        "Backlog grooming",
+        "Budget check & forecast",
+        "Steering committee prep",
+        "Updated the roadmap",
     ),
     "Support": (
-        "Ticket triage", "Investigated slow search reports", "Helped the librarians with an export",
-        "On-call handover", "Patched the catalogue importer", "Answered user e-mails",
+        "Ticket triage",
+        "Investigated slow search reports",
+        "Helped the librarians with an export",
+        "On-call handover",
+        "Patched the catalogue importer",
+        "Answered user e-mails",
     ),
     "General": (
-        "Internal tooling", "Reading up on SQLite WAL mode", "Onboarding docs",
-        "Knowledge sharing session", "Set up the new laptop",
+        "Internal tooling",
+        "Reading up on SQLite WAL mode",
+        "Onboarding docs",
+        "Knowledge sharing session",
+        "Set up the new laptop",
     ),
     "Meetings": (
-        "Weekly sync", "1:1", "Sprint retro", "All-hands", "Architecture discussion",
+        "Weekly sync",
+        "1:1",
+        "Sprint retro",
+        "All-hands",
+        "Architecture discussion",
         "Planning poker",
     ),
     "Admin": (
-        "Expense reports", "Timesheet cleanup", "Recruiting: interview", "Hardware order",
-        "Performance reviews", "Vendor contracts",
+        "Expense reports",
+        "Timesheet cleanup",
+        "Recruiting: interview",
+        "Hardware order",
+        "Performance reviews",
+        "Vendor contracts",
     ),
 }
 _STANDUP = "Daily stand-up"
@@ -273,8 +380,14 @@ def populate_demo(db: LedgerDB, *, seed: int = 7, today: date | None = None) -> 
         )
         people: list[tuple[int, str]] = [(owner, role)]
         for first, last, mail, title, role in _TEAM[1:]:
-            person_id = insert_person(conn, org, first_name=first, last_name=last,
-                                      email=f"{mail}@{EMAIL_DOMAIN}", title=title)
+            person_id = insert_person(
+                conn,
+                org,
+                first_name=first,
+                last_name=last,
+                email=f"{mail}@{EMAIL_DOMAIN}",
+                title=title,
+            )
             people.append((person_id, role))
         by_role = {role: person_id for person_id, role in people}
         second_approver = by_role["lead"]
@@ -301,8 +414,9 @@ def populate_demo(db: LedgerDB, *, seed: int = 7, today: date | None = None) -> 
                 service_id = insert_service(conn, org, name=name, project_id=internal_id)
             else:
                 service_id = int(row[0])
-                conn.execute("UPDATE services SET project_id = ? WHERE id = ?",
-                             (internal_id, service_id))
+                conn.execute(
+                    "UPDATE services SET project_id = ? WHERE id = ?", (internal_id, service_id)
+                )
             services[("internal", name)] = service_id
         internal_services = {services[("internal", name)] for name in DEFAULT_SERVICES}
         service_names = {service_id: name for (_, name), service_id in services.items()}
@@ -313,8 +427,7 @@ def populate_demo(db: LedgerDB, *, seed: int = 7, today: date | None = None) -> 
         days = [first_monday + timedelta(days=n) for n in range((today - first_monday).days + 1)]
         past_weekdays = [d for d in days if d < this_monday and d.weekday() < 5]
         days_off = {
-            (person_id, rng.choice(past_weekdays))
-            for person_id, _ in rng.sample(people, 3)
+            (person_id, rng.choice(past_weekdays)) for person_id, _ in rng.sample(people, 3)
         }
         # Weekends: nobody works on the quiet ones (at least one), a few people on the rest.
         quiet_weeks = {week for week in range(WEEKS) if rng.random() < 0.4}
@@ -346,8 +459,13 @@ def populate_demo(db: LedgerDB, *, seed: int = 7, today: date | None = None) -> 
                 if day.weekday() >= 5:  # weekends: mostly empty
                     if week in quiet_weeks or rng.random() >= 0.1:
                         continue
-                    plan = [(services[rng.choices(keys, weights=list(weights.values()))[0]],
-                             15 * rng.randint(2, 12), None)]
+                    plan = [
+                        (
+                            services[rng.choices(keys, weights=list(weights.values()))[0]],
+                            15 * rng.randint(2, 12),
+                            None,
+                        )
+                    ]
                 else:
                     count = rng.randint(2, 4)
                     units = rng.randint(24, 34)  # 6 h .. 8.5 h
@@ -358,7 +476,10 @@ def populate_demo(db: LedgerDB, *, seed: int = 7, today: date | None = None) -> 
                     else:
                         parts = _split(rng, units, count)
                     chosen = rng.choices(keys, weights=list(weights.values()), k=len(parts))
-                    plan += [(services[key], 15 * part, None) for key, part in zip(chosen, parts)]
+                    plan += [
+                        (services[key], 15 * part, None)
+                        for key, part in zip(chosen, parts, strict=True)
+                    ]
                 clock_minute = 8 * 60 + rng.randint(30, 75)
                 for service_id, minutes, note in plan:
                     if minutes > 15 and rng.random() < 0.08:  # some odd minutes
@@ -368,31 +489,53 @@ def populate_demo(db: LedgerDB, *, seed: int = 7, today: date | None = None) -> 
                         created = _local(day + timedelta(days=1), 9 * 60 + rng.uniform(0, 60))
                     else:
                         created = _local(day, clock_minute + rng.uniform(1, 20))
-                    entries.append(_Entry(
-                        id=next_id, day=day, week=week, person=person_id, service=service_id,
-                        task=pick_task(service_id, week), minutes=minutes,
-                        billable=service_id not in internal_services,
-                        note=note if note is not None else pick_note(service_id),
-                        created=clamp(created),
-                    ))
+                    entries.append(
+                        _Entry(
+                            id=next_id,
+                            day=day,
+                            week=week,
+                            person=person_id,
+                            service=service_id,
+                            task=pick_task(service_id, week),
+                            minutes=minutes,
+                            billable=service_id not in internal_services,
+                            note=note if note is not None else pick_note(service_id),
+                            created=clamp(created),
+                        )
+                    )
                     next_id += 1
 
         # Statuses, by the age of the week.
         for entry in entries:
             roll = rng.random()
             if entry.week <= WEEKS - 3:
-                entry.status = ("approved" if roll < 0.89 else "rejected" if roll < 0.94
-                                else "submitted" if roll < 0.97 else "draft")
+                entry.status = (
+                    "approved"
+                    if roll < 0.89
+                    else "rejected"
+                    if roll < 0.94
+                    else "submitted"
+                    if roll < 0.97
+                    else "draft"
+                )
             elif entry.week == WEEKS - 2:
-                entry.status = ("approved" if roll < 0.2 else "rejected" if roll < 0.25
-                                else "submitted" if roll < 0.97 else "draft")
+                entry.status = (
+                    "approved"
+                    if roll < 0.2
+                    else "rejected"
+                    if roll < 0.25
+                    else "submitted"
+                    if roll < 0.97
+                    else "draft"
+                )
             else:
                 entry.status = "submitted" if roll < 0.15 else "draft"
             if entry.status in ("approved", "submitted") and rng.random() < 0.05:
                 entry.approvers_needed = 2
                 if entry.status == "submitted":  # one approval given so far
                     entry.partial_approver = (
-                        owner if entry.person != owner and rng.random() < 0.5
+                        owner
+                        if entry.person != owner and rng.random() < 0.5
                         else _other_approver(entry.person, second_approver, by_role["pm"])
                     )
             if entry.status == "rejected":
@@ -405,12 +548,23 @@ def populate_demo(db: LedgerDB, *, seed: int = 7, today: date | None = None) -> 
         for week, each in ((WEEKS - 2, 2), (WEEKS - 1, 1)):
             in_week = [e for e in entries if e.week == week]
             for approver in (second_approver, owner):
-                waiting = [e for e in in_week if e.status == "submitted"
-                           and e.approvers_needed == 2 and e.partial_approver == approver]
-                candidates = [e for e in in_week if e.status in ("draft", "submitted")
-                              and e.approvers_needed == 1 and e.person != approver]
-                for entry in rng.sample(candidates, max(0, min(each - len(waiting),
-                                                               len(candidates)))):
+                waiting = [
+                    e
+                    for e in in_week
+                    if e.status == "submitted"
+                    and e.approvers_needed == 2
+                    and e.partial_approver == approver
+                ]
+                candidates = [
+                    e
+                    for e in in_week
+                    if e.status in ("draft", "submitted")
+                    and e.approvers_needed == 1
+                    and e.person != approver
+                ]
+                for entry in rng.sample(
+                    candidates, max(0, min(each - len(waiting), len(candidates)))
+                ):
                     entry.status, entry.approvers_needed = "submitted", 2
                     entry.partial_approver = approver
         old = [e for e in entries if e.week <= WEEKS - 3]
@@ -445,10 +599,12 @@ def populate_demo(db: LedgerDB, *, seed: int = 7, today: date | None = None) -> 
                 friday = _local(week_monday + timedelta(days=4), 16 * 60 + rng.uniform(0, 120))
                 submitted_at = clamp(max(friday, created + timedelta(minutes=rng.uniform(2, 30))))
                 updated = submitted_at
-                decided = clamp(max(
-                    _local(week_monday + timedelta(days=7), 9 * 60 + rng.uniform(0, 180)),
-                    submitted_at + timedelta(minutes=5),
-                ))
+                decided = clamp(
+                    max(
+                        _local(week_monday + timedelta(days=7), 9 * 60 + rng.uniform(0, 180)),
+                        submitted_at + timedelta(minutes=5),
+                    )
+                )
                 if entry.status == "approved":
                     approver_id, approved_at, updated = owner, decided, decided
                     if entry.approvers_needed == 2:
@@ -468,40 +624,87 @@ def populate_demo(db: LedgerDB, *, seed: int = 7, today: date | None = None) -> 
             if entry.timer:
                 timer_stopped = created - timedelta(minutes=rng.uniform(0.2, 2))
                 timer_started = timer_stopped - timedelta(minutes=entry.minutes)
-                timer_rows.append((entry.person, entry.id, timestamp(timer_started),
-                                   timestamp(timer_stopped), entry.minutes))
+                timer_rows.append(
+                    (
+                        entry.person,
+                        entry.id,
+                        timestamp(timer_started),
+                        timestamp(timer_stopped),
+                        entry.minutes,
+                    )
+                )
             stamp = timestamp(updated)
-            entry_rows.append((
-                entry.id, derived_uuid("entry", org, entry.id), entry.day.isoformat(),
-                entry.minutes, entry.minutes if entry.billable else 0, entry.note,
-                entry.person, entry.service, entry.task, entry.person, approver_id,
-                entry.approvers_needed, int(entry.status == "approved"),
-                timestamp(approved_at) if approved_at else None,
-                int(entry.status == "rejected"), entry.rejected_reason,
-                timestamp(rejected_at) if rejected_at else None,
-                int(entry.status != "draft"), int(entry.invoiced), 2 if entry.timer else 1,
-                timestamp(timer_started) if timer_started else None,
-                timestamp(timer_started) if timer_started else None,
-                timestamp(timer_stopped) if timer_stopped else None,
-                timestamp(created), stamp, stamp,
-            ))
+            entry_rows.append(
+                (
+                    entry.id,
+                    derived_uuid("entry", org, entry.id),
+                    entry.day.isoformat(),
+                    entry.minutes,
+                    entry.minutes if entry.billable else 0,
+                    entry.note,
+                    entry.person,
+                    entry.service,
+                    entry.task,
+                    entry.person,
+                    approver_id,
+                    entry.approvers_needed,
+                    int(entry.status == "approved"),
+                    timestamp(approved_at) if approved_at else None,
+                    int(entry.status == "rejected"),
+                    entry.rejected_reason,
+                    timestamp(rejected_at) if rejected_at else None,
+                    int(entry.status != "draft"),
+                    int(entry.invoiced),
+                    2 if entry.timer else 1,
+                    timestamp(timer_started) if timer_started else None,
+                    timestamp(timer_started) if timer_started else None,
+                    timestamp(timer_stopped) if timer_stopped else None,
+                    timestamp(created),
+                    stamp,
+                    stamp,
+                )
+            )
 
         # The owner's running timer, on a fresh entry of today.
         started = timestamp(now - TIMER_RUNNING_FOR)
         timer_entry_id = next_id
-        entry_rows.append((
-            timer_entry_id, derived_uuid("entry", org, timer_entry_id), today.isoformat(), 0, 0,
-            _TIMER_NOTE, owner, services[("acme", "Project management")], None, owner, None,
-            1, 0, None, 0, None, None, 0, 0, 2, started, started, None, started, started,
-            started,
-        ))
+        entry_rows.append(
+            (
+                timer_entry_id,
+                derived_uuid("entry", org, timer_entry_id),
+                today.isoformat(),
+                0,
+                0,
+                _TIMER_NOTE,
+                owner,
+                services[("acme", "Project management")],
+                None,
+                owner,
+                None,
+                1,
+                0,
+                None,
+                0,
+                None,
+                None,
+                0,
+                0,
+                2,
+                started,
+                started,
+                None,
+                started,
+                started,
+                started,
+            )
+        )
 
         conn.executemany(_INSERT_ENTRY, entry_rows)
         conn.executemany(_INSERT_APPROVAL, approval_rows)
         conn.executemany(_INSERT_TIMER, timer_rows)
-        running_timer_id = int(conn.execute(
-            _INSERT_TIMER, (owner, timer_entry_id, started, None, None)
-        ).lastrowid or 0)
+        running_timer_id = int(
+            conn.execute(_INSERT_TIMER, (owner, timer_entry_id, started, None, None)).lastrowid or 0
+        )
 
         return DemoSummary(
             people=_count(conn, "people"),
@@ -518,9 +721,7 @@ def _other_approver(person_id: int, approver: int, fallback: int) -> int:
     return approver if person_id != approver else fallback
 
 
-def create_demo_ledger(
-    path: Path | str, *, seed: int = 7, clock: Clock | None = None
-) -> LedgerDB:
+def create_demo_ledger(path: Path | str, *, seed: int = 7, clock: Clock | None = None) -> LedgerDB:
     """Open (or create) the ledger at `path`; fill it with demo data if it has no entries."""
     db = LedgerDB(path, clock=clock or utc_now)
     with db.transaction() as conn:
@@ -533,13 +734,48 @@ def create_demo_ledger(
 # ---------------------------------------------------------------------- the big one
 
 _LOAD_FIRST = (
-    "Ava", "Ben", "Chloé", "Dmitri", "Elif", "Farah", "Gustav", "Hana", "Ines", "Jamal",
-    "Kenji", "Laila", "Mateo", "Nora", "Oskar", "Paula", "Quentin", "Rosa", "Sven", "Zoë",
+    "Ava",
+    "Ben",
+    "Chloé",
+    "Dmitri",
+    "Elif",
+    "Farah",
+    "Gustav",
+    "Hana",
+    "Ines",
+    "Jamal",
+    "Kenji",
+    "Laila",
+    "Mateo",
+    "Nora",
+    "Oskar",
+    "Paula",
+    "Quentin",
+    "Rosa",
+    "Sven",
+    "Zoë",
 )
 _LOAD_LAST = (
-    "Andersen", "Bauer", "Costa", "Dubois", "Eriksen", "Fischer", "García", "Haddad",
-    "Ivanova", "Jensen", "Kowalski", "Lehmann", "Moreau", "Nakamura", "Olsen", "Petrov",
-    "Quinn", "Rossi", "Schmidt", "Yilmaz",
+    "Andersen",
+    "Bauer",
+    "Costa",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "García",
+    "Haddad",
+    "Ivanova",
+    "Jensen",
+    "Kowalski",
+    "Lehmann",
+    "Moreau",
+    "Nakamura",
+    "Olsen",
+    "Petrov",
+    "Quinn",
+    "Rossi",
+    "Schmidt",
+    "Yilmaz",
 )
 _LOAD_SERVICES = {
     "Backend": ("API endpoints", "Database migrations", "Background jobs"),
@@ -580,9 +816,14 @@ def _ensure_load_catalog(conn: sqlite3.Connection, org: str) -> None:
     for index in range(have, _LOAD_PEOPLE):
         first = _LOAD_FIRST[index % len(_LOAD_FIRST)]
         last = _LOAD_LAST[(index * 7 + 3) % len(_LOAD_LAST)]
-        insert_person(conn, org, first_name=first, last_name=last,
-                      email=f"{_ascii(first)}.{_ascii(last)}.{index}@{LOAD_EMAIL_DOMAIN}",
-                      title="Consultant")
+        insert_person(
+            conn,
+            org,
+            first_name=first,
+            last_name=last,
+            email=f"{_ascii(first)}.{_ascii(last)}.{index}@{LOAD_EMAIL_DOMAIN}",
+            title="Consultant",
+        )
     if conn.execute("SELECT 1 FROM projects WHERE name = ?", (LOAD_PROJECT,)).fetchone():
         return
     project_id = insert_project(conn, name=LOAD_PROJECT)
@@ -593,13 +834,14 @@ def _ensure_load_catalog(conn: sqlite3.Connection, org: str) -> None:
 
 
 def _count_where(conn: sqlite3.Connection, table: str, where: str, args: Sequence[object]) -> int:
-    return int(conn.execute(f"SELECT count(*) FROM {table} WHERE {where}", tuple(args))
-               .fetchone()[0])
+    return int(
+        conn.execute(f"SELECT count(*) FROM {table} WHERE {where}", tuple(args)).fetchone()[0]
+    )
 
 
 def _batches(rows: list[tuple[object, ...]], size: int) -> Iterable[list[tuple[object, ...]]]:
     for start in range(0, len(rows), size):
-        yield rows[start:start + size]
+        yield rows[start : start + size]
 
 
 def populate_large(
@@ -687,12 +929,36 @@ def populate_large(
                 elif rejected:
                     rejected_at, reason = updated, reasons[int(random_() * len(reasons))]
             note = notes[int(random_() * n_notes)] if random_() < 0.93 else None
-            rows.append((
-                entry_id, make_uuid(entry_id), day_text[back], minutes, minutes, note, person,
-                service, task, person, approver, needed, approved, approved_at, rejected,
-                reason, rejected_at, submitted, invoiced, 1, None, None, None, created,
-                updated, updated,
-            ))
+            rows.append(
+                (
+                    entry_id,
+                    make_uuid(entry_id),
+                    day_text[back],
+                    minutes,
+                    minutes,
+                    note,
+                    person,
+                    service,
+                    task,
+                    person,
+                    approver,
+                    needed,
+                    approved,
+                    approved_at,
+                    rejected,
+                    reason,
+                    rejected_at,
+                    submitted,
+                    invoiced,
+                    1,
+                    None,
+                    None,
+                    None,
+                    created,
+                    updated,
+                    updated,
+                )
+            )
         for batch in _batches(rows, _BATCH):
             conn.executemany(_INSERT_ENTRY, batch)
         for batch in _batches(approvals, _BATCH):

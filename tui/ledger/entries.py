@@ -171,13 +171,23 @@ class Entries:
         # Invoiced first: unapproving cannot unlock an invoiced entry, so don't suggest it.
         if row["invoiced"]:
             raise Rejected(
-                [Problem("id", f"Entry {row['id']} is invoiced and cannot be changed.",
-                         "Entry is invoiced")]
+                [
+                    Problem(
+                        "id",
+                        f"Entry {row['id']} is invoiced and cannot be changed.",
+                        "Entry is invoiced",
+                    )
+                ]
             )
         if row["approved"]:
             raise Rejected(
-                [Problem("id", f"Entry {row['id']} is approved; unapprove it before you {action} it.",
-                         "Entry is approved")]
+                [
+                    Problem(
+                        "id",
+                        f"Entry {row['id']} is approved; unapprove it before you {action} it.",
+                        "Entry is approved",
+                    )
+                ]
             )
 
     # --------------------------------------------------------------------- writes
@@ -287,8 +297,9 @@ class Entries:
             (person_id,),
         ).fetchone()
 
-    def start_timer(self, *, service_id: object = None, entry_id: object = None,
-                    note: str | None = None) -> int:
+    def start_timer(
+        self, *, service_id: object = None, entry_id: object = None, note: str | None = None
+    ) -> int:
         """Start a timer on a new entry for `service_id`, or resume `entry_id`.
         A person has one running timer: starting another stops the first."""
         me = self.identity.owner_person_id
@@ -298,8 +309,13 @@ class Entries:
             target = int(row["id"])
         else:
             target = self.create(
-                {"date": self.moment.astimezone().date().isoformat(), "time": 0,
-                 "person": me, "service": service_id, "note": note},
+                {
+                    "date": self.moment.astimezone().date().isoformat(),
+                    "time": 0,
+                    "person": me,
+                    "service": service_id,
+                    "note": note,
+                },
                 running_since=self.now,
             )
         running = self.running_timer(me)
@@ -342,8 +358,16 @@ class Entries:
         self.conn.execute(
             "UPDATE time_entries SET time = min(time + ?, ?), billable_time = min(time + ?, ?),"
             " timer_stopped_at = ?, updated_at = ?, last_activity_at = ? WHERE id = ?",
-            (minutes, MAX_MINUTES, minutes, MAX_MINUTES, self.now, self.now, self.now,
-             row["time_entry_id"]),
+            (
+                minutes,
+                MAX_MINUTES,
+                minutes,
+                MAX_MINUTES,
+                self.now,
+                self.now,
+                self.now,
+                row["time_entry_id"],
+            ),
         )
         return int(row["id"])
 

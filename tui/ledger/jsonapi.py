@@ -26,8 +26,15 @@ _FILTER_KEY = re.compile(r"^filter\[([a-z_]+)\](?:\[([a-z_]+)\])?$")
 class JsonApiError(Exception):
     """An error answered as a JSON:API error document."""
 
-    def __init__(self, status: int, title: str, detail: str, *, pointer: str | None = None,
-                 parameter: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        *,
+        pointer: str | None = None,
+        parameter: str | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status = status
         error: dict[str, Any] = {"status": str(status), "title": title, "detail": detail}
@@ -95,27 +102,38 @@ async def read_body(request: Request) -> tuple[Any, bool]:
     """
     media, params = _content_type(request)
     if media != MEDIA_TYPE:
-        raise JsonApiError(415, "Unsupported media type",
-                           f"Content-Type must be {MEDIA_TYPE} (got {media or 'none'}).")
+        raise JsonApiError(
+            415,
+            "Unsupported media type",
+            f"Content-Type must be {MEDIA_TYPE} (got {media or 'none'}).",
+        )
     unknown = set(params) - {"ext", "charset"}
     if unknown:
-        raise JsonApiError(415, "Unsupported media type",
-                           f"Unsupported media type parameter {sorted(unknown)[0]!r}.")
+        raise JsonApiError(
+            415,
+            "Unsupported media type",
+            f"Unsupported media type parameter {sorted(unknown)[0]!r}.",
+        )
     bulk = params.get("ext") == BULK_EXTENSION
     if "ext" in params and not bulk:
-        raise JsonApiError(415, "Unsupported media type",
-                           f"Unsupported extension {params['ext']!r}.")
+        raise JsonApiError(
+            415, "Unsupported media type", f"Unsupported extension {params['ext']!r}."
+        )
     raw = await request.body()
     try:
         body = json.loads(raw) if raw else None
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise JsonApiError(400, "Malformed JSON", "The request body is not valid JSON.") from None
     if not isinstance(body, dict) or "data" not in body:
-        raise JsonApiError(400, "Bad request", "The request body must be an object with data.",
-                           pointer="")
+        raise JsonApiError(
+            400, "Bad request", "The request body must be an object with data.", pointer=""
+        )
     if isinstance(body["data"], list) and not bulk:
-        raise JsonApiError(415, "Unsupported media type",
-                           f"A list of resources needs Content-Type: {MEDIA_TYPE}; ext=bulk.")
+        raise JsonApiError(
+            415,
+            "Unsupported media type",
+            f"A list of resources needs Content-Type: {MEDIA_TYPE}; ext=bulk.",
+        )
     return body, bulk
 
 
@@ -123,17 +141,20 @@ def expect_resource(item: Any, kind: str, index: int | None, *, need_id: bool) -
     """Check one resource object of a request body; return it."""
     where = "/data" if index is None else f"/data/{index}"
     if not isinstance(item, dict):
-        raise JsonApiError(400, "Bad request", "Each item must be a resource object.",
-                           pointer=where)
+        raise JsonApiError(
+            400, "Bad request", "Each item must be a resource object.", pointer=where
+        )
     if item.get("type") != kind:
-        raise JsonApiError(409, "Conflict", f"Resource type must be {kind!r}.",
-                           pointer=f"{where}/type")
+        raise JsonApiError(
+            409, "Conflict", f"Resource type must be {kind!r}.", pointer=f"{where}/type"
+        )
     if need_id and item.get("id") is None:
         raise JsonApiError(400, "Bad request", "The resource needs an id.", pointer=f"{where}/id")
     for member in ("attributes", "relationships"):
         if member in item and not isinstance(item[member], dict):
-            raise JsonApiError(400, "Bad request", f"{member} must be an object.",
-                               pointer=f"{where}/{member}")
+            raise JsonApiError(
+                400, "Bad request", f"{member} must be an object.", pointer=f"{where}/{member}"
+            )
     return item
 
 
@@ -169,9 +190,11 @@ def parse_filters(request: Request, allowed: dict[str, set[str | None]]) -> list
         if not key.startswith("filter"):
             continue
         match = _FILTER_KEY.match(key)
-        if match is None or match.group(1) not in allowed or match.group(2) not in allowed[
-            match.group(1)
-        ]:
+        if (
+            match is None
+            or match.group(1) not in allowed
+            or match.group(2) not in allowed[match.group(1)]
+        ):
             raise JsonApiError(400, "Invalid filter", f"Unsupported filter {key}.", parameter=key)
         filters.append(Filter(match.group(1), match.group(2), value, key))
     return filters
@@ -180,8 +203,9 @@ def parse_filters(request: Request, allowed: dict[str, set[str | None]]) -> list
 def parse_ints(f: Filter) -> list[int]:
     values = [v.strip() for v in f.value.split(",") if v.strip()]
     if not values or not all(v.isascii() and v.isdigit() and len(v) < 19 for v in values):
-        raise JsonApiError(400, "Invalid filter", f"{f.parameter} takes ids (e.g. 1,2).",
-                           parameter=f.parameter)
+        raise JsonApiError(
+            400, "Invalid filter", f"{f.parameter} takes ids (e.g. 1,2).", parameter=f.parameter
+        )
     return [int(v) for v in values]
 
 
@@ -190,8 +214,9 @@ def parse_include(request: Request, allowed: set[str]) -> list[str]:
     names = [n.strip() for n in raw.split(",") if n.strip()]
     for name in names:
         if name not in allowed:
-            raise JsonApiError(400, "Invalid include", f"Unsupported include {name!r}.",
-                               parameter="include")
+            raise JsonApiError(
+                400, "Invalid include", f"Unsupported include {name!r}.", parameter="include"
+            )
     return names
 
 
@@ -206,8 +231,7 @@ def parse_sort(request: Request, columns: dict[str, str], default: str) -> list[
         descending = part.startswith("-")
         name = part.lstrip("-")
         if name not in columns:
-            raise JsonApiError(400, "Invalid sort", f"Unsupported sort {name!r}.",
-                               parameter="sort")
+            raise JsonApiError(400, "Invalid sort", f"Unsupported sort {name!r}.", parameter="sort")
         keys.append((columns[name], descending))
     if not any(column == "id" for column, _ in keys):
         keys.append(("id", keys[-1][1] if keys else False))
@@ -226,8 +250,12 @@ def parse_page(request: Request) -> Page:
         if raw is None:
             return default
         if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
-            raise JsonApiError(400, "Invalid page", f"page[{name}] must be a positive integer.",
-                               parameter=f"page[{name}]")
+            raise JsonApiError(
+                400,
+                "Invalid page",
+                f"page[{name}] must be a positive integer.",
+                parameter=f"page[{name}]",
+            )
         return int(raw)
 
     return Page(number("number", 1), min(number("size", DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE))
@@ -275,7 +303,7 @@ def rows_by_ids(conn: sqlite3.Connection, table: str, ids: list[int]) -> list[sq
         return []
     found: dict[int, sqlite3.Row] = {}
     for start in range(0, len(ids), 500):  # SQLite caps bound parameters
-        chunk = ids[start:start + 500]
+        chunk = ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
         for row in conn.execute(f"SELECT * FROM {table} WHERE id IN ({marks})", chunk):
             found[row["id"]] = row

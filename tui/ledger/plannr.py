@@ -55,8 +55,13 @@ FIELD_NAMES = {
     "person": "account",
 }
 BODY_FIELDS = (
-    "name", "description", "start_date", "end_date", "total_time_in_minutes",
-    "trackable_type", "trackable_uuid",
+    "name",
+    "description",
+    "start_date",
+    "end_date",
+    "total_time_in_minutes",
+    "trackable_type",
+    "trackable_uuid",
 )
 
 Handler = Callable[["PlannrDialect", Request], Awaitable[Response]]
@@ -65,8 +70,9 @@ Handler = Callable[["PlannrDialect", Request], Awaitable[Response]]
 class PlannrError(Exception):
     """An error answered Laravel-style: `{"message": ...}` plus `errors` for a 422."""
 
-    def __init__(self, status: int, message: str,
-                 errors: dict[str, list[str]] | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, errors: dict[str, list[str]] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
@@ -80,8 +86,11 @@ def invalid(errors: dict[str, list[str]]) -> PlannrError:
 def answer(body: Any, status: int = 200) -> Response:
     if body is None:
         return Response(status_code=status)
-    return Response(json.dumps(body, separators=(",", ":"), ensure_ascii=False),
-                    status_code=status, media_type="application/json")
+    return Response(
+        json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+        status_code=status,
+        media_type="application/json",
+    )
 
 
 def _error_response(error: PlannrError) -> Response:
@@ -96,8 +105,7 @@ def _rejected_response(rejected: Rejected) -> Response:
         return answer({"message": str(rejected) or "Not found."}, rejected.status)
     errors: dict[str, list[str]] = {}
     for problem in rejected.problems:
-        errors.setdefault(FIELD_NAMES.get(problem.field, problem.field), []).append(
-            problem.detail)
+        errors.setdefault(FIELD_NAMES.get(problem.field, problem.field), []).append(problem.detail)
     return answer({"message": INVALID, "errors": errors}, 422)
 
 
@@ -206,8 +214,11 @@ def parse_fields(body: dict[str, Any], *, creating: bool) -> Fields:
             continue
         moment = _parse_moment(value)
         if moment is None:
-            fail(key, f"The {key.replace('_', ' ')} field must be an ISO 8601 date and time "
-                 "with an offset (e.g. 2025-06-26T10:47:06+01:00).")
+            fail(
+                key,
+                f"The {key.replace('_', ' ')} field must be an ISO 8601 date and time "
+                "with an offset (e.g. 2025-06-26T10:47:06+01:00).",
+            )
         elif key == "start_date":
             fields.start = moment
         else:
@@ -221,8 +232,10 @@ def parse_fields(body: dict[str, Any], *, creating: bool) -> Fields:
     if body.get("trackable_type") is not None:
         value = body["trackable_type"]
         if not isinstance(value, str) or value.lower() != "client":
-            fail("trackable_type", "The selected trackable type is invalid "
-                 "(this ledger tracks clients only).")
+            fail(
+                "trackable_type",
+                "The selected trackable type is invalid (this ledger tracks clients only).",
+            )
     if body.get("trackable_uuid") is not None:
         if not isinstance(body["trackable_uuid"], str):
             fail("trackable_uuid", "The trackable uuid field must be a string.")
@@ -269,13 +282,19 @@ class PlannrDialect:
         identity = self.db.identity
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         token = token.strip()
-        if (scheme.lower() != "bearer" or not token
-                or not secrets.compare_digest(token.encode(), identity.token.encode())):
+        if (
+            scheme.lower() != "bearer"
+            or not token
+            or not secrets.compare_digest(token.encode(), identity.token.encode())
+        ):
             raise PlannrError(401, "Unauthenticated.")
         account = request.headers.get("x-plannr-account-uuid", "")
         if not secrets.compare_digest(account.encode(), identity.account_uuid.encode()):
-            raise PlannrError(403, "This action is unauthorized: X-PLANNR-ACCOUNT-UUID does "
-                              "not match the token's account.")
+            raise PlannrError(
+                403,
+                "This action is unauthorized: X-PLANNR-ACCOUNT-UUID does "
+                "not match the token's account.",
+            )
 
     async def run(self, work: Callable[[Entries], Any], *, write: bool = False) -> Any:
         return await in_transaction(self.db, work, write=write)
@@ -288,8 +307,7 @@ class PlannrDialect:
             r("/time-entry/{uuid}", self.update_entry, methods=["PUT"]),
             r("/time-entry/{uuid}", self.delete_entry, methods=["DELETE"]),
             r("/time-entry/{uuid}/stop", self.stop_entry, methods=["POST"]),
-            r("/time-entry/{trackable_type}/{trackable_uuid}", self.list_entries,
-              methods=["GET"]),
+            r("/time-entry/{trackable_type}/{trackable_uuid}", self.list_entries, methods=["GET"]),
         ]
 
     # ----------------------------------------------------------------- serializers
@@ -310,10 +328,15 @@ class PlannrDialect:
     def _running_ids(conn: sqlite3.Connection, ids: list[int]) -> set[int]:
         running: set[int] = set()
         for at in range(0, len(ids), 500):
-            chunk = ids[at:at + 500]
-            running.update(r[0] for r in conn.execute(
-                "SELECT DISTINCT time_entry_id FROM timers WHERE stopped_at IS NULL"
-                f" AND time_entry_id IN ({','.join('?' * len(chunk))})", chunk))
+            chunk = ids[at : at + 500]
+            running.update(
+                r[0]
+                for r in conn.execute(
+                    "SELECT DISTINCT time_entry_id FROM timers WHERE stopped_at IS NULL"
+                    f" AND time_entry_id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+            )
         return running
 
     @staticmethod
@@ -361,10 +384,13 @@ class PlannrDialect:
         once per batch."""
         conn = entries.conn
         created = self._ledger_created_at(conn)
-        people = {p["id"]: p for p in rows_by_ids(
-            conn, "people", sorted({r["person_id"] for r in rows}))}
-        services = {s["id"]: s for s in rows_by_ids(
-            conn, "services", sorted({r["service_id"] for r in rows}))}
+        people = {
+            p["id"]: p for p in rows_by_ids(conn, "people", sorted({r["person_id"] for r in rows}))
+        }
+        services = {
+            s["id"]: s
+            for s in rows_by_ids(conn, "services", sorted({r["service_id"] for r in rows}))
+        }
         running = self._running_ids(conn, [r["id"] for r in rows])
         out = []
         for row in rows:
@@ -372,21 +398,23 @@ class PlannrDialect:
             end = self._end(row, row["id"] in running)
             elapsed = int(((end or entries.moment) - start).total_seconds())
             name, description = split_note(row["note"])
-            out.append({
-                "name": name,
-                "uuid": row["uuid"],
-                "account": self.account_object(people[row["person_id"]], created),
-                "end_date": iso(end) if end else None,
-                "is_active": end is None,
-                "trackable": self.trackable_object(services[row["service_id"]], created),
-                "created_at": iso(_stored(row["created_at"])),
-                "start_date": iso(start),
-                "updated_at": iso(_stored(row["updated_at"])),
-                "description": description,
-                "trackable_type": TRACKABLE_TYPE,
-                "total_time_in_minutes": row["time"],
-                "computed_time_elapsed_in_seconds": max(0, elapsed),
-            })
+            out.append(
+                {
+                    "name": name,
+                    "uuid": row["uuid"],
+                    "account": self.account_object(people[row["person_id"]], created),
+                    "end_date": iso(end) if end else None,
+                    "is_active": end is None,
+                    "trackable": self.trackable_object(services[row["service_id"]], created),
+                    "created_at": iso(_stored(row["created_at"])),
+                    "start_date": iso(start),
+                    "updated_at": iso(_stored(row["updated_at"])),
+                    "description": description,
+                    "trackable_type": TRACKABLE_TYPE,
+                    "total_time_in_minutes": row["time"],
+                    "computed_time_elapsed_in_seconds": max(0, elapsed),
+                }
+            )
         return out
 
     def entry_object(self, entries: Entries, row: sqlite3.Row) -> dict[str, Any]:
@@ -404,17 +432,25 @@ class PlannrDialect:
     @staticmethod
     def _service_id(entries: Entries, trackable_uuid: str) -> int:
         row = entries.conn.execute(
-            "SELECT id FROM services WHERE uuid = ?", (trackable_uuid,)).fetchone()
+            "SELECT id FROM services WHERE uuid = ?", (trackable_uuid,)
+        ).fetchone()
         if row is None:
-            raise invalid({"trackable_uuid": [
-                f"The selected trackable uuid is invalid: no client {trackable_uuid}."]})
+            raise invalid(
+                {
+                    "trackable_uuid": [
+                        f"The selected trackable uuid is invalid: no client {trackable_uuid}."
+                    ]
+                }
+            )
         return int(row["id"])
 
     @staticmethod
     def _running_timer(entries: Entries, entry_id: int) -> sqlite3.Row | None:
         return entries.conn.execute(
             "SELECT * FROM timers WHERE time_entry_id = ? AND stopped_at IS NULL"
-            " ORDER BY started_at DESC, id DESC LIMIT 1", (entry_id,)).fetchone()
+            " ORDER BY started_at DESC, id DESC LIMIT 1",
+            (entry_id,),
+        ).fetchone()
 
     # --------------------------------------------------------------------- routes
 
@@ -440,23 +476,27 @@ class PlannrDialect:
             else:
                 # A running entry may carry time already; its timer adds to it on stop.
                 minutes = fields.total or 0
-            entry_id = entries.create({
-                "date": start.date().isoformat(),  # the day as the client's offset sees it
-                "time": minutes,
-                "person": entries.identity.owner_person_id,
-                "service": service_id,
-                "note": join_note(fields.name or "", fields.description),
-                "started_at": start.isoformat(),
-            })
+            entry_id = entries.create(
+                {
+                    "date": start.date().isoformat(),  # the day as the client's offset sees it
+                    "time": minutes,
+                    "person": entries.identity.owner_person_id,
+                    "service": service_id,
+                    "note": join_note(fields.name or "", fields.description),
+                    "started_at": start.isoformat(),
+                }
+            )
             if fields.end is None:
                 # `start_timer` stops the owner's other timer and starts this one now;
                 # the timer then runs from the start the client gave.
                 timer_id = entries.start_timer(entry_id=entry_id)
                 since = timestamp(start)
-                entries.conn.execute("UPDATE timers SET started_at = ? WHERE id = ?",
-                                     (since, timer_id))
-                entries.conn.execute("UPDATE time_entries SET timer_started_at = ? WHERE id = ?",
-                                     (since, entry_id))
+                entries.conn.execute(
+                    "UPDATE timers SET started_at = ? WHERE id = ?", (since, timer_id)
+                )
+                entries.conn.execute(
+                    "UPDATE time_entries SET timer_started_at = ? WHERE id = ?", (since, entry_id)
+                )
             return self.entry_object(entries, entries.require(entry_id))
 
         return answer(await self.run(work, write=True), 201)
@@ -476,13 +516,15 @@ class PlannrDialect:
                     entries.conn.execute("UPDATE timers SET started_at = ? WHERE id = ?", value)
                 else:
                     entries.conn.execute(
-                        f"UPDATE time_entries SET {column} = ? WHERE id = ?", (value, entry_id))
+                        f"UPDATE time_entries SET {column} = ? WHERE id = ?", (value, entry_id)
+                    )
             return self.entry_object(entries, entries.require(entry_id))
 
         return answer(await self.run(work, write=True))
 
-    def _update_values(self, entries: Entries, row: sqlite3.Row,
-                       fields: Fields) -> tuple[dict[str, object], dict[str, Any]]:
+    def _update_values(
+        self, entries: Entries, row: sqlite3.Row, fields: Fields
+    ) -> tuple[dict[str, object], dict[str, Any]]:
         """The `Entries.update` values for a PUT, and the timer columns to keep in step.
 
         Moving the start keeps the duration (the end moves too) unless an end or a total is
@@ -510,8 +552,9 @@ class PlannrDialect:
         start = fields.start or old_start
         if running is not None:
             if fields.end is not None:
-                raise invalid({"end_date": [
-                    "The time entry is running: stop it to set its end date."]})
+                raise invalid(
+                    {"end_date": ["The time entry is running: stop it to set its end date."]}
+                )
         elif "end_date" in present and fields.end is None:
             raise invalid({"end_date": ["The end date of a stopped time entry is required."]})
         if fields.start is not None:
@@ -524,8 +567,9 @@ class PlannrDialect:
         if running is None and old_end is not None and (fields.start or fields.end):
             end = fields.end or start + (old_end - old_start)
             if end < start:
-                raise invalid({"start_date": [
-                    "The start date must be a date before or equal to end date."]})
+                raise invalid(
+                    {"start_date": ["The start date must be a date before or equal to end date."]}
+                )
             if fields.end is not None and fields.total is None:
                 values["time"] = int((end - start).total_seconds()) // 60
             if row["timer_stopped_at"]:
@@ -565,12 +609,18 @@ class PlannrDialect:
         query = request.query_params
         sort = query.get("sort") or "-start_date"
         if sort not in ("start_date", "-start_date"):
-            raise PlannrError(400, f"Requested sort(s) `{sort}` is not allowed. "
-                              "Allowed sort(s) are `start_date, -start_date`.")
+            raise PlannrError(
+                400,
+                f"Requested sort(s) `{sort}` is not allowed. "
+                "Allowed sort(s) are `start_date, -start_date`.",
+            )
         for key in query:
             if key.startswith("filter") and key != "filter[between]":
-                raise PlannrError(400, f"Requested filter(s) `{key}` are not allowed. "
-                                  "Allowed filter(s) are `between`.")
+                raise PlannrError(
+                    400,
+                    f"Requested filter(s) `{key}` are not allowed. "
+                    "Allowed filter(s) are `between`.",
+                )
         where = ["service_id = ?"]
         params: list[Any] = []
         if "filter[between]" in query:
@@ -584,15 +634,21 @@ class PlannrDialect:
             service = None
             if trackable_type.lower() == "client":
                 service = entries.conn.execute(
-                    "SELECT id FROM services WHERE uuid = ?", (trackable_uuid,)).fetchone()
+                    "SELECT id FROM services WHERE uuid = ?", (trackable_uuid,)
+                ).fetchone()
             if service is None:
                 raise PlannrError(404, f"No {trackable_type} with uuid {trackable_uuid}.")
             # The id breaks ties (many entries share a start): without it, pages read
             # from the far end (see `page_of_ids`) overlap the near ones and skip entries.
             descending = sort.startswith("-")
-            ids, total = page_of_ids(entries.conn, "time_entries", where,
-                                     [service["id"], *params],
-                                     [(START_SQL, descending), ("id", descending)], page)
+            ids, total = page_of_ids(
+                entries.conn,
+                "time_entries",
+                where,
+                [service["id"], *params],
+                [(START_SQL, descending), ("id", descending)],
+                page,
+            )
             data = self.entry_objects(entries, rows_by_ids(entries.conn, "time_entries", ids))
             return {"data": data, **_laravel_pages(request, page, total, len(data))}
 
@@ -609,11 +665,21 @@ def _between(raw: str) -> tuple[str, str]:
             raise ValueError
         first, last = (date.fromisoformat(p) for p in parts)
     except ValueError:
-        raise invalid({"filter.between": [
-            "The filter.between field must be two dates as YYYY-MM-DD,YYYY-MM-DD."]}) from None
+        raise invalid(
+            {
+                "filter.between": [
+                    "The filter.between field must be two dates as YYYY-MM-DD,YYYY-MM-DD."
+                ]
+            }
+        ) from None
     if last < first:
-        raise invalid({"filter.between": [
-            "The filter.between field's second date must not be before its first."]})
+        raise invalid(
+            {
+                "filter.between": [
+                    "The filter.between field's second date must not be before its first."
+                ]
+            }
+        )
     return first.isoformat(), last.isoformat()
 
 

@@ -98,8 +98,12 @@ def _date_value(f: Filter) -> str:
     try:
         return date.fromisoformat(f.value).isoformat()
     except ValueError:
-        raise JsonApiError(400, "Invalid filter", f"{f.parameter} takes a date as YYYY-MM-DD.",
-                           parameter=f.parameter) from None
+        raise JsonApiError(
+            400,
+            "Invalid filter",
+            f"{f.parameter} takes a date as YYYY-MM-DD.",
+            parameter=f.parameter,
+        ) from None
 
 
 def _timestamp_value(f: Filter) -> str:
@@ -111,8 +115,12 @@ def _timestamp_value(f: Filter) -> str:
     try:
         return _date_value(f)
     except JsonApiError:
-        raise JsonApiError(400, "Invalid filter", f"{f.parameter} takes an ISO 8601 time with "
-                           "offset or a date.", parameter=f.parameter) from None
+        raise JsonApiError(
+            400,
+            "Invalid filter",
+            f"{f.parameter} takes an ISO 8601 time with offset or a date.",
+            parameter=f.parameter,
+        ) from None
 
 
 class ProductiveDialect:
@@ -260,8 +268,9 @@ class ProductiveDialect:
             },
         }
 
-    def included(self, conn: sqlite3.Connection, rows: list[sqlite3.Row],
-                 names: list[str]) -> list[dict[str, Any]]:
+    def included(
+        self, conn: sqlite3.Connection, rows: list[sqlite3.Row], names: list[str]
+    ) -> list[dict[str, Any]]:
         """The `included` member for `include=person,service,task` on entry rows."""
         sources = {
             "person": ("people", "person_id", self.person_resource),
@@ -274,8 +283,10 @@ class ProductiveDialect:
         seen: set[tuple[str, int]] = set()
         for name in names:
             table, column, serialize = sources[name]
-            ids = sorted({r[column] for r in rows if r[column] is not None} - {
-                i for t, i in seen if t == table})
+            ids = sorted(
+                {r[column] for r in rows if r[column] is not None}
+                - {i for t, i in seen if t == table}
+            )
             seen.update((table, i) for i in ids)
             out.extend(serialize(row) for row in rows_by_ids(conn, table, ids))
         return out
@@ -291,12 +302,19 @@ class ProductiveDialect:
             if name in ENTRY_ATTRIBUTES:
                 values[name] = value
             else:
-                problems.append(Problem(name, f"{name} cannot be set on a time entry.",
-                                        "Unknown attribute"))
+                problems.append(
+                    Problem(name, f"{name} cannot be set on a time entry.", "Unknown attribute")
+                )
         for name in item.get("relationships") or {}:
             if name not in ENTRY_RELATIONSHIPS:
-                problems.append(Problem(name, f"{name} cannot be set on a time entry.",
-                                        "Unknown relationship", relationship=True))
+                problems.append(
+                    Problem(
+                        name,
+                        f"{name} cannot be set on a time entry.",
+                        "Unknown relationship",
+                        relationship=True,
+                    )
+                )
                 continue
             _, values[name] = relationship_id(item, name)
         if problems:
@@ -310,17 +328,26 @@ class ProductiveDialect:
     def _bulk_items(self, body: dict[str, Any], *, need_id: bool) -> list[dict[str, Any]]:
         data = body["data"]
         if not isinstance(data, list):
-            raise JsonApiError(400, "Bad request", "A bulk request needs data: [...].",
-                               pointer="/data")
+            raise JsonApiError(
+                400, "Bad request", "A bulk request needs data: [...].", pointer="/data"
+            )
         if len(data) > self.max_bulk_items:
-            raise JsonApiError(413, "Payload too large",
-                               f"A bulk request takes at most {self.max_bulk_items} items "
-                               f"(got {len(data)}).", pointer="/data")
-        return [expect_resource(item, "time_entries", i, need_id=need_id)
-                for i, item in enumerate(data)]
+            raise JsonApiError(
+                413,
+                "Payload too large",
+                f"A bulk request takes at most {self.max_bulk_items} items (got {len(data)}).",
+                pointer="/data",
+            )
+        return [
+            expect_resource(item, "time_entries", i, need_id=need_id) for i, item in enumerate(data)
+        ]
 
-    def _each(self, entries: Entries, items: list[dict[str, Any]],
-              apply: Callable[[int, dict[str, Any]], int | None]) -> list[int | None]:
+    def _each(
+        self,
+        entries: Entries,
+        items: list[dict[str, Any]],
+        apply: Callable[[int, dict[str, Any]], int | None],
+    ) -> list[int | None]:
         """Apply to every item; if any is refused, raise them all (the transaction then
         rolls back, so a failed bulk call changes nothing)."""
         errors: list[dict[str, Any]] = []
@@ -343,17 +370,33 @@ class ProductiveDialect:
     @endpoint
     async def list_entries(self, request: Request) -> Response:
         allowed_ops = {None}
-        filters = parse_filters(request, {
-            "person_id": allowed_ops, "service_id": allowed_ops, "task_id": allowed_ops,
-            "project_id": allowed_ops, "approver_id": allowed_ops, "status": allowed_ops,
-            "after": allowed_ops, "before": allowed_ops, "date": set(_DATE_OPS),
-            "updated_at": set(_DATE_OPS),
-        })
+        filters = parse_filters(
+            request,
+            {
+                "person_id": allowed_ops,
+                "service_id": allowed_ops,
+                "task_id": allowed_ops,
+                "project_id": allowed_ops,
+                "approver_id": allowed_ops,
+                "status": allowed_ops,
+                "after": allowed_ops,
+                "before": allowed_ops,
+                "date": set(_DATE_OPS),
+                "updated_at": set(_DATE_OPS),
+            },
+        )
         where, params = self._entry_conditions(filters)
-        sort = parse_sort(request, {
-            "date": "date", "updated_at": "updated_at", "created_at": "created_at",
-            "id": "id", "time": "time",
-        }, "date")
+        sort = parse_sort(
+            request,
+            {
+                "date": "date",
+                "updated_at": "updated_at",
+                "created_at": "created_at",
+                "id": "id",
+                "time": "time",
+            },
+            "date",
+        )
         include = parse_include(request, {"person", "service", "task", "approver", "creator"})
         page = parse_page(request)
 
@@ -378,15 +421,20 @@ class ProductiveDialect:
                 params.extend(ids)
             elif f.name == "project_id":
                 ids = parse_ints(f)
-                where.append("service_id IN (SELECT id FROM services WHERE project_id IN "
-                             f"({','.join('?' * len(ids))}))")
+                where.append(
+                    "service_id IN (SELECT id FROM services WHERE project_id IN "
+                    f"({','.join('?' * len(ids))}))"
+                )
                 params.extend(ids)
             elif f.name == "status":
                 codes = parse_ints(f)
                 if any(code not in STATUS_CONDITIONS for code in codes):
-                    raise JsonApiError(400, "Invalid filter",
-                                       "filter[status] takes 1, 2, 3, 5 or 6.",
-                                       parameter=f.parameter)
+                    raise JsonApiError(
+                        400,
+                        "Invalid filter",
+                        "filter[status] takes 1, 2, 3, 5 or 6.",
+                        parameter=f.parameter,
+                    )
                 where.append("(" + " OR ".join(f"({STATUS_CONDITIONS[c]})" for c in codes) + ")")
             elif f.name == "after":
                 where.append("date >= ?")
@@ -422,8 +470,9 @@ class ProductiveDialect:
             items = self._bulk_items(body, need_id=False)
 
             def bulk(entries: Entries) -> dict[str, Any]:
-                ids = self._each(entries, items,
-                                 lambda i, item: entries.create(self.entry_values(item, i)))
+                ids = self._each(
+                    entries, items, lambda i, item: entries.create(self.entry_values(item, i))
+                )
                 return {"data": self._entry_docs(entries, ids, bulk=True), "meta": {}}
 
             return document(await self.run(bulk, write=True), 201)
@@ -441,8 +490,11 @@ class ProductiveDialect:
         _, items = await self._items(request, need_id=True)
 
         def work(entries: Entries) -> dict[str, Any]:
-            ids = self._each(entries, items, lambda i, item: entries.update(
-                item["id"], self.entry_values(item, i)))
+            ids = self._each(
+                entries,
+                items,
+                lambda i, item: entries.update(item["id"], self.entry_values(item, i)),
+            )
             return {"data": self._entry_docs(entries, ids, bulk=True), "meta": {}}
 
         return document(await self.run(work, write=True))
@@ -461,13 +513,20 @@ class ProductiveDialect:
         body, items = await self._items(request, need_id=True)
         for_all = body.get("for_all_approvers", False)
         if not isinstance(for_all, bool):
-            raise JsonApiError(400, "Bad request", "for_all_approvers must be true or false.",
-                               pointer="/for_all_approvers")
+            raise JsonApiError(
+                400,
+                "Bad request",
+                "for_all_approvers must be true or false.",
+                pointer="/for_all_approvers",
+            )
 
         def work(entries: Entries) -> dict[str, Any]:
             if approve:
-                ids = self._each(entries, items, lambda i, item: entries.approve(
-                    item["id"], for_all_approvers=for_all))
+                ids = self._each(
+                    entries,
+                    items,
+                    lambda i, item: entries.approve(item["id"], for_all_approvers=for_all),
+                )
             else:
                 ids = self._each(entries, items, lambda i, item: entries.unapprove(item["id"]))
             return {"data": self._entry_docs(entries, ids, bulk=True), "meta": {}}
@@ -488,8 +547,9 @@ class ProductiveDialect:
         item = expect_resource(body["data"], "time_entries", None, need_id=False)
         entry_id = request.path_params["entry_id"]
         if item.get("id") is not None and str(item["id"]) != entry_id:
-            raise JsonApiError(409, "Conflict", "The id in the body does not match the URL.",
-                               pointer="/data/id")
+            raise JsonApiError(
+                409, "Conflict", "The id in the body does not match the URL.", pointer="/data/id"
+            )
 
         def work(entries: Entries) -> dict[str, Any]:
             updated = entries.update(entry_id, self.entry_values(item, None))
@@ -499,8 +559,7 @@ class ProductiveDialect:
 
     @endpoint
     async def delete_entry(self, request: Request) -> Response:
-        await self.run(lambda entries: entries.delete(request.path_params["entry_id"]),
-                       write=True)
+        await self.run(lambda entries: entries.delete(request.path_params["entry_id"]), write=True)
         return document(None, 204)
 
     @endpoint
@@ -535,17 +594,23 @@ class ProductiveDialect:
 
     @endpoint
     async def list_timers(self, request: Request) -> Response:
-        filters = parse_filters(request, {"person_id": {None}, "time_entry_id": {None},
-                                          "stopped": {None}})
+        filters = parse_filters(
+            request, {"person_id": {None}, "time_entry_id": {None}, "stopped": {None}}
+        )
         where: list[str] = []
         params: list[Any] = []
         for f in filters:
             if f.name == "stopped":
                 if f.value not in ("true", "false"):
-                    raise JsonApiError(400, "Invalid filter", "filter[stopped] takes true or "
-                                       "false.", parameter=f.parameter)
-                where.append("stopped_at IS NOT NULL" if f.value == "true" else
-                             "stopped_at IS NULL")
+                    raise JsonApiError(
+                        400,
+                        "Invalid filter",
+                        "filter[stopped] takes true or false.",
+                        parameter=f.parameter,
+                    )
+                where.append(
+                    "stopped_at IS NOT NULL" if f.value == "true" else "stopped_at IS NULL"
+                )
                 continue
             ids = parse_ints(f)
             where.append(f"{f.name} IN ({','.join('?' * len(ids))})")
@@ -558,12 +623,13 @@ class ProductiveDialect:
             ids, total = page_of_ids(entries.conn, "timers", where, params, sort, page)
             rows = rows_by_ids(entries.conn, "timers", ids)
             meta, links = pagination(request, page, total)
-            body = {"data": [self.timer_resource(r) for r in rows], "meta": meta,
-                    "links": links}
+            body = {"data": [self.timer_resource(r) for r in rows], "meta": meta, "links": links}
             if include:
                 entry_ids = sorted({r["time_entry_id"] for r in rows})
-                body["included"] = [self.entry_resource(e) for e in
-                                    rows_by_ids(entries.conn, "time_entries", entry_ids)]
+                body["included"] = [
+                    self.entry_resource(e)
+                    for e in rows_by_ids(entries.conn, "time_entries", entry_ids)
+                ]
             return body
 
         return document(await self.run(work))
@@ -580,8 +646,15 @@ class ProductiveDialect:
         has_service, service_id = relationship_id(item, "service")
         has_entry, entry_id = relationship_id(item, "time_entry")
         if has_service == has_entry or (service_id is None and entry_id is None):
-            raise Rejected([Problem("service", "A timer needs either a service (new entry) or "
-                                    "a time_entry (resume).", "Missing relationship")])
+            raise Rejected(
+                [
+                    Problem(
+                        "service",
+                        "A timer needs either a service (new entry) or a time_entry (resume).",
+                        "Missing relationship",
+                    )
+                ]
+            )
 
         def work(entries: Entries) -> dict[str, Any]:
             if has_entry:
@@ -602,8 +675,13 @@ class ProductiveDialect:
 
     # ----------------------------------------------------------- people and services
 
-    async def _list(self, request: Request, table: str, filters: dict[str, str],
-                    serialize: Callable[[sqlite3.Row], dict[str, Any]]) -> Response:
+    async def _list(
+        self,
+        request: Request,
+        table: str,
+        filters: dict[str, str],
+        serialize: Callable[[sqlite3.Row], dict[str, Any]],
+    ) -> Response:
         """A paged list of a lookup table; `filters` maps a filter name to its SQL."""
         where: list[str] = []
         params: list[Any] = []
@@ -632,8 +710,13 @@ class ProductiveDialect:
 
         return document(await self.run(work))
 
-    async def _get(self, request: Request, table: str, kind: str,
-                   serialize: Callable[[sqlite3.Row], dict[str, Any]]) -> Response:
+    async def _get(
+        self,
+        request: Request,
+        table: str,
+        kind: str,
+        serialize: Callable[[sqlite3.Row], dict[str, Any]],
+    ) -> Response:
         raw = request.path_params["row_id"]
 
         def work(entries: Entries) -> dict[str, Any]:
@@ -647,12 +730,17 @@ class ProductiveDialect:
 
     @endpoint
     async def list_people(self, request: Request) -> Response:
-        return await self._list(request, "people", {
-            "id": "id IN ({marks})",
-            "status": "status IN ({marks})",
-            "email": "email = ?",
-            "query": "(first_name || ' ' || last_name LIKE ? OR email LIKE ?)",
-        }, self.person_resource)
+        return await self._list(
+            request,
+            "people",
+            {
+                "id": "id IN ({marks})",
+                "status": "status IN ({marks})",
+                "email": "email = ?",
+                "query": "(first_name || ' ' || last_name LIKE ? OR email LIKE ?)",
+            },
+            self.person_resource,
+        )
 
     @endpoint
     async def get_person(self, request: Request) -> Response:
@@ -660,12 +748,17 @@ class ProductiveDialect:
 
     @endpoint
     async def list_services(self, request: Request) -> Response:
-        return await self._list(request, "services", {
-            "id": "id IN ({marks})",
-            "project_id": "project_id IN ({marks})",
-            "trackable_by_person_id": "",
-            "query": "name LIKE ?",
-        }, self.service_resource)
+        return await self._list(
+            request,
+            "services",
+            {
+                "id": "id IN ({marks})",
+                "project_id": "project_id IN ({marks})",
+                "trackable_by_person_id": "",
+                "query": "name LIKE ?",
+            },
+            self.service_resource,
+        )
 
     @endpoint
     async def get_service(self, request: Request) -> Response:
@@ -673,12 +766,17 @@ class ProductiveDialect:
 
     @endpoint
     async def list_tasks(self, request: Request) -> Response:
-        return await self._list(request, "tasks", {
-            "id": "id IN ({marks})",
-            "service_id": "service_id IN ({marks})",
-            "status": "(closed + 1) IN ({marks})",  # 1 open, 2 closed
-            "query": "title LIKE ?",
-        }, self.task_resource)
+        return await self._list(
+            request,
+            "tasks",
+            {
+                "id": "id IN ({marks})",
+                "service_id": "service_id IN ({marks})",
+                "status": "(closed + 1) IN ({marks})",  # 1 open, 2 closed
+                "query": "title LIKE ?",
+            },
+            self.task_resource,
+        )
 
     @endpoint
     async def get_task(self, request: Request) -> Response:
@@ -691,21 +789,30 @@ class ProductiveDialect:
 
         def work(entries: Entries) -> dict[str, Any]:
             body: dict[str, Any] = {
-                "data": [{
-                    "id": str(identity.owner_person_id),
-                    "type": "organization_memberships",
-                    "attributes": {"role_id": 1},
-                    "relationships": {
-                        "person": to_one("people", identity.owner_person_id),
-                        "organization": to_one("organizations", identity.organization_id),
-                    },
-                }],
-                "meta": {"current_page": 1, "total_pages": 1, "total_count": 1,
-                         "page_size": 30, "max_page_size": 200},
+                "data": [
+                    {
+                        "id": str(identity.owner_person_id),
+                        "type": "organization_memberships",
+                        "attributes": {"role_id": 1},
+                        "relationships": {
+                            "person": to_one("people", identity.owner_person_id),
+                            "organization": to_one("organizations", identity.organization_id),
+                        },
+                    }
+                ],
+                "meta": {
+                    "current_page": 1,
+                    "total_pages": 1,
+                    "total_count": 1,
+                    "page_size": 30,
+                    "max_page_size": 200,
+                },
             }
             if include:
-                body["included"] = [self.person_resource(r) for r in rows_by_ids(
-                    entries.conn, "people", [identity.owner_person_id])]
+                body["included"] = [
+                    self.person_resource(r)
+                    for r in rows_by_ids(entries.conn, "people", [identity.owner_person_id])
+                ]
             return body
 
         return document(await self.run(work))

@@ -37,15 +37,21 @@ if TYPE_CHECKING:
 
 # Status filters: label and the statuses shown (empty: any).
 STATUS_FILTERS: dict[str, tuple[str, tuple[EntryStatus, ...]]] = {
-    "awaiting": ("awaiting approval",
-                 (EntryStatus.draft, EntryStatus.submitted, EntryStatus.rejected)),
+    "awaiting": (
+        "awaiting approval",
+        (EntryStatus.draft, EntryStatus.submitted, EntryStatus.rejected),
+    ),
     "approved": ("approved", (EntryStatus.approved,)),
     "rejected": ("rejected", (EntryStatus.rejected,)),
     "all": ("all", ()),
 }
-RESULT_MARKS = {"approved": ("✓", "green"), "pending": ("…", "yellow"),
-                "failed": ("✗", "red"), "unapproved": ("↺", "cyan"),
-                "rejected": ("⊘", "magenta")}
+RESULT_MARKS = {
+    "approved": ("✓", "green"),
+    "pending": ("…", "yellow"),
+    "failed": ("✗", "red"),
+    "unapproved": ("↺", "cyan"),
+    "rejected": ("⊘", "magenta"),
+}
 HEADER_PREFIX = "person:"
 
 
@@ -106,32 +112,82 @@ class ApprovalsScreen(Screen[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "toggle_row", "Select", id="approvals-select",
-                tooltip="Select or unselect the entry under the cursor (a person's line: all "
-                        "their entries)."),
-        Binding("ctrl+a,asterisk", "select_all", "All", id="approvals-select-all",
-                tooltip="Select every entry shown (again: select none)."),
-        Binding("a", "approve", "Approve", id="approvals-approve",
-                tooltip="Approve the selected entries (or the one under the cursor)."),
-        Binding("x", "unapprove", "Unapprove", id="approvals-unapprove",
-                tooltip="Unapprove the selected entries (or the one under the cursor)."),
-        Binding("r", "reject", "Reject", id="approvals-reject",
-                tooltip="Reject the selected entries (or the one under the cursor) with a "
-                        "reason."),
-        Binding("f", "toggle_for_all", "For all", id="approvals-for-all",
-                tooltip="Approve for all approvers at once (on/off)."),
-        Binding("v", "cycle_status", "Status", id="approvals-status",
-                tooltip="Show entries awaiting approval, approved, rejected or all."),
-        Binding("p", "focus_people", "People", id="approvals-people",
-                tooltip="Pick the people to show (none picked: everyone)."),
-        Binding("left_square_bracket", "previous_week", "Prev week",
-                id="approvals-previous-week", tooltip="Show the previous week."),
-        Binding("right_square_bracket", "next_week", "Next week", id="approvals-next-week",
-                tooltip="Show the next week."),
+        Binding(
+            "space",
+            "toggle_row",
+            "Select",
+            id="approvals-select",
+            tooltip="Select or unselect the entry under the cursor (a person's line: all "
+            "their entries).",
+        ),
+        Binding(
+            "ctrl+a,asterisk",
+            "select_all",
+            "All",
+            id="approvals-select-all",
+            tooltip="Select every entry shown (again: select none).",
+        ),
+        Binding(
+            "a",
+            "approve",
+            "Approve",
+            id="approvals-approve",
+            tooltip="Approve the selected entries (or the one under the cursor).",
+        ),
+        Binding(
+            "x",
+            "unapprove",
+            "Unapprove",
+            id="approvals-unapprove",
+            tooltip="Unapprove the selected entries (or the one under the cursor).",
+        ),
+        Binding(
+            "r",
+            "reject",
+            "Reject",
+            id="approvals-reject",
+            tooltip="Reject the selected entries (or the one under the cursor) with a reason.",
+        ),
+        Binding(
+            "f",
+            "toggle_for_all",
+            "For all",
+            id="approvals-for-all",
+            tooltip="Approve for all approvers at once (on/off).",
+        ),
+        Binding(
+            "v",
+            "cycle_status",
+            "Status",
+            id="approvals-status",
+            tooltip="Show entries awaiting approval, approved, rejected or all.",
+        ),
+        Binding(
+            "p",
+            "focus_people",
+            "People",
+            id="approvals-people",
+            tooltip="Pick the people to show (none picked: everyone).",
+        ),
+        Binding(
+            "left_square_bracket",
+            "previous_week",
+            "Prev week",
+            id="approvals-previous-week",
+            tooltip="Show the previous week.",
+        ),
+        Binding(
+            "right_square_bracket",
+            "next_week",
+            "Next week",
+            id="approvals-next-week",
+            tooltip="Show the next week.",
+        ),
     ]
 
-    def __init__(self, *, week_start: date | None = None, name: str | None = None,
-                 id: str | None = None) -> None:
+    def __init__(
+        self, *, week_start: date | None = None, name: str | None = None, id: str | None = None
+    ) -> None:
         super().__init__(name=name, id=id)
         self._week_start = week_start
         self.status_filter = "awaiting"
@@ -171,21 +227,31 @@ class ApprovalsScreen(Screen[None]):
             people: SelectionList[str] = SelectionList(id="approvals-people")
             people.border_title = "People"
             yield people
-            table: DataTable[Text] = DataTable(id="approvals-table", cursor_type="row",
-                                               zebra_stripes=True)
+            table: DataTable[Text] = DataTable(
+                id="approvals-table", cursor_type="row", zebra_stripes=True
+            )
             yield table
         yield Static(id="approvals-days", markup=False)
         yield Static(id="approvals-status", markup=False)
         name = printable(self.store.backend.name.title())
-        yield Static(Text(f"{name} has no approvals: its time entries cannot be approved "
-                          "here."), id="approvals-unsupported", markup=False)
+        yield Static(
+            Text(f"{name} has no approvals: its time entries cannot be approved here."),
+            id="approvals-unsupported",
+            markup=False,
+        )
         yield Footer()
 
     def on_mount(self) -> None:
         table = self.table
-        for key, label in (("mark", " "), ("result", " "), ("what", "Person / day"),
-                           ("time", "Time"), ("service", "Service"), ("status", "Status"),
-                           ("note", "Note")):
+        for key, label in (
+            ("mark", " "),
+            ("result", " "),
+            ("what", "Person / day"),
+            ("time", "Time"),
+            ("service", "Service"),
+            ("status", "Status"),
+            ("note", "Note"),
+        ):
             table.add_column(Text(label), key=key)
         self.set_class(not self.supported, "-unsupported")
         self.app.store_changed.subscribe(self, self.on_store_change)  # type: ignore[attr-defined]
@@ -221,8 +287,13 @@ class ApprovalsScreen(Screen[None]):
         self.selected.clear()
         self.summary = ""
         self.rebuild()
-        self.app.run_worker(partial(self.store.load, self.entry_query), name="approvals-load",
-                            group="load", exclusive=True, exit_on_error=False)
+        self.app.run_worker(
+            partial(self.store.load, self.entry_query),
+            name="approvals-load",
+            group="load",
+            exclusive=True,
+            exit_on_error=False,
+        )
 
     @property
     def loaded(self) -> bool:
@@ -252,11 +323,21 @@ class ApprovalsScreen(Screen[None]):
         if not self.loaded:
             return []
         start, end = self.entry_query.start, self.entry_query.end
-        ids = self.store.select(person_ids=self.people_list.selected, start=start, end=end,
-                                statuses=STATUS_FILTERS[self.status_filter][1])
+        ids = self.store.select(
+            person_ids=self.people_list.selected,
+            start=start,
+            end=end,
+            statuses=STATUS_FILTERS[self.status_filter][1],
+        )
         records = self.store.records
-        return sorted(ids, key=lambda i: (self.person_name(records[i].person_id).casefold(),
-                                          records[i].person_id or "", records[i].date))
+        return sorted(
+            ids,
+            key=lambda i: (
+                self.person_name(records[i].person_id).casefold(),
+                records[i].person_id or "",
+                records[i].date,
+            ),
+        )
 
     def person_name(self, person_id: str | None) -> str:
         if person_id is None:
@@ -283,35 +364,56 @@ class ApprovalsScreen(Screen[None]):
             record = self.store.records[entry_id]
             if record.person_id != person:
                 person = record.person_id
-                table.add_row(*self.header_cells(record.person_id,
-                                                 per_person.get(record.person_id or "", 0),
-                                                 counts[record.person_id]),
-                              key=f"{HEADER_PREFIX}{record.person_id or ''}")
+                table.add_row(
+                    *self.header_cells(
+                        record.person_id,
+                        per_person.get(record.person_id or "", 0),
+                        counts[record.person_id],
+                    ),
+                    key=f"{HEADER_PREFIX}{record.person_id or ''}",
+                )
             table.add_row(*self.entry_cells(record), key=entry_id)
         if cursor_key is not None and cursor_key in table.rows:
             table.move_cursor(row=table.get_row_index(cursor_key), animate=False)
         self.update_status()
 
     def header_cells(self, person_id: str | None, minutes: int, count: int) -> list[Text]:
-        return [Text(""), Text(""), Text(self.person_name(person_id), style="bold"),
-                Text(format_minutes(minutes), style="bold"), Text(""),
-                Text(plural(count, "entry", "entries"), style="dim"),
-                Text("")]
+        return [
+            Text(""),
+            Text(""),
+            Text(self.person_name(person_id), style="bold"),
+            Text(format_minutes(minutes), style="bold"),
+            Text(""),
+            Text(plural(count, "entry", "entries"), style="dim"),
+            Text(""),
+        ]
 
     def entry_cells(self, record: EntryRecord) -> list[Text]:
         result = self.results.get(record.id)
         mark, style = RESULT_MARKS.get(result.result, ("", "")) if result else ("", "")
         service = self.store.services.get(record.service_id or "")
-        service_name = (one_line(service.name) if service else
-                        f"#{printable(record.service_id)}" if record.service_id else "")
+        service_name = (
+            one_line(service.name)
+            if service
+            else f"#{printable(record.service_id)}"
+            if record.service_id
+            else ""
+        )
         status = record.status.value
         if record.rejected and record.rejected_reason:
             status = f"rejected: {one_line(record.rejected_reason)}"
-        return [Text("■" if record.id in self.selected else "·",
-                     style="bold" if record.id in self.selected else "dim"),
-                Text(mark, style=style), Text(f"  {record.date:%a %d %b}"),
-                Text(format_minutes(record.minutes), justify="right"),
-                Text(service_name), Text(status), Text(one_line(record.note))]
+        return [
+            Text(
+                "■" if record.id in self.selected else "·",
+                style="bold" if record.id in self.selected else "dim",
+            ),
+            Text(mark, style=style),
+            Text(f"  {record.date:%a %d %b}"),
+            Text(format_minutes(record.minutes), justify="right"),
+            Text(service_name),
+            Text(status),
+            Text(one_line(record.note)),
+        ]
 
     def redraw_rows(self, ids: Iterable[str]) -> None:
         table = self.table
@@ -319,8 +421,11 @@ class ApprovalsScreen(Screen[None]):
             record = self.store.records.get(entry_id)
             if record is None or entry_id not in table.rows:
                 continue
-            for key, cell in zip(("mark", "result", "what", "time", "service", "status",
-                                  "note"), self.entry_cells(record), strict=True):
+            for key, cell in zip(
+                ("mark", "result", "what", "time", "service", "status", "note"),
+                self.entry_cells(record),
+                strict=True,
+            ):
                 table.update_cell(entry_id, key, cell)
         self.update_status()
 
@@ -329,13 +434,19 @@ class ApprovalsScreen(Screen[None]):
             return
         end = self.week_start + timedelta(days=6)
         chosen = self.people_list.selected
-        people = ("everyone" if not chosen else
-                  self.person_name(chosen[0]) if len(chosen) == 1 else plural(len(chosen),
-                                                                              "person", "people"))
-        parts = [f"Week {self.week_start:%d %b} – {end:%d %b %Y}",
-                 f"status: {STATUS_FILTERS[self.status_filter][0]}",
-                 f"people: {people}",
-                 f"for all approvers: {'on' if self.for_all_approvers else 'off'}"]
+        people = (
+            "everyone"
+            if not chosen
+            else self.person_name(chosen[0])
+            if len(chosen) == 1
+            else plural(len(chosen), "person", "people")
+        )
+        parts = [
+            f"Week {self.week_start:%d %b} – {end:%d %b %Y}",
+            f"status: {STATUS_FILTERS[self.status_filter][0]}",
+            f"people: {people}",
+            f"for all approvers: {'on' if self.for_all_approvers else 'off'}",
+        ]
         status = self.store.status
         if status.loading or not self.loaded:
             parts.append("loading…")
@@ -347,8 +458,7 @@ class ApprovalsScreen(Screen[None]):
         if not self.is_attached:
             return
         store = self.store
-        shown_minutes = sum(store.records[i].minutes for i in self.shown
-                            if i in store.records)
+        shown_minutes = sum(store.records[i].minutes for i in self.shown if i in store.records)
         selected = [i for i in self.shown if i in self.selected]
         per_person, per_day = store.totals(selected if selected else self.shown)
         days = []
@@ -358,10 +468,13 @@ class ApprovalsScreen(Screen[None]):
         selected_minutes = sum(per_person.values()) if selected else 0
         label = "selected" if selected else "shown"
         self.query_one("#approvals-days", Static).update(
-            Text(f"Per day ({label}): " + "  ".join(days)))
-        parts = [f"{plural(len(self.shown), 'entry', 'entries')} shown "
-                 f"({format_minutes(shown_minutes)})",
-                 f"{len(selected)} selected ({format_minutes(selected_minutes)})"]
+            Text(f"Per day ({label}): " + "  ".join(days))
+        )
+        parts = [
+            f"{plural(len(self.shown), 'entry', 'entries')} shown "
+            f"({format_minutes(shown_minutes)})",
+            f"{len(selected)} selected ({format_minutes(selected_minutes)})",
+        ]
         if self.for_all_approvers:
             parts.append("for all approvers")
         line = "  ·  ".join(parts)
@@ -377,8 +490,9 @@ class ApprovalsScreen(Screen[None]):
         widget = self.people_list
         chosen = set(widget.selected)
         widget.clear_options()
-        widget.add_options([Selection(Text(one_line(p.name)), p.id, p.id in chosen)
-                            for p in people])
+        widget.add_options(
+            [Selection(Text(one_line(p.name)), p.id, p.id in chosen) for p in people]
+        )
         self._people_shown = ids
 
     # ----------------------------------------------------------------- selection
@@ -401,7 +515,7 @@ class ApprovalsScreen(Screen[None]):
         self.redraw_rows(ids)
 
     def person_rows(self, header_key: str) -> list[str]:
-        person = header_key[len(HEADER_PREFIX):] or None
+        person = header_key[len(HEADER_PREFIX) :] or None
         return [i for i in self.shown if self.store.records[i].person_id == person]
 
     def action_toggle_row(self) -> None:
@@ -430,15 +544,19 @@ class ApprovalsScreen(Screen[None]):
     def describe(self, ids: Sequence[str]) -> str:
         per_person, _ = self.store.totals(ids)
         minutes = sum(per_person.values())
-        return (f"{plural(len(ids), 'entry', 'entries')} ({format_minutes(minutes)}) "
-                f"of {plural(len(per_person), 'person', 'people')}")
+        return (
+            f"{plural(len(ids), 'entry', 'entries')} ({format_minutes(minutes)}) "
+            f"of {plural(len(per_person), 'person', 'people')}"
+        )
 
     # ------------------------------------------------------------------- actions
 
     def _usable(self) -> bool:
         if not self.supported:
-            self.notify(f"{printable(self.store.backend.name.title())} has no approvals.",
-                        severity="warning")
+            self.notify(
+                f"{printable(self.store.backend.name.title())} has no approvals.",
+                severity="warning",
+            )
             return False
         return True
 
@@ -495,12 +613,18 @@ class ApprovalsScreen(Screen[None]):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.app.run_worker(partial(self._run_approval, verb, ids, for_all),
-                                    name=f"approvals-{verb}", group="approve",
-                                    exclusive=False, exit_on_error=False)
+                self.app.run_worker(
+                    partial(self._run_approval, verb, ids, for_all),
+                    name=f"approvals-{verb}",
+                    group="approve",
+                    exclusive=False,
+                    exit_on_error=False,
+                )
 
-        self.app.push_screen(ConfirmDialog(
-            f"{verb.title()} {self.describe(ids)}{extra}?", title=verb.title()), answered)
+        self.app.push_screen(
+            ConfirmDialog(f"{verb.title()} {self.describe(ids)}{extra}?", title=verb.title()),
+            answered,
+        )
 
     async def _run_approval(self, verb: str, ids: list[str], for_all: bool) -> None:
         if verb == "approve":
@@ -513,8 +637,10 @@ class ApprovalsScreen(Screen[None]):
         if not self._usable():
             return
         if not self.store.capabilities.reject:
-            self.notify(f"{printable(self.store.backend.name.title())} has no rejections.",
-                        severity="warning")
+            self.notify(
+                f"{printable(self.store.backend.name.title())} has no rejections.",
+                severity="warning",
+            )
             return
         ids = self.targets()
         if not ids:
@@ -524,12 +650,17 @@ class ApprovalsScreen(Screen[None]):
 
         def answered(reason: str | None) -> None:
             if reason:
-                self.app.run_worker(partial(self._run_rejects, ids, reason),
-                                    name="approvals-reject", group="approve",
-                                    exclusive=False, exit_on_error=False)
+                self.app.run_worker(
+                    partial(self._run_rejects, ids, reason),
+                    name="approvals-reject",
+                    group="approve",
+                    exclusive=False,
+                    exit_on_error=False,
+                )
 
-        self.app.push_screen(ReasonDialog(f"Why reject {self.describe(ids)}?",
-                                          title="Reject"), answered)
+        self.app.push_screen(
+            ReasonDialog(f"Why reject {self.describe(ids)}?", title="Reject"), answered
+        )
 
     async def _run_rejects(self, ids: list[str], reason: str) -> None:
         results = [await self.store.reject(entry_id, reason) for entry_id in ids]
@@ -543,13 +674,19 @@ class ApprovalsScreen(Screen[None]):
             self.results[result.id] = result
             counts[result.result] += 1
         failed = [r for r in results if r.result == "failed"]
-        labels = (("approved", "approved"), ("pending", "still pending other approvers"),
-                  ("unapproved", "unapproved"), ("rejected", "rejected"),
-                  ("failed", "failed"))
+        labels = (
+            ("approved", "approved"),
+            ("pending", "still pending other approvers"),
+            ("unapproved", "unapproved"),
+            ("rejected", "rejected"),
+            ("failed", "failed"),
+        )
         summary = ", ".join(f"{counts[key]} {label}" for key, label in labels if counts[key])
         if failed:
-            reasons = "; ".join(f"#{printable(r.id)}: {one_line(r.message or 'no reason given')}"
-                                for r in failed[:5])
+            reasons = "; ".join(
+                f"#{printable(r.id)}: {one_line(r.message or 'no reason given')}"
+                for r in failed[:5]
+            )
             more = f" (and {len(failed) - 5} more)" if len(failed) > 5 else ""
             summary += f" — {reasons}{more}"
         self.summary = summary
@@ -558,6 +695,9 @@ class ApprovalsScreen(Screen[None]):
         done = {r.id for r in results if r.result not in ("pending", "failed")}
         self.selected -= done
         self.redraw_rows([r.id for r in results])
-        self.notify(summary or "Nothing was done.",
-                    severity="error" if failed else "information",
-                    title="Approvals", markup=False)
+        self.notify(
+            summary or "Nothing was done.",
+            severity="error" if failed else "information",
+            title="Approvals",
+            markup=False,
+        )

@@ -51,7 +51,9 @@ _DIALOG_CSS = """
 class ConfirmDialog(ModalScreen[bool]):
     """A yes/no question; dismisses with True (`y`, `enter`) or False (`n`, `escape`)."""
 
-    DEFAULT_CSS = _DIALOG_CSS.format(name="ConfirmDialog") + """
+    DEFAULT_CSS = (
+        _DIALOG_CSS.format(name="ConfirmDialog")
+        + """
     ConfirmDialog #confirm-message {
         width: 1fr;
     }
@@ -64,14 +66,16 @@ class ConfirmDialog(ModalScreen[bool]):
         margin-left: 2;
     }
     """
+    )
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y,enter", "confirm", "Yes", id="dialog-yes", tooltip="Confirm."),
         Binding("n,escape", "cancel", "No", id="dialog-no", tooltip="Cancel."),
     ]
 
-    def __init__(self, message: str, *, title: str = "Confirm", yes: str = "Yes",
-                 no: str = "No") -> None:
+    def __init__(
+        self, message: str, *, title: str = "Confirm", yes: str = "Yes", no: str = "No"
+    ) -> None:
         super().__init__()
         self.message = message
         self.title_text = title
@@ -113,7 +117,9 @@ class ServicePicker(ModalScreen[str | None]):
     """Type to fuzzy-filter the services; `enter` picks the highlighted one (its id),
     `escape` cancels (None). `up`/`down` move through the list while typing."""
 
-    DEFAULT_CSS = _DIALOG_CSS.format(name="ServicePicker") + """
+    DEFAULT_CSS = (
+        _DIALOG_CSS.format(name="ServicePicker")
+        + """
     ServicePicker > Vertical {
         height: 80%;
     }
@@ -131,12 +137,13 @@ class ServicePicker(ModalScreen[str | None]):
         display: block;
     }
     """
+    )
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("down", "move(1)", "Next", id="picker-down",
-                tooltip="Highlight the next service."),
-        Binding("up", "move(-1)", "Previous", id="picker-up",
-                tooltip="Highlight the previous service."),
+        Binding("down", "move(1)", "Next", id="picker-down", tooltip="Highlight the next service."),
+        Binding(
+            "up", "move(-1)", "Previous", id="picker-up", tooltip="Highlight the previous service."
+        ),
         Binding("escape", "cancel", "Cancel", id="picker-cancel", tooltip="Start no timer."),
     ]
 
@@ -144,15 +151,17 @@ class ServicePicker(ModalScreen[str | None]):
         super().__init__()
         self.store = store
         self.title_text = title
-        labels = {service_id: service_label(service)
-                  for service_id, service in store.services.items()}
+        labels = {
+            service_id: service_label(service) for service_id, service in store.services.items()
+        }
         seen: dict[str, int] = {}
         for label in labels.values():
             seen[label] = seen.get(label, 0) + 1
         # Two services of one name (in different projects) are told apart by their id.
         self._labels = {
             service_id: label if seen[label] == 1 else f"{label} (#{printable(service_id)})"
-            for service_id, label in labels.items()}
+            for service_id, label in labels.items()
+        }
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -192,8 +201,7 @@ class ServicePicker(ModalScreen[str | None]):
                 content = Content(label)
                 for offset in offsets:
                     if not label[offset].isspace():
-                        content = content.stylize("bold $text-accent underline",
-                                                  offset, offset + 1)
+                        content = content.stylize("bold $text-accent underline", offset, offset + 1)
                 scored.append((-score, label.casefold(), service_id, content))
         scored.sort(key=lambda item: item[:2])
         return [(service_id, content) for _, _, service_id, content in scored]
@@ -238,7 +246,9 @@ class ReasonDialog(ModalScreen[str | None]):
     """Ask for a reason (e.g. for a rejection): `enter` with text dismisses with the text
     (stripped), `escape` with None. An empty reason is not accepted."""
 
-    DEFAULT_CSS = _DIALOG_CSS.format(name="ReasonDialog") + """
+    DEFAULT_CSS = (
+        _DIALOG_CSS.format(name="ReasonDialog")
+        + """
     ReasonDialog #reason-message {
         margin-bottom: 1;
     }
@@ -247,13 +257,19 @@ class ReasonDialog(ModalScreen[str | None]):
         height: auto;
     }
     """
+    )
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="reason-cancel", tooltip="Give no reason."),
     ]
 
-    def __init__(self, message: str = "Why is it rejected?", *, title: str = "Reason",
-                 placeholder: str = "Reason") -> None:
+    def __init__(
+        self,
+        message: str = "Why is it rejected?",
+        *,
+        title: str = "Reason",
+        placeholder: str = "Reason",
+    ) -> None:
         super().__init__()
         self.message = message
         self.title_text = title

@@ -56,6 +56,7 @@ def help_rows(screen: Screen[Any]) -> list[HelpRow]:
         if binding.system:
             continue
         grouped.setdefault(namespace, {}).setdefault(binding.action, []).append(binding)
+
     # This screen, then everywhere, then the focused widget's own keys (moving, editing).
     def order(node: DOMNode) -> int:
         return 0 if isinstance(node, Screen) else 1 if isinstance(node, App) else 2
@@ -68,8 +69,16 @@ def help_rows(screen: Screen[Any]) -> list[HelpRow]:
             main = next((b for b in bindings if b.id), bindings[0])
             ordered = [main, *(b for b in bindings if b is not main)]
             keys = tuple(dict.fromkeys(app.get_key_display(b) for b in ordered))
-            rows.append(HelpRow(group, keys, main.description or action.replace("_", " "),
-                                main.tooltip, tuple(b.id for b in ordered if b.id), action))
+            rows.append(
+                HelpRow(
+                    group,
+                    keys,
+                    main.description or action.replace("_", " "),
+                    main.tooltip,
+                    tuple(b.id for b in ordered if b.id),
+                    action,
+                )
+            )
     return rows
 
 
@@ -117,8 +126,9 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Text("Keys", style="bold"))
             with VerticalScroll():
                 yield Static(self._table(), classes="help-table")
-            yield Static(Text("escape / q close · ctrl+p finds any command by name"),
-                         classes="help-hint")
+            yield Static(
+                Text("escape / q close · ctrl+p finds any command by name"), classes="help-hint"
+            )
 
     def _table(self) -> Table:
         """One table, so the columns line up across groups; a title row starts each group."""
@@ -134,8 +144,7 @@ class HelpScreen(ModalScreen[None]):
                 table.add_row()
             table.add_row("", Text(group, style="bold underline"))
             for row in rows:
-                table.add_row(Text(" ".join(row.keys)), Text(row.description),
-                              Text(row.tooltip))
+                table.add_row(Text(" ".join(row.keys)), Text(row.description), Text(row.tooltip))
         return table
 
     def action_close(self) -> None:

@@ -35,8 +35,11 @@ if TYPE_CHECKING:
 MAX_LINES = 500
 """Diff items listed; the rest are counted ("... and N more")."""
 
-_MARK = {Kind.create: ("+", "$text-success"), Kind.update: ("~", "$text-warning"),
-         Kind.delete: ("-", "$text-error")}
+_MARK = {
+    Kind.create: ("+", "$text-success"),
+    Kind.update: ("~", "$text-warning"),
+    Kind.delete: ("-", "$text-error"),
+}
 _KIND_WORD = {Kind.create: "new", Kind.update: "changed", Kind.delete: "deleted"}
 
 
@@ -111,19 +114,48 @@ class SaveReview(ModalScreen[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y,enter", "confirm", "Save", id="review-save",
-                tooltip="Save the staged changes in bulk (after a save: close)."),
-        Binding("n,escape", "cancel", "Close", id="review-close",
-                tooltip="Close; staged changes stay staged. A running save is not cancelled."),
-        Binding("m", "keep('mine')", "Keep mine", id="conflict-keep-mine",
-                tooltip="Keep my version of the conflict under the cursor (staged again)."),
-        Binding("t", "keep('server')", "Keep theirs", id="conflict-keep-theirs",
-                tooltip="Keep the server's version of the conflict under the cursor."),
-        Binding("M,shift+m", "keep_all('mine')", "Keep all mine", id="conflict-keep-all-mine",
-                tooltip="Keep my version of every conflict (staged again)."),
-        Binding("T,shift+t", "keep_all('server')", "Keep all theirs",
-                id="conflict-keep-all-theirs",
-                tooltip="Keep the server's version of every conflict."),
+        Binding(
+            "y,enter",
+            "confirm",
+            "Save",
+            id="review-save",
+            tooltip="Save the staged changes in bulk (after a save: close).",
+        ),
+        Binding(
+            "n,escape",
+            "cancel",
+            "Close",
+            id="review-close",
+            tooltip="Close; staged changes stay staged. A running save is not cancelled.",
+        ),
+        Binding(
+            "m",
+            "keep('mine')",
+            "Keep mine",
+            id="conflict-keep-mine",
+            tooltip="Keep my version of the conflict under the cursor (staged again).",
+        ),
+        Binding(
+            "t",
+            "keep('server')",
+            "Keep theirs",
+            id="conflict-keep-theirs",
+            tooltip="Keep the server's version of the conflict under the cursor.",
+        ),
+        Binding(
+            "M,shift+m",
+            "keep_all('mine')",
+            "Keep all mine",
+            id="conflict-keep-all-mine",
+            tooltip="Keep my version of every conflict (staged again).",
+        ),
+        Binding(
+            "T,shift+t",
+            "keep_all('server')",
+            "Keep all theirs",
+            id="conflict-keep-all-theirs",
+            tooltip="Keep the server's version of every conflict.",
+        ),
     ]
 
     def __init__(self, store: Store) -> None:
@@ -144,8 +176,7 @@ class SaveReview(ModalScreen[None]):
             yield Static(Content(self.heading()), id="review-title")
             with VerticalScroll(id="review-lines"):
                 yield Static(self.diff_content(), id="review-diff")
-            yield ProgressBar(total=max(1, len(self.items)), show_eta=False,
-                              id="review-progress")
+            yield ProgressBar(total=max(1, len(self.items)), show_eta=False, id="review-progress")
             with VerticalScroll(id="review-summary-box"):
                 yield Static(Content(""), id="review-summary")
             conflicts = OptionList(id="review-conflicts")
@@ -196,7 +227,7 @@ class SaveReview(ModalScreen[None]):
         service = self.store.services.get(service_id)
         return one_line(service.name) if service else f"#{printable(service_id)}"
 
-    def _task(self, task_id: str | None) -> str:
+    def _task_title(self, task_id: str | None) -> str:
         if not task_id:
             return "no task"
         task = self.store.tasks.get(task_id)
@@ -217,7 +248,7 @@ class SaveReview(ModalScreen[None]):
         if name == "service_id":
             return self._service(value)
         if name == "task_id":
-            return self._task(value)
+            return self._task_title(value)
         if name == "person_id":
             return self._person(value)
         if value is None or value == "":
@@ -228,7 +259,7 @@ class SaveReview(ModalScreen[None]):
         """`Mon 16 · Design · 1:30 · note`."""
         what = self._service(record.service_id)
         if record.task_id:
-            what += f" / {self._task(record.task_id)}"
+            what += f" / {self._task_title(record.task_id)}"
         parts = [self._date(record.date), what, format_minutes(record.minutes)]
         if record.note.strip():
             parts.append(one_line(record.note))
@@ -239,17 +270,22 @@ class SaveReview(ModalScreen[None]):
 
     def item_lines(self, item: DiffItem) -> list[Content]:
         mark, style = _MARK[item.kind]
-        lines = [Content.assemble((f"{mark} ", f"bold {style}"), (self.row_text(item.record),
-                                                                  style if item.kind is not
-                                                                  Kind.update else ""))]
+        lines = [
+            Content.assemble(
+                (f"{mark} ", f"bold {style}"),
+                (self.row_text(item.record), style if item.kind is not Kind.update else ""),
+            )
+        ]
         if item.kind is Kind.update:
             for name, (old, new) in item.changes.items():
-                lines.append(Content.assemble(
-                    (f"    {self._field_label(name)}: ", "dim"),
-                    (self.value_text(name, old), "$text-error"),
-                    " → ",
-                    (self.value_text(name, new), "$text-success"),
-                ))
+                lines.append(
+                    Content.assemble(
+                        (f"    {self._field_label(name)}: ", "dim"),
+                        (self.value_text(name, old), "$text-error"),
+                        " → ",
+                        (self.value_text(name, new), "$text-success"),
+                    )
+                )
         return lines
 
     def diff_content(self) -> Content:
@@ -259,8 +295,9 @@ class SaveReview(ModalScreen[None]):
         for item in self.items[:MAX_LINES]:
             lines.extend(self.item_lines(item))
         if len(self.items) > MAX_LINES:
-            lines.append(Content.styled(f"... and {len(self.items) - MAX_LINES} more",
-                                        "italic $text-muted"))
+            lines.append(
+                Content.styled(f"... and {len(self.items) - MAX_LINES} more", "italic $text-muted")
+            )
         return Content("\n").join(lines)
 
     def _describe(self, entry_id: str) -> str:
@@ -268,15 +305,13 @@ class SaveReview(ModalScreen[None]):
 
     def _show_keys(self) -> None:
         if self.phase is Phase.review:
-            text = ("y/enter save · n/esc close (changes stay staged)" if self.items
-                    else "esc close")
+            text = "y/enter save · n/esc close (changes stay staged)" if self.items else "esc close"
         elif self.phase is Phase.saving:
             text = "Saving… a save is never cancelled; this closes when it is done."
         else:
             text = "esc close"
             if self._open_conflicts():
-                text = ("↑↓ choose · m keep mine · t keep theirs · M / T: all of them · "
-                        "esc close")
+                text = "↑↓ choose · m keep mine · t keep theirs · M / T: all of them · esc close"
         self.query_one("#review-keys", Static).update(Content(text))
 
     # ------------------------------------------------------------------ saving
@@ -302,8 +337,9 @@ class SaveReview(ModalScreen[None]):
         self.query_one(ProgressBar).update(total=max(1, len(self.items)), progress=0)
         self._show_keys()
         # On the app, not this screen, and not exclusive: nothing may cancel a save.
-        self.app.run_worker(self._save(), name="save", group="save", exclusive=False,
-                            exit_on_error=False)
+        self.app.run_worker(
+            self._save(), name="save", group="save", exclusive=False, exit_on_error=False
+        )
 
     def _progress(self, done: int, total: int) -> None:
         if self.is_attached:
@@ -342,8 +378,11 @@ class SaveReview(ModalScreen[None]):
         report = self.report
         lines: list[Content] = []
         if report is None:
-            lines.append(Content.styled(f"The save stopped: {one_line(self.error or '')}",
-                                        "bold $text-error"))
+            lines.append(
+                Content.styled(
+                    f"The save stopped: {one_line(self.error or '')}", "bold $text-error"
+                )
+            )
             lines.append(Content("What was not saved stays staged; ctrl+s tries again."))
             return Content("\n").join(lines)
         failed = report.failed
@@ -354,17 +393,27 @@ class SaveReview(ModalScreen[None]):
             head += "."
         lines.append(Content.styled(head, "bold $text-error" if failed else "bold $text-success"))
         for entry_id, reason in failed.items():
-            lines.append(Content.assemble(("  ✗ ", "$text-error"), self._describe(entry_id),
-                                          (" — ", "dim"), (one_line(reason), "$text-error")))
+            lines.append(
+                Content.assemble(
+                    ("  ✗ ", "$text-error"),
+                    self._describe(entry_id),
+                    (" — ", "dim"),
+                    (one_line(reason), "$text-error"),
+                )
+            )
         if failed:
-            lines.append(Content.styled("Failed rows stay staged; fix them and save again.",
-                                        "$text-muted"))
+            lines.append(
+                Content.styled("Failed rows stay staged; fix them and save again.", "$text-muted")
+            )
         if report.conflicts:
             count = len(report.conflicts)
-            lines.append(Content.styled(
-                f"{count} conflict{'s' if count != 1 else ''}: changed on the server since "
-                "they were loaded, so not saved. Choose below which version to keep.",
-                "bold $text-warning"))
+            lines.append(
+                Content.styled(
+                    f"{count} conflict{'s' if count != 1 else ''}: changed on the server since "
+                    "they were loaded, so not saved. Choose below which version to keep.",
+                    "bold $text-warning",
+                )
+            )
         return Content("\n").join(lines)
 
     # --------------------------------------------------------------- conflicts
@@ -374,10 +423,14 @@ class SaveReview(ModalScreen[None]):
         chosen = self.resolved.get(entry_id)
         mine = store.row(entry_id).record
         if chosen is not None:
-            what = ("kept mine: staged again, ctrl+s saves it" if chosen == "mine"
-                    else "kept theirs: my change dropped")
-            return Content.assemble(("✓ ", "$text-success"), self.row_text(mine),
-                                    (f" — {what}", "$text-muted"))
+            what = (
+                "kept mine: staged again, ctrl+s saves it"
+                if chosen == "mine"
+                else "kept theirs: my change dropped"
+            )
+            return Content.assemble(
+                ("✓ ", "$text-success"), self.row_text(mine), (f" — {what}", "$text-muted")
+            )
         server = store.conflicts.get(entry_id)
         staged = store.staging.get(entry_id)
         lines = [Content.assemble(("! ", "bold $text-warning"), self.row_text(mine))]
@@ -388,12 +441,14 @@ class SaveReview(ModalScreen[None]):
         elif staged is not None:
             for name, value in staged.values.items():
                 theirs = getattr(server, name) if server is not None else None
-                lines.append(Content.assemble(
-                    (f"    {self._field_label(name)}: mine ", "dim"),
-                    (self.value_text(name, value), "$text-success"),
-                    (" · theirs ", "dim"),
-                    (self.value_text(name, theirs), "$text-warning"),
-                ))
+                lines.append(
+                    Content.assemble(
+                        (f"    {self._field_label(name)}: mine ", "dim"),
+                        (self.value_text(name, value), "$text-success"),
+                        (" · theirs ", "dim"),
+                        (self.value_text(name, theirs), "$text-warning"),
+                    )
+                )
         return Content("\n").join(lines)
 
     def _open_conflicts(self) -> list[str]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
@@ -25,20 +27,45 @@ class TimesheetScreen(Screen[None]):
     }
     """
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "new_entry", "New", id="new-entry", tooltip="Stage a new entry."),
-        Binding("d", "delete_entry", "Delete", id="delete-entry",
-                tooltip="Stage deletion of the entry under the cursor."),
+        Binding(
+            "d",
+            "delete_entry",
+            "Delete",
+            id="delete-entry",
+            tooltip="Stage deletion of the entry under the cursor.",
+        ),
         Binding("u", "undo", "Undo", id="undo", tooltip="Undo the last staged change."),
         Binding("ctrl+y", "redo", "Redo", id="redo", tooltip="Redo what undo reverted."),
-        Binding("ctrl+s", "review_save", "Save", id="save",
-                tooltip="Review the staged changes and save them in bulk."),
-        Binding("left_square_bracket", "previous_week", "Prev week", id="previous-week",
-                tooltip="Show the previous week."),
-        Binding("right_square_bracket", "next_week", "Next week", id="next-week",
-                tooltip="Show the next week."),
-        Binding("t", "start_timer", "Start timer", id="start-timer",
-                tooltip="Start a timer on a service."),
+        Binding(
+            "ctrl+s",
+            "review_save",
+            "Save",
+            id="save",
+            tooltip="Review the staged changes and save them in bulk.",
+        ),
+        Binding(
+            "left_square_bracket",
+            "previous_week",
+            "Prev week",
+            id="previous-week",
+            tooltip="Show the previous week.",
+        ),
+        Binding(
+            "right_square_bracket",
+            "next_week",
+            "Next week",
+            id="next-week",
+            tooltip="Show the next week.",
+        ),
+        Binding(
+            "t",
+            "start_timer",
+            "Start timer",
+            id="start-timer",
+            tooltip="Start a timer on a service.",
+        ),
     ]
 
     def compose(self) -> ComposeResult:
@@ -54,7 +81,7 @@ class TimesheetScreen(Screen[None]):
         self.update_week_bar()
 
     @property
-    def store(self):  # noqa: ANN201 - the app's store
+    def store(self):
         return self.app.store  # type: ignore[attr-defined]
 
     def on_store_change(self, change: StoreChange) -> None:

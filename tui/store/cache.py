@@ -35,14 +35,31 @@ CREATE TABLE IF NOT EXISTS cache_meta (
 );
 """
 
-_RECORD_FIELDS = ("id", "minutes", "note", "person_id", "service_id", "task_id", "approved",
-                  "rejected", "submitted", "invoiced", "rejected_reason", "updated_at")
+_RECORD_FIELDS = (
+    "id",
+    "minutes",
+    "note",
+    "person_id",
+    "service_id",
+    "task_id",
+    "approved",
+    "rejected",
+    "submitted",
+    "invoiced",
+    "rejected_reason",
+    "updated_at",
+)
 
 
 def _query_key(query: EntryQuery) -> str:
-    return json.dumps({"start": query.start.isoformat(), "end": query.end.isoformat(),
-                       "people": list(query.person_ids),
-                       "statuses": [s.value for s in query.statuses]})
+    return json.dumps(
+        {
+            "start": query.start.isoformat(),
+            "end": query.end.isoformat(),
+            "people": list(query.person_ids),
+            "statuses": [s.value for s in query.statuses],
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -76,19 +93,25 @@ class Cache:
 
     # ---------------------------------------------------------------- entries
 
-    def save_range(self, query: EntryQuery, records: list[EntryRecord],
-                   fetched_at: datetime) -> None:
+    def save_range(
+        self, query: EntryQuery, records: list[EntryRecord], fetched_at: datetime
+    ) -> None:
         """Keep `records` as the cached copy of `query`'s range (replacing the last)."""
-        rows = [(r.id, json.dumps([r.date.isoformat(), *(getattr(r, f) for f in _RECORD_FIELDS)]))
-                for r in records]
+        rows = [
+            (r.id, json.dumps([r.date.isoformat(), *(getattr(r, f) for f in _RECORD_FIELDS)]))
+            for r in records
+        ]
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             self.conn.execute("DELETE FROM cache_entries")
             self.conn.executemany("INSERT INTO cache_entries (id, record) VALUES (?, ?)", rows)
-            for key, value in (("query", _query_key(query)),
-                               ("fetched_at", fetched_at.isoformat())):
-                self.conn.execute("INSERT OR REPLACE INTO cache_meta (key, value) VALUES (?, ?)",
-                                  (key, value))
+            for key, value in (
+                ("query", _query_key(query)),
+                ("fetched_at", fetched_at.isoformat()),
+            ):
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO cache_meta (key, value) VALUES (?, ?)", (key, value)
+                )
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
@@ -108,18 +131,26 @@ class Cache:
 
     # ---------------------------------------------------------------- lookups
 
-    def save_lookups(self, me: Person | None, people: dict[str, Person],
-                     services: dict[str, Service], tasks: dict[str, Task]) -> None:
+    def save_lookups(
+        self,
+        me: Person | None,
+        people: dict[str, Person],
+        services: dict[str, Service],
+        tasks: dict[str, Task],
+    ) -> None:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             self.conn.execute("DELETE FROM cache_lookups")
             for kind, values in (("person", people), ("service", services), ("task", tasks)):
                 self.conn.executemany(
                     "INSERT INTO cache_lookups (kind, id, value) VALUES (?, ?, ?)",
-                    [(kind, key, value.model_dump_json()) for key, value in values.items()])
+                    [(kind, key, value.model_dump_json()) for key, value in values.items()],
+                )
             if me is not None:
-                self.conn.execute("INSERT OR REPLACE INTO cache_meta (key, value) VALUES (?, ?)",
-                                  ("me", me.model_dump_json()))
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO cache_meta (key, value) VALUES (?, ?)",
+                    ("me", me.model_dump_json()),
+                )
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
@@ -142,4 +173,3 @@ class Cache:
                 tasks[key] = Task.model_validate_json(value)
         me = Person.model_validate_json(me_raw) if me_raw else None
         return CachedLookups(me, people, services, tasks)
-

@@ -46,8 +46,10 @@ def _encode(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _decode(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: date.fromisoformat(v) if k == "date" and isinstance(v, str) else v
-            for k, v in values.items()}
+    return {
+        k: date.fromisoformat(v) if k == "date" and isinstance(v, str) else v
+        for k, v in values.items()
+    }
 
 
 class Journal:
@@ -77,8 +79,13 @@ class Journal:
                     self.conn.execute("DELETE FROM staged WHERE entry_id = ?", (entry_id,))
                     continue
                 self._seq += 1
-                payload = json.dumps({**state.to_json(), "values": _encode(state.values),
-                                      "original": _encode(state.original)})
+                payload = json.dumps(
+                    {
+                        **state.to_json(),
+                        "values": _encode(state.values),
+                        "original": _encode(state.original),
+                    }
+                )
                 self.conn.execute(
                     "INSERT INTO staged (entry_id, seq, state) VALUES (?, ?, ?)"
                     " ON CONFLICT (entry_id) DO UPDATE SET state = excluded.state",
@@ -95,11 +102,14 @@ class Journal:
             "SELECT entry_id, state FROM staged ORDER BY seq"
         ):
             raw = json.loads(payload)
-            yield entry_id, Staged(
-                kind=Kind(raw["kind"]),
-                values=_decode(raw["values"]),
-                original=_decode(raw["original"]),
-                base_updated_at=raw.get("base_updated_at"),
+            yield (
+                entry_id,
+                Staged(
+                    kind=Kind(raw["kind"]),
+                    values=_decode(raw["values"]),
+                    original=_decode(raw["original"]),
+                    base_updated_at=raw.get("base_updated_at"),
+                ),
             )
 
     def get_meta(self, key: str) -> str | None:

@@ -33,7 +33,7 @@ MAX_RECONCILE_ROUNDS = 2
 
 
 def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
-    return [items[i:i + size] for i in range(0, len(items), max(1, size))]
+    return [items[i : i + size] for i in range(0, len(items), max(1, size))]
 
 
 class SavePlanner:
@@ -87,17 +87,24 @@ class SavePlanner:
     def _complete(self, entry_id: str, staged: Staged) -> bool:
         """A new row needs a service and some time before it can be sent."""
         values = staged.values
-        missing = [label for name, label in (("service_id", "a service"),
-                                             ("minutes", "a time"), ("person_id", "a person"))
-                   if not values.get(name)]
+        missing = [
+            label
+            for name, label in (
+                ("service_id", "a service"),
+                ("minutes", "a time"),
+                ("person_id", "a person"),
+            )
+            if not values.get(name)
+        ]
         if missing:
             self.report.failed[entry_id] = f"This new row needs {' and '.join(missing)}."
             self.store.failures[entry_id] = self.report.failed[entry_id]
             return False
         return True
 
-    async def _check_conflicts(self, staged: dict[str, Staged], deletes: list[str],
-                               updates: list[str]) -> tuple[list[str], list[str]]:
+    async def _check_conflicts(
+        self, staged: dict[str, Staged], deletes: list[str], updates: list[str]
+    ) -> tuple[list[str], list[str]]:
         ids = deletes + updates
         if not ids:
             return deletes, updates
@@ -108,8 +115,11 @@ class SavePlanner:
             if server is None:
                 continue  # gone on the server: the write will say so per item
             base = staged[entry_id].base_updated_at
-            moved = (server.updated_at != base if base is not None else
-                     any(getattr(server, n) != v for n, v in staged[entry_id].original.items()))
+            moved = (
+                server.updated_at != base
+                if base is not None
+                else any(getattr(server, n) != v for n, v in staged[entry_id].original.items())
+            )
             if moved:
                 self.store.conflicts[entry_id] = server
                 self.report.conflicts.append(entry_id)
@@ -118,8 +128,10 @@ class SavePlanner:
             else:
                 clear.add(entry_id)
                 self.store.records[entry_id] = server
-        return ([i for i in deletes if i in clear or i not in current],
-                [i for i in updates if i in clear or i not in current])
+        return (
+            [i for i in deletes if i in clear or i not in current],
+            [i for i in updates if i in clear or i not in current],
+        )
 
     async def _server_copies(self, ids: Sequence[str]) -> dict[str, EntryRecord]:
         """Fresh server copies: one listing of their range when that is fewer requests
@@ -131,21 +143,27 @@ class SavePlanner:
         if known:
             start, end = min(r.date for r in known), max(r.date for r in known)
             people = {r.person_id for r in known if r.person_id}
-            in_range = sum(1 for r in store.records.values() if start <= r.date <= end
-                           and r.person_id in people)
+            in_range = sum(
+                1
+                for r in store.records.values()
+                if start <= r.date <= end and r.person_id in people
+            )
             if in_range / 200 < len(ids):
                 batch = await store.backend.list_entries(
-                    EntryQuery(start, end, person_ids=tuple(sorted(people))))
+                    EntryQuery(start, end, person_ids=tuple(sorted(people)))
+                )
                 for entry in batch.entries:
                     if entry.id in wanted:
                         found[entry.id] = EntryRecord.from_entry(
-                            entry, fallback=store.records.get(entry.id))
+                            entry, fallback=store.records.get(entry.id)
+                        )
         missing = [i for i in ids if i not in found]
         if missing:
             for result in await store.backend.get_entries(missing):
                 if result.ok and result.entry is not None and result.entry.id:
                     found[result.entry.id] = EntryRecord.from_entry(
-                        result.entry, fallback=store.records.get(result.entry.id))
+                        result.entry, fallback=store.records.get(result.entry.id)
+                    )
         return found
 
     # ----------------------------------------------------------------- writes
@@ -157,13 +175,20 @@ class SavePlanner:
             if kind is Kind.delete:
                 results = await store.backend.delete_entries(list(chunk))
             elif kind is Kind.update:
-                results = await store.backend.update_entries([
-                    EntryChange(i, dict(staged[i].values),
-                                base=store.records[i].to_entry() if i in store.records else None)
-                    for i in chunk])
+                results = await store.backend.update_entries(
+                    [
+                        EntryChange(
+                            i,
+                            dict(staged[i].values),
+                            base=store.records[i].to_entry() if i in store.records else None,
+                        )
+                        for i in chunk
+                    ]
+                )
             else:
                 results = await store.backend.create_entries(
-                    [self._new_entry(staged[i]) for i in chunk])
+                    [self._new_entry(staged[i]) for i in chunk]
+                )
         except (AuthError, ForbiddenError):
             raise
         except ApiError as error:
@@ -193,14 +218,16 @@ class SavePlanner:
         """Failed deletes whose entry is no longer on the server are done; only a listing
         of their range that succeeded counts as proof (a failed read proves nothing)."""
         store = self.store
-        known = [store.records[i] for i in chunk
-                 if i in self.report.failed and i in store.records]
+        known = [store.records[i] for i in chunk if i in self.report.failed and i in store.records]
         if not known:
             return
         people = tuple(sorted({r.person_id for r in known if r.person_id}))
         try:
-            batch = await store.backend.list_entries(EntryQuery(
-                min(r.date for r in known), max(r.date for r in known), person_ids=people))
+            batch = await store.backend.list_entries(
+                EntryQuery(
+                    min(r.date for r in known), max(r.date for r in known), person_ids=people
+                )
+            )
         except (AuthError, ForbiddenError):
             raise
         except ApiError:
@@ -213,16 +240,23 @@ class SavePlanner:
 
     def _new_entry(self, staged: Staged) -> Entry:
         values = dict(staged.values)
-        return Entry(date=values["date"], minutes=values["minutes"], note=values.get("note", ""),
-                     person_id=values.get("person_id"), service_id=values.get("service_id"),
-                     task_id=values.get("task_id"))
+        return Entry(
+            date=values["date"],
+            minutes=values["minutes"],
+            note=values.get("note", ""),
+            person_id=values.get("person_id"),
+            service_id=values.get("service_id"),
+            task_id=values.get("task_id"),
+        )
 
     async def _reconcile_creates(self, unknown: list[str], staged: dict[str, Staged]) -> None:
         """Find which lost creates the server did make; send only the others, once."""
         store = self.store
         for round_ in range(MAX_RECONCILE_ROUNDS):
-            items = {i: EntryRecord(id=i, **{n: staged[i].values.get(n) for n in FIELDS})
-                     for i in unknown}
+            items = {
+                i: EntryRecord(id=i, **{n: staged[i].values.get(n) for n in FIELDS})
+                for i in unknown
+            }
             start = min(r.date for r in items.values())
             end = max(r.date for r in items.values())
             people = tuple(sorted({r.person_id for r in items.values() if r.person_id}))
@@ -238,8 +272,9 @@ class SavePlanner:
                 matches = fresh.get(record.content_key())
                 if matches:
                     entry = matches.pop(0)
-                    self._settle(Kind.create, entry_id,
-                                 ItemResult(0, Outcome.ok, entry=entry, id=entry.id))
+                    self._settle(
+                        Kind.create, entry_id, ItemResult(0, Outcome.ok, entry=entry, id=entry.id)
+                    )
                 else:
                     missing.append(entry_id)
             if not missing:
@@ -249,7 +284,8 @@ class SavePlanner:
             self.report.writes += 1
             try:
                 results = await store.backend.create_entries(
-                    [self._new_entry(staged[i]) for i in missing])
+                    [self._new_entry(staged[i]) for i in missing]
+                )
             except ApiError as error:
                 for entry_id in missing:
                     self._fail(entry_id, str(error))
@@ -266,8 +302,11 @@ class SavePlanner:
             if not unknown:
                 return
         for entry_id in unknown:
-            self._fail(entry_id, "The server did not confirm this entry; it is kept staged "
-                                 "and will be checked again before it is sent.")
+            self._fail(
+                entry_id,
+                "The server did not confirm this entry; it is kept staged "
+                "and will be checked again before it is sent.",
+            )
 
     # ---------------------------------------------------------------- results
 
@@ -302,9 +341,11 @@ class SavePlanner:
             for entry_id, result in settled:
                 assert result.entry is not None
                 store.records[entry_id] = EntryRecord.from_entry(
-                    result.entry, fallback=store.records.get(entry_id))
-            store.emit(StoreChange(ids=frozenset(ids), fields=frozenset({*FIELDS, "state"}),
-                                   status=True))
+                    result.entry, fallback=store.records.get(entry_id)
+                )
+            store.emit(
+                StoreChange(ids=frozenset(ids), fields=frozenset({*FIELDS, "state"}), status=True)
+            )
             return
         added = []
         for entry_id, result in settled:
@@ -329,4 +370,3 @@ class SavePlanner:
         self.store.status.save_done = min(self.done, self.total)
         if self.progress is not None:
             self.progress(self.store.status.save_done, self.total)
-

@@ -41,6 +41,7 @@ class EntryRecord:
     @classmethod
     def from_entry(cls, entry: Entry, *, fallback: EntryRecord | None = None) -> EntryRecord:
         """A record of `entry`; relationships the server left out come from `fallback`."""
+
         def related(name: str) -> str | None:
             value = getattr(entry, name)
             if value is None and fallback is not None:
@@ -65,16 +66,25 @@ class EntryRecord:
 
     def to_entry(self) -> Entry:
         return Entry(
-            id=self.id or None, date=self.date, minutes=self.minutes, note=self.note,
-            person_id=self.person_id, service_id=self.service_id, task_id=self.task_id,
-            approved=self.approved, rejected=self.rejected, submitted=self.submitted,
-            invoiced=self.invoiced, rejected_reason=self.rejected_reason,
+            id=self.id or None,
+            date=self.date,
+            minutes=self.minutes,
+            note=self.note,
+            person_id=self.person_id,
+            service_id=self.service_id,
+            task_id=self.task_id,
+            approved=self.approved,
+            rejected=self.rejected,
+            submitted=self.submitted,
+            invoiced=self.invoiced,
+            rejected_reason=self.rejected_reason,
         )
 
     @property
     def status(self) -> EntryStatus:
-        return EntryStatus.from_flags(approved=self.approved, rejected=self.rejected,
-                                      submitted=self.submitted)
+        return EntryStatus.from_flags(
+            approved=self.approved, rejected=self.rejected, submitted=self.submitted
+        )
 
     @property
     def locked(self) -> bool:
@@ -88,8 +98,7 @@ class EntryRecord:
 
     def content_key(self) -> tuple[Any, ...]:
         """What identifies an entry's content, to find a create whose answer was lost."""
-        return (self.date, self.minutes, self.note, self.person_id, self.service_id,
-                self.task_id)
+        return (self.date, self.minutes, self.note, self.person_id, self.service_id, self.task_id)
 
 
 class RowState(str, enum.Enum):

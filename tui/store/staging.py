@@ -36,8 +36,12 @@ class Staged:
     """The server's `updated_at` when the change was staged, to detect conflicts."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind.value, "values": dict(self.values),
-                "original": dict(self.original), "base_updated_at": self.base_updated_at}
+        return {
+            "kind": self.kind.value,
+            "values": dict(self.values),
+            "original": dict(self.original),
+            "base_updated_at": self.base_updated_at,
+        }
 
 
 @dataclass(frozen=True)

@@ -199,8 +199,13 @@ class Store:
                 base = self._placeholder(entry_id, staged)
             record = base.with_values(dict(staged.values)) if staged else base
             original = dict(staged.original) if staged else {}
-            state = (RowState.clean if staged is None else
-                     RowState.deleted if staged.kind is Kind.delete else RowState.changed)
+            state = (
+                RowState.clean
+                if staged is None
+                else RowState.deleted
+                if staged.kind is Kind.delete
+                else RowState.changed
+            )
         error = self.failures.get(entry_id)
         if entry_id in self.conflicts:
             state = RowState.conflict
@@ -264,8 +269,9 @@ class Store:
         # A staged change outside the new range keeps its server copy, so the save review
         # can still say what it changes (and of which entry).
         staged = self.staging.staged
-        self._offscreen = {i: r for i, r in {**self._offscreen, **self.records}.items()
-                           if i in staged}
+        self._offscreen = {
+            i: r for i, r in {**self._offscreen, **self.records}.items() if i in staged
+        }
         cached = self.cache.load_range(query) if self.cache else None
         self.status.loading, self.status.loaded, self.status.total = True, 0, None
         self.status.error = None
@@ -312,16 +318,26 @@ class Store:
         self.records.update((r.id, r) for r in changed)
         if added or gone:
             self._rebuild_order()
-        self.emit(StoreChange(ids=frozenset(r.id for r in changed) - set(added),
-                              fields=frozenset(FIELDS), added=tuple(added), removed=tuple(gone),
-                              status=True))
+        self.emit(
+            StoreChange(
+                ids=frozenset(r.id for r in changed) - set(added),
+                fields=frozenset(FIELDS),
+                added=tuple(added),
+                removed=tuple(gone),
+                status=True,
+            )
+        )
 
-    def _take_batch(self, batch: EntryBatch, fresh: dict[str, EntryRecord], *,
-                    stream: bool) -> None:
+    def _take_batch(
+        self, batch: EntryBatch, fresh: dict[str, EntryRecord], *, stream: bool
+    ) -> None:
         """Take one page; when `stream`, show its rows at once (at the end, in arrival
         order; the order is settled when the last page is in)."""
-        for lookup, values in ((self.people, batch.people), (self.services, batch.services),
-                               (self.tasks, batch.tasks)):
+        for lookup, values in (
+            (self.people, batch.people),
+            (self.services, batch.services),
+            (self.tasks, batch.tasks),
+        ):
             lookup.update(values)
         added = []
         for entry in batch.entries:
@@ -345,10 +361,16 @@ class Store:
         order = [r.id for r in server]
         query = self.query
         order.extend(
-            i for i, s in self.staging.staged.items()
-            if s.kind is Kind.create and i not in self.records and (
-                query is None or not isinstance(s.values.get("date"), date)
-                or query.covers(s.values["date"])))
+            i
+            for i, s in self.staging.staged.items()
+            if s.kind is Kind.create
+            and i not in self.records
+            and (
+                query is None
+                or not isinstance(s.values.get("date"), date)
+                or query.covers(s.values["date"])
+            )
+        )
         self.order = order
         self._index = None
 
@@ -374,8 +396,9 @@ class Store:
             try:
                 self.journal.write(after)
             except Exception as error:  # disk full, permissions: refuse, change nothing
-                raise StagingError(f"Could not write the journal ({error}); nothing was "
-                                   "staged.") from error
+                raise StagingError(
+                    f"Could not write the journal ({error}); nothing was staged."
+                ) from error
         action = self.staging.apply(label, after)
         for entry_id in after:
             self.failures.pop(entry_id, None)
@@ -388,11 +411,19 @@ class Store:
         # The order holds the server's rows (all in `records`) and the staged new rows,
         # so a row that was not staged before and is no server row is not in it: no scan
         # of the whole order (4 ms at 100k entries) for each new row.
-        added = tuple(i for i, (old, new) in action.changes.items()
-                      if old is None and new is not None and new.kind is Kind.create
-                      and (i not in self.records or i not in self.order))
-        removed = tuple(i for i, (old, new) in action.changes.items()
-                        if new is None and old is not None and old.kind is Kind.create)
+        added = tuple(
+            i
+            for i, (old, new) in action.changes.items()
+            if old is None
+            and new is not None
+            and new.kind is Kind.create
+            and (i not in self.records or i not in self.order)
+        )
+        removed = tuple(
+            i
+            for i, (old, new) in action.changes.items()
+            if new is None and old is not None and old.kind is Kind.create
+        )
         for entry_id in added:
             if self._index is not None:  # appending moves no row: keep the index
                 self._index[entry_id] = len(self.order)
@@ -406,8 +437,15 @@ class Store:
             for staged in (old, new):
                 if staged is not None:
                     fields.update(staged.values)
-        self.emit(StoreChange(ids=frozenset(action.changes), fields=frozenset(fields),
-                              added=added, removed=removed, status=True))
+        self.emit(
+            StoreChange(
+                ids=frozenset(action.changes),
+                fields=frozenset(fields),
+                added=added,
+                removed=removed,
+                status=True,
+            )
+        )
 
     def _editable(self, entry_id: str) -> tuple[EntryRecord | None, Staged | None]:
         staged = self.staging.get(entry_id)
@@ -485,20 +523,31 @@ class Store:
                 else:
                     new_values[name] = value
                     original[name] = server_value
-            after[entry_id] = (Staged(Kind.update, new_values, original,
-                                      staged.base_updated_at if staged else
-                                      (base.updated_at if base else None))
-                               if new_values else None)
+            after[entry_id] = (
+                Staged(
+                    Kind.update,
+                    new_values,
+                    original,
+                    staged.base_updated_at if staged else (base.updated_at if base else None),
+                )
+                if new_values
+                else None
+            )
         self._commit(label, after)
 
-    def stage_new(self, values: Mapping[str, Any] | None = None, *,
-                  after: str | None = None) -> str:
+    def stage_new(
+        self, values: Mapping[str, Any] | None = None, *, after: str | None = None
+    ) -> str:
         """A new row (values checked as given; missing ones are filled in or left for
         the user). Returns its temporary id."""
         checked = {name: self.check_value(name, value) for name, value in (values or {}).items()}
         defaults: dict[str, Any] = {
-            "date": self._default_date(), "minutes": 0, "note": "",
-            "person_id": self.person_id, "service_id": None, "task_id": None,
+            "date": self._default_date(),
+            "minutes": 0,
+            "note": "",
+            "person_id": self.person_id,
+            "service_id": None,
+            "task_id": None,
         }
         new_id = f"{NEW_PREFIX}{uuid.uuid4().hex[:12]}"
         action = self._commit("new entry", {new_id: Staged(Kind.create, {**defaults, **checked})})
@@ -531,14 +580,18 @@ class Store:
                 locked.append(entry_id)
             elif base is not None or staged is not None:
                 after[entry_id] = Staged(
-                    Kind.delete, dict(staged.values) if staged else {},
+                    Kind.delete,
+                    dict(staged.values) if staged else {},
                     dict(staged.original) if staged else {},
-                    staged.base_updated_at if staged else (base.updated_at if base else None))
+                    staged.base_updated_at if staged else (base.updated_at if base else None),
+                )
         if locked:
             raise StagingError(
                 f"{len(locked)} of the {len(ids)} entries are approved or invoiced; unapprove "
-                "them first (nothing was staged)." if len(ids) > 1 else
-                f"Entry {locked[0]} is approved; unapprove it first.")
+                "them first (nothing was staged)."
+                if len(ids) > 1
+                else f"Entry {locked[0]} is approved; unapprove it first."
+            )
         count = len(after)
         self._commit(f"delete {count} row{'s' if count != 1 else ''}", after)
         return count
@@ -562,8 +615,13 @@ class Store:
         if done is not None:
             for entry_id in states:
                 self.failures.pop(entry_id, None)
-            reverse = Action(done.label, {i: ((new, old) if before else (old, new))
-                                          for i, (old, new) in done.changes.items()})
+            reverse = Action(
+                done.label,
+                {
+                    i: ((new, old) if before else (old, new))
+                    for i, (old, new) in done.changes.items()
+                },
+            )
             self._announce(reverse)
         return done.label if done else None
 
@@ -574,8 +632,10 @@ class Store:
             if staged.kind is Kind.create:
                 changes = {name: (None, value) for name, value in staged.values.items()}
             elif staged.kind is Kind.update:
-                changes = {name: (staged.original.get(name), value)
-                           for name, value in staged.values.items()}
+                changes = {
+                    name: (staged.original.get(name), value)
+                    for name, value in staged.values.items()
+                }
             else:
                 changes = {}
             items.append(DiffItem(entry_id, staged.kind, row.record, changes))
@@ -594,8 +654,11 @@ class Store:
             return
         original = {name: getattr(server, name) for name in staged.values}
         values = {n: v for n, v in staged.values.items() if original[n] != v}
-        rebased = (Staged(staged.kind, values, original, server.updated_at)
-                   if values or staged.kind is Kind.delete else None)
+        rebased = (
+            Staged(staged.kind, values, original, server.updated_at)
+            if values or staged.kind is Kind.delete
+            else None
+        )
         self._commit("keep my version", {entry_id: rebased})
 
     # -------------------------------------------------------------------- save
@@ -606,8 +669,11 @@ class Store:
         timer_entry = self.timer.entry_id if self.timer is not None else None
         timer_staged = self.staging.get(timer_entry) if timer_entry else None
         report = await SavePlanner(self).run(progress)
-        if (timer_staged is not None and timer_staged.kind is Kind.delete
-                and timer_entry not in self.staging.staged):
+        if (
+            timer_staged is not None
+            and timer_staged.kind is Kind.delete
+            and timer_entry not in self.staging.staged
+        ):
             # Its entry is gone, so the server has stopped or dropped the timer: ask.
             with contextlib.suppress(*UNREACHABLE):
                 await self.refresh_timer()
@@ -615,8 +681,14 @@ class Store:
 
     # --------------------------------------------------------------- approvals
 
-    def select(self, *, person_ids: Iterable[str] = (), start: date | None = None,
-               end: date | None = None, statuses: Iterable[EntryStatus] = ()) -> list[str]:
+    def select(
+        self,
+        *,
+        person_ids: Iterable[str] = (),
+        start: date | None = None,
+        end: date | None = None,
+        statuses: Iterable[EntryStatus] = (),
+    ) -> list[str]:
         """Ids of loaded entries matching a filter, in row order."""
         people, wanted = set(person_ids), set(statuses)
         out = []
@@ -648,8 +720,9 @@ class Store:
         if not getattr(self.capabilities, capability):
             raise StagingError(f"{self.backend.name.title()} has no {what}.")
 
-    async def approve(self, ids: Sequence[str], *,
-                      for_all_approvers: bool = False) -> list[ApprovalResult]:
+    async def approve(
+        self, ids: Sequence[str], *, for_all_approvers: bool = False
+    ) -> list[ApprovalResult]:
         self._need("approvals", "approvals")
         results = await self.backend.approve_entries(ids, for_all_approvers=for_all_approvers)
         return self._approval_results(ids, results, approving=True)
@@ -659,8 +732,9 @@ class Store:
         results = await self.backend.unapprove_entries(ids)
         return self._approval_results(ids, results, approving=False)
 
-    def _approval_results(self, ids: Sequence[str], results: list[ItemResult], *,
-                          approving: bool) -> list[ApprovalResult]:
+    def _approval_results(
+        self, ids: Sequence[str], results: list[ItemResult], *, approving: bool
+    ) -> list[ApprovalResult]:
         out, fresh = [], []
         for result in results:
             entry_id = result.id or ids[result.index]
@@ -670,12 +744,17 @@ class Store:
             record = EntryRecord.from_entry(result.entry, fallback=self.records.get(entry_id))
             fresh.append(record)
             if approving:
-                out.append(ApprovalResult(entry_id, "approved" if record.approved else "pending",
-                                          None if record.approved else
-                                          "Other approvers have not approved it yet."))
+                out.append(
+                    ApprovalResult(
+                        entry_id,
+                        "approved" if record.approved else "pending",
+                        None if record.approved else "Other approvers have not approved it yet.",
+                    )
+                )
             else:
-                out.append(ApprovalResult(entry_id, "unapproved" if not record.approved
-                                          else "failed"))
+                out.append(
+                    ApprovalResult(entry_id, "unapproved" if not record.approved else "failed")
+                )
         self.replace_records(fresh)
         return out
 
@@ -701,11 +780,15 @@ class Store:
     @property
     def timer_forgotten(self) -> bool:
         """Running longer than `forgotten_timer_hours`: probably left on by mistake."""
-        return (self.timer is not None and self.timer.running and
-                self.elapsed_seconds() > self.settings.forgotten_timer_hours * 3600)
+        return (
+            self.timer is not None
+            and self.timer.running
+            and self.elapsed_seconds() > self.settings.forgotten_timer_hours * 3600
+        )
 
-    async def start_timer(self, service_id: str, *, task_id: str | None = None,
-                          note: str = "") -> Timer:
+    async def start_timer(
+        self, service_id: str, *, task_id: str | None = None, note: str = ""
+    ) -> Timer:
         self._need("timers", "timers")
         before = self.timer.entry_id if self.timer is not None and self.timer.running else None
         self.timer = await self.backend.start_timer(service_id, task_id=task_id, note=note)
@@ -715,14 +798,16 @@ class Store:
         ids = [i for i in (before, self.timer.entry_id) if i]
         with contextlib.suppress(ApiError):
             self._take_server_copies(
-                [r.entry for r in await self.backend.get_entries(ids) if r.ok and r.entry])
+                [r.entry for r in await self.backend.get_entries(ids) if r.ok and r.entry]
+            )
         return self.timer
 
     def _take_server_copies(self, entries: Iterable[Entry]) -> list[EntryRecord]:
         """Fresh server copies of some entries: changed rows redrawn, and one now in the
         range but not shown added in its place."""
-        records = [EntryRecord.from_entry(e, fallback=self.records.get(e.id or ""))
-                   for e in entries]
+        records = [
+            EntryRecord.from_entry(e, fallback=self.records.get(e.id or "")) for e in entries
+        ]
         query = self.query
         kept: set[str] = set()
         appear = False
@@ -758,8 +843,9 @@ class Store:
         rounded = round_minutes(record.minutes, step) if step else None
         if rounded is not None and rounded != record.minutes and not record.locked:
             with contextlib.suppress(StagingError):
-                self.stage_edits({record.id: {"minutes": rounded}},
-                                 label=f"round to {step} minutes")
+                self.stage_edits(
+                    {record.id: {"minutes": rounded}}, label=f"round to {step} minutes"
+                )
         return StopResult(stopped.timer, record, record.minutes, rounded)
 
     async def aclose(self) -> None:
@@ -781,6 +867,11 @@ class SaveReport:
 
 def _complete(values: Mapping[str, Any]) -> dict[str, Any]:
     """All editable fields, defaults for those missing (a placeholder or new row)."""
-    return {"date": values.get("date") or date.min, "minutes": values.get("minutes", 0),
-            "note": values.get("note", ""), "person_id": values.get("person_id"),
-            "service_id": values.get("service_id"), "task_id": values.get("task_id")}
+    return {
+        "date": values.get("date") or date.min,
+        "minutes": values.get("minutes", 0),
+        "note": values.get("note", ""),
+        "person_id": values.get("person_id"),
+        "service_id": values.get("service_id"),
+        "task_id": values.get("task_id"),
+    }

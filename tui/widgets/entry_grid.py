@@ -230,11 +230,19 @@ class EntryGrid(ScrollView, can_focus=True):
             return self.grid
 
         def __repr__(self) -> str:
-            return (f"CellEdited(entry_id={self.entry_id!r}, field={self.field!r}, "
-                    f"value={self.value!r})")
+            return (
+                f"CellEdited(entry_id={self.entry_id!r}, field={self.field!r}, "
+                f"value={self.value!r})"
+            )
 
-    def __init__(self, store: Any, *, id: str | None = None, name: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(
+        self,
+        store: Any,
+        *,
+        id: str | None = None,
+        name: str | None = None,
+        classes: str | None = None,
+    ) -> None:
         super().__init__(id=id, name=name, classes=classes)
         self.store = store
         self._cursor_id: str | None = None
@@ -470,8 +478,11 @@ class EntryGrid(ScrollView, can_focus=True):
             note = record.note
             if note_width < note_cap and len(note) * 3 > note_width:
                 # Plain ASCII is one cell a character; anything else is measured as shown.
-                width = (len(note) if note.isascii() and note.isprintable()
-                         else cell_len(note_text(note)))
+                width = (
+                    len(note)
+                    if note.isascii() and note.isprintable()
+                    else cell_len(note_text(note))
+                )
                 if width > note_width:
                     note_width = min(width, note_cap)
             if totals:
@@ -495,9 +506,11 @@ class EntryGrid(ScrollView, can_focus=True):
     def _remeasure_names(self) -> bool:
         """Widths of the name columns from the distinct ids seen (a few hundred at most)."""
         changed = False
-        for key, ids, name in (("person", self._people, self._person_name),
-                               ("service", self._services, self._service_name),
-                               ("task", self._tasks, self._task_name)):
+        for key, ids, name in (
+            ("person", self._people, self._person_name),
+            ("service", self._services, self._service_name),
+            ("task", self._tasks, self._task_name),
+        ):
             spec = SPECS[key]
             width = max((cell_len(name(i)) for i in ids), default=0)
             width = min(spec.cap, max(spec.minimum, width, self._widths[key]))
@@ -548,8 +561,7 @@ class EntryGrid(ScrollView, can_focus=True):
         if old_key is not None and old_key in self.column_keys:
             self.set_reactive(EntryGrid.cursor_column, self.column_keys.index(old_key))
         else:
-            self.set_reactive(EntryGrid.cursor_column,
-                              min(self.cursor_column, len(columns) - 1))
+            self.set_reactive(EntryGrid.cursor_column, min(self.cursor_column, len(columns) - 1))
 
     def _sync_size(self) -> None:
         self.virtual_size = Size(self._total_width, self._rows + HEADER_LINES + FOOTER_LINES)
@@ -582,11 +594,13 @@ class EntryGrid(ScrollView, can_focus=True):
         move; otherwise one lookup in the store's index)."""
         order = self.store.order
         row = self.cursor_row
-        if self._wanted is not None and self._wanted != self._cursor_id and \
-                self.store.index_of(self._wanted) is not None:
+        if (
+            self._wanted is not None
+            and self._wanted != self._cursor_id
+            and self.store.index_of(self._wanted) is not None
+        ):
             self._cursor_id, self._wanted = self._wanted, None
-        if self._cursor_id is not None and 0 <= row < len(order) and \
-                order[row] == self._cursor_id:
+        if self._cursor_id is not None and 0 <= row < len(order) and order[row] == self._cursor_id:
             return
         index = self.store.index_of(self._cursor_id) if self._cursor_id is not None else None
         if index is None and self._wanted is None:
@@ -603,8 +617,13 @@ class EntryGrid(ScrollView, can_focus=True):
             return
         column = self._columns[self.cursor_column]
         region = Region(column.x, self.cursor_row + HEADER_LINES, column.width, 1)
-        self.scroll_to_region(region, spacing=Spacing(HEADER_LINES, 0, FOOTER_LINES, 0),
-                              animate=False, force=True, immediate=True)
+        self.scroll_to_region(
+            region,
+            spacing=Spacing(HEADER_LINES, 0, FOOTER_LINES, 0),
+            animate=False,
+            force=True,
+            immediate=True,
+        )
 
     @property
     def _page(self) -> int:
@@ -613,8 +632,17 @@ class EntryGrid(ScrollView, can_focus=True):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_edit":
             return self._editing is not None
-        if action in {"cursor_up", "cursor_down", "cursor_left", "cursor_right", "first_row",
-                      "last_row", "page_up", "page_down", "edit_cell"}:
+        if action in {
+            "cursor_up",
+            "cursor_down",
+            "cursor_left",
+            "cursor_right",
+            "first_row",
+            "last_row",
+            "page_up",
+            "page_down",
+            "edit_cell",
+        }:
             return self._editing is None
         return True
 
@@ -734,8 +762,9 @@ class EntryGrid(ScrollView, can_focus=True):
                 value = None
             else:
                 row = self.store.row(entry_id)
-                value, problem = self._resolve(typed, "task",
-                                               self._task_choices(row.record.service_id))
+                value, problem = self._resolve(
+                    typed, "task", self._task_choices(row.record.service_id)
+                )
                 if problem:
                     self.show_edit_error(problem)
                     return
@@ -756,8 +785,11 @@ class EntryGrid(ScrollView, can_focus=True):
 
     def _task_choices(self, service_id: str | None) -> dict[str, str]:
         tasks = self.store.tasks
-        mine = {i: t.title for i, t in tasks.items()
-                if service_id is not None and getattr(t, "service_id", None) == service_id}
+        mine = {
+            i: t.title
+            for i, t in tasks.items()
+            if service_id is not None and getattr(t, "service_id", None) == service_id
+        }
         return mine or {i: t.title for i, t in tasks.items()}
 
     @staticmethod
@@ -779,8 +811,7 @@ class EntryGrid(ScrollView, can_focus=True):
             return None, f"No {kind} is called {shown!r}; type the start of a {kind}'s name."
         names = sorted(choices[i] for i in prefix)
         listed = ", ".join(printable(n) for n in names[:3]) + (", …" if len(names) > 3 else "")
-        return None, (f"{shown!r} matches {len(prefix)} {kind}s ({listed}); "
-                      "type more of the name.")
+        return None, (f"{shown!r} matches {len(prefix)} {kind}s ({listed}); type more of the name.")
 
     def _place_editor(self) -> None:
         """The editor exactly over the cursor's cell; the error label under it."""
@@ -865,8 +896,9 @@ class EntryGrid(ScrollView, can_focus=True):
         self._frame = self._resolve_styles()  # once per frame, not per line
         order = self.store.order
         row = self.cursor_row
-        if self._cursor_id is not None and not (0 <= row < len(order)
-                                                and order[row] == self._cursor_id):
+        if self._cursor_id is not None and not (
+            0 <= row < len(order) and order[row] == self._cursor_id
+        ):
             # The order moved under the cursor without a change naming it.
             index = self.store.index_of(self._cursor_id)
             if index is not None:
@@ -879,16 +911,17 @@ class EntryGrid(ScrollView, can_focus=True):
         height = self.scrollable_content_region.height or self.size.height
         scroll_x, scroll_y = self.scroll_offset
         if y < HEADER_LINES:
-            return self._header_strip(frame).crop_extend(scroll_x, scroll_x + width,
-                                                         frame.header)
+            return self._header_strip(frame).crop_extend(scroll_x, scroll_x + width, frame.header)
         footer = height >= HEADER_LINES + FOOTER_LINES + 1
         if footer and y == height - 2:
             text = fit(self._totals(width), width)
             return Strip([Segment(text, frame.totals)], width)
         if footer and y == height - 1:
             message, is_error = self._status_message()
-            return Strip([Segment(fit(message, width),
-                                  frame.status_error if is_error else frame.status)], width)
+            return Strip(
+                [Segment(fit(message, width), frame.status_error if is_error else frame.status)],
+                width,
+            )
         index = y - HEADER_LINES + scroll_y
         order = self.store.order
         if not 0 <= index < len(order):
@@ -901,8 +934,7 @@ class EntryGrid(ScrollView, can_focus=True):
         segments = [Segment(" " * (1 + GAP), style)]
         for column in self._columns:
             spec = column.spec
-            segments.append(Segment(fit(spec.label, column.width, spec.align) + " " * GAP,
-                                    style))
+            segments.append(Segment(fit(spec.label, column.width, spec.align) + " " * GAP, style))
         return Strip(segments, self._total_width)
 
     def _row_strip(self, entry_id: str, is_cursor: bool, frame: _Frame) -> Strip:
@@ -916,8 +948,7 @@ class EntryGrid(ScrollView, can_focus=True):
         for number, column in enumerate(self._columns):
             spec = column.spec
             text = fit(self._cell(spec.key, record), column.width, spec.align)
-            segments.append(Segment(text, frame.cursor if number == cursor_column
-                                    else line_style))
+            segments.append(Segment(text, frame.cursor if number == cursor_column else line_style))
             segments.append(Segment(gap, line_style))
         return Strip(segments, self._total_width)
 
@@ -980,8 +1011,9 @@ class EntryGrid(ScrollView, can_focus=True):
             per_weekday = [0] * 7
             for day, minutes in days.items():
                 per_weekday[day.weekday()] += minutes
-            long = short = [f"{name} {format_minutes(m)}"
-                            for name, m in zip(WEEKDAYS, per_weekday, strict=True)]
+            long = short = [
+                f"{name} {format_minutes(m)}" for name, m in zip(WEEKDAYS, per_weekday, strict=True)
+            ]
             label = "Total"
         text = f" {label} {total}   " + "  ".join(long)
         if cell_len(text) > width:
@@ -1017,13 +1049,21 @@ class EntryGrid(ScrollView, can_focus=True):
         if field == "note":
             return repr(note_text(value))
         namer: Callable[[str | None], str] = {
-            "service_id": self._service_name, "task_id": self._task_name,
-            "person_id": self._person_name}[field]
+            "service_id": self._service_name,
+            "task_id": self._task_name,
+            "person_id": self._person_name,
+        }[field]
         return repr(namer(value))
 
 
-FIELD_LABELS = {"date": "date", "minutes": "time", "note": "note", "person_id": "person",
-                "service_id": "service", "task_id": "task"}
+FIELD_LABELS = {
+    "date": "date",
+    "minutes": "time",
+    "note": "note",
+    "person_id": "person",
+    "service_id": "service",
+    "task_id": "task",
+}
 
 
 def conflict_message(row: Row, describe: Callable[[str, Any], str]) -> str:
@@ -1035,8 +1075,9 @@ def conflict_message(row: Row, describe: Callable[[str, Any], str]) -> str:
     for field in FIELDS:
         theirs, mine = getattr(server, field), getattr(row.record, field)
         if theirs != mine:
-            parts.append(f"{FIELD_LABELS[field]} {describe(field, theirs)} "
-                         f"(yours {describe(field, mine)})")
+            parts.append(
+                f"{FIELD_LABELS[field]} {describe(field, theirs)} (yours {describe(field, mine)})"
+            )
     if not parts:
         return "Changed on server since it was loaded."
     return "Changed on server: " + "; ".join(parts)

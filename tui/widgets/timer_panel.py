@@ -80,8 +80,7 @@ class TimerPanel(Widget):
     }
     """
 
-    def __init__(self, store: Store, *, id: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(self, store: Store, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.store = store
         self.border_title = "Timer"
@@ -156,8 +155,9 @@ class TimerPanel(Widget):
 
     def on_store_change(self, change: StoreChange) -> None:
         timer = self.store.timer
-        about_timer_row = (timer is not None and timer.entry_id is not None
-                           and timer.entry_id in change.ids)
+        about_timer_row = (
+            timer is not None and timer.entry_id is not None and timer.entry_id in change.ids
+        )
         if change.timer or change.lookups or change.reset or about_timer_row:
             self.redraw()
 
@@ -199,8 +199,7 @@ class TimerPanel(Widget):
         elapsed = format_elapsed(self.store.elapsed_seconds())
         forgotten = self.store.timer_forgotten
         self.set_class(forgotten, "-forgotten")
-        self._set_elapsed(f"running for {elapsed} — probably forgotten?" if forgotten
-                          else elapsed)
+        self._set_elapsed(f"running for {elapsed} — probably forgotten?" if forgotten else elapsed)
 
     def _set_elapsed(self, text: str) -> None:
         label = self.query_one("#timer-elapsed", Static)
