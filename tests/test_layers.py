@@ -1,4 +1,4 @@
-"""The layer rule of design.md: nothing below the UI imports textual."""
+"""The layer rule (README, "Layout"): nothing below the UI imports textual."""
 
 from __future__ import annotations
 

@@ -13,10 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -95,22 +103,22 @@ M = TypeVar("M", bound=BaseModel)
 
 
 # Documents narrowed to what each call must answer, so a missing member is named plainly.
-
-
+# A list of a subclass cannot narrow `Resource | list[Resource] | None` (lists are
+# invariant), hence the ignores on the lists of entries and timers.
 class _EntryList(Document):
     data: list[TimeEntryResource]  # type: ignore[assignment]
 
 
 class _EntryOne(Document):
-    data: TimeEntryResource  # type: ignore[assignment]
+    data: TimeEntryResource
 
 
 class _ResourceList(Document):
-    data: list[Resource]  # type: ignore[assignment]
+    data: list[Resource]
 
 
 class _ResourceOne(Document):
-    data: Resource  # type: ignore[assignment]
+    data: Resource
 
 
 class _TimerList(Document):
@@ -118,7 +126,7 @@ class _TimerList(Document):
 
 
 class _TimerOne(Document):
-    data: TimerResource  # type: ignore[assignment]
+    data: TimerResource
 
 
 def parse_problems(body: Any) -> list[ItemProblem]:
@@ -245,7 +253,7 @@ class ProductiveAdapter:
         )
 
     @classmethod
-    def for_ledger(cls, ledger: LedgerDB | Starlette, **kwargs: Any) -> ProductiveAdapter:
+    def for_ledger(cls, ledger: LedgerDB | Starlette, **kwargs: Any) -> Self:
         """An adapter over the local ledger in-process (no port, no rate limit), with the
         ledger's own identity. `ledger` is a `LedgerDB` or an app from `create_app`;
         `transport=` may wrap the app (tests count requests that way)."""
@@ -317,7 +325,7 @@ class ProductiveAdapter:
 
     # -------------------------------------------------------------------- pages
 
-    async def _pages(self, path: str, params: dict[str, Any]) -> AsyncIterator[tuple[int, Any]]:
+    async def _pages(self, path: str, params: dict[str, Any]) -> AsyncGenerator[tuple[int, Any]]:
         """(page number, raw body) of every page: page 1, then the rest concurrently as
         they arrive. Without a usable `total_pages`, pages are read one by one until one
         comes back short."""

@@ -1,6 +1,6 @@
 """Output for people (aligned tables) and for scripts (stable JSON and CSV shapes).
 
-The JSON shapes are a contract (design.md, README): an entry is
+The JSON shapes are a contract (the README documents them): an entry is
 `{"id", "date", "minutes", "note", "person_id", "service_id", "task_id", "status",
 "updated_at"}`; a timer `{"id", "entry_id", "started_at", "stopped_at", "elapsed_seconds",
 "note"}`.

@@ -118,6 +118,14 @@ def timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
+def fetch_row(
+    conn: sqlite3.Connection, sql: str, params: tuple[object, ...] = ()
+) -> sqlite3.Row | None:
+    """The first row of a query, typed (sqlite3 types `fetchone()` as Any)."""
+    row: sqlite3.Row | None = conn.execute(sql, params).fetchone()
+    return row
+
+
 def derived_uuid(kind: str, organization_id: str, row_id: int) -> str:
     return str(uuid.uuid5(_UUID_NAMESPACE, f"{organization_id}:{kind}:{row_id}"))
 

@@ -459,7 +459,7 @@ def populate_demo(db: LedgerDB, *, seed: int = 7, today: date | None = None) -> 
                 if day.weekday() >= 5:  # weekends: mostly empty
                     if week in quiet_weeks or rng.random() >= 0.1:
                         continue
-                    plan = [
+                    plan: list[tuple[int, int, str | None]] = [
                         (
                             services[rng.choices(keys, weights=list(weights.values()))[0]],
                             15 * rng.randint(2, 12),
@@ -839,7 +839,9 @@ def _count_where(conn: sqlite3.Connection, table: str, where: str, args: Sequenc
     )
 
 
-def _batches(rows: list[tuple[object, ...]], size: int) -> Iterable[list[tuple[object, ...]]]:
+def _batches(
+    rows: Sequence[tuple[object, ...]], size: int
+) -> Iterable[Sequence[tuple[object, ...]]]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
 

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
-from tui.ledger.db import Identity, LedgerDB, timestamp
+from tui.ledger.db import Identity, LedgerDB, fetch_row, timestamp
 
 MAX_MINUTES = 24 * 60
 MAX_NOTE_LENGTH = 10_000
@@ -87,7 +87,7 @@ class Entries:
     # ---------------------------------------------------------------------- reads
 
     def get(self, entry_id: int) -> sqlite3.Row | None:
-        return self.conn.execute("SELECT * FROM time_entries WHERE id = ?", (entry_id,)).fetchone()
+        return fetch_row(self.conn, "SELECT * FROM time_entries WHERE id = ?", (entry_id,))
 
     def require(self, entry_id: object) -> sqlite3.Row:
         parsed = parse_id(entry_id)
@@ -97,9 +97,7 @@ class Entries:
         return row
 
     def by_uuid(self, entry_uuid: str) -> sqlite3.Row | None:
-        return self.conn.execute(
-            "SELECT * FROM time_entries WHERE uuid = ?", (entry_uuid,)
-        ).fetchone()
+        return fetch_row(self.conn, "SELECT * FROM time_entries WHERE uuid = ?", (entry_uuid,))
 
     def _exists(self, table: str, row_id: int) -> bool:
         query = f"SELECT 1 FROM {table} WHERE id = ?"  # table names are ours, not input
@@ -291,11 +289,12 @@ class Entries:
     # --------------------------------------------------------------------- timers
 
     def running_timer(self, person_id: int) -> sqlite3.Row | None:
-        return self.conn.execute(
+        return fetch_row(
+            self.conn,
             "SELECT * FROM timers WHERE person_id = ? AND stopped_at IS NULL"
             " ORDER BY started_at DESC, id DESC LIMIT 1",
             (person_id,),
-        ).fetchone()
+        )
 
     def start_timer(
         self, *, service_id: object = None, entry_id: object = None, note: str | None = None
@@ -335,7 +334,7 @@ class Entries:
     def timer(self, timer_id: object) -> sqlite3.Row:
         parsed = parse_id(timer_id)
         row = (
-            self.conn.execute("SELECT * FROM timers WHERE id = ?", (parsed,)).fetchone()
+            fetch_row(self.conn, "SELECT * FROM timers WHERE id = ?", (parsed,))
             if parsed is not None
             else None
         )

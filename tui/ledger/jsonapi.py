@@ -6,7 +6,7 @@ import json
 import math
 import re
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -337,6 +337,3 @@ def to_one(kind: str, ident: Any) -> dict[str, Any]:
 
 
 NOT_INCLUDED: dict[str, Any] = {"meta": {"included": False}}
-
-
-Serializer = Callable[[sqlite3.Row], dict[str, Any]]

@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tui.ledger.db import LedgerDB, timestamp
+from tui.ledger.db import LedgerDB, fetch_row, timestamp
 from tui.ledger.entries import Entries, Rejected, in_transaction
 from tui.ledger.jsonapi import Page, page_of_ids, rows_by_ids
 
@@ -446,11 +446,12 @@ class PlannrDialect:
 
     @staticmethod
     def _running_timer(entries: Entries, entry_id: int) -> sqlite3.Row | None:
-        return entries.conn.execute(
+        return fetch_row(
+            entries.conn,
             "SELECT * FROM timers WHERE time_entry_id = ? AND stopped_at IS NULL"
             " ORDER BY started_at DESC, id DESC LIMIT 1",
             (entry_id,),
-        ).fetchone()
+        )
 
     # --------------------------------------------------------------------- routes
 

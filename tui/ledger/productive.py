@@ -321,7 +321,9 @@ class ProductiveDialect:
             raise Rejected(problems)
         return values
 
-    async def _items(self, request: Request, *, need_id: bool) -> tuple[dict[str, Any], list]:
+    async def _items(
+        self, request: Request, *, need_id: bool
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         body, _ = await read_body(request)
         return body, self._bulk_items(body, need_id=need_id)
 
@@ -361,7 +363,9 @@ class ProductiveDialect:
             raise BulkRejected(errors)
         return results
 
-    def _entry_docs(self, entries: Entries, ids: list[int | None], *, bulk: bool) -> list:
+    def _entry_docs(
+        self, entries: Entries, ids: list[int | None], *, bulk: bool
+    ) -> list[dict[str, Any]]:
         rows = rows_by_ids(entries.conn, "time_entries", [i for i in ids if i is not None])
         return [self.entry_resource(row, bulk=bulk) for row in rows]
 
@@ -369,7 +373,7 @@ class ProductiveDialect:
 
     @endpoint
     async def list_entries(self, request: Request) -> Response:
-        allowed_ops = {None}
+        allowed_ops: set[str | None] = {None}
         filters = parse_filters(
             request,
             {
@@ -456,7 +460,7 @@ class ProductiveDialect:
 
         def work(entries: Entries) -> dict[str, Any]:
             row = entries.require(request.path_params["entry_id"])
-            body = {"data": self.entry_resource(row)}
+            body: dict[str, Any] = {"data": self.entry_resource(row)}
             if include:
                 body["included"] = self.included(entries.conn, [row], include)
             return body
@@ -570,8 +574,10 @@ class ProductiveDialect:
         body: dict[str, Any] = {}
         if await request.body():
             body, _ = await read_body(request)
-        data = body.get("data") if isinstance(body.get("data"), dict) else {}
-        attributes = data.get("attributes") if isinstance(data.get("attributes"), dict) else {}
+        data = body.get("data")
+        data = data if isinstance(data, dict) else {}
+        attributes = data.get("attributes")
+        attributes = attributes if isinstance(attributes, dict) else {}
         # Reject's body shape is unconfirmed: accept the reason as an attribute or at the top.
         reason = attributes.get("rejected_reason", body.get("rejected_reason"))
         for_all = body.get("for_all_approvers", False) is True

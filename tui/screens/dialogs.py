@@ -1,6 +1,6 @@
 """Small modal dialogs: confirm, pick a service, give a reason.
 
-Dialogs confirm with `y` or `enter` and cancel with `n` or `escape` (design.md); where
+Dialogs confirm with `y` or `enter` and cancel with `n` or `escape` (the README's keys); where
 the dialog holds a text field, `y` and `n` are letters for the field, so `enter` and
 `escape` are the keys there. Names from the server are shown literally (no markup).
 """
