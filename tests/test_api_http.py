@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,7 @@ import httpx
 import pytest
 
 from tests.faults import Fault, FaultTransport
+from tui.api import http
 from tui.api.errors import (
     ApiError,
     AuthError,
@@ -186,6 +188,38 @@ async def test_malformed_json_is_a_bad_response(ledger, transport, sleeps) -> No
         await client_for(ledger, transport, sleeps).json("GET", "/services")
 
 
+async def test_a_redirect_is_not_followed_and_points_at_base_url(ledger, transport, sleeps) -> None:
+    moved = Fault.status_code(301, headers={"location": "https://elsewhere.example/api/v2"})
+    transport.inject(moved)
+    with pytest.raises(BadResponseError) as caught:
+        await client_for(ledger, transport, sleeps).json("GET", "/services")
+    assert str(caught.value) == (
+        "Productive GET /api/v2/services was redirected to https://elsewhere.example/api/v2 "
+        "(HTTP 301); check base_url."
+    )
+    assert len(transport.requests) == 1
+
+
+async def test_an_answer_past_the_body_limit_is_cut_off(ledger, transport, sleeps) -> None:
+    huge = b'{"data": [' + b'{"id": "1", "type": "services"},' * 600_000 + b"{}]}"
+    assert len(huge) > http.MAX_BODY_BYTES
+    transport.inject(Fault.replace_body(huge))
+    with pytest.raises(BadResponseError) as caught:
+        await client_for(ledger, transport, sleeps).json("GET", "/services")
+    assert str(caught.value) == (
+        "Productive answered GET /api/v2/services with more than 16 MB; the answer was not read."
+    )
+
+
+async def test_json_nested_past_the_decoder_is_one_sentence(ledger, transport, sleeps) -> None:
+    transport.inject(Fault.replace_body(b"[" * 200_000 + b"]" * 200_000))
+    with pytest.raises(BadResponseError) as caught:
+        await client_for(ledger, transport, sleeps).json("GET", "/services")
+    assert str(caught.value) == (
+        "Productive answered GET /api/v2/services with JSON nested too deep to read."
+    )
+
+
 async def test_422_carries_per_item_problems_from_the_parser(ledger, transport, sleeps) -> None:
     def parse(body: dict) -> list[ItemProblem]:
         return [
@@ -246,12 +280,53 @@ async def test_rate_limiter_keeps_to_the_window() -> None:
     limiter = RateLimiter([(100, 10.0)], clock=lambda: now[0], sleep=sleep)
     sent = []
     for _ in range(250):
-        await limiter.acquire()
-        sent.append(now[0])
+        async with limiter.slot():
+            sent.append(now[0])
     # No 10-second window holds more than 100 requests, and none waited needlessly.
     for i in range(100, len(sent)):
         assert sent[i] - sent[i - 100] >= 10.0
     assert sent[-1] == pytest.approx(20.0)
+
+
+async def test_rate_limiter_counts_a_request_when_its_answer_arrives() -> None:
+    """A request may sit in the connection pool after permission, or take long: the server
+    can see it as late as its answer, so that is when it counts, and until then it holds
+    its slot. Three slots, 1 s windows: slow answers push the next requests back."""
+    now = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    limiter = RateLimiter([(3, 1.0)], clock=lambda: now[0], sleep=sleep)
+    started: list[float] = []
+    answered: list[float] = []
+    release = [asyncio.Event() for _ in range(5)]
+
+    async def request(n: int) -> None:
+        async with limiter.slot():
+            started.append(now[0])
+            await release[n].wait()
+            answered.append(now[0])
+
+    async def turn() -> None:
+        for _ in range(5):
+            await asyncio.sleep(0)
+
+    tasks = [asyncio.create_task(request(n)) for n in range(5)]
+    await turn()
+    assert started == [0.0, 0.0, 0.0]  # the fourth waits while three are in flight
+    now[0] = 5.0
+    release[0].set()  # the first answer comes 5 s later: it counts as made at 5.0
+    await turn()
+    assert started[3] == pytest.approx(6.0)  # one window after that answer, not at once
+    assert len(started) == 4  # the fifth: three in flight again
+    release[1].set()  # answered at 6.0
+    await turn()
+    assert started[4] == pytest.approx(7.0)
+    for event in release[2:]:
+        event.set()
+    await asyncio.wait_for(asyncio.gather(*tasks), 1)
+    assert answered == [5.0, 6.0, 7.0, 7.0, 7.0]
 
 
 def test_plain_http_only_for_loopback() -> None:

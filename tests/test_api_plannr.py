@@ -849,3 +849,17 @@ async def test_core_flow_over_a_real_loopback_port(
     ) as refused:
         with pytest.raises(AuthError):
             await refused.list_entries(NOVEMBER)
+
+
+async def test_a_trackable_that_claims_a_billion_pages_is_refused(
+    ledger, transport, make: Make
+) -> None:
+    lie = {"data": [], "meta": {"current_page": 1, "last_page": 10**9, "total": 10**12}}
+    transport.inject(
+        Fault.replace_body(json.dumps(lie).encode(), content_type="application/json"),
+        match=lambda request: request.url.path.startswith(f"{V1}/time-entry/client/"),
+    )
+    adapter = make()
+    with pytest.raises(BadResponseError, match="runs to 1,000,000,000 pages, more than the 10,000"):
+        await adapter.list_entries(NOVEMBER)
+    assert len(list_calls(transport)) <= len(services_of(ledger))  # page 1 of each, no more

@@ -1015,3 +1015,39 @@ async def test_core_operations_over_a_real_port(ledger, loopback: LoopbackServer
         assert stopped.entry.id == timer.entry_id and not stopped.timer.running
     assert len(rows(ledger)) == 451
     assert sleeps.calls == []
+
+
+async def test_a_listing_that_claims_a_billion_pages_is_refused_after_one_request(
+    ledger, transport, sleeps
+) -> None:
+    seed(ledger, 3)
+    lie = {"data": [], "meta": {"total_pages": 10**9, "total_count": 2 * 10**11}}
+    transport.inject(Fault.replace_body(json.dumps(lie).encode()), method="GET", path=ENTRIES)
+    async with make(ledger, transport, sleeps) as backend:
+        with pytest.raises(BadResponseError) as caught:
+            await backend.list_entries(MONTH)
+    assert str(caught.value) == (
+        "Productive's listing /time_entries runs to 1,000,000,000 pages, more than the "
+        "10,000 this app reads; narrow the dates or the people."
+    )
+    assert len(transport.calls("GET", ENTRIES)) == 1
+
+
+async def test_full_pages_without_a_page_count_stop_at_the_page_limit(
+    ledger, transport, sleeps, monkeypatch
+) -> None:
+    from tui.api import http
+
+    seed(ledger, 200)
+    async with make(ledger, transport, sleeps) as backend:  # one real, full page
+        body = await backend.http.json(
+            "GET", "/time_entries", params={"page[number]": 1, "page[size]": 200}
+        )
+    body["meta"] = {}  # no total_pages: the adapter walks on while pages come back full
+    monkeypatch.setattr(http, "MAX_PAGES", 3)
+    transport.inject(
+        Fault.replace_body(json.dumps(body).encode()), method="GET", path=ENTRIES, times=50
+    )
+    async with make(ledger, transport, sleeps) as backend:
+        with pytest.raises(BadResponseError, match="runs to 4 pages, more than the 3"):
+            await backend.list_entries(MONTH)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import email.utils
 import json
 import logging
@@ -20,7 +21,7 @@ import random
 import re
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -52,6 +53,14 @@ ProblemParser = Callable[[Any], list[ItemProblem]]
 TOO_MANY = re.compile(r"\btoo (many|large|big)\b|\bmaximum\b.*\bitems\b", re.IGNORECASE)
 SAFE_TO_RETRY = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+MAX_BODY_BYTES = 16 * 1024 * 1024
+"""The largest answer read. A full page of either service (200 Productive entries with their
+people, services and tasks included, or 500 Plannr entries) is under 1 MB; a broken or hostile
+server sending more is cut off instead of filling memory."""
+MAX_PAGES = 10_000
+"""The most pages one listing reads: 2 million Productive entries (200 a page), well past a
+large team's year; a server that claims more (or never stops) is refused, not followed."""
+
 USER_AGENT = "timesheet/0.1 (+https://github.com/timesheet-tui)"
 
 
@@ -91,7 +100,14 @@ class RetryPolicy:
 
 
 class RateLimiter:
-    """Sliding windows, e.g. Productive's 100 requests per 10 s and 4,000 per 30 min."""
+    """Sliding windows, e.g. Productive's 100 requests per 10 s and 4,000 per 30 min.
+
+    The server counts a request when it arrives, and the client cannot see that moment:
+    permission may be granted while the request still waits for a pooled connection. So a
+    request holds its slot from permission until its answer arrives, and counts as made at
+    that last moment, the latest the server can have seen it. Then no window on the server's
+    clock holds more than the limit, however long a request waited or took.
+    """
 
     def __init__(
         self,
@@ -103,26 +119,53 @@ class RateLimiter:
         self.limits = list(limits)
         self.clock = clock
         self.sleep = sleep
-        self._sent: collections.deque[float] = collections.deque()
+        self._answered: collections.deque[float] = collections.deque()
+        """When each answered request got its answer, oldest first."""
+        self._in_flight = 0
         self._lock = asyncio.Lock()
+        self._released = asyncio.Event()
         self.waited = 0.0
         """Seconds spent waiting for the limit, for benchmarks and tests."""
 
-    async def acquire(self) -> None:
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Wait for room in every window, then hold it until the body is in."""
+        await self._acquire()
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
+            self._answered.append(self.clock())
+            self._released.set()
+
+    def _wait_for_room(self, now: float) -> float | None:
+        """Seconds until a new request fits every window; None: only an answer frees it."""
+        longest = max(period for _, period in self.limits)
+        while self._answered and self._answered[0] <= now - longest:
+            self._answered.popleft()
+        wait = 0.0
+        for count, period in self.limits:
+            in_window = [t for t in self._answered if t > now - period]
+            excess = self._in_flight + len(in_window) - count + 1
+            if excess <= 0:
+                continue
+            if excess > len(in_window):
+                return None
+            wait = max(wait, in_window[excess - 1] + period - now)
+        return wait
+
+    async def _acquire(self) -> None:
         async with self._lock:  # first come, first served
             while True:
                 now = self.clock()
-                longest = max(period for _, period in self.limits)
-                while self._sent and self._sent[0] <= now - longest:
-                    self._sent.popleft()
-                wait = 0.0
-                for count, period in self.limits:
-                    in_window = [t for t in self._sent if t > now - period]
-                    if len(in_window) >= count:
-                        wait = max(wait, in_window[-count] + period - now)
-                if wait <= 0:
-                    self._sent.append(now)
+                wait = self._wait_for_room(now)
+                if wait is not None and wait <= 0:
+                    self._in_flight += 1
                     return
+                if wait is None:
+                    self._released.clear()
+                    await self._released.wait()
+                    continue
                 self.waited += wait
                 await self.sleep(wait)
 
@@ -199,14 +242,10 @@ class HttpClient:
         while True:
             attempt += 1
             last = attempt >= self.retry.attempts
-            if self.rate_limiter is not None:
-                await self.rate_limiter.acquire()
             started = time.perf_counter()
             try:
                 self.requests_sent += 1
-                response = await self._client.request(
-                    method, path, params=params, content=content, headers=headers
-                )
+                response = await self._send(method, path, params, content, headers)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
                 # Nothing reached the server: safe to retry whatever the method.
                 failure: ApiError = NetworkError(self._network_sentence(error))
@@ -229,6 +268,8 @@ class HttpClient:
                     )
                 )
                 status = response.status_code
+                if 300 <= status < 400:
+                    raise self._redirected(response)
                 if status < 400:
                     return response
                 if status in (429, 503):
@@ -259,6 +300,62 @@ class HttpClient:
             log.info(self.redact(f"retrying {method} {path} in {delay:.2f} s: {failure}"))
             await self.sleep(delay)
 
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        content: bytes | None,
+        headers: dict[str, str] | None,
+    ) -> httpx.Response:
+        """One request on the wire, inside the rate limit's slot when there is one; its body
+        is read up to `MAX_BODY_BYTES` (decompressed bytes, so a small gzip bomb counts
+        at its full size)."""
+        request = self._client.build_request(
+            method, path, params=params, content=content, headers=headers
+        )
+        async with self.rate_limiter.slot() if self.rate_limiter else contextlib.nullcontext():
+            response = await self._client.send(request, stream=True)
+            try:
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > MAX_BODY_BYTES:
+                        raise BadResponseError(
+                            self.redact(
+                                f"{self.service} answered {method} {request.url.path} with more "
+                                f"than {MAX_BODY_BYTES // (1024 * 1024)} MB; the answer was "
+                                "not read."
+                            ),
+                            status=response.status_code,
+                        )
+            finally:
+                await response.aclose()
+        # The body is decoded already: a copy without the encoding headers holds it.
+        headers_kept = [
+            (name, value)
+            for name, value in response.headers.multi_items()
+            if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(
+            response.status_code,
+            headers=headers_kept,
+            content=bytes(body),
+            request=request,
+            extensions=response.extensions,
+        )
+
+    def check_page_count(self, pages: int, path: str) -> int:
+        """A listing's page count, refused past `MAX_PAGES` in one sentence."""
+        if pages > MAX_PAGES:
+            raise BadResponseError(
+                self.redact(
+                    f"{self.service}'s listing {path} runs to {pages:,} pages, more than the "
+                    f"{MAX_PAGES:,} this app reads; narrow the dates or the people."
+                )
+            )
+        return pages
+
     async def json(self, method: str, path: str, **kwargs: Any) -> Any:
         """The decoded JSON body of a 2xx answer (None for an empty one)."""
         response = await self.request(method, path, **kwargs)
@@ -269,6 +366,14 @@ class HttpClient:
     def decode(self, response: httpx.Response) -> Any:
         try:
             return response.json()
+        except RecursionError:  # nesting deeper than the decoder's stack
+            raise BadResponseError(
+                self.redact(
+                    f"{self.service} answered {response.request.method} {response.request.url.path}"
+                    " with JSON nested too deep to read."
+                ),
+                status=response.status_code,
+            ) from None
         except (json.JSONDecodeError, UnicodeDecodeError):
             kind = response.headers.get("content-type", "no content type").split(";")[0]
             raise BadResponseError(
@@ -309,7 +414,7 @@ class HttpClient:
         """The server's own words (JSON:API `errors[0].detail` or Laravel `message`)."""
         try:
             body = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
             return None, None
         if isinstance(body, dict):
             errors = body.get("errors")
@@ -321,6 +426,17 @@ class HttpClient:
             if isinstance(body.get("message"), str):
                 return body["message"], body
         return None, body
+
+    def _redirected(self, response: httpx.Response) -> ApiError:
+        """Redirects are not followed (a token must not travel to another host)."""
+        target = response.headers.get("location") or "another address"
+        return BadResponseError(
+            self.redact(
+                f"{self.service} {response.request.method} {response.request.url.path} was "
+                f"redirected to {target} (HTTP {response.status_code}); check base_url."
+            ),
+            status=response.status_code,
+        )
 
     def _error(self, response: httpx.Response) -> ApiError:
         status = response.status_code

@@ -415,12 +415,14 @@ class PlannrAdapter:
                     service_id, number, items, extra = task.result()
                     last_page = extra["meta"].get("last_page")
                     if number == 1 and isinstance(last_page, int) and last_page > 1:
+                        self.http.check_page_count(last_page, f"of {service_id}")
                         pending.update(
                             asyncio.ensure_future(self._page(service_id, n, start, end, gate, sort))
                             for n in range(2, last_page + 1)
                         )
                     elif not isinstance(last_page, int) and items and extra["links"].get("next"):
                         # No page count: walk `next` one page at a time.
+                        self.http.check_page_count(number + 1, f"of {service_id}")
                         pending.add(
                             asyncio.ensure_future(
                                 self._page(service_id, number + 1, start, end, gate, sort)

@@ -79,8 +79,6 @@ BULK = "application/vnd.api+json; ext=bulk"
 SINGLE_HEADERS = {"Content-Type": JSONAPI}
 BULK_HEADERS = {"Accept": BULK, "Content-Type": BULK}
 PAGE_SIZE = 200
-MAX_SEQUENTIAL_PAGES = 10_000
-"""Pages read one by one when the server gives no `total_pages` (a guard, not a limit)."""
 RATE_LIMITS = [(100, 10.0), (4000, 1800.0)]
 
 # Productive's filter[status]: 1 approved, 2 unapproved, 3 rejected, 5 submitted, 6 draft.
@@ -343,14 +341,16 @@ class ProductiveAdapter:
         if total_pages is None:
             size = _as_int(meta.get("page_size")) or PAGE_SIZE
             number, count = 1, self._count(body)
-            while count >= size and number < MAX_SEQUENTIAL_PAGES:
+            while count >= size:
                 number += 1
+                self.http.check_page_count(number, path)
                 current = await page(number)
                 yield current
                 count = self._count(current[1])
             return
         if total_pages <= 1:
             return
+        self.http.check_page_count(total_pages, path)
         # A few workers take page numbers in turn and hand each body over through a small
         # queue: at most `page_concurrency` requests are in flight and only a handful of
         # bodies wait in memory, however many pages there are (100k entries peaked at
