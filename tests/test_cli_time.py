@@ -599,3 +599,43 @@ def test_plannr_add_list_and_delete(site: Site) -> None:
         bare = site.invoke(*command, profile="bare")
         assert bare.exit_code == 2, command
         assert "trackables" in bare.stderr and bare.stderr.count("\n") == 1
+
+
+# ------------------------------------------------------------ bad input, one sentence
+
+
+def test_a_date_past_the_calendar_is_a_usage_error(site: Site) -> None:
+    result = site.invoke("entries", "--from", "9999-12-31")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "timesheet: --from: '9999-12-31' is out of range; dates run from 1900-01-01 "
+        "to 2999-12-31.\n"
+    )
+    result = site.invoke(
+        "add", "--date", "9999999999 days ago", "--time", "30", "--service", GENERAL
+    )
+    assert result.exit_code == 2 and "'9999999999 days ago' is out of range" in result.stderr
+    assert site.app.calls == []
+
+
+def test_a_csv_date_past_the_calendar_is_a_bad_row_by_line(site: Site) -> None:
+    rows = [
+        ["2026-11-02", "60", "fine", GENERAL, "", ""],
+        ["3000000 days ago", "60", "too old", GENERAL, "", ""],
+    ]
+    result = site.invoke("import", str(import_csv(site.tmp / "old.csv", rows)), "--yes")
+    assert result.exit_code == 1
+    assert "line 3: date '3000000 days ago' is out of range" in result.stderr
+    assert site.app.count("POST", "/api/v2/time_entries") == 0
+
+
+def test_an_argument_that_is_not_utf8_is_refused_before_sending(site: Site) -> None:
+    note = b"caf\xe9 \xff".decode("utf-8", "surrogateescape")  # what a Latin-1 shell sends
+    result = site.invoke(
+        "add", "--date", "today", "--time", "30", "--service", GENERAL, "--note", note
+    )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "timesheet: The value of --note (caf\\xe9 \\xff) is not valid UTF-8 text; nothing was sent.\n"
+    )
+    assert site.app.calls == [] and site.rows() == []

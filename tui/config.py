@@ -226,10 +226,7 @@ def load_config(
         raise ConfigError(f"{file}: the config file is not valid UTF-8 text.") from None
     except OSError as exc:
         raise ConfigError(f"{file}: cannot read the config file ({exc.strerror or exc}).") from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{file}: {_toml_message(str(exc))}") from None
+    raw = _parse_toml(file, text)
     try:
         config = Config.model_validate(raw)
     except ValidationError as exc:
@@ -451,10 +448,16 @@ def read_config_data(file: Path) -> dict[str, Any]:
         raise ConfigError(f"{file}: the config file is not valid UTF-8 text.") from None
     except OSError as exc:
         raise ConfigError(f"{file}: cannot read the config file ({exc.strerror or exc}).") from None
+    return _parse_toml(file, text)
+
+
+def _parse_toml(file: Path, text: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: {_toml_message(str(exc))}") from None
+    except RecursionError:  # arrays or tables nested past the parser's stack
+        raise ConfigError(f"{file}: values are nested too deep to read.") from None
 
 
 def write_config_data(file: Path, data: Mapping[str, Any]) -> None:

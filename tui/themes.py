@@ -149,6 +149,8 @@ def load_theme_file(path: Traversable, *, packaged: bool = False) -> Theme | str
         return _problem(where, None, f"cannot be read ({error.strerror or error})")
     except UnicodeDecodeError:
         return _problem(where, None, "is not UTF-8 text")
+    except RecursionError:
+        return _problem(where, None, "nests values too deep to read")
     except tomllib.TOMLDecodeError as error:
         found = _TOML_LINE.search(str(error))
         message = _TOML_LINE.sub("", str(error))

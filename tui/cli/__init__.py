@@ -23,13 +23,33 @@ class CommandGroup(click.Group):
     """`timesheet`: click's usage errors become one sentence on stderr, like every other
     error (click prints the usage, a hint and the error on four lines)."""
 
-    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+    def make_context(
+        self, info_name: str | None, args: list[str], *rest: Any, **kwargs: Any
+    ) -> click.Context:
+        refuse_undecodable(args)
         with one_line_usage_errors():
-            return super().make_context(*args, **kwargs)
+            return super().make_context(info_name, args, *rest, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:
         with one_line_usage_errors():
             return super().invoke(ctx)
+
+
+def refuse_undecodable(args: list[str]) -> None:
+    """Arguments that are not valid text in the terminal's encoding reach Python as lone
+    surrogates: no server can store them, so they are refused before anything is sent."""
+    for number, arg in enumerate(args, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            try:  # the bytes as typed, when the surrogates came from decoding them
+                raw = arg.encode("utf-8", "surrogateescape")
+            except UnicodeEncodeError:
+                raw = arg.encode("utf-8", "backslashreplace")
+            shown = raw.decode("ascii", "backslashreplace")
+            option = args[number - 2] if number > 1 else ""
+            what = f"The value of {option}" if option.startswith("-") else f"Argument {number}"
+            raise CliError(f"{what} ({shown}) is not valid UTF-8 text; nothing was sent.") from None
 
 
 @contextmanager

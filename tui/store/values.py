@@ -12,6 +12,10 @@ import re
 from datetime import date, timedelta
 
 MAX_MINUTES = 24 * 60
+FIRST_DATE = date(1900, 1, 1)
+LAST_DATE = date(2999, 12, 31)
+"""Dates outside these are typing mistakes, not time worked; inside them, a week or a month
+either side is still a date (Python's calendar ends at 9999-12-31)."""
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _HOURS_MINUTES = re.compile(r"^(\d+)h\s*(?:(\d+)\s*m?)?$")
@@ -80,6 +84,20 @@ def format_elapsed(seconds: int) -> str:
 
 
 def parse_date(text: str, *, today: date) -> date:
+    """A date as people type it, between `FIRST_DATE` and `LAST_DATE`."""
+    day: date | None
+    try:
+        day = _read_date(text, today=today)
+    except OverflowError:  # "9999999999 days ago": before the calendar starts
+        day = None
+    if day is None or not FIRST_DATE <= day <= LAST_DATE:
+        raise ValueProblem(
+            f"{text.strip()!r} is out of range; dates run from {FIRST_DATE} to {LAST_DATE}."
+        )
+    return day
+
+
+def _read_date(text: str, *, today: date) -> date:
     raw = " ".join(text.strip().lower().split())
     if raw == "today":
         return today
