@@ -639,3 +639,39 @@ def test_an_argument_that_is_not_utf8_is_refused_before_sending(site: Site) -> N
         "timesheet: The value of --note (caf\\xe9 \\xff) is not valid UTF-8 text; nothing was sent.\n"
     )
     assert site.app.calls == [] and site.rows() == []
+
+
+# ------------------------------------------------------------------ output safety
+
+HOSTILE_NOTES = {
+    "formula": "=cmd|' /C calc'!A0",
+    "csi": "red\x9b31m text",
+    "osc": "title\x1b]0;pwned\x07 bell",
+}
+
+
+def test_csv_export_defuses_formulas_and_shows_controls_as_symbols(site: Site) -> None:
+    monday = date(2026, 11, 16)
+    for note in HOSTILE_NOTES.values():
+        site.entry(monday, 30, note)
+    text = site.invoke("entries", "--from", "2026-11-16", "--format", "csv").stdout
+    notes = sorted(row["note"] for row in csv.DictReader(io.StringIO(text)))
+    assert notes == ["'=cmd|' /C calc'!A0", "red\\x9b31m text", "title␛]0;pwned␇ bell"]
+    assert not any(ch in text for ch in "\x1b\x07\x9b")
+
+    raw = site.invoke("entries", "--from", "2026-11-16", "--format", "csv", "--raw").stdout
+    assert sorted(row["note"] for row in csv.DictReader(io.StringIO(raw))) == sorted(
+        HOSTILE_NOTES.values()
+    )
+
+
+def test_table_and_json_never_send_a_control_to_the_terminal(site: Site) -> None:
+    monday = date(2026, 11, 16)
+    for note in HOSTILE_NOTES.values():
+        site.entry(monday, 30, note)
+    table_text = site.invoke("entries", "--from", "2026-11-16").stdout
+    json_text = site.invoke("entries", "--from", "2026-11-16", "--format", "json").stdout
+    for text in (table_text, json_text):
+        assert not any(ch in text for ch in "\x1b\x07\x9b")
+    assert "\\u009b" in json_text and "\\u001b" in json_text
+    assert sorted(e["note"] for e in json.loads(json_text)) == sorted(HOSTILE_NOTES.values())

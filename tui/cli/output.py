@@ -4,6 +4,13 @@ The JSON shapes are a contract (the README documents them): an entry is
 `{"id", "date", "minutes", "note", "person_id", "service_id", "task_id", "status",
 "updated_at"}`; a timer `{"id", "entry_id", "started_at", "stopped_at", "elapsed_seconds",
 "note"}`.
+
+Nothing a server sends reaches the terminal as a control: tables and CSV show control
+characters (C0, DEL and C1) as visible symbols, and JSON writes them as `\\u` escapes (the
+same data, read back by any JSON parser). CSV cells that a spreadsheet would run as a
+formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) get a leading `'`.
+`--raw` writes CSV cells exactly as stored, for a file or a pipe; to a terminal its
+controls are still shown as symbols.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import csv
 import io
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -58,8 +66,20 @@ def timer_json(timer: Timer | None, now: datetime) -> dict[str, Any] | None:
     }
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_UNESCAPED_CONTROLS = re.compile("[\x7f-\x9f]")
+"""What `json.dumps(ensure_ascii=False)` leaves raw: DEL and the C1 controls."""
+
+
+def json_text(data: Any) -> str:
+    """Readable JSON (non-ASCII letters as they are) with every control as a `\\u` escape."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    # Outside strings JSON holds only ASCII punctuation, so these are inside strings.
+    return _UNESCAPED_CONTROLS.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
 def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    click.echo(json_text(data))
 
 
 def table(
@@ -84,9 +104,26 @@ def table(
     return "\n".join([head, *(line(r) for r in cells)])
 
 
-def csv_text(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+def csv_cell(value: Any, *, raw: bool = False, terminal: bool = False) -> str:
+    """One CSV cell: controls shown as symbols and formulas defused, unless `raw`
+    (which still never sends a control to a terminal)."""
+    text = "" if value is None else str(value)
+    if raw:
+        return printable(text) if terminal else text
+    if text.startswith(FORMULA_STARTS) and not _is_number(text):
+        text = "'" + text
+    return printable(text)
+
+
+def _is_number(text: str) -> bool:
+    """`-5` is a number, not a formula: negative minutes stay numbers."""
+    return re.fullmatch(r"[+-]?\d+(\.\d+)?", text) is not None
+
+
+def csv_text(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, raw: bool = False) -> str:
+    terminal = sys.stdout.isatty()
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(headers)
-    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    writer.writerows([csv_cell(v, raw=raw, terminal=terminal) for v in row] for row in rows)
     return buffer.getvalue()

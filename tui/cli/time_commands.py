@@ -492,6 +492,11 @@ def _week_range(start: date | None, end: date | None) -> tuple[date, date]:
     show_default=True,
     help="Output format.",
 )
+@click.option(
+    "--raw",
+    is_flag=True,
+    help="CSV cells as stored: no ' before =, +, -, @; controls kept but not to a terminal.",
+)
 @click.pass_context
 def entries(
     ctx: click.Context,
@@ -500,6 +505,7 @@ def entries(
     person: str,
     status_filter: str | None,
     fmt: str,
+    raw: bool,
 ) -> None:
     """List time entries (default: yours, this ISO week).
 
@@ -535,12 +541,8 @@ def entries(
         echo_json([entry_json(r) for r in records])
         return
     if fmt == "csv":
-        safe = printable if sys.stdout.isatty() else (lambda text: text)
-        rows = [
-            [safe(str(v)) if isinstance(v, str) else v for v in entry_json(r).values()]
-            for r in records
-        ]
-        click.echo(csv_text(ENTRY_COLUMNS, rows), nl=False)
+        rows = [list(entry_json(r).values()) for r in records]
+        click.echo(csv_text(ENTRY_COLUMNS, rows, raw=raw), nl=False)
         return
     if not records:
         click.echo(f"No entries from {first} to {last}.")

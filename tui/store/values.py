@@ -61,9 +61,14 @@ def check_minutes(minutes: int) -> int:
     return minutes
 
 
-# C0 controls and DEL shown as their visible symbols (␛, ␍, ...), so text from a server
-# can never move the cursor, clear the screen or set colours in a terminal.
-_VISIBLE = {code: 0x2400 + code for code in range(0x20)} | {0x7F: 0x2421}
+# C0 controls and DEL shown as their visible symbols (␛, ␍, ...), and C1 controls (which
+# some terminals obey as escapes: U+009B is a one-character CSI) as `\x9b`, so text from a
+# server can never move the cursor, clear the screen or set colours in a terminal.
+_VISIBLE: dict[int, int | str] = (
+    {code: 0x2400 + code for code in range(0x20)}
+    | {0x7F: 0x2421}
+    | {code: f"\\x{code:02x}" for code in range(0x80, 0xA0)}
+)
 
 
 def printable(text: str) -> str:
