@@ -65,3 +65,12 @@ def plannr_stop_response() -> dict[str, Any]:
     text = (FIXTURES / "plannr-time-entry-stop.txt").read_text()
     value, _ = _json_after(text, "Response examples (200)", 0, len(text))
     return value
+
+
+def seed_stop_body() -> dict[str, Any]:
+    """The answer of the Plannr seed's stop (`POST /time-entry/{uuid}/stop`)."""
+    text = (FIXTURES / "plannr-time-entry-stop.txt").read_text()
+    at = text.index("Response examples (200)")
+    value, _ = json.JSONDecoder().raw_decode(text, text.index("{", at))
+    assert isinstance(value, dict)
+    return value

@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import FROZEN_NOW, FakeClock, LoopbackServer
 from tests.faults import Fault, FaultTransport
-from tests.seeds import FIXTURES
+from tests.seeds import seed_stop_body
 from tui.api.base import Backend, EntryChange, EntryQuery, Outcome
 from tui.api.errors import (
     AuthError,
@@ -41,14 +41,6 @@ UNKNOWN_UUID = "00000000-0000-0000-0000-000000000000"
 
 
 # ----------------------------------------------------------------------- helpers
-
-
-def seed_stop_body() -> dict[str, Any]:
-    text = (FIXTURES / "plannr-time-entry-stop.txt").read_text()
-    at = text.index("Response examples (200)")
-    value, _ = json.JSONDecoder().raw_decode(text, text.index("{", at))
-    assert isinstance(value, dict)
-    return value
 
 
 def services_of(ledger: LedgerDB) -> dict[str, str]:
