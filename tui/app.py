@@ -19,6 +19,7 @@ from textual.worker import Worker, WorkerState
 from tui.api.base import EntryQuery
 from tui.api.errors import ApiError
 from tui.commands import TimesheetCommands
+from tui.store.present import plural
 from tui.store.store import StagingError, Store, StoreChange
 from tui.store.values import format_minutes, week_range
 
@@ -191,12 +192,13 @@ class TimesheetApp(App[None]):
             if quit_now:
                 self.exit()
 
-        changes = f"{count} staged change{'s' if count != 1 else ''}"
+        changes = plural(count, "staged change")
         kept = (
             "The demo ledger is deleted on quit, and they with it."
             if self.demo
-            else f"{'They are' if count != 1 else 'It is'} kept in the journal and "
-            f"come{'' if count != 1 else 's'} back next time."
+            else "They are kept in the journal and come back next time."
+            if count != 1
+            else "It is kept in the journal and comes back next time."
         )
         self.push_screen(ConfirmDialog(f"{changes} not saved. {kept} Quit now?"), answered)
 
