@@ -19,7 +19,6 @@ from textual.worker import Worker, WorkerState
 from tui.api.base import EntryQuery
 from tui.api.errors import ApiError
 from tui.commands import TimesheetCommands
-from tui.store.present import plural
 from tui.store.store import StagingError, Store, StoreChange
 from tui.store.values import format_minutes, week_range
 
@@ -185,6 +184,7 @@ class TimesheetApp(App[None]):
             self.exit()
             return
         from tui.screens.dialogs import ConfirmDialog
+        from tui.store.present import plural
 
         count = self.store.staged_count
 

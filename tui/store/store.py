@@ -22,7 +22,6 @@ from tui.api.errors import ApiError, NetworkError, NotFoundError, ServerError
 from tui.models import Entry, EntryStatus, Person, Service, Task, Timer
 from tui.store.cache import Cache
 from tui.store.journal import Journal
-from tui.store.present import plural
 from tui.store.records import FIELDS, EntryRecord, Row, RowState
 from tui.store.staging import Action, Kind, Staged, Staging
 from tui.store.values import ValueProblem, check_minutes, parse_date, parse_minutes, round_minutes
@@ -594,6 +593,8 @@ class Store:
                 else f"Entry {locked[0]} is approved; unapprove it first."
             )
         count = len(after)
+        from tui.store.present import plural
+
         self._commit(f"delete {plural(count, 'row')}", after)
         return count
 
