@@ -655,7 +655,7 @@ def read_import(path: Path, *, today: date) -> ImportPlan:
             except ValueProblem as problem:
                 plan.add(line, str(problem), "date")
         if raw.get("time"):
-            try:
+            try:  # the one minutes rule, as for --time and the grid
                 values["minutes"] = parse_minutes(raw["time"])
             except ValueProblem as problem:
                 plan.add(line, str(problem), "time")
@@ -725,9 +725,9 @@ def import_entries(ctx: click.Context, file: Path, dry_run: bool, yes: bool) -> 
     """Create many entries from a CSV file, in bulk requests.
 
     Header: date,time,note,service_id,task_id,person_id (note, task_id and person_id
-    optional; person defaults to the profile's). time is minutes (90) or H:MM (1:30).
-    Every row is checked first; if any is bad, all problems are listed by line and
-    nothing is sent.
+    optional; person defaults to the profile's). time is a duration as --time takes it:
+    minutes (90) or hours (1:30, 1h30, 1.5h); date as --date takes it. Every row is
+    checked first; if any is bad, all problems are listed by line and nothing is sent.
 
     Example: timesheet import week.csv --yes
     """
