@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -106,14 +106,14 @@ def startup_done() -> None:
         gc.enable()
 
 
-def run_mapped(coroutine: Awaitable[T]) -> T:
+def run_mapped(coroutine: Coroutine[Any, Any, T]) -> T:
     from tui.api.errors import ApiError, AuthError, ForbiddenError, UnsupportedError
     from tui.config import ConfigError
     from tui.store.store import StagingError
 
     startup_done()
     try:
-        return asyncio.run(coroutine)  # type: ignore[arg-type]
+        return asyncio.run(coroutine)
     except (ConfigError, AuthError, ForbiddenError, UnsupportedError, StagingError) as error:
         raise CliError(str(error)) from None
     except ApiError as error:
