@@ -4,7 +4,7 @@ and no second copy of it anywhere else in tui/."""
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -43,17 +43,13 @@ LOOKUPS = Lookups(
 )
 
 
+BASE = EntryRecord(
+    id="1", date=MONDAY, minutes=90, note="", person_id="7", service_id="3", task_id=None
+)
+
+
 def record(**values: object) -> EntryRecord:
-    fields: dict[str, object] = {
-        "id": "1",
-        "date": MONDAY,
-        "minutes": 90,
-        "note": "",
-        "person_id": "7",
-        "service_id": "3",
-        "task_id": None,
-    }
-    return EntryRecord(**(fields | values))  # type: ignore[arg-type]
+    return replace(BASE, **values)
 
 
 # ------------------------------------------------------------------ one_line
