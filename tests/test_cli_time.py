@@ -294,6 +294,32 @@ def test_import_header_dry_run_and_confirmation(site: Site) -> None:
     assert site.app.count("POST", "/api/v2/time_entries") == 0 and site.rows() == []
 
 
+def test_the_csv_time_column_follows_the_one_minutes_rule(tmp_path: Path) -> None:
+    """The `time` column is read by `parse_minutes`, as `--time` and the grid are: every
+    form it takes gives the same minutes, and every value it refuses is refused with its
+    sentence, on the row's line."""
+    from tui.cli.time_commands import read_import
+    from tui.store.values import ValueProblem, parse_minutes
+
+    values = ["90", "90m", "1.5h", "1h30", "1:30", "0", "24:00", "1h75", "abc", "-5", "1:5"]
+    rows = [["2026-11-02", value, "", GENERAL, "", ""] for value in values]
+    plan = read_import(import_csv(tmp_path / "times.csv", rows), today=date(2026, 11, 19))
+
+    read = {row.line: row.values["minutes"] for row in plan.rows}
+    refused = dict(plan.problems)
+    for line, value in enumerate(values, start=2):
+        try:
+            minutes = parse_minutes(value)
+        except ValueProblem as problem:
+            message = str(problem)
+            expected = f"time {message}" if message.startswith("'") else message
+            assert refused[line] == expected and line not in read, value
+        else:
+            assert read[line] == minutes and line not in refused, value
+    assert set(read.values()) == {90}
+    assert len(refused) == 6 and all(m.endswith(".") for m in refused.values())
+
+
 # ------------------------------------------------------------------------- timers
 
 

@@ -184,6 +184,7 @@ class TimesheetApp(App[None]):
             self.exit()
             return
         from tui.screens.dialogs import ConfirmDialog
+        from tui.store.present import plural
 
         count = self.store.staged_count
 
@@ -191,12 +192,13 @@ class TimesheetApp(App[None]):
             if quit_now:
                 self.exit()
 
-        changes = f"{count} staged change{'s' if count != 1 else ''}"
+        changes = plural(count, "staged change")
         kept = (
             "The demo ledger is deleted on quit, and they with it."
             if self.demo
-            else f"{'They are' if count != 1 else 'It is'} kept in the journal and "
-            f"come{'' if count != 1 else 's'} back next time."
+            else "They are kept in the journal and come back next time."
+            if count != 1
+            else "It is kept in the journal and comes back next time."
         )
         self.push_screen(ConfirmDialog(f"{changes} not saved. {kept} Quit now?"), answered)
 

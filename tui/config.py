@@ -33,6 +33,7 @@ from pydantic import (
 )
 
 from tui.models import Id
+from tui.store.present import plural
 
 APP_NAME = "timesheet"
 CONFIG_ENV = "TIMESHEET_CONFIG"
@@ -328,7 +329,7 @@ def _validation_message(exc: ValidationError) -> str:
     message = _describe(errors[0])
     if len(errors) > 1:
         more = len(errors) - 1
-        message = f"{message[:-1]} (and {more} more problem{'s' if more > 1 else ''})."
+        message = f"{message[:-1]} (and {plural(more, 'more problem')})."
     return message
 
 

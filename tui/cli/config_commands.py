@@ -17,6 +17,7 @@ from tui.cli.context import CliError, cli_context
 
 if TYPE_CHECKING:
     from tui.config import Profile
+    from tui.models import Person
 
 SECRET = "***"
 BACKENDS = ("productive", "plannr", "ledger")
@@ -138,7 +139,7 @@ def _check(profile_name: str, table: dict[str, Any], where: Path) -> Profile:
         raise CliError(str(error)) from None
 
 
-def _test_connection(name: str, profile: Profile, token: str | None) -> str:
+def _test_connection(name: str, profile: Profile, token: str | None) -> Person:
     """Open the backend and ask who the token belongs to; the person, or exit 2."""
     import asyncio
 
@@ -151,7 +152,7 @@ def _test_connection(name: str, profile: Profile, token: str | None) -> str:
     if token is not None:  # bound for the keyring: test it before anything is stored
         profile = profile.model_copy(update={"keyring": False, "token": SecretStr(token)})
 
-    async def who() -> Any:
+    async def who() -> Person:
         backend = open_backend(name, profile)
         try:
             return await backend.current_person()
@@ -349,7 +350,7 @@ def _token_source(
             )
         return (
             {"token_env": token_env.strip()}
-            if token_env is not None  # type: ignore[union-attr]
+            if token_env is not None
             else {"token_command": token_command}
         ), None
     usable = use_keyring is not False and keyring_usable()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -74,26 +74,14 @@ class CliContext:
     def open_store(self) -> Store:
         """A store over the profile's backend, with no journal: a command either finishes
         or reports what failed, and must never pick up (and save) what the app staged."""
-        from tui.api.factory import open_backend
-        from tui.config import ConfigError, ProductiveProfile
-        from tui.store.store import Store, StoreSettings
+        from tui.config import ConfigError
+        from tui.store.open import open_store
 
         name, profile = self.profile()
         try:
-            backend = open_backend(name, profile, self.ui())
-        except (ConfigError, ValueError) as error:
+            return open_store(name, profile, self.ui(), journal=False)
+        except ConfigError as error:
             raise CliError(str(error)) from None
-        ui = self.ui()
-        person = profile.person_id if isinstance(profile, ProductiveProfile) else None
-        return Store(
-            backend,
-            settings=StoreSettings(
-                rounding_minutes=ui.rounding_minutes,
-                forgotten_timer_hours=ui.forgotten_timer_hours,
-                bulk_chunk_size=ui.bulk_chunk_size,
-                person_id=person,
-            ),
-        )
 
     def run(self, work: Callable[[Store], Awaitable[T]]) -> T:
         """Run `work` on a fresh store and close it; API errors become one sentence and
@@ -118,14 +106,14 @@ def startup_done() -> None:
         gc.enable()
 
 
-def run_mapped(coroutine: Awaitable[T]) -> T:
+def run_mapped(coroutine: Coroutine[Any, Any, T]) -> T:
     from tui.api.errors import ApiError, AuthError, ForbiddenError, UnsupportedError
     from tui.config import ConfigError
     from tui.store.store import StagingError
 
     startup_done()
     try:
-        return asyncio.run(coroutine)  # type: ignore[arg-type]
+        return asyncio.run(coroutine)
     except (ConfigError, AuthError, ForbiddenError, UnsupportedError, StagingError) as error:
         raise CliError(str(error)) from None
     except ApiError as error:

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import click
 
-from tui.cli.context import CliContext, CliError, startup_done
+from tui.cli.context import CliError, cli_context, startup_done
 
 
 def _ledger_path(ctx: click.Context) -> Path:
     """The ledger file of the chosen profile, or the default one."""
     from tui.config import LedgerProfile, default_ledger_path
 
-    _, profile = ctx.find_object(CliContext).profile()
+    _, profile = cli_context(ctx).profile()
     return profile.path if isinstance(profile, LedgerProfile) else default_ledger_path()
 
 

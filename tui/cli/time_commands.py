@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tui.cli.context import CliError, ItemsFailed, cli_context, require_terminal_or_yes
-from tui.cli.output import csv_text, echo_json, entry_json, printable, table, timer_json
+from tui.cli.output import csv_text, echo_json, entry_json, table, timer_json
+from tui.store.present import one_line, person_name, plural, service_name, task_title
+from tui.store.values import printable
 
 if TYPE_CHECKING:
     from tui.models import Timer
@@ -88,13 +90,9 @@ def _hm(minutes: int) -> str:
     return format_minutes(minutes)
 
 
-def _one_line(text: str, width: int = NOTE_WIDTH) -> str:
-    shown = printable(text)
-    return shown if len(shown) <= width else shown[: width - 1] + "…"
-
-
-def _plural(count: int, word: str, words: str | None = None) -> str:
-    return f"{count} {word if count == 1 else words or word + 's'}"
+def _note(text: str) -> str:
+    """A note in a table or a message: one line, at most NOTE_WIDTH characters."""
+    return one_line(text, NOTE_WIDTH)
 
 
 def _confirm_allowed(yes: bool, what: str) -> None:
@@ -131,25 +129,15 @@ async def _my_id(store: Store) -> str:
     return store.person_id
 
 
-def _person_label(store: Store, person_id: str | None) -> str:
-    person = store.people.get(person_id or "")
-    return person.name if person is not None else (person_id or "")
-
-
-def _service_label(store: Store, service_id: str | None) -> str:
-    service = store.services.get(service_id or "")
-    return service.name if service is not None else (service_id or "")
-
-
 def _describe_entry(store: Store, record: EntryRecord) -> str:
     parts = [
         f"entry {record.id}",
         record.date.isoformat(),
         _hm(record.minutes),
-        _service_label(store, record.service_id),
+        service_name(store.services, record.service_id),
     ]
     if record.note:
-        parts.append(_one_line(record.note))
+        parts.append(_note(record.note))
     return " — ".join(p for p in parts if p)
 
 
@@ -189,7 +177,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     parts = [
         f"Running {format_elapsed(timer.elapsed_seconds(now))}",
         service or "",
-        _one_line(timer.note) if timer.note else "",
+        _note(timer.note) if timer.note else "",
     ]
     click.echo(" — ".join(p for p in parts if p))
 
@@ -201,10 +189,10 @@ async def _timer_service(store: Store, timer: Timer) -> str | None:
     if timer.service_id is None:
         return None
     try:
-        names = {s.id: s.name for s in await store.backend.services()}
+        services = {s.id: s for s in await store.backend.services()}
     except ApiError:
-        names = {}
-    return printable(names.get(timer.service_id, timer.service_id))
+        services = {}
+    return service_name(services, timer.service_id)
 
 
 @click.command()
@@ -301,7 +289,7 @@ def stop(ctx: click.Context, timer_id: str | None, as_json: bool) -> None:
             }
         )
         return
-    note = f" — {_one_line(record.note)}" if record.note else ""
+    note = f" — {_note(record.note)}" if record.note else ""
     click.echo(
         f"Stopped timer {result.timer.id}: {_hm(result.minutes)} on entry {record.id} "
         f"({record.date.isoformat()}){note}."
@@ -559,14 +547,13 @@ def entries(
     ]
     rows = []
     for r in records:
-        task = store.tasks.get(r.task_id or "")
         rows.append(
             [
                 r.date.isoformat(),
-                *([_person_label(store, r.person_id)] if several else []),
-                _service_label(store, r.service_id),
-                task.title if task else (r.task_id or ""),
-                _one_line(r.note),
+                *([person_name(store.people, r.person_id)] if several else []),
+                service_name(store.services, r.service_id),
+                task_title(store.tasks, r.task_id),
+                _note(r.note),
                 _hm(r.minutes),
                 r.status.value,
             ]
@@ -574,7 +561,7 @@ def entries(
     total = sum(r.minutes for r in records)
     click.echo(table(headers, rows, right=("time",)))
     click.echo(
-        f"Total {_hm(total)} in {_plural(len(records), 'entry', 'entries')}, {first} to {last}."
+        f"Total {_hm(total)} in {plural(len(records), 'entry', 'entries')}, {first} to {last}."
     )
 
 
@@ -670,7 +657,7 @@ def read_import(path: Path, *, today: date) -> ImportPlan:
             except ValueProblem as problem:
                 plan.add(line, str(problem), "date")
         if raw.get("time"):
-            try:
+            try:  # the one minutes rule, as for --time and the grid
                 values["minutes"] = parse_minutes(raw["time"])
             except ValueProblem as problem:
                 plan.add(line, str(problem), "time")
@@ -714,8 +701,8 @@ def _summary(rows: Sequence[ImportRow], me: str | None) -> str:
     days = [r.values["date"] for r in rows]
     people = {r.values.get("person_id", me) for r in rows}
     return (
-        f"{_plural(len(rows), 'entry', 'entries')} ({_hm(total)} in total, {min(days)} "
-        f"to {max(days)}, {_plural(len(people), 'person', 'people')})"
+        f"{plural(len(rows), 'entry', 'entries')} ({_hm(total)} in total, {min(days)} "
+        f"to {max(days)}, {plural(len(people), 'person', 'people')})"
     )
 
 
@@ -740,9 +727,9 @@ def import_entries(ctx: click.Context, file: Path, dry_run: bool, yes: bool) -> 
     """Create many entries from a CSV file, in bulk requests.
 
     Header: date,time,note,service_id,task_id,person_id (note, task_id and person_id
-    optional; person defaults to the profile's). time is minutes (90) or H:MM (1:30).
-    Every row is checked first; if any is bad, all problems are listed by line and
-    nothing is sent.
+    optional; person defaults to the profile's). time is a duration as --time takes it:
+    minutes (90) or hours (1:30, 1h30, 1.5h); date as --date takes it. Every row is
+    checked first; if any is bad, all problems are listed by line and nothing is sent.
 
     Example: timesheet import week.csv --yes
     """
@@ -787,14 +774,14 @@ def import_entries(ctx: click.Context, file: Path, dry_run: bool, yes: bool) -> 
             f"Imported {created} of {created + len(failed)} entries; "
             f"{len(failed)} failed (listed above by line)."
         )
-    click.echo(f"Imported {_plural(created, 'entry', 'entries')}.")
+    click.echo(f"Imported {plural(created, 'entry', 'entries')}.")
 
 
 def _report_problems(file: Path, problems: Sequence[str]) -> None:
     for problem in problems:
         click.echo(f"{file}: {printable(problem)}", err=True)
     raise ItemsFailed(
-        f"{file}: {_plural(len(problems), 'problem')} (listed above); nothing was sent."
+        f"{file}: {plural(len(problems), 'problem')} (listed above); nothing was sent."
     )
 
 
@@ -840,7 +827,7 @@ def delete(ctx: click.Context, ids: tuple[str, ...], yes: bool) -> None:
         for entry_id, message in refused.items():
             click.echo(f"entry {entry_id}: {printable(message)}", err=True)
         if not staged:
-            refused_count = _plural(len(refused), "entry", "entries")
+            refused_count = plural(len(refused), "entry", "entries")
             raise ItemsFailed(f"Nothing was deleted ({refused_count} refused).")
         records = [store.records[i] for i in staged]
         if not yes:
@@ -856,7 +843,7 @@ def delete(ctx: click.Context, ids: tuple[str, ...], yes: bool) -> None:
         return deleted, refused
 
     deleted, refused = cli_context(ctx).run(work)
-    noun = _plural(len(deleted), "entry", "entries")
+    noun = plural(len(deleted), "entry", "entries")
     if refused:
         raise ItemsFailed(f"Deleted {noun}; {len(refused)} not deleted (listed above).")
     click.echo(f"Deleted {noun}.")
@@ -864,11 +851,11 @@ def delete(ctx: click.Context, ids: tuple[str, ...], yes: bool) -> None:
 
 def _what(records: Sequence[EntryRecord], store: Store) -> str:
     people = {r.person_id for r in records}
-    names = ", ".join(sorted(_person_label(store, p) for p in people))
+    names = ", ".join(sorted(person_name(store.people, p) for p in people))
     total = sum(r.minutes for r in records)
-    noun = _plural(len(records), "entry", "entries")
+    noun = plural(len(records), "entry", "entries")
     return (
-        f"{noun} of {_plural(len(people), 'person', 'people')} "
+        f"{noun} of {plural(len(people), 'person', 'people')} "
         f"({printable(names)}), {_hm(total)} in total"
     )
 
@@ -882,9 +869,9 @@ async def _show_deletion(store: Store, records: Sequence[EntryRecord]) -> None:
         [
             r.id,
             r.date.isoformat(),
-            _person_label(store, r.person_id),
-            _service_label(store, r.service_id),
-            _one_line(r.note),
+            person_name(store.people, r.person_id),
+            service_name(store.services, r.service_id),
+            _note(r.note),
             _hm(r.minutes),
             r.status.value,
         ]

@@ -27,9 +27,10 @@ from textual.widgets.selection_list import Selection
 
 from tui.api.base import EntryQuery
 from tui.models import EntryStatus
+from tui.store.present import NO_VALUE, one_line, person_name, plural, service_name
 from tui.store.store import ApprovalResult
 from tui.store.values import format_minutes, printable, week_range
-from tui.widgets.timer_panel import TimerPanel, one_line
+from tui.widgets.timer_panel import TimerPanel
 
 if TYPE_CHECKING:
     from tui.store.records import EntryRecord
@@ -53,10 +54,6 @@ RESULT_MARKS = {
     "rejected": ("⊘", "magenta"),
 }
 HEADER_PREFIX = "person:"
-
-
-def plural(count: int, word: str, words: str | None = None) -> str:
-    return f"{count} {word if count == 1 else words or word + 's'}"
 
 
 class ApprovalsScreen(Screen[None]):
@@ -340,10 +337,7 @@ class ApprovalsScreen(Screen[None]):
         )
 
     def person_name(self, person_id: str | None) -> str:
-        if person_id is None:
-            return "(nobody)"
-        person = self.store.people.get(person_id)
-        return one_line(person.name) if person else f"#{printable(person_id)}"
+        return person_name(self.store.people, person_id) or NO_VALUE["person_id"]
 
     def rebuild(self) -> None:
         self._rebuild_pending = False
@@ -391,14 +385,6 @@ class ApprovalsScreen(Screen[None]):
     def entry_cells(self, record: EntryRecord) -> list[Text]:
         result = self.results.get(record.id)
         mark, style = RESULT_MARKS.get(result.result, ("", "")) if result else ("", "")
-        service = self.store.services.get(record.service_id or "")
-        service_name = (
-            one_line(service.name)
-            if service
-            else f"#{printable(record.service_id)}"
-            if record.service_id
-            else ""
-        )
         status = record.status.value
         if record.rejected and record.rejected_reason:
             status = f"rejected: {one_line(record.rejected_reason)}"
@@ -410,7 +396,7 @@ class ApprovalsScreen(Screen[None]):
             Text(mark, style=style),
             Text(f"  {record.date:%a %d %b}"),
             Text(format_minutes(record.minutes), justify="right"),
-            Text(service_name),
+            Text(service_name(self.store.services, record.service_id)),
             Text(status),
             Text(one_line(record.note)),
         ]

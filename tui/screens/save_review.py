@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
@@ -25,8 +24,8 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
+from tui.store.present import entry_text, one_line, plural, value_text
 from tui.store.staging import Kind
-from tui.store.values import format_minutes, printable
 
 if TYPE_CHECKING:
     from tui.store.records import EntryRecord
@@ -51,10 +50,6 @@ class Phase(str, enum.Enum):
 
 def _plain(content: Any) -> str:
     return content.plain if isinstance(content, Content) else str(content)
-
-
-def one_line(text: str) -> str:
-    return printable(" · ".join(part.strip() for part in text.splitlines() if part.strip()))
 
 
 class SaveReview(ModalScreen[None]):
@@ -214,56 +209,15 @@ class SaveReview(ModalScreen[None]):
         counts = Counter(item.kind for item in self.items)
         total = len(self.items)
         parts = [f"{counts[kind]} {_KIND_WORD[kind]}" for kind in _KIND_WORD if counts[kind]]
-        return f"Save {total} change{'s' if total != 1 else ''}: {', '.join(parts)}"
-
-    def _date(self, day: date | None, *, month: bool = False) -> str:
-        if day is None or day == date.min:
-            return "no date"
-        return f"{day:%a} {day.day}" + (f" {day:%b}" if month else "")
-
-    def _service(self, service_id: str | None) -> str:
-        if not service_id:
-            return "no service"
-        service = self.store.services.get(service_id)
-        return one_line(service.name) if service else f"#{printable(service_id)}"
-
-    def _task_title(self, task_id: str | None) -> str:
-        if not task_id:
-            return "no task"
-        task = self.store.tasks.get(task_id)
-        return one_line(task.title) if task else f"#{printable(task_id)}"
-
-    def _person(self, person_id: str | None) -> str:
-        if not person_id:
-            return "nobody"
-        person = self.store.people.get(person_id)
-        return one_line(person.name) if person else f"#{printable(person_id)}"
+        return f"Save {plural(total, 'change')}: {', '.join(parts)}"
 
     def value_text(self, name: str, value: Any) -> str:
         """One field's value as a person reads it."""
-        if name == "minutes":
-            return format_minutes(value) if isinstance(value, int) else printable(str(value))
-        if name == "date":
-            return self._date(value, month=True) if isinstance(value, date) else str(value)
-        if name == "service_id":
-            return self._service(value)
-        if name == "task_id":
-            return self._task_title(value)
-        if name == "person_id":
-            return self._person(value)
-        if value is None or value == "":
-            return "(empty)"
-        return one_line(str(value))
+        return value_text(self.store, name, value)
 
     def row_text(self, record: EntryRecord) -> str:
         """`Mon 16 · Design · 1:30 · note`."""
-        what = self._service(record.service_id)
-        if record.task_id:
-            what += f" / {self._task_title(record.task_id)}"
-        parts = [self._date(record.date), what, format_minutes(record.minutes)]
-        if record.note.strip():
-            parts.append(one_line(record.note))
-        return " · ".join(parts)
+        return entry_text(self.store, record)
 
     def _field_label(self, name: str) -> str:
         return name.removesuffix("_id")
@@ -409,7 +363,7 @@ class SaveReview(ModalScreen[None]):
             count = len(report.conflicts)
             lines.append(
                 Content.styled(
-                    f"{count} conflict{'s' if count != 1 else ''}: changed on the server since "
+                    f"{plural(count, 'conflict')}: changed on the server since "
                     "they were loaded, so not saved. Choose below which version to keep.",
                     "bold $text-warning",
                 )

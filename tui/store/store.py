@@ -593,7 +593,9 @@ class Store:
                 else f"Entry {locked[0]} is approved; unapprove it first."
             )
         count = len(after)
-        self._commit(f"delete {count} row{'s' if count != 1 else ''}", after)
+        from tui.store.present import plural
+
+        self._commit(f"delete {plural(count, 'row')}", after)
         return count
 
     def undo(self) -> str | None:

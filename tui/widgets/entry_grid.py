@@ -30,6 +30,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Input, Static
 
+from tui.store.present import person_name, service_name, task_title
 from tui.store.records import FIELDS, EntryRecord, Row, RowState
 from tui.store.values import format_minutes, printable, week_start
 
@@ -250,9 +251,10 @@ class EntryGrid(ScrollView, can_focus=True):
         self._widths: dict[str, int] = {spec.key: spec.minimum for spec in COLUMN_SPECS}
         self._columns: tuple[Column, ...] = ()
         self._total_width = 0
-        self._people: set[str] = set()
-        self._services: set[str] = set()
-        self._tasks: set[str] = set()
+        # Distinct ids of the rows measured (None is added in the hot loop, dropped after).
+        self._people: set[str | None] = set()
+        self._services: set[str | None] = set()
+        self._tasks: set[str | None] = set()
         self._day_minutes: dict[date, int] = {}
         self._counted: dict[str, tuple[date, int]] = {}
         """Each row's contribution to the totals (only rows that add minutes)."""
@@ -496,7 +498,7 @@ class EntryGrid(ScrollView, can_focus=True):
         if totals:
             self._totals_text = None
         for seen in (people, services, tasks):
-            seen.discard(None)  # type: ignore[arg-type]
+            seen.discard(None)
         changed = note_width != widths["note"]
         widths["note"] = note_width
         if full or before != (len(people) > 1, len(services), len(tasks)):
@@ -970,22 +972,13 @@ class EntryGrid(ScrollView, can_focus=True):
         return ""
 
     def _person_name(self, person_id: str | None) -> str:
-        if person_id is None:
-            return ""
-        person = self.store.people.get(person_id)
-        return printable(person.name) if person is not None else f"#{printable(person_id)}"
+        return person_name(self.store.people, person_id)
 
     def _service_name(self, service_id: str | None) -> str:
-        if service_id is None:
-            return ""
-        service = self.store.services.get(service_id)
-        return printable(service.name) if service is not None else f"#{printable(service_id)}"
+        return service_name(self.store.services, service_id)
 
     def _task_name(self, task_id: str | None) -> str:
-        if task_id is None:
-            return ""
-        task = self.store.tasks.get(task_id)
-        return printable(task.title) if task is not None else f"#{printable(task_id)}"
+        return task_title(self.store.tasks, task_id)
 
     def _totals(self, width: int) -> str:
         """The range's total first (so a narrow grid never hides it), then per day; from

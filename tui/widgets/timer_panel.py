@@ -15,6 +15,7 @@ from textual.timer import Timer as IntervalTimer
 from textual.widget import Widget
 from textual.widgets import Static
 
+from tui.store.present import one_line, service_name, task_title
 from tui.store.values import format_elapsed, printable
 
 if TYPE_CHECKING:
@@ -26,11 +27,6 @@ def key_for(app: object, binding_id: str, default: str) -> str:
     keymap = getattr(app, "_keymap", None) or {}
     keys = keymap.get(binding_id)
     return keys.split(",")[0].strip() if keys else default
-
-
-def one_line(text: str) -> str:
-    """Server text on one line, literally: line breaks become ` · `, controls visible."""
-    return printable(" · ".join(part.strip() for part in text.splitlines() if part.strip()))
 
 
 class TimerPanel(Widget):
@@ -134,11 +130,9 @@ class TimerPanel(Widget):
         task_id = record.task_id if record is not None else timer.task_id
         parts: list[tuple[str, str]] = []
         if service_id:
-            service = store.services.get(service_id)
-            parts.append((one_line(service.name if service else f"#{service_id}"), "bold"))
+            parts.append((service_name(store.services, service_id), "bold"))
         if task_id:
-            task = store.tasks.get(task_id)
-            parts.append((one_line(task.title if task else f"#{task_id}"), ""))
+            parts.append((task_title(store.tasks, task_id), ""))
         note = timer.note or (record.note if record is not None else "")
         if note.strip():
             parts.append((one_line(note), "italic"))

@@ -1,0 +1,117 @@
+"""tui.store.open: the one factory from a profile and the UI settings to a Store, for the
+app (journaled) and the CLI (not), and the demo on a temporary ledger."""
+
+from __future__ import annotations
+
+import ast
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tui.cli.context import CliContext, CliError
+from tui.config import ConfigError, LedgerProfile, ProductiveProfile, UiSettings
+from tui.store.open import open_demo_store, open_store
+from tui.store.records import RowState
+
+pytestmark = pytest.mark.anyio
+
+ROOT = Path(__file__).resolve().parent.parent
+UI = UiSettings(rounding_minutes=15, bulk_chunk_size=50, forgotten_timer_hours=3.0)
+
+
+async def test_the_store_takes_the_ui_settings_and_the_profiles_person() -> None:
+    profile = ProductiveProfile(
+        organization_id="1", person_id="42", token_env="TOKEN", base_url="http://127.0.0.1:9/v2"
+    )
+    store = open_store("work", profile, UI, journal=False, env={"TOKEN": "secret"})
+    try:
+        settings = store.settings
+        assert (settings.rounding_minutes, settings.bulk_chunk_size) == (15, 50)
+        assert settings.forgotten_timer_hours == 3.0
+        assert settings.person_id == "42"
+        assert store.backend.name == "productive"
+    finally:
+        await store.aclose()
+
+
+async def test_without_a_journal_nothing_is_written_or_picked_up(tmp_path: Path) -> None:
+    profile = LedgerProfile(path=tmp_path / "ledger.db")
+    store = open_store("local", profile, UI, journal=False, state_dir=tmp_path)
+    try:
+        assert store.journal is None and store.cache is None
+        assert store.settings.person_id is None  # a ledger profile names no person
+    finally:
+        await store.aclose()
+    assert not (tmp_path / "local.db").exists()
+
+
+async def test_a_journaled_store_keeps_staged_changes_for_the_next_one(tmp_path: Path) -> None:
+    profile = LedgerProfile(path=tmp_path / "ledger.db")
+    first = open_store("my profile", profile, UI, journal=True, state_dir=tmp_path)
+    try:
+        await first.open()
+        new_id = first.stage_new({"date": date(2026, 11, 2), "minutes": 30, "note": "kept"})
+    finally:
+        await first.aclose()
+    assert (tmp_path / "my_profile.db").exists()  # journal_path: the name made file-safe
+
+    again = open_store("my profile", profile, UI, journal=True, state_dir=tmp_path)
+    try:
+        assert again.journal is not None and again.cache is not None
+        await again.open()
+        assert again.row(new_id).state is RowState.new
+        assert again.row(new_id).record.note == "kept"
+    finally:
+        await again.aclose()
+
+
+def test_a_profile_that_cannot_open_is_one_config_error() -> None:
+    profile = ProductiveProfile(organization_id="1", token_env="NOT_SET")
+    with pytest.raises(ConfigError, match="NOT_SET"):
+        open_store("work", profile, UI, journal=False, env={})
+
+
+async def test_the_demo_is_a_journaled_ledger_in_its_folder(tmp_path: Path) -> None:
+    store = open_demo_store(tmp_path, UI)
+    try:
+        await store.open()
+        assert store.backend.name == "ledger" and store.services
+        assert store.journal is not None
+    finally:
+        await store.aclose()
+    assert {p.name for p in tmp_path.iterdir()} >= {"demo-ledger.db", "demo.db"}
+
+
+async def test_the_cli_opens_its_store_without_a_journal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TIMESHEET_TEST_UNSET_TOKEN", raising=False)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[profiles.local]\nbackend = "ledger"\npath = "{tmp_path / "l.db"}"\n')
+    config.chmod(0o600)
+    store = CliContext(config_path=config).open_store()
+    try:
+        assert store.journal is None and store.cache is None
+    finally:
+        await store.aclose()
+    broken = tmp_path / "broken.toml"
+    broken.write_text(
+        '[profiles.work]\nbackend = "productive"\norganization_id = "1"\n'
+        'token_env = "TIMESHEET_TEST_UNSET_TOKEN"\n'
+    )
+    broken.chmod(0o600)
+    with pytest.raises(CliError, match="TIMESHEET_TEST_UNSET_TOKEN"):
+        CliContext(config_path=broken).open_store()
+
+
+@pytest.mark.parametrize("path", ["tui/cli/context.py", "tui/launch.py"])
+def test_the_app_and_the_cli_build_no_store_of_their_own(path: str) -> None:
+    tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
+    called = {
+        node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+    }
+    assert "open_store" in called or "open_demo_store" in called
+    assert not called & {"Store", "StoreSettings", "Journal", "Cache", "open_backend"}

@@ -1,0 +1,77 @@
+"""From a profile and the UI settings to a ready `Store`: the one way the app and the CLI
+open one.
+
+The app journals (`journal=True`): staged changes and a cache of what was loaded live in
+`journal_path(profile_name)`, so they survive a quit or a crash. A CLI command does not
+(`journal=False`): it either finishes or reports what failed, and must never pick up (and
+save) what the app staged. The demo is a ledger profile on a temporary demo ledger, with
+its journal next to it.
+
+Heavy modules (the adapters, httpx, the store itself) are imported inside the functions:
+a scripting command imports this module before it knows which backend it needs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tui.config import LedgerProfile, Profile, UiSettings
+    from tui.store.store import Store
+
+DEMO_PROFILE = "demo"
+
+
+def open_store(
+    profile_name: str,
+    profile: Profile,
+    ui: UiSettings,
+    *,
+    journal: bool,
+    state_dir: Path | None = None,
+    env: Mapping[str, str] = os.environ,
+) -> Store:
+    """A store over the profile's backend, with the UI's rounding, timer and bulk
+    settings; with `journal`, a journal and cache in `journal_path(profile_name,
+    state_dir)`. A profile that cannot be opened (no token, a bad URL) is a
+    `ConfigError` with one sentence."""
+    from tui.api.factory import open_backend
+    from tui.config import ConfigError, ProductiveProfile
+    from tui.store.cache import Cache
+    from tui.store.journal import Journal, journal_path
+    from tui.store.store import Store, StoreSettings
+
+    try:
+        backend = open_backend(profile_name, profile, ui, env=env)
+    except ValueError as error:  # an adapter refusing a value of the profile
+        raise ConfigError(str(error)) from None
+    settings = StoreSettings(
+        rounding_minutes=ui.rounding_minutes,
+        forgotten_timer_hours=ui.forgotten_timer_hours,
+        bulk_chunk_size=ui.bulk_chunk_size,
+        person_id=profile.person_id if isinstance(profile, ProductiveProfile) else None,
+    )
+    if not journal:
+        return Store(backend, settings=settings)
+    state = journal_path(profile_name, state_dir)
+    return Store(backend, Journal(state), cache=Cache(state), settings=settings)
+
+
+def demo_profile(folder: Path) -> LedgerProfile:
+    """A ledger profile on a demo ledger in `folder` (created and filled when new)."""
+    from tui.config import LedgerProfile
+    from tui.ledger.demo import create_demo_ledger
+
+    path = folder / "demo-ledger.db"
+    create_demo_ledger(path).close()
+    return LedgerProfile(path=path)
+
+
+def open_demo_store(folder: Path, ui: UiSettings, *, journal: bool = True) -> Store:
+    """The demo: `open_store` on `demo_profile(folder)`, its journal in `folder` too."""
+    return open_store(
+        DEMO_PROFILE, demo_profile(folder), ui, journal=journal, state_dir=folder, env={}
+    )
