@@ -17,9 +17,10 @@ from tui.ledger.app import create_app
 from tui.ledger.db import LedgerDB
 from tui.ledger.demo import populate_demo
 from tui.models import EntryStatus
+from tui.store.changes import StoreChange
 from tui.store.journal import Journal
 from tui.store.records import RowState
-from tui.store.store import StagingError, Store, StoreChange, StoreSettings
+from tui.store.store import StagingError, Store, StoreSettings
 from tui.store.values import week_range
 
 pytestmark = pytest.mark.anyio
