@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from tui.api.base import Backend, Capabilities, EntryBatch, EntryQuery, ItemResult, Outcome
-from tui.api.errors import ApiError, NetworkError, NotFoundError, ServerError
+from tui.api.errors import ApiError, AuthError, NetworkError, NotFoundError, ServerError
 from tui.models import Entry, EntryStatus, Person, Service, Task, Timer
 from tui.store.cache import Cache
 from tui.store.changes import (
@@ -199,12 +199,28 @@ class Store:
                 await self.refresh_timer()
 
     async def refresh_lookups(self) -> None:
-        self.people = {p.id: p for p in await self.backend.people()}
-        if self.me is not None:
-            self.people.setdefault(self.me.id, self.me)
+        await self._fetch_people()
         self.services = {s.id: s for s in await self.backend.services()}
         self.tasks = {t.id: t for t in await self.backend.tasks()}
         self.emit(StoreChange(lookups=True))
+
+    async def refresh_people(self) -> dict[str, Person]:
+        """Only the people (a command naming whose entries it shows needs no more)."""
+        await self._fetch_people()
+        self.emit(StoreChange(lookups=True))
+        return self.people
+
+    async def _fetch_people(self) -> None:
+        self.people = {p.id: p for p in await self.backend.people()}
+        if self.me is not None:
+            self.people.setdefault(self.me.id, self.me)
+
+    async def my_person_id(self) -> str:
+        """`person_id`, asking the backend whose token this is when nobody has yet."""
+        if self.person_id is not None:
+            return self.person_id
+        self.me = await self.backend.current_person()
+        return self.me.id
 
     async def load(self, query: EntryQuery) -> None:
         """Show `query`'s entries: the cached copy at once if there is one, then the
@@ -772,9 +788,13 @@ class Store:
         return out
 
     async def reject(self, entry_id: str, reason: str) -> ApprovalResult:
+        """The server's refusal of this entry is its failure; a refused token is raised,
+        as for approve: no later entry would go through either."""
         self._need("reject", "rejections")
         try:
             entry = await self.backend.reject_entry(entry_id, reason)
+        except AuthError:
+            raise
         except ApiError as error:
             return ApprovalResult(entry_id, "failed", str(error))
         self.replace_records([EntryRecord.from_entry(entry, fallback=self.records.get(entry_id))])
