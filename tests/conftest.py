@@ -3,6 +3,7 @@ in-process (`httpx.ASGITransport`) or over a real loopback port (uvicorn in a th
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -13,9 +14,16 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from hypothesis import settings
 
 from tui.ledger.app import create_app
 from tui.ledger.db import LedgerDB
+
+# CI runs the same examples every time (a failure there must be repeatable, not luck);
+# locally each run explores new ones.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 FROZEN_NOW = datetime(2026, 11, 19, 14, 30, 0, tzinfo=UTC)  # a Thursday
 JSONAPI = "application/vnd.api+json"

@@ -3,15 +3,27 @@ ledger (through the real adapter), with a frozen clock and the deterministic dem
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
 
+from tests import app_child
 from tests.app_harness import SIZE, Harness, grid, settle
 from tests.conftest import FakeClock
+from tui.api.base import EntryQuery
+from tui.api.productive import ProductiveAdapter
+from tui.store.journal import Journal
 from tui.store.records import RowState
+from tui.store.store import Store
+from tui.store.values import week_range
 
 pytestmark = pytest.mark.anyio
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -82,7 +94,63 @@ async def test_undo_and_redo_keys(harness) -> None:
         assert store.row(entry_id).state is RowState.deleted
 
 
-async def test_staged_changes_survive_a_killed_app(harness) -> None:
+def server_entries(harness: Harness) -> list[tuple[object, ...]]:
+    with harness.db.transaction() as conn:
+        return [tuple(r) for r in conn.execute("SELECT * FROM time_entries ORDER BY id")]
+
+
+@pytest.mark.subprocess
+async def test_staged_changes_survive_a_killed_app(harness, tmp_path: Path) -> None:
+    before = server_entries(harness)
+    errors = tmp_path / "child-stderr.txt"
+    with errors.open("w") as stderr:
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.app_child",
+                str(harness.db.path),
+                str(harness.journal_path),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            cwd=REPO,
+            text=True,
+        )
+    watchdog = threading.Timer(60, child.kill)  # never hang the suite on a stuck child
+    watchdog.start()
+    try:
+        assert child.stdout is not None
+        said = child.stdout.readline().split()
+        assert said[:1] == ["staged"], errors.read_text()
+        os.kill(child.pid, signal.SIGKILL)  # acknowledged, not saved, and no quit
+        child.wait(timeout=30)
+    finally:
+        watchdog.cancel()
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == -signal.SIGKILL
+    edited, deleted, new = said[1:]
+
+    store = Store(
+        ProductiveAdapter.for_ledger(harness.db), Journal(harness.journal_path), clock=harness.clock
+    )
+    await store.open()
+    owner = str(harness.db.identity.owner_person_id)
+    await store.load(EntryQuery(*week_range(harness.clock().date()), person_ids=(owner,)))
+    try:
+        assert set(store.staging.staged) == {edited, deleted, new}
+        assert store.row(edited).state is RowState.changed
+        assert store.row(edited).record.note == app_child.NOTE
+        assert store.row(deleted).state is RowState.deleted
+        assert store.row(new).state is RowState.new and new in store.order
+    finally:
+        await store.aclose()
+    assert server_entries(harness) == before  # staged only: the ledger never saw them
+
+
+async def test_staged_changes_come_back_when_the_app_is_reopened(harness) -> None:
     first = harness.app()
     async with first.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -91,7 +159,7 @@ async def test_staged_changes_survive_a_killed_app(harness) -> None:
         store.stage_edit(entry_id, "note", "kept across a crash")
         grid(first).move_to(entry_id)
         await pilot.press("d")
-        # No save and no quit dialog: the app just goes away, as with kill -9.
+        # No save and no quit dialog: the app just goes away.
     second = harness.app()
     async with second.run_test(size=SIZE) as pilot:
         await settle(pilot)

@@ -330,6 +330,16 @@ def test_reject_with_a_reason(ledger, config) -> None:
     assert "could not be rejected" in result.stderr
 
 
+def test_reject_with_a_refused_token_exits_2_with_one_sentence(ledger, config, monkeypatch) -> None:
+    before = snapshot(ledger)
+    monkeypatch.setenv(TOKEN_ENV, "not-the-token")
+    result = run(config, "reject", "1", "2", "--reason", "No.")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("timesheet: ") and result.stderr.count("\n") == 1
+    assert "not-the-token" not in result.stderr and result.stdout == ""
+    assert snapshot(ledger) == before
+
+
 def test_reject_needs_a_reason(config) -> None:
     assert run(config, "reject", "1").exit_code == 2
     result = run(config, "reject", "1", "--reason", "  ")

@@ -19,8 +19,9 @@ from tui.api.productive import ProductiveAdapter
 from tui.ledger.db import LedgerDB
 from tui.ledger.demo import populate_demo
 from tui.models import Person, Service, Task
+from tui.store.changes import StoreChange
 from tui.store.records import EntryRecord, Row, RowState
-from tui.store.store import StagingError, Store, StoreChange
+from tui.store.store import StagingError, Store
 from tui.store.values import format_minutes, week_range
 from tui.widgets.entry_grid import EntryGrid
 

@@ -11,15 +11,16 @@ import pytest
 from tests.conftest import FROZEN_NOW, FakeClock
 from tests.faults import Fault, FaultTransport
 from tui.api.base import EntryQuery
-from tui.api.errors import NotFoundError
+from tui.api.errors import AuthError, NotFoundError
 from tui.api.productive import ProductiveAdapter
 from tui.ledger.app import create_app
 from tui.ledger.db import LedgerDB
 from tui.ledger.demo import populate_demo
 from tui.models import EntryStatus
+from tui.store.changes import ApprovalResult, StoreChange
 from tui.store.journal import Journal
 from tui.store.records import RowState
-from tui.store.store import StagingError, Store, StoreChange, StoreSettings
+from tui.store.store import StagingError, Store, StoreSettings
 from tui.store.values import week_range
 
 pytestmark = pytest.mark.anyio
@@ -305,6 +306,39 @@ async def test_approve_reports_pending_then_approved_for_all(demo, transport, cl
         == sum(per_day.values())
         == sum(store.records[i].minutes for i in single)
     )
+
+
+async def test_reject_fails_a_refused_entry_and_raises_a_refused_token(
+    demo, transport, clock
+) -> None:
+    store = await open_store(demo, transport, clock, everyone=True)
+    with demo.transaction() as conn:
+        open_id, invoiced_id = (
+            str(conn.execute(f"SELECT id FROM time_entries WHERE {where} LIMIT 1").fetchone()[0])
+            for where in ("approved = 0 AND rejected = 0 AND invoiced = 0", "invoiced = 1")
+        )
+    refused = await store.reject(invoiced_id, "No.")
+    assert refused.result == "failed" and "invoiced" in (refused.message or "")
+    assert await store.reject(open_id, "Add a task.") == ApprovalResult(
+        open_id, "rejected", "Add a task."
+    )
+    assert (await server_entry(transport, demo, open_id))["attributes"]["rejected_reason"] == (
+        "Add a task."
+    )
+
+    stranger = Store(
+        ProductiveAdapter(
+            base_url="http://ledger/api/v2",
+            token="not-the-token",
+            organization_id=demo.identity.organization_id,
+            transport=transport,
+            rate_limited=False,
+            sleep=no_sleep,
+        ),
+        clock=clock,
+    )
+    with pytest.raises(AuthError):  # a refused token is no one entry's failure
+        await stranger.reject(invoiced_id, "No.")
 
 
 async def test_stop_timer_shows_server_minutes_and_stages_rounding(demo, transport, clock) -> None:

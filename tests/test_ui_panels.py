@@ -24,7 +24,8 @@ from tui.ledger.demo import populate_demo
 from tui.models import Service
 from tui.screens.dialogs import ConfirmDialog, ReasonDialog, ServicePicker
 from tui.screens.save_review import Phase, SaveReview
-from tui.store.store import Store, StoreChange
+from tui.store.changes import StoreChange
+from tui.store.store import Store
 from tui.store.values import week_range
 from tui.widgets.timer_panel import TimerPanel
 

@@ -19,7 +19,8 @@ from textual.worker import Worker, WorkerState
 from tui.api.base import EntryQuery
 from tui.api.errors import ApiError
 from tui.commands import TimesheetCommands
-from tui.store.store import StagingError, Store, StoreChange
+from tui.store.changes import StoreChange
+from tui.store.store import StagingError, Store
 from tui.store.values import format_minutes, week_range
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import json
 import os
 import re
 import shlex
@@ -269,10 +270,23 @@ _TYPE_WORDS = {
 _BOUNDS = {"ge": "at least", "gt": "greater than", "le": "at most", "lt": "less than"}
 
 
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def _dotted(loc: tuple[Any, ...]) -> str:
+    """A key path as TOML writes it: `profiles.work.token_env`; a key that is not bare
+    is quoted (`profiles."my\\nwork"`), so the sentence stays one line."""
     text = ""
     for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int):
+            text += f"[{part}]"
+            continue
+        key = (
+            str(part)
+            if _BARE_KEY.fullmatch(str(part))
+            else json.dumps(str(part), ensure_ascii=False)
+        )
+        text += f".{key}" if text else key
     return text
 
 

@@ -314,24 +314,31 @@ class ErrorDocument(_Wire):
     errors: list[ErrorObject]
 
 
+def _text(value: Any) -> str | None:
+    """A name-like attribute of an included resource: only a string counts (a server may
+    send anything there, and a name is never worth failing a listing over)."""
+    return value if isinstance(value, str) else None
+
+
 def person_from_resource(resource: Resource) -> Person:
     a = resource.attributes
     return Person(
         id=resource.id,
-        first_name=a.get("first_name") or "",
-        last_name=a.get("last_name") or "",
-        email=a.get("email"),
+        first_name=_text(a.get("first_name")) or "",
+        last_name=_text(a.get("last_name")) or "",
+        email=_text(a.get("email")),
     )
 
 
 def service_from_resource(resource: Resource) -> Service:
-    return Service(id=resource.id, name=resource.attributes.get("name") or f"#{resource.id}")
+    name = _text(resource.attributes.get("name"))
+    return Service(id=resource.id, name=name or f"#{resource.id}")
 
 
 def task_from_resource(resource: Resource) -> Task:
     return Task(
         id=resource.id,
-        title=resource.attributes.get("title") or f"#{resource.id}",
+        title=_text(resource.attributes.get("title")) or f"#{resource.id}",
         service_id=resource.related_id("service"),
     )
 

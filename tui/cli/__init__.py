@@ -92,8 +92,12 @@ def main(ctx: click.Context, profile: str | None, config_path: Path | None, demo
         )
     if ctx.invoked_subcommand is None:
         from tui.launch import run_app  # textual is imported only to open the app
+        from tui.store.journal import JournalError
 
-        run_app(ctx.obj, demo=demo)
+        try:
+            run_app(ctx.obj, demo=demo)
+        except JournalError as error:  # e.g. written by a newer timesheet: say so, touch nothing
+            raise CliError(str(error)) from None
 
 
 for command in (

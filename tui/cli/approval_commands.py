@@ -14,7 +14,7 @@ failure), unapproved or rejected; 1 when some entries failed (each listed with i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -22,10 +22,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tui.cli.context import CliError, ItemsFailed, cli_context, require_terminal_or_yes
-from tui.cli.output import echo_json, printable, table
+from tui.cli.output import echo_json, table
+from tui.store.values import printable
 
 if TYPE_CHECKING:
-    from tui.store.store import ApprovalResult, Store
+    from tui.store.changes import ApprovalResult
+    from tui.store.store import Store
 
 
 def today() -> date:
@@ -89,13 +91,11 @@ def selection(
         return Selection(clean, None, None, None)
     first = _parse_day(start, "--from") if start else None
     last = _parse_day(end, "--to") if end else None
-    if first is None and last is None:
-        first, last = week_range(today())
-    elif first is None:
-        first = week_range(last)[0]  # type: ignore[arg-type]
-    elif last is None:
+    if first is None:
+        first = week_range(last or today())[0]
+    if last is None:
         last = week_range(first)[1]
-    if first > last:  # type: ignore[operator]
+    if first > last:
         raise CliError(f"--from ({first}) is after --to ({last}).")
     person_id = person.strip() if person else None
     if person is not None and not person_id:
@@ -110,22 +110,17 @@ def _require(store: Store, capability: str, what: str, where: str) -> None:
 
 
 async def _person_id(store: Store, person: str) -> str:
-    if person.lower() != "me":
-        return person
-    if store.person_id:
-        return store.person_id
-    store.me = await store.backend.current_person()
-    return store.me.id
+    return await store.my_person_id() if person.lower() == "me" else person
 
 
 async def _names(store: Store) -> dict[str, str]:
     from tui.api.errors import ForbiddenError
 
     try:
-        store.people = {p.id: p for p in await store.backend.people()}
+        people = await store.refresh_people()
     except ForbiddenError:  # names are a courtesy; a token that may not list people still works
         return {}
-    return {pid: p.name for pid, p in store.people.items()}
+    return {pid: p.name for pid, p in people.items()}
 
 
 def _say(text: str, as_json: bool) -> None:
@@ -162,7 +157,7 @@ async def _chosen(
         counts[pid] = counts.get(pid, 0) + 1
     whose = f"person {names.get(person, person)}" if person else "all people"
     span = f"{chosen.start.isoformat()} to {chosen.end.isoformat()}"
-    plan = {
+    plan: dict[str, Any] = {
         "action": action.name,
         "from": chosen.start.isoformat(),
         "to": chosen.end.isoformat(),
@@ -261,7 +256,7 @@ def _run(
     dry_run: bool,
     yes: bool,
     as_json: bool,
-    send: Callable[[Store, list[str]], Any],
+    send: Callable[[Store, list[str]], Awaitable[list[ApprovalResult]]],
 ) -> None:
     async def work(store: Store) -> list[ApprovalResult] | None:
         _require(store, "approvals", f"{action.gerund} entries", f"{action.verb} them")
@@ -411,8 +406,6 @@ def reject(ctx: click.Context, ids: tuple[str, ...], reason: str, as_json: bool)
 
     Example: timesheet reject 4711 --reason 'Please add a task.'
     """
-    from tui.store.store import ApprovalResult
-
     clean = list(dict.fromkeys(i.strip() for i in ids))
     if not all(clean):
         raise CliError("An entry id is empty.")
@@ -421,21 +414,9 @@ def reject(ctx: click.Context, ids: tuple[str, ...], reason: str, as_json: bool)
     action = Action("reject", "reject", "Rejecting", "rejected", "unapproved")
 
     async def work(store: Store) -> list[ApprovalResult]:
-        from tui.api.errors import ApiError, AuthError
-
         _require(store, "reject", "Rejecting entries", "reject them")
-        results = []
-        for entry_id in clean:
-            # One entry's refusal is that entry's failure; a refused token stops it all (exit 2).
-            try:
-                await store.backend.reject_entry(entry_id, reason.strip())
-            except AuthError:
-                raise
-            except ApiError as error:
-                results.append(ApprovalResult(entry_id, "failed", str(error)))
-                continue
-            results.append(ApprovalResult(entry_id, "rejected", None))
-        return results
+        # One entry's refusal is that entry's failure; a refused token stops it all (exit 2).
+        return [await store.reject(entry_id, reason.strip()) for entry_id in clean]
 
     _report(cli_context(ctx).run(work), action, as_json)
 

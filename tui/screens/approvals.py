@@ -27,14 +27,15 @@ from textual.widgets.selection_list import Selection
 
 from tui.api.base import EntryQuery
 from tui.models import EntryStatus
+from tui.store.changes import ApprovalResult
 from tui.store.present import NO_VALUE, one_line, person_name, plural, service_name
-from tui.store.store import ApprovalResult
 from tui.store.values import format_minutes, printable, week_range
 from tui.widgets.timer_panel import TimerPanel
 
 if TYPE_CHECKING:
+    from tui.store.changes import StoreChange
     from tui.store.records import EntryRecord
-    from tui.store.store import Store, StoreChange
+    from tui.store.store import Store
 
 # Status filters: label and the statuses shown (empty: any).
 STATUS_FILTERS: dict[str, tuple[str, tuple[EntryStatus, ...]]] = {

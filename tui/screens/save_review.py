@@ -28,8 +28,9 @@ from tui.store.present import entry_text, one_line, plural, value_text
 from tui.store.staging import Kind
 
 if TYPE_CHECKING:
+    from tui.store.changes import DiffItem, SaveReport
     from tui.store.records import EntryRecord
-    from tui.store.store import DiffItem, SaveReport, Store
+    from tui.store.store import Store
 
 MAX_LINES = 500
 """Diff items listed; the rest are counted ("... and N more")."""

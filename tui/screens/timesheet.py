@@ -10,7 +10,8 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from tui.store.store import StagingError, StoreChange
+from tui.store.changes import StoreChange
+from tui.store.store import StagingError
 from tui.widgets.entry_grid import EntryGrid
 from tui.widgets.timer_panel import TimerPanel
 

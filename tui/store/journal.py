@@ -5,6 +5,10 @@ state of the ids it touched in one transaction with `synchronous=FULL` (the WAL 
 on commit), so a crash, kill -9 or power loss after the store acknowledged a change loses
 nothing. Rows leave only when the server has confirmed the change. The journal never
 holds a token: it is given entry values only.
+
+`journal_meta` holds the format's `schema_version`. A journal of an older format is brought
+up to date when it opens; one of a newer format (a newer timesheet wrote it) is refused and
+left as it is, so going back to an older version never drops what a newer one staged.
 """
 
 from __future__ import annotations
@@ -21,17 +25,25 @@ import platformdirs
 
 from tui.store.staging import Kind, Staged
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS staged (
-    entry_id  TEXT PRIMARY KEY,
-    seq       INTEGER NOT NULL,
-    state     TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS journal_meta (
-    key    TEXT PRIMARY KEY,
-    value  TEXT NOT NULL
-);
-"""
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS staged (
+        entry_id  TEXT PRIMARY KEY,
+        seq       INTEGER NOT NULL,
+        state     TEXT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS journal_meta (
+        key    TEXT PRIMARY KEY,
+        value  TEXT NOT NULL
+    )""",
+)
+SCHEMA_VERSION = 1
+"""The format this code writes. Journals from before there was a version (none in
+`journal_meta`, format 0) have the same tables and rows: they only get the version."""
+VERSION_KEY = "schema_version"
+
+
+class JournalError(Exception):
+    """The journal cannot be opened; nothing in it was changed. `str()` is one sentence."""
 
 
 def journal_path(profile: str, state_dir: Path | None = None) -> Path:
@@ -60,9 +72,49 @@ class Journal:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=FULL")
         self.conn.execute("PRAGMA busy_timeout=5000")
-        self.conn.executescript(SCHEMA)
+        try:
+            self._upgrade()
+        except BaseException:
+            self.conn.close()
+            raise
         row = self.conn.execute("SELECT max(seq) FROM staged").fetchone()
         self._seq = int(row[0] or 0)
+
+    def _upgrade(self) -> None:
+        """Create or bring the tables up to `SCHEMA_VERSION` in one transaction (two apps
+        opening the same journal take turns); refuse a format newer than that."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = self._stored_version()
+            if version > SCHEMA_VERSION:
+                raise JournalError(
+                    f"The journal {self.path} is in format {version}, newer than this "
+                    f"timesheet knows ({SCHEMA_VERSION}); update timesheet to open it "
+                    "(its staged changes were left as they are)."
+                )
+            for statement in SCHEMA:
+                self.conn.execute(statement)
+            if version < SCHEMA_VERSION:
+                self.set_meta(VERSION_KEY, str(SCHEMA_VERSION))
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def _stored_version(self) -> int:
+        """The format the file is in: 0 for one from before versions (or a new file)."""
+        has_meta = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'journal_meta'"
+        ).fetchone()
+        found = self.get_meta(VERSION_KEY) if has_meta else None
+        if found is None:
+            return 0
+        if not found.isdigit():
+            raise JournalError(
+                f"The journal {self.path} has an unknown format version ({found!r}); "
+                "it was left as it is."
+            )
+        return int(found)
 
     def close(self) -> None:
         self.conn.close()

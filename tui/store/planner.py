@@ -12,45 +12,85 @@
   is re-read and matched by content; only what is really missing is sent again.
 - A delete the server refuses is re-read: one the server no longer has is done (its
   answer was lost and the retry found nothing, or someone else deleted it).
+
+The planner works on a `SaveTarget` (the store): it reads the server copies and tells the
+target what became of each row; the target keeps its own state (journal, order, listeners).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
 
-from tui.api.base import EntryChange, EntryQuery, ItemResult, Outcome
+from tui.api.base import Backend, EntryChange, EntryQuery, Outcome
 from tui.api.errors import ApiError, AuthError, ForbiddenError
 from tui.models import Entry
-from tui.store.records import FIELDS, EntryRecord
+from tui.store.changes import SaveReport
+from tui.store.records import EntryRecord
 from tui.store.staging import Kind, Staged
-
-if TYPE_CHECKING:
-    from tui.store.store import SaveReport, Store
 
 Progress = Callable[[int, int], None]
 MAX_RECONCILE_ROUNDS = 2
+T = TypeVar("T")
 
 
-def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+class SaveTarget(Protocol):
+    """What the planner needs of the store, and all it may do to it."""
+
+    @property
+    def backend(self) -> Backend: ...
+
+    @property
+    def records(self) -> Mapping[str, EntryRecord]:
+        """The server copies of the loaded range, by id."""
+        ...
+
+    def begin_saving(self, ids: Sequence[str]) -> None:
+        """These rows are being sent: they show as saving and refuse edits."""
+
+    def end_saving(self, ids: Sequence[str]) -> None:
+        """The save is over; rows of `ids` still saving (interrupted) are no longer."""
+
+    def keep_server_copy(self, record: EntryRecord) -> None:
+        """The server's current copy of a row about to be written, found unchanged."""
+
+    def mark_conflict(self, entry_id: str, server: EntryRecord) -> None:
+        """The server's copy moved since the change was staged: not written."""
+
+    def mark_failed(self, entry_id: str, message: str) -> None:
+        """Not saved: the change stays staged, with the server's sentence on the row."""
+
+    def settle_saved(
+        self, kind: Kind, confirmed: Sequence[tuple[str, Entry | None]]
+    ) -> dict[str, str]:
+        """The server confirmed these changes (with its copy of each entry, for updates
+        and creates); returns each created row's temporary id → the server's id."""
+        ...
+
+
+def _chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
     return [items[i : i + size] for i in range(0, len(items), max(1, size))]
 
 
 class SavePlanner:
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.chunk = store.settings.bulk_chunk_size
+    def __init__(self, target: SaveTarget, *, chunk_size: int) -> None:
+        self.target = target
+        self.chunk = chunk_size
         self.done = 0
         self.total = 0
         self.progress: Progress | None = None
+        self.pending: set[str] = set()
+        """Ids sent or about to be sent with no outcome yet."""
+        self.report = SaveReport()
 
-    async def run(self, progress: Progress | None = None) -> SaveReport:
-        from tui.store.store import SaveReport, StoreChange
-
-        store = self.store
+    async def run(
+        self, staged: Mapping[str, Staged], progress: Progress | None = None
+    ) -> SaveReport:
+        """Save the `staged` changes; `progress(done, total)` after each chunk."""
+        target = self.target
         self.progress = progress
         self.report = SaveReport()
-        staged = dict(store.staging.staged)
+        staged = dict(staged)
         deletes = [i for i, s in staged.items() if s.kind is Kind.delete]
         updates = [i for i, s in staged.items() if s.kind is Kind.update]
         creates = [i for i, s in staged.items() if s.kind is Kind.create]
@@ -59,9 +99,8 @@ class SavePlanner:
         self.total = len(ids)
         if not ids:
             return self.report
-        store.saving.update(ids)
-        store.status.saving, store.status.save_done, store.status.save_total = True, 0, self.total
-        store.emit(StoreChange(ids=frozenset(ids), fields=frozenset({"state"}), status=True))
+        self.pending = set(ids)
+        target.begin_saving(ids)
         try:
             deletes, updates = await self._check_conflicts(staged, deletes, updates)
             for chunk in _chunks(deletes, self.chunk):
@@ -72,14 +111,11 @@ class SavePlanner:
                 await self._send(Kind.create, chunk, staged)
         except (AuthError, ForbiddenError) as error:
             for entry_id in ids:
-                if entry_id in store.saving:
+                if entry_id in self.pending:
                     self._fail(entry_id, str(error))
             raise
         finally:
-            left = [i for i in ids if i in store.saving]
-            store.saving.difference_update(ids)
-            store.status.saving = False
-            store.emit(StoreChange(ids=frozenset(left), fields=frozenset({"state"}), status=True))
+            target.end_saving(ids)
         return self.report
 
     # ------------------------------------------------------------------ checks
@@ -97,13 +133,12 @@ class SavePlanner:
             if not values.get(name)
         ]
         if missing:
-            self.report.failed[entry_id] = f"This new row needs {' and '.join(missing)}."
-            self.store.failures[entry_id] = self.report.failed[entry_id]
+            self._fail(entry_id, f"This new row needs {' and '.join(missing)}.")
             return False
         return True
 
     async def _check_conflicts(
-        self, staged: dict[str, Staged], deletes: list[str], updates: list[str]
+        self, staged: Mapping[str, Staged], deletes: list[str], updates: list[str]
     ) -> tuple[list[str], list[str]]:
         ids = deletes + updates
         if not ids:
@@ -121,13 +156,13 @@ class SavePlanner:
                 else any(getattr(server, n) != v for n, v in staged[entry_id].original.items())
             )
             if moved:
-                self.store.conflicts[entry_id] = server
+                self.pending.discard(entry_id)
+                self.target.mark_conflict(entry_id, server)
                 self.report.conflicts.append(entry_id)
-                self.store.saving.discard(entry_id)
                 self._tick(1)
             else:
                 clear.add(entry_id)
-                self.store.records[entry_id] = server
+                self.target.keep_server_copy(server)
         return (
             [i for i in deletes if i in clear or i not in current],
             [i for i in updates if i in clear or i not in current],
@@ -136,59 +171,56 @@ class SavePlanner:
     async def _server_copies(self, ids: Sequence[str]) -> dict[str, EntryRecord]:
         """Fresh server copies: one listing of their range when that is fewer requests
         than reading each (a page holds 200), else reads by id."""
-        store = self.store
-        known = [store.records[i] for i in ids if i in store.records]
+        target = self.target
+        records = target.records
+        known = [records[i] for i in ids if i in records]
         found: dict[str, EntryRecord] = {}
         wanted = set(ids)
         if known:
             start, end = min(r.date for r in known), max(r.date for r in known)
             people = {r.person_id for r in known if r.person_id}
             in_range = sum(
-                1
-                for r in store.records.values()
-                if start <= r.date <= end and r.person_id in people
+                1 for r in records.values() if start <= r.date <= end and r.person_id in people
             )
             if in_range / 200 < len(ids):
-                batch = await store.backend.list_entries(
+                batch = await target.backend.list_entries(
                     EntryQuery(start, end, person_ids=tuple(sorted(people)))
                 )
                 for entry in batch.entries:
-                    if entry.id in wanted:
+                    if entry.id is not None and entry.id in wanted:
                         found[entry.id] = EntryRecord.from_entry(
-                            entry, fallback=store.records.get(entry.id)
+                            entry, fallback=records.get(entry.id)
                         )
         missing = [i for i in ids if i not in found]
         if missing:
-            for result in await store.backend.get_entries(missing):
+            for result in await target.backend.get_entries(missing):
                 if result.ok and result.entry is not None and result.entry.id:
                     found[result.entry.id] = EntryRecord.from_entry(
-                        result.entry, fallback=store.records.get(result.entry.id)
+                        result.entry, fallback=records.get(result.entry.id)
                     )
         return found
 
     # ----------------------------------------------------------------- writes
 
-    async def _send(self, kind: Kind, chunk: Sequence[str], staged: dict[str, Staged]) -> None:
-        store = self.store
+    async def _send(self, kind: Kind, chunk: Sequence[str], staged: Mapping[str, Staged]) -> None:
+        backend, records = self.target.backend, self.target.records
         self.report.writes += 1
         try:
             if kind is Kind.delete:
-                results = await store.backend.delete_entries(list(chunk))
+                results = await backend.delete_entries(list(chunk))
             elif kind is Kind.update:
-                results = await store.backend.update_entries(
+                results = await backend.update_entries(
                     [
                         EntryChange(
                             i,
                             dict(staged[i].values),
-                            base=store.records[i].to_entry() if i in store.records else None,
+                            base=records[i].to_entry() if i in records else None,
                         )
                         for i in chunk
                     ]
                 )
             else:
-                results = await store.backend.create_entries(
-                    [self._new_entry(staged[i]) for i in chunk]
-                )
+                results = await backend.create_entries([self._new_entry(staged[i]) for i in chunk])
         except (AuthError, ForbiddenError):
             raise
         except ApiError as error:
@@ -199,7 +231,7 @@ class SavePlanner:
             self._tick(len(chunk))
             return
         unknown = []
-        self._settle_many(kind, [(chunk[r.index], r) for r in results if r.outcome is Outcome.ok])
+        self._settle(kind, [(chunk[r.index], r.entry) for r in results if r.outcome is Outcome.ok])
         for result in results:
             entry_id = chunk[result.index]
             if result.outcome is Outcome.ok:
@@ -217,13 +249,13 @@ class SavePlanner:
     async def _settle_gone(self, chunk: Sequence[str]) -> None:
         """Failed deletes whose entry is no longer on the server are done; only a listing
         of their range that succeeded counts as proof (a failed read proves nothing)."""
-        store = self.store
-        known = [store.records[i] for i in chunk if i in self.report.failed and i in store.records]
+        records = self.target.records
+        known = [records[i] for i in chunk if i in self.report.failed and i in records]
         if not known:
             return
         people = tuple(sorted({r.person_id for r in known if r.person_id}))
         try:
-            batch = await store.backend.list_entries(
+            batch = await self.target.backend.list_entries(
                 EntryQuery(
                     min(r.date for r in known), max(r.date for r in known), person_ids=people
                 )
@@ -233,10 +265,10 @@ class SavePlanner:
         except ApiError:
             return
         listed = {entry.id for entry in batch.entries}
-        for record in known:
-            if record.id not in listed:
-                del self.report.failed[record.id]
-                self._settle(Kind.delete, record.id, ItemResult(0, Outcome.ok, id=record.id))
+        gone = [record.id for record in known if record.id not in listed]
+        for entry_id in gone:
+            del self.report.failed[entry_id]
+        self._settle(Kind.delete, [(entry_id, None) for entry_id in gone])
 
     def _new_entry(self, staged: Staged) -> Entry:
         values = dict(staged.values)
@@ -249,19 +281,17 @@ class SavePlanner:
             task_id=values.get("task_id"),
         )
 
-    async def _reconcile_creates(self, unknown: list[str], staged: dict[str, Staged]) -> None:
+    async def _reconcile_creates(self, unknown: list[str], staged: Mapping[str, Staged]) -> None:
         """Find which lost creates the server did make; send only the others, once."""
-        store = self.store
+        target = self.target
         for round_ in range(MAX_RECONCILE_ROUNDS):
-            items = {
-                i: EntryRecord(id=i, **{n: staged[i].values.get(n) for n in FIELDS})
-                for i in unknown
-            }
+            # Keyed as the server's entries are: what was sent, read back as a record.
+            items = {i: EntryRecord.from_entry(self._new_entry(staged[i])) for i in unknown}
             start = min(r.date for r in items.values())
             end = max(r.date for r in items.values())
             people = tuple(sorted({r.person_id for r in items.values() if r.person_id}))
-            batch = await store.backend.list_entries(EntryQuery(start, end, person_ids=people))
-            known = set(store.records)
+            batch = await target.backend.list_entries(EntryQuery(start, end, person_ids=people))
+            known = set(target.records)
             fresh: dict[tuple[Any, ...], list[Entry]] = {}
             for entry in batch.entries:
                 if entry.id and entry.id not in known:
@@ -271,10 +301,7 @@ class SavePlanner:
             for entry_id, record in items.items():
                 matches = fresh.get(record.content_key())
                 if matches:
-                    entry = matches.pop(0)
-                    self._settle(
-                        Kind.create, entry_id, ItemResult(0, Outcome.ok, entry=entry, id=entry.id)
-                    )
+                    self._settle(Kind.create, [(entry_id, matches.pop(0))])
                 else:
                     missing.append(entry_id)
             if not missing:
@@ -283,7 +310,7 @@ class SavePlanner:
                 break
             self.report.writes += 1
             try:
-                results = await store.backend.create_entries(
+                results = await target.backend.create_entries(
                     [self._new_entry(staged[i]) for i in missing]
                 )
             except ApiError as error:
@@ -294,7 +321,7 @@ class SavePlanner:
             for result in results:
                 entry_id = missing[result.index]
                 if result.outcome is Outcome.ok:
-                    self._settle(Kind.create, entry_id, result)
+                    self._settle(Kind.create, [(entry_id, result.entry)])
                 elif result.outcome is Outcome.unknown:
                     unknown.append(entry_id)
                 else:
@@ -310,63 +337,21 @@ class SavePlanner:
 
     # ---------------------------------------------------------------- results
 
-    def _settle(self, kind: Kind, entry_id: str, result: ItemResult) -> None:
-        self._settle_many(kind, [(entry_id, result)])
-
-    def _settle_many(self, kind: Kind, settled: Sequence[tuple[str, ItemResult]]) -> None:
-        """Apply confirmed results of one chunk at once: one journal write, one pass over
-        the row order, the row index updated in place (a 100k-row save stays linear)."""
-        from tui.store.store import StoreChange
-
+    def _settle(self, kind: Kind, settled: Sequence[tuple[str, Entry | None]]) -> None:
+        """Hand the confirmed results of one chunk to the target at once (one journal
+        write, one pass over the row order: a 100k-row save stays linear)."""
         if not settled:
             return
-        store = self.store
-        ids = [entry_id for entry_id, _ in settled]
-        for entry_id in ids:
-            store.saving.discard(entry_id)
-            store.failures.pop(entry_id, None)
-        if store.journal is not None:
-            store.journal.write(dict.fromkeys(ids))
-        store.staging.settle(ids)
-        self.report.saved += len(ids)
-        if kind is Kind.delete:
-            gone = set(ids)
-            for entry_id in ids:
-                store.records.pop(entry_id, None)
-            store.order = [i for i in store.order if i not in gone]
-            store._index = None
-            store.emit(StoreChange(removed=tuple(ids), status=True))
-            return
-        if kind is Kind.update:
-            for entry_id, result in settled:
-                assert result.entry is not None
-                store.records[entry_id] = EntryRecord.from_entry(
-                    result.entry, fallback=store.records.get(entry_id)
-                )
-            store.emit(
-                StoreChange(ids=frozenset(ids), fields=frozenset({*FIELDS, "state"}), status=True)
-            )
-            return
-        added = []
-        for entry_id, result in settled:
-            assert result.entry is not None
-            record = EntryRecord.from_entry(result.entry)
-            self.report.created_ids[entry_id] = record.id
-            store.records[record.id] = record
-            added.append(record.id)
-            position = store.index_of(entry_id)
-            if position is not None and store._index is not None:
-                store.order[position] = record.id
-                store._index[record.id] = store._index.pop(entry_id)
-        store.emit(StoreChange(added=tuple(added), removed=tuple(ids), status=True))
+        self.pending.difference_update(entry_id for entry_id, _ in settled)
+        self.report.created_ids.update(self.target.settle_saved(kind, settled))
+        self.report.saved += len(settled)
 
     def _fail(self, entry_id: str, message: str) -> None:
-        self.store.saving.discard(entry_id)
-        self.store.failures[entry_id] = message
+        self.pending.discard(entry_id)
+        self.target.mark_failed(entry_id, message)
         self.report.failed[entry_id] = message
 
     def _tick(self, count: int) -> None:
         self.done += count
-        self.store.status.save_done = min(self.done, self.total)
         if self.progress is not None:
-            self.progress(self.store.status.save_done, self.total)
+            self.progress(min(self.done, self.total), self.total)

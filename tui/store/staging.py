@@ -69,18 +69,10 @@ class Staging:
     def can_undo(self) -> bool:
         return bool(self._undo)
 
-    @property
-    def can_redo(self) -> bool:
-        return bool(self._redo)
-
     def peek(self, *, undo: bool) -> Action | None:
         """The action the next undo (or redo) would revert (or repeat)."""
         stack = self._undo if undo else self._redo
         return stack[-1] if stack else None
-
-    @property
-    def undo_label(self) -> str | None:
-        return self._undo[-1].label if self._undo else None
 
     def counts(self) -> dict[Kind, int]:
         counts = {kind: 0 for kind in Kind}

@@ -13,15 +13,25 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from tui.api.base import Backend, Capabilities, EntryBatch, EntryQuery, ItemResult, Outcome
-from tui.api.errors import ApiError, NetworkError, NotFoundError, ServerError
+from tui.api.errors import ApiError, AuthError, NetworkError, NotFoundError, ServerError
 from tui.models import Entry, EntryStatus, Person, Service, Task, Timer
 from tui.store.cache import Cache
+from tui.store.changes import (
+    ApprovalResult,
+    DiffItem,
+    Listener,
+    SaveReport,
+    StopResult,
+    StoreChange,
+    SyncStatus,
+)
 from tui.store.journal import Journal
+from tui.store.planner import SavePlanner
 from tui.store.records import FIELDS, EntryRecord, Row, RowState
 from tui.store.staging import Action, Kind, Staged, Staging
 from tui.store.values import ValueProblem, check_minutes, parse_date, parse_minutes, round_minutes
@@ -45,75 +55,12 @@ class StagingError(Exception):
 
 
 @dataclass(frozen=True)
-class StoreChange:
-    """What changed, so a view can redraw only that."""
-
-    ids: frozenset[str] = frozenset()
-    """Rows whose values or state changed."""
-    fields: frozenset[str] = frozenset()
-    """Which fields of those rows changed ("state" for the row state)."""
-    added: tuple[str, ...] = ()
-    removed: tuple[str, ...] = ()
-    reset: bool = False
-    """The whole list changed (a load): redraw everything."""
-    timer: bool = False
-    status: bool = False
-    """Loading, saving, sync error, counts."""
-    lookups: bool = False
-
-
-Listener = Callable[[StoreChange], None]
-
-
-@dataclass(frozen=True)
 class StoreSettings:
     rounding_minutes: int = 0
     forgotten_timer_hours: float = 10.0
     bulk_chunk_size: int = 100
     person_id: str | None = None
     """Whose entries new rows belong to; default: the backend's current person."""
-
-
-@dataclass(frozen=True)
-class DiffItem:
-    """One staged change as the save review shows it."""
-
-    id: str
-    kind: Kind
-    record: EntryRecord
-    """The row with staged values."""
-    changes: dict[str, tuple[Any, Any]]
-    """field → (old, new); for a new row old is None; for a delete, empty."""
-
-
-@dataclass(frozen=True)
-class ApprovalResult:
-    id: str
-    result: str  # "approved" | "pending" | "unapproved" | "rejected" | "failed"
-    message: str | None = None
-
-
-@dataclass(frozen=True)
-class StopResult:
-    timer: Timer
-    entry: EntryRecord
-    minutes: int
-    """The server's minutes (the Plannr seed's stop gives 28)."""
-    rounded_minutes: int | None
-    """What rounding would make it; staged as an edit, never applied silently."""
-
-
-@dataclass
-class SyncStatus:
-    loading: bool = False
-    loaded: int = 0
-    total: int | None = None
-    saving: bool = False
-    save_done: int = 0
-    save_total: int = 0
-    error: str | None = None
-    cached_at: datetime | None = None
-    """When the shown entries came from the cache, when they were fetched."""
 
 
 def order_key(record: EntryRecord) -> tuple[date, int, str]:
@@ -184,9 +131,6 @@ class Store:
             self._index = {entry_id: i for i, entry_id in enumerate(self.order)}
         return self._index.get(entry_id)
 
-    def server_record(self, entry_id: str) -> EntryRecord | None:
-        return self.records.get(entry_id)
-
     def row(self, entry_id: str) -> Row:
         staged = self.staging.get(entry_id)
         base = self.records.get(entry_id)
@@ -255,12 +199,28 @@ class Store:
                 await self.refresh_timer()
 
     async def refresh_lookups(self) -> None:
-        self.people = {p.id: p for p in await self.backend.people()}
-        if self.me is not None:
-            self.people.setdefault(self.me.id, self.me)
+        await self._fetch_people()
         self.services = {s.id: s for s in await self.backend.services()}
         self.tasks = {t.id: t for t in await self.backend.tasks()}
         self.emit(StoreChange(lookups=True))
+
+    async def refresh_people(self) -> dict[str, Person]:
+        """Only the people (a command naming whose entries it shows needs no more)."""
+        await self._fetch_people()
+        self.emit(StoreChange(lookups=True))
+        return self.people
+
+    async def _fetch_people(self) -> None:
+        self.people = {p.id: p for p in await self.backend.people()}
+        if self.me is not None:
+            self.people.setdefault(self.me.id, self.me)
+
+    async def my_person_id(self) -> str:
+        """`person_id`, asking the backend whose token this is when nobody has yet."""
+        if self.person_id is not None:
+            return self.person_id
+        self.me = await self.backend.current_person()
+        return self.me.id
 
     async def load(self, query: EntryQuery) -> None:
         """Show `query`'s entries: the cached copy at once if there is one, then the
@@ -333,12 +293,9 @@ class Store:
     ) -> None:
         """Take one page; when `stream`, show its rows at once (at the end, in arrival
         order; the order is settled when the last page is in)."""
-        for lookup, values in (
-            (self.people, batch.people),
-            (self.services, batch.services),
-            (self.tasks, batch.tasks),
-        ):
-            lookup.update(values)
+        self.people.update(batch.people)
+        self.services.update(batch.services)
+        self.tasks.update(batch.tasks)
         added = []
         for entry in batch.entries:
             if entry.id is None:
@@ -666,11 +623,16 @@ class Store:
     # -------------------------------------------------------------------- save
 
     async def save(self, progress: Callable[[int, int], None] | None = None) -> SaveReport:
-        from tui.store.planner import SavePlanner
-
         timer_entry = self.timer.entry_id if self.timer is not None else None
         timer_staged = self.staging.get(timer_entry) if timer_entry else None
-        report = await SavePlanner(self).run(progress)
+
+        def saved_so_far(done: int, total: int) -> None:
+            self.status.save_done = done
+            if progress is not None:
+                progress(done, total)
+
+        planner = SavePlanner(self, chunk_size=self.settings.bulk_chunk_size)
+        report = await planner.run(dict(self.staging.staged), saved_so_far)
         if (
             timer_staged is not None
             and timer_staged.kind is Kind.delete
@@ -680,6 +642,73 @@ class Store:
             with contextlib.suppress(*UNREACHABLE):
                 await self.refresh_timer()
         return report
+
+    # What the save planner tells the store (`planner.SaveTarget`).
+
+    def begin_saving(self, ids: Sequence[str]) -> None:
+        self.saving.update(ids)
+        self.status.saving, self.status.save_done, self.status.save_total = True, 0, len(ids)
+        self.emit(StoreChange(ids=frozenset(ids), fields=frozenset({"state"}), status=True))
+
+    def end_saving(self, ids: Sequence[str]) -> None:
+        left = [i for i in ids if i in self.saving]
+        self.saving.difference_update(ids)
+        self.status.saving = False
+        self.emit(StoreChange(ids=frozenset(left), fields=frozenset({"state"}), status=True))
+
+    def keep_server_copy(self, record: EntryRecord) -> None:
+        self.records[record.id] = record
+
+    def mark_conflict(self, entry_id: str, server: EntryRecord) -> None:
+        self.saving.discard(entry_id)
+        self.conflicts[entry_id] = server
+
+    def mark_failed(self, entry_id: str, message: str) -> None:
+        self.saving.discard(entry_id)
+        self.failures[entry_id] = message
+
+    def settle_saved(
+        self, kind: Kind, confirmed: Sequence[tuple[str, Entry | None]]
+    ) -> dict[str, str]:
+        """Unstage what the server confirmed, in one journal write and one pass over the
+        row order, the row index updated in place (a 100k-row save stays linear)."""
+        ids = [entry_id for entry_id, _ in confirmed]
+        for entry_id in ids:
+            self.saving.discard(entry_id)
+            self.failures.pop(entry_id, None)
+        if self.journal is not None:
+            self.journal.write(dict.fromkeys(ids))
+        self.staging.settle(ids)
+        if kind is Kind.delete:
+            gone = set(ids)
+            for entry_id in ids:
+                self.records.pop(entry_id, None)
+            self.order = [i for i in self.order if i not in gone]
+            self._index = None
+            self.emit(StoreChange(removed=tuple(ids), status=True))
+            return {}
+        if kind is Kind.update:
+            for entry_id, entry in confirmed:
+                assert entry is not None, "a confirmed update comes with the server's copy"
+                self.records[entry_id] = EntryRecord.from_entry(
+                    entry, fallback=self.records.get(entry_id)
+                )
+            self.emit(
+                StoreChange(ids=frozenset(ids), fields=frozenset({*FIELDS, "state"}), status=True)
+            )
+            return {}
+        created: dict[str, str] = {}
+        for entry_id, entry in confirmed:
+            assert entry is not None, "a confirmed create comes with the server's copy"
+            record = EntryRecord.from_entry(entry)
+            created[entry_id] = record.id
+            self.records[record.id] = record
+            position = self.index_of(entry_id)
+            if position is not None and self._index is not None:
+                self.order[position] = record.id
+                self._index[record.id] = self._index.pop(entry_id)
+        self.emit(StoreChange(added=tuple(created.values()), removed=tuple(ids), status=True))
+        return created
 
     # --------------------------------------------------------------- approvals
 
@@ -761,9 +790,13 @@ class Store:
         return out
 
     async def reject(self, entry_id: str, reason: str) -> ApprovalResult:
+        """The server's refusal of this entry is its failure; a refused token is raised,
+        as for approve: no later entry would go through either."""
         self._need("reject", "rejections")
         try:
             entry = await self.backend.reject_entry(entry_id, reason)
+        except AuthError:
+            raise
         except ApiError as error:
             return ApprovalResult(entry_id, "failed", str(error))
         self.replace_records([EntryRecord.from_entry(entry, fallback=self.records.get(entry_id))])
@@ -854,17 +887,6 @@ class Store:
         await self.backend.aclose()
         if self.journal is not None:
             self.journal.close()
-
-
-@dataclass
-class SaveReport:
-    saved: int = 0
-    failed: dict[str, str] = field(default_factory=dict)
-    conflicts: list[str] = field(default_factory=list)
-    created_ids: dict[str, str] = field(default_factory=dict)
-    """temporary id → the server's id."""
-    writes: int = 0
-    """Write requests sent."""
 
 
 def _complete(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,7 +19,8 @@ from tui.store.present import one_line, service_name, task_title
 from tui.store.values import format_elapsed, printable
 
 if TYPE_CHECKING:
-    from tui.store.store import Store, StoreChange
+    from tui.store.changes import StoreChange
+    from tui.store.store import Store
 
 
 def key_for(app: object, binding_id: str, default: str) -> str:

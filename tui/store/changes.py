@@ -1,0 +1,90 @@
+"""What the store tells its listeners and answers its callers: plain values, no behaviour.
+
+They live apart from the store so that the save planner and the views can use them
+without importing the store itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from tui.models import Timer
+from tui.store.records import EntryRecord
+from tui.store.staging import Kind
+
+
+@dataclass(frozen=True)
+class StoreChange:
+    """What changed, so a view can redraw only that."""
+
+    ids: frozenset[str] = frozenset()
+    """Rows whose values or state changed."""
+    fields: frozenset[str] = frozenset()
+    """Which fields of those rows changed ("state" for the row state)."""
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    reset: bool = False
+    """The whole list changed (a load): redraw everything."""
+    timer: bool = False
+    status: bool = False
+    """Loading, saving, sync error, counts."""
+    lookups: bool = False
+
+
+Listener = Callable[[StoreChange], None]
+
+
+@dataclass(frozen=True)
+class DiffItem:
+    """One staged change as the save review shows it."""
+
+    id: str
+    kind: Kind
+    record: EntryRecord
+    """The row with staged values."""
+    changes: dict[str, tuple[Any, Any]]
+    """field → (old, new); for a new row old is None; for a delete, empty."""
+
+
+@dataclass(frozen=True)
+class ApprovalResult:
+    id: str
+    result: str  # "approved" | "pending" | "unapproved" | "rejected" | "failed"
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class StopResult:
+    timer: Timer
+    entry: EntryRecord
+    minutes: int
+    """The server's minutes (the Plannr seed's stop gives 28)."""
+    rounded_minutes: int | None
+    """What rounding would make it; staged as an edit, never applied silently."""
+
+
+@dataclass
+class SyncStatus:
+    loading: bool = False
+    loaded: int = 0
+    total: int | None = None
+    saving: bool = False
+    save_done: int = 0
+    save_total: int = 0
+    error: str | None = None
+    cached_at: datetime | None = None
+    """When the shown entries came from the cache, when they were fetched."""
+
+
+@dataclass
+class SaveReport:
+    saved: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+    conflicts: list[str] = field(default_factory=list)
+    created_ids: dict[str, str] = field(default_factory=dict)
+    """temporary id → the server's id."""
+    writes: int = 0
+    """Write requests sent."""
