@@ -20,6 +20,7 @@ from tui.api.errors import (
     InvalidEntriesError,
     ItemProblem,
     NetworkError,
+    NotFoundError,
     OutcomeUnknownError,
     RateLimitedError,
     ServerError,
@@ -161,12 +162,44 @@ async def test_a_post_that_never_left_is_retried(ledger, transport, sleeps) -> N
         Fault.fail_before_send(httpx.ConnectTimeout),
     ],
 )
-async def test_get_patch_delete_are_retried_after_gateway_errors_and_timeouts(
+async def test_reads_are_retried_after_gateway_errors_and_timeouts(
     ledger, transport, sleeps, fault
 ) -> None:
     transport.inject(fault, method="GET")
     body = await client_for(ledger, transport, sleeps).json("GET", "/services")
     assert len(body["data"]) == 3 and len(transport.requests) == 2
+
+
+@pytest.mark.parametrize("method", ["PATCH", "PUT", "DELETE"])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault.status_code(502),
+        Fault.status_code(504),
+        Fault.reset_after_send(),
+        Fault.reset_after_send(httpx.ReadTimeout),
+    ],
+)
+async def test_any_write_whose_answer_is_lost_is_unknown_and_never_resent(
+    ledger, transport, sleeps, fault, method
+) -> None:
+    """A PATCH held past the timeout and applied later would overwrite a newer edit if it
+    were resent now; so would a bulk approve landing after an unapprove."""
+    transport.inject(fault, method=method)
+    client = client_for(ledger, transport, sleeps)
+    with pytest.raises(OutcomeUnknownError, match="may or may not have been applied"):
+        await client.json(method, "/time_entries/approve", json_body={"data": []})
+    assert len(transport.calls(method)) == 1
+
+
+async def test_a_write_marked_idempotent_is_resent_after_a_lost_answer(
+    ledger, transport, sleeps
+) -> None:
+    transport.inject(Fault.reset_after_send(httpx.ReadTimeout), method="PATCH")
+    client = client_for(ledger, transport, sleeps)
+    with pytest.raises(NotFoundError):  # the resend reached the ledger, which has no timer 9
+        await client.json("PATCH", "/timers/9/stop", idempotent=True)
+    assert len(transport.calls("PATCH")) == 2
 
 
 async def test_network_failure_on_every_try_is_a_network_error(ledger, transport, sleeps) -> None:

@@ -1,10 +1,13 @@
 """One careful HTTP client per backend: keep-alive, timeouts, retries, a rate limit.
 
 The retry rules follow what the services promise:
-- 429 and 503 mean "not processed": retried for any method, after `Retry-After` if sent;
-- GET, PATCH and DELETE are also retried after 502, 504 and network errors;
-- a POST whose answer is lost after sending (502, 504, read timeout, reset) may have been
-  applied: it is never resent, the caller gets `OutcomeUnknownError` and re-reads.
+- 429 and 503 mean "not processed", and a connection that never opened sent nothing:
+  retried for any method, after `Retry-After` if sent;
+- a write whose answer is lost after sending (502, 504, a timeout, a reset), whatever its
+  method, may have been applied, or may still be applied later by a slow server: it is
+  never resent at once. The caller gets `OutcomeUnknownError` and settles it by reading
+  after a grace period (`tui.store.settle`). Only reads, and writes the caller marks
+  `idempotent` (stopping a timer twice changes nothing), are resent.
 Errors come out typed (`tui.api.errors`) with one sentence each, and with every secret
 (the token) redacted from their messages and from log lines.
 """
@@ -51,7 +54,7 @@ Sleep = Callable[[float], Awaitable[None]]
 ProblemParser = Callable[[Any], list[ItemProblem]]
 
 TOO_MANY = re.compile(r"\btoo (many|large|big)\b|\bmaximum\b.*\bitems\b", re.IGNORECASE)
-SAFE_TO_RETRY = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 MAX_BODY_BYTES = 16 * 1024 * 1024
 """The largest answer read. A full page of either service (200 Productive entries with their
@@ -232,9 +235,13 @@ class HttpClient:
         params: dict[str, Any] | None = None,
         json_body: Any = None,
         headers: dict[str, str] | None = None,
+        idempotent: bool = False,
     ) -> httpx.Response:
-        """Send with retries; return a 2xx response or raise a typed `ApiError`."""
+        """Send with retries; return a 2xx response or raise a typed `ApiError`.
+        `idempotent`: a write that may be resent after a lost answer (the same result
+        however often it lands)."""
         method = method.upper()
+        resendable = idempotent or method in READS
         content = None
         if json_body is not None:
             content = json.dumps(json_body, separators=(",", ":")).encode()
@@ -251,7 +258,7 @@ class HttpClient:
                 failure: ApiError = NetworkError(self._network_sentence(error))
                 delay = self.retry.backoff(attempt, self.rng)
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as error:
-                if method not in SAFE_TO_RETRY:
+                if not resendable:
                     raise OutcomeUnknownError(
                         self.redact(
                             f"{self.service} did not answer {method} {path} after it was sent "
@@ -283,7 +290,7 @@ class HttpClient:
                         else self.retry.backoff(attempt, self.rng)
                     )
                 elif status in (502, 504):
-                    if method not in SAFE_TO_RETRY:
+                    if not resendable:
                         raise OutcomeUnknownError(
                             self.redact(
                                 f"{self.service} answered {status} to {method} {path} after it was "

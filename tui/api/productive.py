@@ -314,11 +314,19 @@ class ProductiveAdapter:
         return self._parse(model, body, f"GET {path}")
 
     async def _send_one(
-        self, model: type[M], method: str, path: str, body: dict[str, Any] | None = None
+        self,
+        model: type[M],
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        *,
+        idempotent: bool = False,
     ) -> M:
         # The content type even without a body (a stop): the API refuses a wrong one with
         # 415, and a strict server may count a missing one as wrong.
-        answer = await self.http.json(method, path, json_body=body, headers=SINGLE_HEADERS)
+        answer = await self.http.json(
+            method, path, json_body=body, headers=SINGLE_HEADERS, idempotent=idempotent
+        )
         return self._parse(model, answer, f"{method} {path}")
 
     # -------------------------------------------------------------------- pages
@@ -611,8 +619,9 @@ class ProductiveAdapter:
         except OutcomeUnknownError as error:
             return mark(chunk, Outcome.unknown, str(error))
         except BadResponseError as error:
-            # A 2xx we cannot read: a POST may have created the entries, so re-read.
-            return mark(chunk, Outcome.unknown if method == "POST" else Outcome.failed, str(error))
+            # A 2xx we cannot read: the write may have been applied, so it is settled by
+            # reading, whatever its method.
+            return mark(chunk, Outcome.unknown, str(error))
         except ApiError as error:
             return mark(chunk, Outcome.failed, str(error))
 
@@ -848,7 +857,10 @@ class ProductiveAdapter:
             if running is None:
                 raise NotFoundError("No timer is running.")
             timer_id = running.id
-        stopped = await self._send_one(_TimerOne, "PATCH", f"/timers/{timer_id}/stop")
+        # Stopping a stopped timer changes nothing, so a lost answer is simply asked again.
+        stopped = await self._send_one(
+            _TimerOne, "PATCH", f"/timers/{timer_id}/stop", idempotent=True
+        )
         entry_id = stopped.data.related_id("time_entry")
         if entry_id is None:
             raise BadResponseError(
