@@ -187,6 +187,8 @@ class ApprovalsScreen(Screen[None]):
         ):
             table.add_column(Text(label), key=key)
         self.set_class(not self.supported, "-unsupported")
+        if not self.supported:  # hidden, so neither takes the focus (nor keys, such as space)
+            self.people_list.disabled = table.disabled = True
         self.app.store_changed.subscribe(self, self.on_store_change)
         self.refresh_people()
         self.update_filters()
