@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import FROZEN_NOW, FakeClock
+from tests.conftest import FakeClock
 from tests.faults import FaultTransport
 from tui.api.plannr import PlannrAdapter
 from tui.api.productive import ProductiveAdapter
@@ -33,7 +33,7 @@ class Harness:
         self.clock = clock
         self.backend = backend
         self.db = LedgerDB(tmp_path / "ledger.db", clock=clock)
-        populate_demo(self.db, today=FROZEN_NOW.date())
+        populate_demo(self.db)  # around the clock's today, in the local zone
         self.journal_path = tmp_path / "state.db"
         self.transport = FaultTransport(httpx.ASGITransport(app=create_app(self.db, clock=clock)))
 

@@ -67,7 +67,7 @@ class TimesheetScreen(Screen[None]):
         if status.saving:
             parts.append(f"saving {status.save_done}/{status.save_total}…")
         if status.cached_at is not None:
-            parts.append(f"cached {status.cached_at:%H:%M}")
+            parts.append(f"cached {status.cached_at.astimezone():%H:%M}")  # local time
         if status.error:
             parts.append(status.error)
         counts = store.staging.counts()
