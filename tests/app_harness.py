@@ -6,8 +6,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import FROZEN_NOW, FakeClock
+from tests.conftest import FakeClock
 from tests.faults import FaultTransport
+from tui.api.plannr import PlannrAdapter
 from tui.api.productive import ProductiveAdapter
 from tui.app import TimesheetApp
 from tui.ledger.app import create_app
@@ -19,19 +20,41 @@ from tui.store.store import Store, StoreSettings
 SIZE = (120, 36)
 
 
-class Harness:
-    """One demo ledger; each `app()` is a fresh start of the app on the same journal."""
+BACKENDS = ("productive", "plannr")
+"""The ledger speaks both APIs: Productive's (with approvals) and Plannr's (none)."""
 
-    def __init__(self, tmp_path: Path, clock: FakeClock) -> None:
+
+class Harness:
+    """One demo ledger; each `app()` is a fresh start of the app on the same journal, over
+    the ledger's Productive API (the default) or its Plannr API."""
+
+    def __init__(self, tmp_path: Path, clock: FakeClock, backend: str = "productive") -> None:
+        assert backend in BACKENDS, backend
         self.clock = clock
+        self.backend = backend
         self.db = LedgerDB(tmp_path / "ledger.db", clock=clock)
-        populate_demo(self.db, today=FROZEN_NOW.date())
+        populate_demo(self.db)  # around the clock's today, in the local zone
         self.journal_path = tmp_path / "state.db"
         self.transport = FaultTransport(httpx.ASGITransport(app=create_app(self.db, clock=clock)))
 
-    def app(self, *, theme: str | None = None, **settings: object) -> TimesheetApp:
+    def adapter(self) -> ProductiveAdapter | PlannrAdapter:
         # The adapter over the ledger without owning it: the next start reuses the db.
-        backend = ProductiveAdapter.for_ledger(self.db, transport=self.transport)
+        if self.backend == "plannr":
+            with self.db.transaction() as conn:
+                services = conn.execute("SELECT uuid FROM services ORDER BY id").fetchall()
+            return PlannrAdapter(
+                base_url="http://ledger/api/v1",
+                token=self.db.identity.token,
+                account_uuid=self.db.identity.account_uuid,
+                trackables=[f"client:{uuid}" for (uuid,) in services],
+                transport=self.transport,
+                rate_limited=False,
+                clock=self.clock,
+            )
+        return ProductiveAdapter.for_ledger(self.db, transport=self.transport)
+
+    def app(self, *, theme: str | None = None, **settings: object) -> TimesheetApp:
+        backend = self.adapter()
         store = Store(
             backend,
             Journal(self.journal_path),

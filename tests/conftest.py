@@ -8,13 +8,16 @@ import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 import uvicorn
 from hypothesis import settings
+from syrupy.assertion import SnapshotAssertion
 
 from tui.ledger.app import create_app
 from tui.ledger.db import LedgerDB
@@ -46,6 +49,57 @@ class FakeClock:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+# ------------------------------------------------------------------ time zones
+
+SNAPSHOT_ZONES = {"kiritimati": "Pacific/Kiritimati", "los_angeles": "America/Los_Angeles"}
+"""Id → zone: UTC+14 and UTC-8 in November, a day apart at the same wall-clock time."""
+
+
+@contextmanager
+def system_zone(name: str) -> Iterator[ZoneInfo]:
+    """The process's local zone set to `name` (`TZ` and `time.tzset`), as on a machine in
+    that zone; the one before is restored after."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = name
+    time.tzset()
+    try:
+        yield ZoneInfo(name)
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+
+
+@pytest.fixture(params=list(SNAPSHOT_ZONES.values()), ids=list(SNAPSHOT_ZONES))
+def zoned_clock(request: pytest.FixtureRequest) -> Iterator[FakeClock]:
+    """A machine in each zone of `SNAPSHOT_ZONES`, its clock frozen at FROZEN_NOW's wall-clock
+    time there (Thursday 14:30 local), reading in UTC as the app's real clock does. The app
+    must show the same in every zone: anything it shows in UTC, or dates by UTC, differs."""
+    with system_zone(request.param) as zone:
+        yield FakeClock(FROZEN_NOW.replace(tzinfo=zone).astimezone(UTC))
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion, request: pytest.FixtureRequest) -> SnapshotAssertion:
+    """Syrupy's `snapshot`, but a test run in several zones (`zoned_clock`) compares every
+    zone with one stored snapshot: the zone's id is left out of the snapshot's name."""
+    if "zoned_clock" in request.fixturenames:
+        location = snapshot.test_location
+        location.testname = without_zone(location.testname)
+    return snapshot
+
+
+def without_zone(name: str) -> str:
+    """`test_a[kiritimati]` → `test_a`; `test_b[help-dark-kiritimati]` → `test_b[help-dark]`."""
+    base, bracket, params = name.partition("[")
+    if not bracket:
+        return name
+    kept = [part for part in params.removesuffix("]").split("-") if part not in SNAPSHOT_ZONES]
+    return f"{base}[{'-'.join(kept)}]" if kept else base
 
 
 @pytest.fixture

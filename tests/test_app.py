@@ -11,12 +11,17 @@ import threading
 from pathlib import Path
 
 import pytest
+from textual.widgets import Static
 
 from tests import app_child
 from tests.app_harness import SIZE, Harness, grid, settle
 from tests.conftest import FakeClock
+from tests.faults import Fault
 from tui.api.base import EntryQuery
+from tui.api.http import RetryPolicy
 from tui.api.productive import ProductiveAdapter
+from tui.app import TimesheetApp
+from tui.store.cache import Cache
 from tui.store.journal import Journal
 from tui.store.records import RowState
 from tui.store.store import Store
@@ -275,3 +280,27 @@ async def test_a_bad_value_shows_the_error_and_loses_nothing(harness) -> None:
         await pilot.pause()
         assert store.staged_count == 1 and store.row(first).record.note == "staged before"
         assert store.row(second).state is RowState.clean
+
+
+async def test_offline_the_week_bar_says_when_its_copy_was_cached_in_local_time(
+    tmp_path: Path, zoned_clock: FakeClock
+) -> None:
+    harness = Harness(tmp_path, zoned_clock)
+
+    def app_with_a_cache() -> TimesheetApp:  # as tui.launch builds it: one state file
+        backend = ProductiveAdapter.for_ledger(
+            harness.db, transport=harness.transport, retry=RetryPolicy(attempts=1)
+        )
+        state = harness.journal_path
+        return TimesheetApp(Store(backend, Journal(state), clock=harness.clock, cache=Cache(state)))
+
+    async with app_with_a_cache().run_test(size=SIZE) as pilot:
+        await settle(pilot)  # loads this week, and caches it at 14:30 local
+    harness.clock.advance(hours=2)
+    harness.transport.inject(Fault.fail_before_send(), times=1000)
+    app = app_with_a_cache()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        bar = str(app.screen.query_one("#week-bar", Static).content)
+        assert "Offline" in bar and app.store.order
+        assert "cached 14:30" in bar  # the local time, not UTC's (00:30 or 22:30)

@@ -14,7 +14,7 @@ import pytest
 from textual.binding import Binding
 from textual.command import CommandPalette
 
-from tests.app_harness import SIZE, Harness, grid, settle
+from tests.app_harness import BACKENDS, SIZE, Harness, grid, settle
 from tests.conftest import FakeClock
 from tui.app import TimesheetApp
 from tui.commands import PALETTE_COMMANDS, TimesheetCommands
@@ -28,8 +28,13 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def harness(tmp_path: Path, clock: FakeClock) -> Harness:
-    return Harness(tmp_path, clock)
+def harness(tmp_path: Path, clock: FakeClock, request: pytest.FixtureRequest) -> Harness:
+    """The demo over Productive's API; `parametrize("harness", BACKENDS, indirect=True)` runs
+    a test over Plannr's too (a backend without approvals)."""
+    return Harness(tmp_path, clock, getattr(request, "param", "productive"))
+
+
+over_both_backends = pytest.mark.parametrize("harness", BACKENDS, indirect=True)
 
 
 async def run_command(pilot, title: str) -> None:
@@ -49,15 +54,24 @@ def editable_id(app: TimesheetApp) -> str:
 
 
 def has_approvals(app: TimesheetApp) -> bool:
-    return hasattr(app, "action_show_approvals")
+    return app.store.capabilities.approvals
 
 
 async def open_approvals(app: TimesheetApp, pilot) -> None:
-    if not has_approvals(app):
-        pytest.skip("the app has no approvals screen")
+    """The approvals screen, on either backend: without approvals it says so."""
     await app.run_action("show_approvals")
     await settle(pilot)
+    assert_on_approvals(app)
+
+
+def assert_on_approvals(app: TimesheetApp) -> None:
     assert type(app.screen).__name__ == "ApprovalsScreen"
+    assert app.screen.has_class("-unsupported") is not has_approvals(app)
+    assert ("has no approvals" in screen_text(app)) is not has_approvals(app)
+
+
+def notifications(app: TimesheetApp) -> list[str]:
+    return [n.message for n in app._notifications]
 
 
 # ---------------------------------------------------------------- one effect per command
@@ -161,29 +175,38 @@ async def _this_week(harness, app, pilot, title) -> None:
 
 @effect("Open timesheet")
 async def _open_timesheet(harness, app, pilot, title) -> None:
-    if has_approvals(app):
-        await open_approvals(app, pilot)
+    await open_approvals(app, pilot)
     await run_command(pilot, title)
     assert isinstance(app.screen, TimesheetScreen)
 
 
 @effect("Open approvals")
 async def _open_approvals(harness, app, pilot, title) -> None:
-    if not has_approvals(app):
-        pytest.skip("the app has no approvals screen")
     await run_command(pilot, title)
-    assert type(app.screen).__name__ == "ApprovalsScreen"
+    assert_on_approvals(app)  # with approvals, the screen; without, why there are none
 
 
 def dispatched_on_approvals(action: str) -> Effect:
-    """Approvals commands run the approvals screen's own action (its dialogs are its tests)."""
+    """Approvals commands run the approvals screen's own action (its dialogs are its tests).
+    Over a backend without approvals they run it too, and it does nothing but say so."""
 
     async def check(harness, app, pilot, title) -> None:
         await open_approvals(app, pilot)
-        calls: list[str] = []
-        setattr(app.screen, f"action_{action}", lambda: calls.append(action))
-        await run_command(pilot, title)
-        assert calls == [action]
+        screen = app.screen
+        if has_approvals(app):
+            calls: list[str] = []
+            setattr(screen, f"action_{action}", lambda: calls.append(action))
+            await run_command(pilot, title)
+            assert calls == [action]
+        else:
+            before = set(notifications(app))
+            await run_command(pilot, title)
+            assert app.screen is screen and screen.selected == set()  # no dialog, nothing picked
+            said = set(notifications(app)) - before
+            if action == "select_all":
+                assert screen.shown == [] and said == set()
+            else:
+                assert said == {"Plannr has no approvals."}
 
     return check
 
@@ -200,7 +223,7 @@ for _title, _action in [
 @effect("Switch profile")
 async def _switch_profile(harness, app, pilot, title) -> None:
     await run_command(pilot, title)
-    shown = [n.message for n in app._notifications]
+    shown = notifications(app)
     assert any("home, work" in m and "timesheet --profile home" in m for m in shown), shown
 
 
@@ -227,7 +250,22 @@ def two_profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TIMESHEET_CONFIG", str(config))
 
 
-@pytest.mark.parametrize("title", [command.title for command in PALETTE_COMMANDS])
+ON_APPROVALS = (
+    "Open approvals",
+    "Select all",
+    "Approve selection",
+    "Unapprove selection",
+    "Reject selection",
+)
+"""The commands whose effect depends on the backend having approvals."""
+
+
+@pytest.mark.parametrize(
+    ("harness", "title"),
+    [("productive", command.title) for command in PALETTE_COMMANDS]
+    + [("plannr", title) for title in ON_APPROVALS],
+    indirect=["harness"],
+)
 async def test_every_palette_command_runs_its_action(harness, two_profiles, title) -> None:
     assert title in EFFECTS, f"the palette command {title!r} has no effect test"
     app = harness.app()
@@ -240,6 +278,23 @@ def test_every_effect_test_names_a_command() -> None:
     assert set(EFFECTS) == {command.title for command in PALETTE_COMMANDS}
 
 
+async def test_this_week_on_the_approvals_screen_moves_its_own_week_back(harness) -> None:
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_approvals(app, pilot)
+        view = app.screen
+        current = view.week_start
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        await settle(pilot)
+        assert view.week_start == current - timedelta(days=14)
+        await run_command(pilot, "This week")
+        assert app.screen is view and view.week_start == current
+        assert view.loaded  # the store holds the approvals' current week again
+        assert app.week_start == current  # the timesheet's week never moved
+
+
+@over_both_backends
 async def test_palette_offers_screen_commands_only_where_they_work(harness) -> None:
     app = harness.app()
     async with app.run_test(size=SIZE) as pilot:
@@ -252,11 +307,12 @@ async def test_palette_offers_screen_commands_only_where_they_work(harness) -> N
         on_timesheet = offered()
         assert {"New entry", "Undo", "Save", "Stop timer", "Help"} <= on_timesheet
         assert not {"Approve selection", "Reject selection"} & on_timesheet
-        if has_approvals(app):
-            await open_approvals(app, pilot)
-            on_approvals = offered()
-            assert {"Approve selection", "Next week", "Stop timer"} <= on_approvals
-            assert not {"New entry", "Undo", "Save"} & on_approvals
+        # Without approvals the screen opens too (to say so), and offers its commands, which
+        # say so again: the palette lists what the keys of the screen do.
+        await open_approvals(app, pilot)
+        on_approvals = offered()
+        assert {"Approve selection", "Next week", "This week", "Stop timer"} <= on_approvals
+        assert not {"New entry", "Undo", "Save"} & on_approvals
 
 
 # ---------------------------------------------------------------- help screen and keymap
@@ -307,6 +363,7 @@ async def test_help_lists_every_binding_of_the_screen_and_the_app(harness) -> No
             assert isinstance(app.screen, TimesheetScreen), close
 
 
+@over_both_backends
 async def test_help_on_the_approvals_screen_lists_its_keys(harness) -> None:
     app = harness.app()
     async with app.run_test(size=SIZE) as pilot:

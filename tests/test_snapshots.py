@@ -1,15 +1,21 @@
-"""What the screens look like, pinned: demo data, a frozen clock, a fixed terminal size."""
+"""What the screens look like, pinned: demo data, a frozen clock, a fixed terminal size, and
+the same in every time zone (each test runs in the zones of `zoned_clock`, against one
+stored snapshot)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.app_harness import SIZE, Harness, grid, settle
 from tests.conftest import FakeClock
 
+pytestmark = pytest.mark.snapshot
 
-def test_timesheet_screen(snap_compare, tmp_path: Path) -> None:
-    harness = Harness(tmp_path, FakeClock())
+
+def test_timesheet_screen(snap_compare, tmp_path: Path, zoned_clock: FakeClock) -> None:
+    harness = Harness(tmp_path, zoned_clock)
 
     async def loaded(pilot) -> None:
         await settle(pilot)
@@ -17,8 +23,10 @@ def test_timesheet_screen(snap_compare, tmp_path: Path) -> None:
     assert snap_compare(harness.app(), terminal_size=SIZE, run_before=loaded)
 
 
-def test_timesheet_screen_with_staged_changes(snap_compare, tmp_path: Path) -> None:
-    harness = Harness(tmp_path, FakeClock())
+def test_timesheet_screen_with_staged_changes(
+    snap_compare, tmp_path: Path, zoned_clock: FakeClock
+) -> None:
+    harness = Harness(tmp_path, zoned_clock)
 
     async def staged(pilot) -> None:
         await settle(pilot)
@@ -33,8 +41,8 @@ def test_timesheet_screen_with_staged_changes(snap_compare, tmp_path: Path) -> N
     assert snap_compare(harness.app(), terminal_size=SIZE, run_before=staged)
 
 
-def test_save_review(snap_compare, tmp_path: Path) -> None:
-    harness = Harness(tmp_path, FakeClock())
+def test_save_review(snap_compare, tmp_path: Path, zoned_clock: FakeClock) -> None:
+    harness = Harness(tmp_path, zoned_clock)
 
     async def review(pilot) -> None:
         await settle(pilot)

@@ -1,5 +1,6 @@
 """The approvals screen, each dialog and the help screen, pinned in the default theme and
-in the light one: demo data, a frozen clock, a fixed terminal size."""
+in the light one: demo data, a frozen clock, a fixed terminal size, and the same in every
+time zone (each test runs in the zones of `zoned_clock`, against one stored snapshot)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from tests.app_harness import SIZE, Harness, grid, settle
 from tests.conftest import FakeClock
 
 THEMES = ["timesheet-dark", "timesheet-light"]
+pytestmark = pytest.mark.snapshot
 
 
 async def approvals(pilot) -> None:
@@ -80,6 +82,8 @@ SCREENS: dict[str, Callable[..., Awaitable[None]]] = {
 
 @pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize("screen", list(SCREENS))
-def test_screen(snap_compare, tmp_path: Path, screen: str, theme: str) -> None:
-    harness = Harness(tmp_path, FakeClock())
+def test_screen(
+    snap_compare, tmp_path: Path, zoned_clock: FakeClock, screen: str, theme: str
+) -> None:
+    harness = Harness(tmp_path, zoned_clock)
     assert snap_compare(harness.app(theme=theme), terminal_size=SIZE, run_before=SCREENS[screen])

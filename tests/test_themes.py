@@ -183,9 +183,12 @@ async def test_a_user_theme_is_picked_up_and_can_override_a_packaged_one(harness
 # ------------------------------------------------------------------ what it looks like
 
 
-def test_timesheet_screen_in_the_light_theme(snap_compare, harness) -> None:
+@pytest.mark.snapshot
+def test_timesheet_screen_in_the_light_theme(
+    snap_compare, tmp_path: Path, zoned_clock: FakeClock
+) -> None:
     async def loaded(pilot) -> None:
         await settle(pilot)
 
-    app = themed_app(harness, "timesheet-light")
+    app = themed_app(Harness(tmp_path, zoned_clock), "timesheet-light")
     assert snap_compare(app, terminal_size=SIZE, run_before=loaded)

@@ -6,54 +6,33 @@ that widgets subscribe to, so a view redraws only the rows a change names.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
 
 from textual import work
 from textual.app import App
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
+from tui.actions import Scope, bindings
 from tui.api.base import EntryQuery
 from tui.api.errors import ApiError
 from tui.commands import TimesheetCommands
+from tui.config import BUILTIN_PROFILE, ConfigError, load_config
+from tui.screens.base import TimesheetAppBase
 from tui.store.changes import StoreChange
 from tui.store.store import StagingError, Store
 from tui.store.values import format_minutes, week_range
 
 
-class TimesheetApp(App[None]):
+class TimesheetApp(TimesheetAppBase):
     CSS_PATH = "app.tcss"
     TITLE = "timesheet"
     COMMANDS = App.COMMANDS | {TimesheetCommands}
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "1",
-            "show_timesheet",
-            "Timesheet",
-            id="show-timesheet",
-            tooltip="The week's entries and the running timer.",
-        ),
-        Binding(
-            "2",
-            "show_approvals",
-            "Approvals",
-            id="show-approvals",
-            tooltip="Everyone's entries of a week: select, approve, unapprove, reject.",
-        ),
-        Binding(
-            "s",
-            "stop_timer",
-            "Stop timer",
-            id="stop-timer",
-            tooltip="Stop the running timer at once.",
-        ),
-        Binding("question_mark", "show_help", "Help", id="help", tooltip="Show the keys."),
-        Binding("q", "quit", "Quit", id="quit", tooltip="Quit (asks if changes are staged)."),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings(Scope.app)
 
     def __init__(
         self,
@@ -113,10 +92,6 @@ class TimesheetApp(App[None]):
         self.week_start += timedelta(days=7 * weeks)
         self.load_week()
 
-    def show_week_of(self, day: date) -> None:
-        self.week_start = week_range(day)[0]
-        self.load_week()
-
     @work(group="timer", exit_on_error=False)
     async def action_stop_timer(self) -> None:
         if not self.store.capabilities.timers:
@@ -173,6 +148,22 @@ class TimesheetApp(App[None]):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
+
+    def action_switch_profile(self) -> None:
+        """The app runs one profile per start: say which profiles exist and the exact command."""
+        try:
+            loaded = load_config()
+        except ConfigError as error:
+            self.notify(str(error), title="Switch profile", severity="error", timeout=10)
+            return
+        names = list(loaded.config.profiles) or [BUILTIN_PROFILE]
+        where = f" (from {loaded.path})" if loaded.path else ""
+        self.notify(
+            f"Profiles{where}: {', '.join(names)}. The app opens one profile per run: quit (q) "
+            f"and run `timesheet --profile NAME`, e.g. `timesheet --profile {names[0]}`.",
+            title="Switch profile",
+            timeout=15,
+        )
 
     def action_help_panel(self) -> None:
         if self.screen.query("HelpPanel"):

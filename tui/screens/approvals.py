@@ -10,23 +10,26 @@ literally (`printable`, in `rich.text.Text`, never markup).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from datetime import date, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import getters, on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, SelectionList, Static
 from textual.widgets.data_table import CellDoesNotExist
 from textual.widgets.selection_list import Selection
+from textual.worker import Worker
 
+from tui.actions import Scope, bindings
 from tui.api.base import EntryQuery
 from tui.models import EntryStatus
+from tui.screens.base import TimesheetAppBase
 from tui.store.changes import ApprovalResult
 from tui.store.present import NO_VALUE, one_line, person_name, plural, service_name
 from tui.store.values import format_minutes, printable, week_range
@@ -109,79 +112,9 @@ class ApprovalsScreen(Screen[None]):
     }
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "space",
-            "toggle_row",
-            "Select",
-            id="approvals-select",
-            tooltip="Select or unselect the entry under the cursor (a person's line: all "
-            "their entries).",
-        ),
-        Binding(
-            "ctrl+a,asterisk",
-            "select_all",
-            "All",
-            id="approvals-select-all",
-            tooltip="Select every entry shown (again: select none).",
-        ),
-        Binding(
-            "a",
-            "approve",
-            "Approve",
-            id="approvals-approve",
-            tooltip="Approve the selected entries (or the one under the cursor).",
-        ),
-        Binding(
-            "x",
-            "unapprove",
-            "Unapprove",
-            id="approvals-unapprove",
-            tooltip="Unapprove the selected entries (or the one under the cursor).",
-        ),
-        Binding(
-            "r",
-            "reject",
-            "Reject",
-            id="approvals-reject",
-            tooltip="Reject the selected entries (or the one under the cursor) with a reason.",
-        ),
-        Binding(
-            "f",
-            "toggle_for_all",
-            "For all",
-            id="approvals-for-all",
-            tooltip="Approve for all approvers at once (on/off).",
-        ),
-        Binding(
-            "v",
-            "cycle_status",
-            "Status",
-            id="approvals-status",
-            tooltip="Show entries awaiting approval, approved, rejected or all.",
-        ),
-        Binding(
-            "p",
-            "focus_people",
-            "People",
-            id="approvals-people",
-            tooltip="Pick the people to show (none picked: everyone).",
-        ),
-        Binding(
-            "left_square_bracket",
-            "previous_week",
-            "Prev week",
-            id="approvals-previous-week",
-            tooltip="Show the previous week.",
-        ),
-        Binding(
-            "right_square_bracket",
-            "next_week",
-            "Next week",
-            id="approvals-next-week",
-            tooltip="Show the next week.",
-        ),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings(Scope.approvals)
+
+    app = getters.app(TimesheetAppBase)
 
     def __init__(
         self, *, week_start: date | None = None, name: str | None = None, id: str | None = None
@@ -202,7 +135,7 @@ class ApprovalsScreen(Screen[None]):
 
     @property
     def store(self) -> Store:
-        return self.app.store  # type: ignore[attr-defined,no-any-return]
+        return self.app.store
 
     @property
     def supported(self) -> bool:
@@ -252,7 +185,9 @@ class ApprovalsScreen(Screen[None]):
         ):
             table.add_column(Text(label), key=key)
         self.set_class(not self.supported, "-unsupported")
-        self.app.store_changed.subscribe(self, self.on_store_change)  # type: ignore[attr-defined]
+        if not self.supported:  # hidden, so neither takes the focus (nor keys, such as space)
+            self.people_list.disabled = table.disabled = True
+        self.app.store_changed.subscribe(self, self.on_store_change)
         self.refresh_people()
         self.update_filters()
         self.update_status()
@@ -264,7 +199,7 @@ class ApprovalsScreen(Screen[None]):
         # Back to the timesheet: it shows its own range (my entries of its week) again.
         app = self.app
         if app.is_running and not getattr(app, "_exit", False):
-            app.load_week()  # type: ignore[attr-defined]
+            app.load_week()
 
     @property
     def table(self) -> DataTable[Text]:
@@ -276,16 +211,16 @@ class ApprovalsScreen(Screen[None]):
 
     # ------------------------------------------------------------------- loading
 
-    def load(self) -> None:
+    def load(self) -> Worker[None] | None:
         """Everyone's entries of the week, in the app's exclusive "load" group (so the
         timesheet's load and ours never race), reported by the app's error handler."""
         if not self.supported:
-            return
+            return None
         self.results.clear()
         self.selected.clear()
         self.summary = ""
         self.rebuild()
-        self.app.run_worker(
+        return self.app.run_worker(
             partial(self.store.load, self.entry_query),
             name="approvals-load",
             group="load",
@@ -573,6 +508,11 @@ class ApprovalsScreen(Screen[None]):
     def action_next_week(self) -> None:
         self.shift_week(1)
 
+    def action_this_week(self) -> None:
+        weeks = (week_range(self.store.today())[0] - self.week_start).days // 7
+        if weeks:
+            self.shift_week(weeks)
+
     def shift_week(self, weeks: int) -> None:
         if not self.supported:
             return
@@ -600,17 +540,22 @@ class ApprovalsScreen(Screen[None]):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.app.run_worker(
-                    partial(self._run_approval, verb, ids, for_all),
-                    name=f"approvals-{verb}",
-                    group="approve",
-                    exclusive=False,
-                    exit_on_error=False,
+                self._approval_worker(
+                    partial(self._run_approval, verb, ids, for_all), f"approvals-{verb}"
                 )
 
         self.app.push_screen(
             ConfirmDialog(f"{verb.title()} {self.describe(ids)}{extra}?", title=verb.title()),
             answered,
+        )
+
+    def _approval_worker(
+        self, work: Callable[[], Coroutine[Any, Any, None]], name: str
+    ) -> Worker[None]:
+        """An app worker in the "approve" group (not exclusive: each one finishes), so the
+        app's error handler reports what fails."""
+        return self.app.run_worker(
+            work, name=name, group="approve", exclusive=False, exit_on_error=False
         )
 
     async def _run_approval(self, verb: str, ids: list[str], for_all: bool) -> None:
@@ -637,13 +582,7 @@ class ApprovalsScreen(Screen[None]):
 
         def answered(reason: str | None) -> None:
             if reason:
-                self.app.run_worker(
-                    partial(self._run_rejects, ids, reason),
-                    name="approvals-reject",
-                    group="approve",
-                    exclusive=False,
-                    exit_on_error=False,
-                )
+                self._approval_worker(partial(self._run_rejects, ids, reason), "approvals-reject")
 
         self.app.push_screen(
             ReasonDialog(f"Why reject {self.describe(ids)}?", title="Reject"), answered

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.fuzzy import Matcher
@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.button import ButtonVariant
 from textual.widgets.option_list import Option
 
+from tui.actions import Scope, bindings
 from tui.store.values import printable
 
 if TYPE_CHECKING:
@@ -68,10 +69,7 @@ class ConfirmDialog(ModalScreen[bool]):
     """
     )
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y,enter", "confirm", "Yes", id="dialog-yes", tooltip="Confirm."),
-        Binding("n,escape", "cancel", "No", id="dialog-no", tooltip="Cancel."),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings(Scope.confirm)
 
     def __init__(
         self, message: str, *, title: str = "Confirm", yes: str = "Yes", no: str = "No"
@@ -139,13 +137,7 @@ class ServicePicker(ModalScreen[str | None]):
     """
     )
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("down", "move(1)", "Next", id="picker-down", tooltip="Highlight the next service."),
-        Binding(
-            "up", "move(-1)", "Previous", id="picker-up", tooltip="Highlight the previous service."
-        ),
-        Binding("escape", "cancel", "Cancel", id="picker-cancel", tooltip="Start no timer."),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings(Scope.service_picker)
 
     def __init__(self, store: Store, *, title: str = "Start a timer on…") -> None:
         super().__init__()
@@ -259,9 +251,7 @@ class ReasonDialog(ModalScreen[str | None]):
     """
     )
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="reason-cancel", tooltip="Give no reason."),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings(Scope.reason)
 
     def __init__(
         self,

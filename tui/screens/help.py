@@ -1,5 +1,6 @@
 """The help screen (`?`): every key that works on the screen underneath, generated from the
-bindings, never from a hand-written list.
+bindings, never from a hand-written list. Our bindings are made from the action registry
+(`tui.actions`), so a row's label and tooltip are the registry's.
 
 The rows come from the screen's `active_bindings`, which is Textual's own resolution of the
 binding chain (the focused widget, its ancestors, the screen, the app) after the user's
@@ -22,6 +23,8 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Static
+
+from tui.actions import Scope, bindings
 
 
 @dataclass(frozen=True)
@@ -64,10 +67,10 @@ def help_rows(screen: Screen[Any]) -> list[HelpRow]:
     rows = []
     for namespace, by_action in sorted(grouped.items(), key=lambda item: order(item[0])):
         group = _group_title(namespace)
-        for action, bindings in by_action.items():
+        for action, same in by_action.items():
             # The app's own binding (it has an id) describes the row, before inherited ones.
-            main = next((b for b in bindings if b.id), bindings[0])
-            ordered = [main, *(b for b in bindings if b is not main)]
+            main = next((b for b in same if b.id), same[0])
+            ordered = [main, *(b for b in same if b is not main)]
             keys = tuple(dict.fromkeys(app.get_key_display(b) for b in ordered))
             rows.append(
                 HelpRow(
@@ -111,11 +114,7 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "close", "Close", id="help-close", tooltip="Close the help."),
-        # Same id as the app's help binding: a user's [keys] help = "f1" closes it too.
-        Binding("question_mark", "close", "Close", id="help", tooltip="Close the help."),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings(Scope.help)
 
     def __init__(self, screen: Screen[Any]) -> None:
         super().__init__()

@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
+from tui.actions import Scope, bindings
 from tui.store.present import entry_text, one_line, plural, value_text
 from tui.store.staging import Kind
 
@@ -109,50 +110,7 @@ class SaveReview(ModalScreen[None]):
     }
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "y,enter",
-            "confirm",
-            "Save",
-            id="review-save",
-            tooltip="Save the staged changes in bulk (after a save: close).",
-        ),
-        Binding(
-            "n,escape",
-            "cancel",
-            "Close",
-            id="review-close",
-            tooltip="Close; staged changes stay staged. A running save is not cancelled.",
-        ),
-        Binding(
-            "m",
-            "keep('mine')",
-            "Keep mine",
-            id="conflict-keep-mine",
-            tooltip="Keep my version of the conflict under the cursor (staged again).",
-        ),
-        Binding(
-            "t",
-            "keep('server')",
-            "Keep theirs",
-            id="conflict-keep-theirs",
-            tooltip="Keep the server's version of the conflict under the cursor.",
-        ),
-        Binding(
-            "M,shift+m",
-            "keep_all('mine')",
-            "Keep all mine",
-            id="conflict-keep-all-mine",
-            tooltip="Keep my version of every conflict (staged again).",
-        ),
-        Binding(
-            "T,shift+t",
-            "keep_all('server')",
-            "Keep all theirs",
-            id="conflict-keep-all-theirs",
-            tooltip="Keep the server's version of every conflict.",
-        ),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings(Scope.save_review)
 
     def __init__(self, store: Store) -> None:
         super().__init__()

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
-from textual import on
+from textual import getters, on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from tui.actions import Scope, bindings
+from tui.screens.base import TimesheetAppBase
 from tui.store.changes import StoreChange
-from tui.store.store import StagingError
+from tui.store.store import StagingError, Store
+from tui.store.values import week_range
 from tui.widgets.entry_grid import EntryGrid
 from tui.widgets.timer_panel import TimerPanel
 
@@ -28,62 +32,25 @@ class TimesheetScreen(Screen[None]):
     }
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("n", "new_entry", "New", id="new-entry", tooltip="Stage a new entry."),
-        Binding(
-            "d",
-            "delete_entry",
-            "Delete",
-            id="delete-entry",
-            tooltip="Stage deletion of the entry under the cursor.",
-        ),
-        Binding("u", "undo", "Undo", id="undo", tooltip="Undo the last staged change."),
-        Binding("ctrl+y", "redo", "Redo", id="redo", tooltip="Redo what undo reverted."),
-        Binding(
-            "ctrl+s",
-            "review_save",
-            "Save",
-            id="save",
-            tooltip="Review the staged changes and save them in bulk.",
-        ),
-        Binding(
-            "left_square_bracket",
-            "previous_week",
-            "Prev week",
-            id="previous-week",
-            tooltip="Show the previous week.",
-        ),
-        Binding(
-            "right_square_bracket",
-            "next_week",
-            "Next week",
-            id="next-week",
-            tooltip="Show the next week.",
-        ),
-        Binding(
-            "t",
-            "start_timer",
-            "Start timer",
-            id="start-timer",
-            tooltip="Start a timer on a service.",
-        ),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings(Scope.timesheet)
+
+    app = getters.app(TimesheetAppBase)
 
     def compose(self) -> ComposeResult:
-        store = self.app.store  # type: ignore[attr-defined]
+        store = self.app.store
         yield TimerPanel(store, id="timer")
         yield Static(id="week-bar")
         yield EntryGrid(store, id="grid")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.store_changed.subscribe(self, self.on_store_change)  # type: ignore[attr-defined]
+        self.app.store_changed.subscribe(self, self.on_store_change)
         self.query_one(EntryGrid).focus()
         self.update_week_bar()
 
     @property
-    def store(self):
-        return self.app.store  # type: ignore[attr-defined]
+    def store(self) -> Store:
+        return self.app.store
 
     def on_store_change(self, change: StoreChange) -> None:
         self.query_one(EntryGrid).apply_change(change)
@@ -92,7 +59,7 @@ class TimesheetScreen(Screen[None]):
 
     def update_week_bar(self) -> None:
         store = self.store
-        start = self.app.week_start  # type: ignore[attr-defined]
+        start = self.app.week_start
         status = store.status
         parts = [f"Week of {start:%a %d %b %Y}"]
         if status.loading:
@@ -101,7 +68,7 @@ class TimesheetScreen(Screen[None]):
         if status.saving:
             parts.append(f"saving {status.save_done}/{status.save_total}…")
         if status.cached_at is not None:
-            parts.append(f"cached {status.cached_at:%H:%M}")
+            parts.append(f"cached {status.cached_at.astimezone():%H:%M}")  # local time
         if status.error:
             parts.append(status.error)
         counts = store.staging.counts()
@@ -117,9 +84,9 @@ class TimesheetScreen(Screen[None]):
 
     # ------------------------------------------------------------------ actions
 
-    def _stage(self, work: object) -> None:
+    def _stage(self, work: Callable[[], object]) -> None:
         try:
-            work()  # type: ignore[operator]
+            work()
         except StagingError as error:
             self.notify(str(error), severity="error", title="Not staged")
 
@@ -138,10 +105,18 @@ class TimesheetScreen(Screen[None]):
             self._stage(lambda: self.store.stage_delete([entry_id]))
 
     def action_undo(self) -> None:
-        self._stage(lambda: self.store.undo() or self.notify("Nothing to undo."))
+        def undo() -> None:
+            if not self.store.undo():
+                self.notify("Nothing to undo.")
+
+        self._stage(undo)
 
     def action_redo(self) -> None:
-        self._stage(lambda: self.store.redo() or self.notify("Nothing to redo."))
+        def redo() -> None:
+            if not self.store.redo():
+                self.notify("Nothing to redo.")
+
+        self._stage(redo)
 
     def action_review_save(self) -> None:
         if self.store.staged_count == 0:
@@ -152,19 +127,25 @@ class TimesheetScreen(Screen[None]):
         self.app.push_screen(SaveReview(self.store))
 
     def action_previous_week(self) -> None:
-        self.app.shift_week(-1)  # type: ignore[attr-defined]
+        self.app.shift_week(-1)
         self.update_week_bar()
 
     def action_next_week(self) -> None:
-        self.app.shift_week(1)  # type: ignore[attr-defined]
+        self.app.shift_week(1)
         self.update_week_bar()
+
+    def action_this_week(self) -> None:
+        weeks = (week_range(self.store.today())[0] - self.app.week_start).days // 7
+        if weeks:
+            self.app.shift_week(weeks)
+            self.update_week_bar()
 
     def action_start_timer(self) -> None:
         from tui.screens.dialogs import ServicePicker
 
         def picked(service_id: str | None) -> None:
             if service_id:
-                self.app.start_timer(service_id)  # type: ignore[attr-defined]
+                self.app.start_timer(service_id)
 
         self.app.push_screen(ServicePicker(self.store), picked)
 

@@ -22,7 +22,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.geometry import Region, Size, Spacing
 from textual.message import Message
 from textual.reactive import reactive
@@ -30,6 +30,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Input, Static
 
+from tui.actions import Scope, bindings
 from tui.store.present import person_name, service_name, task_title
 from tui.store.records import FIELDS, EntryRecord, Row, RowState
 from tui.store.values import format_minutes, printable, week_start
@@ -195,18 +196,7 @@ class EntryGrid(ScrollView, can_focus=True):
     }
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor_up", "Up", show=False),
-        Binding("down", "cursor_down", "Down", show=False),
-        Binding("left", "cursor_left", "Left", show=False),
-        Binding("right", "cursor_right", "Right", show=False),
-        Binding("home", "first_row", "First row", show=False),
-        Binding("end", "last_row", "Last row", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("enter", "edit_cell", "Edit", show=False),
-        Binding("escape", "cancel_edit", "Cancel edit", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings(Scope.entry_grid)
 
     cursor_row: reactive[int] = reactive(0, repaint=False, init=False)
     """Index of the cursor's row in the store's order."""

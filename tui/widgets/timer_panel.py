@@ -15,6 +15,7 @@ from textual.timer import Timer as IntervalTimer
 from textual.widget import Widget
 from textual.widgets import Static
 
+from tui.actions import default_key
 from tui.store.present import one_line, service_name, task_title
 from tui.store.values import format_elapsed, printable
 
@@ -172,7 +173,7 @@ class TimerPanel(Widget):
         if not self.running:
             self.set_class(True, "-idle")
             self.set_class(False, "-forgotten")
-            start = key_for(self.app, "start-timer", "t")
+            start = key_for(self.app, "start-timer", default_key("start-timer"))
             what.update(Content(f"No timer running · {start} starts one"))
             keys.update(Content(""))
             self._set_elapsed("")
@@ -180,7 +181,7 @@ class TimerPanel(Widget):
             return
         self.set_class(False, "-idle")
         what.update(self.describe())
-        keys.update(Content(f"{key_for(self.app, 'stop-timer', 's')} stop"))
+        keys.update(Content(f"{key_for(self.app, 'stop-timer', default_key('stop-timer'))} stop"))
         self.tick()
         if self._ticker is not None and not self.ticking:
             self._ticker.resume()
