@@ -82,6 +82,8 @@ class ItemResult:
     """One sentence from the server (or about the network) for failed/unknown."""
     id: str | None = None
     """The entry id the item was about, where it had one."""
+    missing: bool = False
+    """Failed because the server has no such entry (a 404): proof that it is gone."""
 
     @property
     def ok(self) -> bool:

@@ -356,7 +356,13 @@ class PlannrAdapter:
             message = " ".join(
                 p.message if p.message.endswith(".") else f"{p.message}." for p in error.problems
             )
-        return ItemResult(index, Outcome.failed, error=message, id=entry_id)
+        return ItemResult(
+            index,
+            Outcome.failed,
+            error=message,
+            id=entry_id,
+            missing=isinstance(error, NotFoundError),
+        )
 
     # -------------------------------------------------------------------- listing
 

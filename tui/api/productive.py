@@ -524,6 +524,7 @@ class ProductiveAdapter:
                     Outcome.failed,
                     id=entry_id,
                     error=f"{SERVICE} has no time entry {entry_id}.",
+                    missing=True,
                 )
             except ApiError as error:
                 return ItemResult(index, Outcome.failed, id=entry_id, error=str(error))

@@ -88,3 +88,19 @@ class SaveReport:
     """temporary id → the server's id."""
     writes: int = 0
     """Write requests sent."""
+    unknown: dict[str, str] = field(default_factory=dict)
+    """Sent, but the server's answer was lost and no read has settled it yet: kept staged,
+    marked "waiting for the server to confirm", never resent until a read proves it
+    absent. id → why."""
+
+    def absorb(self, later: SaveReport) -> None:
+        """Add a later save of the same changes: its outcomes replace earlier ones."""
+        self.saved += later.saved
+        self.writes += later.writes
+        self.created_ids.update(later.created_ids)
+        settled = set(later.created_ids) | set(later.failed) | set(later.conflicts)
+        self.unknown = {i: m for i, m in self.unknown.items() if i not in settled}
+        self.unknown.update(later.unknown)
+        self.failed = {i: m for i, m in self.failed.items() if i not in later.unknown}
+        self.failed.update(later.failed)
+        self.conflicts += [i for i in later.conflicts if i not in self.conflicts]

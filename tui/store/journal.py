@@ -6,6 +6,10 @@ on commit), so a crash, kill -9 or power loss after the store acknowledged a cha
 nothing. Rows leave only when the server has confirmed the change. The journal never
 holds a token: it is given entry values only.
 
+`unsettled` holds the writes that may have reached the server with no confirmed outcome
+(`tui.store.unsettled`): each is marked before it is sent, so a kill mid-save leaves the
+mark, and the next save reads the server before anything for that entry is resent.
+
 `journal_meta` holds the format's `schema_version`. A journal of an older format is brought
 up to date when it opens; one of a newer format (a newer timesheet wrote it) is refused and
 left as it is, so going back to an older version never drops what a newer one staged.
@@ -24,6 +28,7 @@ from typing import Any
 import platformdirs
 
 from tui.store.staging import Kind, Staged
+from tui.store.unsettled import Unsettled
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS staged (
@@ -35,10 +40,14 @@ SCHEMA = (
         key    TEXT PRIMARY KEY,
         value  TEXT NOT NULL
     )""",
+    """CREATE TABLE IF NOT EXISTS unsettled (
+        entry_id  TEXT PRIMARY KEY,
+        state     TEXT NOT NULL
+    )""",
 )
-SCHEMA_VERSION = 1
-"""The format this code writes. Journals from before there was a version (none in
-`journal_meta`, format 0) have the same tables and rows: they only get the version."""
+SCHEMA_VERSION = 2
+"""The format this code writes. Format 0 (from before there was a version) and format 1
+have the same `staged` rows; 2 adds the `unsettled` table, empty after the upgrade."""
 VERSION_KEY = "schema_version"
 
 
@@ -119,13 +128,26 @@ class Journal:
     def close(self) -> None:
         self.conn.close()
 
-    def write(self, states: Mapping[str, Staged | None]) -> None:
-        """Persist the current state of these ids (None: unstaged) in one transaction;
-        returns only once it is on disk."""
-        if not states:
+    def write(
+        self,
+        states: Mapping[str, Staged | None],
+        marks: Mapping[str, Unsettled | None] | None = None,
+    ) -> None:
+        """Persist the current state of these ids (None: unstaged) and of their unsettled
+        writes (None: settled) in one transaction; returns only once it is on disk."""
+        if not states and not marks:
             return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
+            for entry_id, mark in (marks or {}).items():
+                if mark is None:
+                    self.conn.execute("DELETE FROM unsettled WHERE entry_id = ?", (entry_id,))
+                else:
+                    self.conn.execute(
+                        "INSERT INTO unsettled (entry_id, state) VALUES (?, ?)"
+                        " ON CONFLICT (entry_id) DO UPDATE SET state = excluded.state",
+                        (entry_id, json.dumps(mark.to_json())),
+                    )
             for entry_id, state in states.items():
                 if state is None:
                     self.conn.execute("DELETE FROM staged WHERE entry_id = ?", (entry_id,))
@@ -163,6 +185,13 @@ class Journal:
                     base_updated_at=raw.get("base_updated_at"),
                 ),
             )
+
+    def load_unsettled(self) -> dict[str, Unsettled]:
+        """The writes still waiting for a read to settle them, by entry id."""
+        return {
+            entry_id: Unsettled.from_json(json.loads(payload))
+            for entry_id, payload in self.conn.execute("SELECT entry_id, state FROM unsettled")
+        }
 
     def get_meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM journal_meta WHERE key = ?", (key,)).fetchone()

@@ -8,8 +8,11 @@
 - Then deletes, updates and creates, each in chunks of `bulk_chunk_size`: Σ⌈n_kind/chunk⌉
   write requests on a bulk backend. Per-item results: successes leave the overlay and the
   journal; failures stay staged with the server's sentence on the row.
-- A create whose answer was lost (`Outcome.unknown`) is never resent blindly: the range
-  is re-read and matched by content; only what is really missing is sent again.
+- Every write is marked in the journal before it is sent (`tui.store.unsettled`). One whose
+  answer is lost (`Outcome.unknown`) keeps its mark and is never resent blindly: once the
+  grace period after the send has passed, a read settles it (a create by its content among
+  entries that were not there before the send, whose ids are read first), and only what
+  the read proves absent is sent again, in the same save when the grace allows.
 - A delete the server refuses is re-read: one the server no longer has is done (its
   answer was lost and the retry found nothing, or someone else deleted it).
 
@@ -20,6 +23,7 @@ target what became of each row; the target keeps its own state (journal, order, 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from tui.api.base import Backend, EntryChange, EntryQuery, Outcome
@@ -28,9 +32,11 @@ from tui.models import Entry
 from tui.store.changes import SaveReport
 from tui.store.records import EntryRecord
 from tui.store.staging import Kind, Staged
+from tui.store.unsettled import Unsettled
 
 Progress = Callable[[int, int], None]
-MAX_RECONCILE_ROUNDS = 2
+SEND_ROUNDS = 2
+"""A write proven absent after a lost answer is sent once more in the same save."""
 T = TypeVar("T")
 
 
@@ -45,6 +51,24 @@ class SaveTarget(Protocol):
         """The server copies of the loaded range, by id."""
         ...
 
+    @property
+    def unsettled(self) -> Mapping[str, Unsettled]:
+        """Writes that may have reached the server, not yet settled by a read, by id."""
+        ...
+
+    @property
+    def settle_grace(self) -> timedelta:
+        """How long after a send a read can tell whether a lost write landed."""
+        ...
+
+    def now(self) -> datetime: ...
+
+    def mark_sent(self, marks: Mapping[str, Unsettled]) -> None:
+        """These writes are about to be sent: on disk before the first byte leaves."""
+
+    def clear_marks(self, ids: Sequence[str]) -> None:
+        """A read proved these writes never landed: they may be sent again."""
+
     def begin_saving(self, ids: Sequence[str]) -> None:
         """These rows are being sent: they show as saving and refuse edits."""
 
@@ -58,14 +82,22 @@ class SaveTarget(Protocol):
         """The server's copy moved since the change was staged: not written."""
 
     def mark_failed(self, entry_id: str, message: str) -> None:
-        """Not saved: the change stays staged, with the server's sentence on the row."""
+        """Not saved: the change stays staged, with the server's sentence on the row (and
+        any mark goes: a refusal means the write was not applied)."""
+
+    def mark_unknown(self, entry_id: str, message: str) -> None:
+        """Sent, answer lost: the mark stays and the row waits for a read."""
 
     def settle_saved(
         self, kind: Kind, confirmed: Sequence[tuple[str, Entry | None]]
     ) -> dict[str, str]:
         """The server confirmed these changes (with its copy of each entry, for updates
-        and creates); returns each created row's temporary id → the server's id."""
+        and creates), their marks gone with them; returns each created row's temporary
+        id → the server's id."""
         ...
+
+    def settle_approval(self, entry_id: str, server: EntryRecord | None) -> None:
+        """A read settled an approve or unapprove: the server's copy (None: gone)."""
 
 
 def _chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
@@ -86,11 +118,11 @@ class SavePlanner:
     async def run(
         self, staged: Mapping[str, Staged], progress: Progress | None = None
     ) -> SaveReport:
-        """Save the `staged` changes; `progress(done, total)` after each chunk."""
+        """Save the `staged` changes that are not waiting for the server (`settle` first,
+        then take the staged set it leaves); `progress(done, total)` after each chunk."""
         target = self.target
         self.progress = progress
-        self.report = SaveReport()
-        staged = dict(staged)
+        staged = {i: s for i, s in staged.items() if i not in target.unsettled}
         deletes = [i for i, s in staged.items() if s.kind is Kind.delete]
         updates = [i for i, s in staged.items() if s.kind is Kind.update]
         creates = [i for i, s in staged.items() if s.kind is Kind.create]
@@ -103,20 +135,54 @@ class SavePlanner:
         target.begin_saving(ids)
         try:
             deletes, updates = await self._check_conflicts(staged, deletes, updates)
-            for chunk in _chunks(deletes, self.chunk):
-                await self._send(Kind.delete, chunk, staged)
-            for chunk in _chunks(updates, self.chunk):
-                await self._send(Kind.update, chunk, staged)
-            for chunk in _chunks(creates, self.chunk):
-                await self._send(Kind.create, chunk, staged)
+            await self._send_all(deletes, updates, creates, staged)
+            for round_ in range(SEND_ROUNDS):
+                absent = await self.settle(ids)
+                again = [i for i in absent if i in staged]
+                if not again:
+                    break
+                if round_ == SEND_ROUNDS - 1:
+                    for entry_id in again:
+                        self._fail(
+                            entry_id,
+                            "The server did not get this change (its answers were lost); "
+                            "save again to send it.",
+                        )
+                    break
+                await self._send_all(
+                    [i for i in again if staged[i].kind is Kind.delete],
+                    [i for i in again if staged[i].kind is Kind.update],
+                    [i for i in again if staged[i].kind is Kind.create],
+                    staged,
+                    counted=False,
+                )
+            for entry_id in ids:
+                if entry_id in target.unsettled and entry_id not in self.report.unknown:
+                    self._unknown(entry_id, "The server's answer was lost; it will be read again.")
         except (AuthError, ForbiddenError) as error:
             for entry_id in ids:
-                if entry_id in self.pending:
+                if entry_id in self.pending and entry_id not in target.unsettled:
                     self._fail(entry_id, str(error))
             raise
         finally:
             target.end_saving(ids)
         return self.report
+
+    async def _send_all(
+        self,
+        deletes: Sequence[str],
+        updates: Sequence[str],
+        creates: Sequence[str],
+        staged: Mapping[str, Staged],
+        *,
+        counted: bool = True,
+    ) -> None:
+        twins = await self._twins(creates, staged) if creates else {}
+        for kind, ids in ((Kind.delete, deletes), (Kind.update, updates), (Kind.create, creates)):
+            for chunk in _chunks(ids, self.chunk):
+                await self._send(kind, chunk, staged, twins)
+                if counted:
+                    self._tick(len(chunk))
 
     # ------------------------------------------------------------------ checks
 
@@ -202,8 +268,27 @@ class SavePlanner:
 
     # ----------------------------------------------------------------- writes
 
-    async def _send(self, kind: Kind, chunk: Sequence[str], staged: Mapping[str, Staged]) -> None:
-        backend, records = self.target.backend, self.target.records
+    async def _send(
+        self,
+        kind: Kind,
+        chunk: Sequence[str],
+        staged: Mapping[str, Staged],
+        twins: Mapping[tuple[Any, ...], tuple[str, ...]],
+    ) -> None:
+        target = self.target
+        backend, records = target.backend, target.records
+        now = target.now()
+        target.mark_sent(
+            {
+                i: Unsettled(
+                    kind.value,
+                    now,
+                    dict(staged[i].values) if kind is not Kind.delete else {},
+                    twins.get(self._key(staged[i]), ()) if kind is Kind.create else (),
+                )
+                for i in chunk
+            }
+        )
         self.report.writes += 1
         try:
             if kind is Kind.delete:
@@ -224,27 +309,21 @@ class SavePlanner:
         except (AuthError, ForbiddenError):
             raise
         except ApiError as error:
+            # An answer that refused the whole call: nothing of it was applied.
             for entry_id in chunk:
                 self._fail(entry_id, str(error))
             if kind is Kind.delete:
                 await self._settle_gone(chunk)
-            self._tick(len(chunk))
             return
-        unknown = []
         self._settle(kind, [(chunk[r.index], r.entry) for r in results if r.outcome is Outcome.ok])
         for result in results:
             entry_id = chunk[result.index]
-            if result.outcome is Outcome.ok:
-                continue
             if result.outcome is Outcome.unknown:
-                unknown.append(entry_id)
-            else:
+                self._unknown(entry_id, result.error or "The server's answer was lost.")
+            elif result.outcome is Outcome.failed:
                 self._fail(entry_id, result.error or "The server refused this change.")
-        if unknown:
-            await self._reconcile_creates(unknown, staged)
         if kind is Kind.delete:
             await self._settle_gone(chunk)
-        self._tick(len(chunk))
 
     async def _settle_gone(self, chunk: Sequence[str]) -> None:
         """Failed deletes whose entry is no longer on the server are done; only a listing
@@ -271,69 +350,125 @@ class SavePlanner:
         self._settle(Kind.delete, [(entry_id, None) for entry_id in gone])
 
     def _new_entry(self, staged: Staged) -> Entry:
-        values = dict(staged.values)
-        return Entry(
-            date=values["date"],
-            minutes=values["minutes"],
-            note=values.get("note", ""),
-            person_id=values.get("person_id"),
-            service_id=values.get("service_id"),
-            task_id=values.get("task_id"),
-        )
+        return _entry_of(staged.values)
 
-    async def _reconcile_creates(self, unknown: list[str], staged: Mapping[str, Staged]) -> None:
-        """Find which lost creates the server did make; send only the others, once."""
+    def _key(self, staged: Staged) -> tuple[Any, ...]:
+        """A create's content, keyed as the server's entries are (what is sent, read back)."""
+        return EntryRecord.from_entry(self._new_entry(staged)).content_key()
+
+    async def _twins(
+        self, creates: Sequence[str], staged: Mapping[str, Staged]
+    ) -> dict[tuple[Any, ...], tuple[str, ...]]:
+        """Entries already on the server with the content of a create about to be sent
+        (read first: only an entry that was not among them can be that create later)."""
+        keys = {self._key(staged[i]) for i in creates}
+        return _by_content(await self._listing_of(keys), keys)
+
+    async def _listing_of(self, keys: set[tuple[Any, ...]]) -> list[Entry]:
+        """The server's entries of these contents' people and dates, in one listing."""
+        start, end = min(k[0] for k in keys), max(k[0] for k in keys)
+        people = tuple(sorted({k[3] for k in keys if k[3]}))
+        batch = await self.target.backend.list_entries(EntryQuery(start, end, person_ids=people))
+        return batch.entries
+
+    # ---------------------------------------------------------------- settling
+
+    async def settle(self, among: Sequence[str] | None = None) -> list[str]:
+        """Read the server for every unsettled write whose grace has passed (of `among`,
+        when given) and settle it; returns the ids a read proved never landed, whose
+        staged change may now be sent again. A failed read settles nothing."""
         target = self.target
-        for round_ in range(MAX_RECONCILE_ROUNDS):
-            # Keyed as the server's entries are: what was sent, read back as a record.
-            items = {i: EntryRecord.from_entry(self._new_entry(staged[i])) for i in unknown}
-            start = min(r.date for r in items.values())
-            end = max(r.date for r in items.values())
-            people = tuple(sorted({r.person_id for r in items.values() if r.person_id}))
-            batch = await target.backend.list_entries(EntryQuery(start, end, person_ids=people))
-            known = set(target.records)
-            fresh: dict[tuple[Any, ...], list[Entry]] = {}
-            for entry in batch.entries:
-                if entry.id and entry.id not in known:
-                    key = EntryRecord.from_entry(entry).content_key()
-                    fresh.setdefault(key, []).append(entry)
-            missing = []
-            for entry_id, record in items.items():
-                matches = fresh.get(record.content_key())
-                if matches:
-                    self._settle(Kind.create, [(entry_id, matches.pop(0))])
+        now, grace = target.now(), target.settle_grace
+        wanted = set(among) if among is not None else None
+        due = {
+            i: mark
+            for i, mark in target.unsettled.items()
+            if mark.due(now, grace) and (wanted is None or i in wanted)
+        }
+        if not due:
+            return []
+        absent: list[str] = []
+        creates = {i: m for i, m in due.items() if m.kind == Kind.create.value}
+        if creates:
+            absent += await self._settle_creates(creates)
+        by_id = [i for i, m in due.items() if m.kind != Kind.create.value]
+        if by_id:
+            absent += await self._settle_by_id({i: due[i] for i in by_id})
+        return absent
+
+    async def _settle_creates(self, marks: Mapping[str, Unsettled]) -> list[str]:
+        sent = {
+            i: EntryRecord.from_entry(_entry_of(m.sent)).content_key() for i, m in marks.items()
+        }
+        try:
+            listed = await self._listing_of(set(sent.values()))
+        except (AuthError, ForbiddenError):
+            raise
+        except ApiError as error:
+            for entry_id in marks:
+                self._unknown(entry_id, f"Not settled yet: {error}")
+            return []
+        found = {key: list(ids) for key, ids in _by_content(listed, set(sent.values())).items()}
+        entries = {entry.id: entry for entry in listed if entry.id}
+        absent = []
+        for entry_id, key in sent.items():
+            before = set(marks[entry_id].twins_before)
+            candidates = [i for i in found.get(key, []) if i not in before]
+            if candidates:
+                found[key].remove(candidates[0])  # a twin counts for one create only
+                self._settle(Kind.create, [(entry_id, entries[candidates[0]])])
+            else:
+                absent.append(entry_id)
+        self.target.clear_marks(absent)
+        return absent
+
+    async def _settle_by_id(self, marks: Mapping[str, Unsettled]) -> list[str]:
+        target = self.target
+        ids = list(marks)
+        try:
+            results = await target.backend.get_entries(ids)
+        except (AuthError, ForbiddenError):
+            raise
+        except ApiError as error:
+            for entry_id in ids:
+                self._unknown(entry_id, f"Not settled yet: {error}")
+            return []
+        absent: list[str] = []
+        for result in results:
+            entry_id = ids[result.index]
+            mark = marks[entry_id]
+            if result.outcome is not Outcome.ok or result.entry is None:
+                if result.missing:
+                    self._settled_missing(entry_id, mark)
                 else:
-                    missing.append(entry_id)
-            if not missing:
-                return
-            if round_ == MAX_RECONCILE_ROUNDS - 1:
-                break
-            self.report.writes += 1
-            try:
-                results = await target.backend.create_entries(
-                    [self._new_entry(staged[i]) for i in missing]
-                )
-            except ApiError as error:
-                for entry_id in missing:
-                    self._fail(entry_id, str(error))
-                return
-            unknown = []
-            for result in results:
-                entry_id = missing[result.index]
-                if result.outcome is Outcome.ok:
-                    self._settle(Kind.create, [(entry_id, result.entry)])
-                elif result.outcome is Outcome.unknown:
-                    unknown.append(entry_id)
-                else:
-                    self._fail(entry_id, result.error or "The server refused this entry.")
-            if not unknown:
-                return
-        for entry_id in unknown:
-            self._fail(
-                entry_id,
-                "The server did not confirm this entry; it is kept staged "
-                "and will be checked again before it is sent.",
-            )
+                    self._unknown(entry_id, f"Not settled yet: {result.error}")
+                continue
+            server = EntryRecord.from_entry(result.entry, fallback=target.records.get(entry_id))
+            if mark.kind in ("approve", "unapprove"):
+                target.settle_approval(entry_id, server)
+            elif mark.kind == Kind.delete.value:
+                absent.append(entry_id)  # still there: the delete never landed
+            elif all(getattr(server, name) == value for name, value in mark.sent.items()):
+                self._settle(Kind.update, [(entry_id, result.entry)])
+            elif entry_id in target.records and (
+                server.updated_at == target.records[entry_id].updated_at
+            ):
+                absent.append(entry_id)  # untouched since it was read: the update never landed
+            else:
+                target.mark_conflict(entry_id, server)
+                self.report.conflicts.append(entry_id)
+                self.pending.discard(entry_id)
+        target.clear_marks(absent)
+        return absent
+
+    def _settled_missing(self, entry_id: str, mark: Unsettled) -> None:
+        """The server has no such entry: a lost delete landed; anything else is moot."""
+        if mark.kind == Kind.delete.value:
+            self._settle(Kind.delete, [(entry_id, None)])
+        elif mark.kind in ("approve", "unapprove"):
+            self.target.settle_approval(entry_id, None)
+        else:
+            self._fail(entry_id, "The server no longer has this entry.")
 
     # ---------------------------------------------------------------- results
 
@@ -342,16 +477,48 @@ class SavePlanner:
         write, one pass over the row order: a 100k-row save stays linear)."""
         if not settled:
             return
-        self.pending.difference_update(entry_id for entry_id, _ in settled)
+        for entry_id, _ in settled:
+            self.pending.discard(entry_id)
+            self.report.unknown.pop(entry_id, None)
         self.report.created_ids.update(self.target.settle_saved(kind, settled))
         self.report.saved += len(settled)
 
     def _fail(self, entry_id: str, message: str) -> None:
         self.pending.discard(entry_id)
+        self.report.unknown.pop(entry_id, None)
         self.target.mark_failed(entry_id, message)
         self.report.failed[entry_id] = message
+
+    def _unknown(self, entry_id: str, message: str) -> None:
+        self.pending.discard(entry_id)
+        self.target.mark_unknown(entry_id, message)
+        self.report.unknown[entry_id] = message
 
     def _tick(self, count: int) -> None:
         self.done += count
         if self.progress is not None:
             self.progress(min(self.done, self.total), self.total)
+
+
+def _entry_of(values: Mapping[str, Any]) -> Entry:
+    """The entry a create sends, from its staged (or journaled) values."""
+    return Entry(
+        date=values["date"],
+        minutes=values["minutes"],
+        note=values.get("note", ""),
+        person_id=values.get("person_id"),
+        service_id=values.get("service_id"),
+        task_id=values.get("task_id"),
+    )
+
+
+def _by_content(
+    entries: Sequence[Entry], keys: set[tuple[Any, ...]]
+) -> dict[tuple[Any, ...], tuple[str, ...]]:
+    """Ids of the entries whose content is one of `keys`, by content, in listing order."""
+    found: dict[tuple[Any, ...], list[str]] = {}
+    for entry in entries:
+        key = EntryRecord.from_entry(entry).content_key()
+        if entry.id and key in keys:
+            found.setdefault(key, []).append(entry.id)
+    return {key: tuple(ids) for key, ids in found.items()}

@@ -110,6 +110,8 @@ class RowState(str, enum.Enum):
     failed = "failed"
     conflict = "conflict"
     """The server's copy changed since it was loaded; the user chooses which to keep."""
+    unconfirmed = "unconfirmed"
+    """Sent, but the answer was lost: waiting for a read to tell whether it landed."""
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,14 @@ redraws only those rows. Every staging action is journaled before it is acknowle
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from tui.api.base import Backend, Capabilities, EntryBatch, EntryQuery, ItemResult, Outcome
@@ -34,11 +35,15 @@ from tui.store.journal import Journal
 from tui.store.planner import SavePlanner
 from tui.store.records import FIELDS, EntryRecord, Row, RowState
 from tui.store.staging import Action, Kind, Staged, Staging
+from tui.store.unsettled import WAITING, Unsettled, waiting_sentence
 from tui.store.values import ValueProblem, check_minutes, parse_date, parse_minutes, round_minutes
 
 log = logging.getLogger("tui.store")
 
 Clock = Callable[[], datetime]
+Sleep = Callable[[float], Awaitable[None]]
+SETTLE_ROUNDS = 3
+"""How often a command that must finish (a CLI command) waits out the grace and reads."""
 NEW_PREFIX = "new-"
 
 
@@ -61,6 +66,9 @@ class StoreSettings:
     bulk_chunk_size: int = 100
     person_id: str | None = None
     """Whose entries new rows belong to; default: the backend's current person."""
+    settle_grace_seconds: float = 60.0
+    """How long after sending a write whose answer was lost the server is read to settle
+    it (twice the request timeout by default: a slow server may still apply it)."""
 
 
 def order_key(record: EntryRecord) -> tuple[date, int, str]:
@@ -76,12 +84,14 @@ class Store:
         settings: StoreSettings = StoreSettings(),
         clock: Clock = utc_now,
         cache: Cache | None = None,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.backend = backend
         self.journal = journal
         self.cache = cache
         self.settings = settings
         self.clock = clock
+        self.sleep = sleep
         self.capabilities: Capabilities = backend.capabilities
         self.records: dict[str, EntryRecord] = {}
         self.order: list[str] = []
@@ -96,12 +106,15 @@ class Store:
         self.saving: set[str] = set()
         self.failures: dict[str, str] = {}
         self.conflicts: dict[str, EntryRecord] = {}
+        self.unsettled: dict[str, Unsettled] = {}
+        """Writes that may have reached the server, waiting for a read (journaled)."""
         self._listeners: list[Listener] = []
         self._index: dict[str, int] | None = None
         self._offscreen: dict[str, EntryRecord] = {}
         """Server copies of staged entries outside the loaded range."""
         if journal is not None:
             self.staging.restore(journal.load())
+            self.unsettled = journal.load_unsettled()
 
     # --------------------------------------------------------------- listeners
 
@@ -151,7 +164,9 @@ class Store:
                 else RowState.changed
             )
         error = self.failures.get(entry_id)
-        if entry_id in self.conflicts:
+        if entry_id in self.unsettled:
+            state, error = RowState.unconfirmed, WAITING
+        elif entry_id in self.conflicts:
             state = RowState.conflict
         elif entry_id in self.saving:
             state = RowState.saving
@@ -411,6 +426,8 @@ class Store:
             raise StagingError(f"There is no entry {entry_id} in the loaded range.")
         if entry_id in self.saving:
             raise StagingError(f"Entry {entry_id} is being saved; wait for the save to end.")
+        if entry_id in self.unsettled:
+            raise StagingError(waiting_sentence(entry_id))
         if staged is not None and staged.kind is Kind.delete:
             raise StagingError(f"Entry {entry_id} is staged for deletion; undo that first.")
         if base is not None and base.locked and (staged is None or staged.kind is not Kind.create):
@@ -529,6 +546,8 @@ class Store:
             base = self.records.get(entry_id)
             if entry_id in self.saving:
                 raise StagingError(f"Entry {entry_id} is being saved; wait for the save to end.")
+            if entry_id in self.unsettled:
+                raise StagingError(waiting_sentence(entry_id))
             if staged is not None and staged.kind is Kind.create:
                 after[entry_id] = None
             elif staged is not None and staged.kind is Kind.delete:
@@ -568,6 +587,9 @@ class Store:
         states = {i: (old if before else new) for i, (old, new) in action.changes.items()}
         if any(i in self.saving for i in states):
             raise StagingError("Those rows are being saved; undo once the save ends.")
+        waiting = next((i for i in states if i in self.unsettled), None)
+        if waiting is not None:
+            raise StagingError(waiting_sentence(waiting))
         if self.journal is not None:
             self.journal.write(states)
         done = step()
@@ -632,6 +654,7 @@ class Store:
                 progress(done, total)
 
         planner = SavePlanner(self, chunk_size=self.settings.bulk_chunk_size)
+        await planner.settle()  # lost writes first: what they settle is no longer staged
         report = await planner.run(dict(self.staging.staged), saved_so_far)
         if (
             timer_staged is not None
@@ -643,7 +666,60 @@ class Store:
                 await self.refresh_timer()
         return report
 
+    async def settle_unsettled(self) -> SaveReport:
+        """Read the server for every lost write whose grace has passed and settle it,
+        sending nothing: a change proven absent is staged as before (saving sends it), a
+        change the server holds is saved. For the app's timer, and a CLI command before
+        it exits."""
+        planner = SavePlanner(self, chunk_size=self.settings.bulk_chunk_size)
+        absent = await planner.settle()
+        for entry_id in absent:
+            if entry_id in self.staging.staged:
+                self.failures[entry_id] = (
+                    "Not saved: the server never got this change; save again to send it."
+                )
+        self.emit(StoreChange(ids=frozenset(absent), fields=frozenset({"state"}), status=True))
+        return planner.report
+
+    def next_settle_at(self) -> datetime | None:
+        """When the earliest lost write can be settled by a read (None: none waiting)."""
+        if not self.unsettled:
+            return None
+        return min(mark.sent_at for mark in self.unsettled.values()) + self.settle_grace
+
     # What the save planner tells the store (`planner.SaveTarget`).
+
+    @property
+    def settle_grace(self) -> timedelta:
+        return timedelta(seconds=self.settings.settle_grace_seconds)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def mark_sent(self, marks: Mapping[str, Unsettled]) -> None:
+        if self.journal is not None:
+            self.journal.write({}, marks)
+        self.unsettled.update(marks)
+
+    def clear_marks(self, ids: Sequence[str]) -> None:
+        gone = [i for i in ids if i in self.unsettled]
+        if not gone:
+            return
+        if self.journal is not None:
+            self.journal.write({}, dict.fromkeys(gone))
+        for entry_id in gone:
+            del self.unsettled[entry_id]
+        self.emit(StoreChange(ids=frozenset(gone), fields=frozenset({"state"}), status=True))
+
+    def mark_unknown(self, entry_id: str, message: str) -> None:
+        self.saving.discard(entry_id)
+        self.failures.pop(entry_id, None)
+        self.emit(StoreChange(ids=frozenset({entry_id}), fields=frozenset({"state"})))
+
+    def settle_approval(self, entry_id: str, server: EntryRecord | None) -> None:
+        self.clear_marks([entry_id])
+        if server is not None:
+            self.replace_records([server])
 
     def begin_saving(self, ids: Sequence[str]) -> None:
         self.saving.update(ids)
@@ -661,10 +737,12 @@ class Store:
 
     def mark_conflict(self, entry_id: str, server: EntryRecord) -> None:
         self.saving.discard(entry_id)
+        self.clear_marks([entry_id])
         self.conflicts[entry_id] = server
 
     def mark_failed(self, entry_id: str, message: str) -> None:
         self.saving.discard(entry_id)
+        self.clear_marks([entry_id])
         self.failures[entry_id] = message
 
     def settle_saved(
@@ -676,8 +754,11 @@ class Store:
         for entry_id in ids:
             self.saving.discard(entry_id)
             self.failures.pop(entry_id, None)
+        marks = {i: None for i in ids if i in self.unsettled}
         if self.journal is not None:
-            self.journal.write(dict.fromkeys(ids))
+            self.journal.write(dict.fromkeys(ids), marks)
+        for entry_id in marks:
+            del self.unsettled[entry_id]
         self.staging.settle(ids)
         if kind is Kind.delete:
             gone = set(ids)
@@ -752,16 +833,97 @@ class Store:
             raise StagingError(f"{self.backend.name.title()} has no {what}.")
 
     async def approve(
-        self, ids: Sequence[str], *, for_all_approvers: bool = False
+        self, ids: Sequence[str], *, for_all_approvers: bool = False, wait: bool = False
     ) -> list[ApprovalResult]:
+        """Approve these entries. `wait`: one whose answer was lost is settled before this
+        returns (waiting out the grace), as a command that exits must."""
         self._need("approvals", "approvals")
-        results = await self.backend.approve_entries(ids, for_all_approvers=for_all_approvers)
-        return self._approval_results(ids, results, approving=True)
 
-    async def unapprove(self, ids: Sequence[str]) -> list[ApprovalResult]:
+        def send(sendable: list[str]) -> Awaitable[list[ItemResult]]:
+            return self.backend.approve_entries(sendable, for_all_approvers=for_all_approvers)
+
+        return await self._approval(
+            "approve", ids, send, {"for_all_approvers": for_all_approvers}, wait
+        )
+
+    async def unapprove(self, ids: Sequence[str], *, wait: bool = False) -> list[ApprovalResult]:
         self._need("approvals", "approvals")
-        results = await self.backend.unapprove_entries(ids)
-        return self._approval_results(ids, results, approving=False)
+        return await self._approval("unapprove", ids, self.backend.unapprove_entries, {}, wait)
+
+    async def _approval(
+        self,
+        kind: str,
+        ids: Sequence[str],
+        send: Callable[[list[str]], Awaitable[list[ItemResult]]],
+        sent: Mapping[str, Any],
+        wait: bool,
+    ) -> list[ApprovalResult]:
+        """Marked before it is sent, like every write: a late approve must not land after
+        the unapprove that followed it, so an entry whose approval is unsettled takes no
+        other approval until a read after the grace settles it."""
+        await self.settle_unsettled()
+        out = {
+            i: ApprovalResult(i, "failed", waiting_sentence(i)) for i in ids if i in self.unsettled
+        }
+        sendable = [i for i in ids if i not in self.unsettled]
+        if sendable:
+            self.mark_sent({i: Unsettled(kind, self.clock(), dict(sent)) for i in sendable})
+            try:
+                results = await send(sendable)
+            except ApiError:
+                self.clear_marks(sendable)  # refused as a whole: nothing was applied
+                raise
+            lost = {sendable[r.index] for r in results if r.outcome is Outcome.unknown}
+            self.clear_marks([i for i in sendable if i not in lost])
+            for result in self._approval_results(sendable, results, approving=kind == "approve"):
+                out[result.id] = result
+        if wait and any(i in self.unsettled for i in sendable):
+            await self.wait_and_settle()
+            for entry_id in sendable:
+                if out[entry_id].result == "failed" and entry_id not in self.unsettled:
+                    out[entry_id] = self._settled_approval(kind, entry_id)
+        return [out[i] for i in ids]
+
+    def _settled_approval(self, kind: str, entry_id: str) -> ApprovalResult:
+        """What a read after a lost answer found: done, or not (never assumed either way)."""
+        record = self.records.get(entry_id)
+        if record is None:
+            return ApprovalResult(entry_id, "failed", "The server no longer has this entry.")
+        if kind == "approve" and record.approved:
+            return ApprovalResult(entry_id, "approved")
+        if kind == "unapprove" and not record.approved:
+            return ApprovalResult(entry_id, "unapproved")
+        return ApprovalResult(
+            entry_id, "failed", f"The server's answer was lost and the entry was not {kind}d."
+        )
+
+    async def wait_and_settle(self) -> None:
+        """Wait out the grace of every lost write and settle it by reading, a few rounds
+        at most (a read that fails leaves it unsettled, and the caller reports it)."""
+        for _ in range(SETTLE_ROUNDS):
+            due = self.next_settle_at()
+            if due is None:
+                return
+            wait = (due - self.clock()).total_seconds()
+            if wait > 0:
+                await self.sleep(wait)
+            await self.settle_unsettled()
+
+    async def save_and_settle(self) -> SaveReport:
+        """Save, and settle what the save left unknown before returning, sending again
+        what a read proves absent: for a command that exits (it has no journal to keep
+        an unknown write for later)."""
+        report = await self.save()
+        involved = set(report.unknown)
+        for _ in range(SETTLE_ROUNDS):
+            if not any(i in self.unsettled for i in involved):
+                break
+            await self.wait_and_settle()
+            again = await self.save()
+            report.absorb(again)
+            involved |= set(again.unknown)
+        report.unknown = {i: m for i, m in report.unknown.items() if i in self.unsettled}
+        return report
 
     def _approval_results(
         self, ids: Sequence[str], results: list[ItemResult], *, approving: bool

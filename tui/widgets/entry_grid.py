@@ -43,6 +43,7 @@ MARKERS: Mapping[RowState, str] = {
     RowState.saving: "⟳",
     RowState.failed: "!",
     RowState.conflict: "≠",
+    RowState.unconfirmed: "?",
 }
 
 NEWLINE = " ⏎ "
@@ -137,6 +138,7 @@ class EntryGrid(ScrollView, can_focus=True):
         "entry-grid--saving",
         "entry-grid--failed",
         "entry-grid--conflict",
+        "entry-grid--unconfirmed",
         "entry-grid--totals",
         "entry-grid--status",
         "entry-grid--status-error",
@@ -170,6 +172,7 @@ class EntryGrid(ScrollView, can_focus=True):
         & > .entry-grid--saving { color: $text-muted; text-style: italic; }
         & > .entry-grid--failed { color: $error; }
         & > .entry-grid--conflict { color: $error; text-style: bold; }
+        & > .entry-grid--unconfirmed { color: $warning; text-style: italic; }
         & > .entry-grid--totals {
             background: $panel;
             color: $foreground;
@@ -1014,6 +1017,8 @@ class EntryGrid(ScrollView, can_focus=True):
             return " " + conflict_message(row, self._describe), True
         if row.state is RowState.failed:
             return f" Failed: {printable(row.error or 'the server refused it.')}", True
+        if row.state is RowState.unconfirmed:
+            return f" {row.error}", True
         if row.state is RowState.deleted:
             return " Staged for deletion (u undoes it).", False
         if row.record.rejected:
