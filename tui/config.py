@@ -183,6 +183,17 @@ class UiSettings(_Model):
     """How many entries bulk operations send per request."""
     forgotten_timer_hours: float = Field(10.0, gt=0, strict=True)
     """A timer running longer than this is flagged as probably forgotten."""
+    request_timeout_seconds: float = Field(30.0, gt=0, le=600)
+    """How long a request to Productive or Plannr may take before it is given up."""
+    settle_grace_seconds: float | None = Field(None, ge=0, le=3600)
+    """After a write's answer is lost, how long to wait before reading whether it landed
+    (a slow server may still apply it); default: twice the request timeout."""
+
+    @property
+    def settle_grace(self) -> float:
+        if self.settle_grace_seconds is not None:
+            return self.settle_grace_seconds
+        return 2 * self.request_timeout_seconds
 
 
 class Config(_Model):

@@ -42,6 +42,7 @@ def open_backend(
             organization_id=profile.organization_id,
             person_id=profile.person_id,
             bulk_chunk_size=ui.bulk_chunk_size,
+            request_timeout=ui.request_timeout_seconds,
         )
     if isinstance(profile, PlannrProfile):
         from tui.api.plannr import PlannrAdapter
@@ -51,5 +52,6 @@ def open_backend(
             token=token,
             account_uuid=profile.account_uuid,
             trackables=profile.trackables,
+            request_timeout=ui.request_timeout_seconds,
         )
     raise ConfigError(f"Profile {profile_name!r} has an unknown backend.")

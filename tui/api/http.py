@@ -56,6 +56,13 @@ ProblemParser = Callable[[Any], list[ItemProblem]]
 TOO_MANY = re.compile(r"\btoo (many|large|big)\b|\bmaximum\b.*\bitems\b", re.IGNORECASE)
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+def request_timeout_of(seconds: float) -> httpx.Timeout:
+    """A request's timeout (`[ui] request_timeout_seconds`); connecting takes 10 s at most."""
+    return httpx.Timeout(seconds, connect=min(10.0, seconds))
+
+
 MAX_BODY_BYTES = 16 * 1024 * 1024
 """The largest answer read. A full page of either service (200 Productive entries with their
 people, services and tasks included, or 500 Plannr entries) is under 1 MB; a broken or hostile

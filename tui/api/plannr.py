@@ -48,7 +48,14 @@ from tui.api.errors import (
     RequestRejectedError,
     UnsupportedError,
 )
-from tui.api.http import HttpClient, RateLimiter, RetryPolicy, Sleep
+from tui.api.http import (
+    DEFAULT_TIMEOUT,
+    HttpClient,
+    RateLimiter,
+    RetryPolicy,
+    Sleep,
+    request_timeout_of,
+)
 from tui.models import (
     Entry,
     EntryStatus,
@@ -159,6 +166,7 @@ class PlannrAdapter:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         tz: tzinfo | None = None,
         page_size: int = MAX_PER_PAGE,
+        request_timeout: float = DEFAULT_TIMEOUT.read or 30.0,
     ) -> None:
         """`tz`: the timezone entries' days are read and written in (None: the system's).
         `page_size`: entries per listing page (Plannr's maximum, 500, by default)."""
@@ -194,6 +202,7 @@ class PlannrAdapter:
             problem_parser=laravel_problems,
             max_connections=max(10, concurrency),
             sleep=sleep,
+            timeout=request_timeout_of(request_timeout),
         )
 
     def __repr__(self) -> str:

@@ -53,6 +53,7 @@ def open_store(
         forgotten_timer_hours=ui.forgotten_timer_hours,
         bulk_chunk_size=ui.bulk_chunk_size,
         person_id=profile.person_id if isinstance(profile, ProductiveProfile) else None,
+        settle_grace_seconds=ui.settle_grace,
     )
     if not journal:
         return Store(backend, settings=settings)
