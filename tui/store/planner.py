@@ -30,7 +30,7 @@ from tui.api.base import Backend, EntryChange, EntryQuery, Outcome
 from tui.api.errors import ApiError, AuthError, ForbiddenError
 from tui.models import Entry
 from tui.store.changes import SaveReport
-from tui.store.records import EntryRecord
+from tui.store.records import EntryRecord, content_key_of, new_entry
 from tui.store.staging import Kind, Staged
 from tui.store.unsettled import Unsettled
 
@@ -350,11 +350,11 @@ class SavePlanner:
         self._settle(Kind.delete, [(entry_id, None) for entry_id in gone])
 
     def _new_entry(self, staged: Staged) -> Entry:
-        return _entry_of(staged.values)
+        return new_entry(staged.values)
 
     def _key(self, staged: Staged) -> tuple[Any, ...]:
         """A create's content, keyed as the server's entries are (what is sent, read back)."""
-        return EntryRecord.from_entry(self._new_entry(staged)).content_key()
+        return content_key_of(staged.values)
 
     async def _twins(
         self, creates: Sequence[str], staged: Mapping[str, Staged]
@@ -362,7 +362,7 @@ class SavePlanner:
         """Entries already on the server with the content of a create about to be sent
         (read first: only an entry that was not among them can be that create later)."""
         keys = {self._key(staged[i]) for i in creates}
-        return _by_content(await self._listing_of(keys), keys)
+        return twins_by_content(await self._listing_of(keys), keys)
 
     async def _listing_of(self, keys: set[tuple[Any, ...]]) -> list[Entry]:
         """The server's entries of these contents' people and dates, in one listing."""
@@ -397,9 +397,7 @@ class SavePlanner:
         return absent
 
     async def _settle_creates(self, marks: Mapping[str, Unsettled]) -> list[str]:
-        sent = {
-            i: EntryRecord.from_entry(_entry_of(m.sent)).content_key() for i, m in marks.items()
-        }
+        sent = {i: content_key_of(m.sent) for i, m in marks.items()}
         try:
             listed = await self._listing_of(set(sent.values()))
         except (AuthError, ForbiddenError):
@@ -408,7 +406,9 @@ class SavePlanner:
             for entry_id in marks:
                 self._unknown(entry_id, f"Not settled yet: {error}")
             return []
-        found = {key: list(ids) for key, ids in _by_content(listed, set(sent.values())).items()}
+        found = {
+            key: list(ids) for key, ids in twins_by_content(listed, set(sent.values())).items()
+        }
         entries = {entry.id: entry for entry in listed if entry.id}
         absent = []
         for entry_id, key in sent.items():
@@ -500,19 +500,7 @@ class SavePlanner:
             self.progress(min(self.done, self.total), self.total)
 
 
-def _entry_of(values: Mapping[str, Any]) -> Entry:
-    """The entry a create sends, from its staged (or journaled) values."""
-    return Entry(
-        date=values["date"],
-        minutes=values["minutes"],
-        note=values.get("note", ""),
-        person_id=values.get("person_id"),
-        service_id=values.get("service_id"),
-        task_id=values.get("task_id"),
-    )
-
-
-def _by_content(
+def twins_by_content(
     entries: Sequence[Entry], keys: set[tuple[Any, ...]]
 ) -> dict[tuple[Any, ...], tuple[str, ...]]:
     """Ids of the entries whose content is one of `keys`, by content, in listing order."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -99,6 +100,23 @@ class EntryRecord:
     def content_key(self) -> tuple[Any, ...]:
         """What identifies an entry's content, to find a create whose answer was lost."""
         return (self.date, self.minutes, self.note, self.person_id, self.service_id, self.task_id)
+
+
+def new_entry(values: Mapping[str, Any]) -> Entry:
+    """The entry a create sends, from its staged (or journaled, or imported) values."""
+    return Entry(
+        date=values["date"],
+        minutes=values["minutes"],
+        note=values.get("note") or "",
+        person_id=values.get("person_id"),
+        service_id=values.get("service_id"),
+        task_id=values.get("task_id"),
+    )
+
+
+def content_key_of(values: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What a create of these values will read as on the server, to find its twins."""
+    return EntryRecord.from_entry(new_entry(values)).content_key()
 
 
 class RowState(str, enum.Enum):
