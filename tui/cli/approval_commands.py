@@ -353,7 +353,7 @@ def approve(
     chosen = selection(ids, person, start, end, APPROVE)
 
     async def send(store: Store, chosen_ids: list[str]) -> list[ApprovalResult]:
-        return await store.approve(chosen_ids, for_all_approvers=for_all_approvers)
+        return await store.approve(chosen_ids, for_all_approvers=for_all_approvers, wait=True)
 
     _run(ctx, APPROVE, chosen, dry_run=dry_run, yes=yes, as_json=as_json, send=send)
 
@@ -384,7 +384,7 @@ def unapprove(
     chosen = selection(ids, person, start, end, UNAPPROVE)
 
     async def send(store: Store, chosen_ids: list[str]) -> list[ApprovalResult]:
-        return await store.unapprove(chosen_ids)
+        return await store.unapprove(chosen_ids, wait=True)
 
     _run(ctx, UNAPPROVE, chosen, dry_run=dry_run, yes=yes, as_json=as_json, send=send)
 

@@ -366,9 +366,14 @@ def add(
                 "task_id": task_id,
             }
         )
-        report = await store.save()
+        report = await store.save_and_settle()
         if new_id in report.failed:
             raise ItemsFailed(f"The entry was not saved: {printable(report.failed[new_id])}")
+        if new_id in report.unknown:
+            raise ItemsFailed(
+                "The server did not confirm the entry (its answers were lost); see "
+                "`timesheet entries` before adding it again."
+            )
         record = store.records[report.created_ids[new_id]]
         return record, _describe_entry(store, record)
 
@@ -722,14 +727,26 @@ def _progress_bar(total: int) -> tuple[Callable[[int, int], None], Callable[[], 
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check every row and say what would be created.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--allow-duplicates",
+    is_flag=True,
+    help="Create rows even when the same entry is already on the server.",
+)
 @click.pass_context
-def import_entries(ctx: click.Context, file: Path, dry_run: bool, yes: bool) -> None:
+def import_entries(
+    ctx: click.Context, file: Path, dry_run: bool, yes: bool, allow_duplicates: bool
+) -> None:
     """Create many entries from a CSV file, in bulk requests.
 
     Header: date,time,note,service_id,task_id,person_id (note, task_id and person_id
     optional; person defaults to the profile's). time is a duration as --time takes it:
     minutes (90) or hours (1:30, 1h30, 1.5h); date as --date takes it. Every row is
     checked first; if any is bad, all problems are listed by line and nothing is sent.
+
+    Safe to run again: a row whose entry is already on the server (same person, date,
+    time, service, task and note) is skipped and reported, copies counted (two equal rows
+    with one on the server create one), unless --allow-duplicates. So an import cut short
+    is finished by running it again.
 
     Example: timesheet import week.csv --yes
     """
@@ -749,19 +766,34 @@ def import_entries(ctx: click.Context, file: Path, dry_run: bool, yes: bool) -> 
         check_against_lookups(plan, store, has_tasks=has_tasks)
         if plan.problems:
             _report_problems(file, plan.lines())
-        summary = _summary(plan.rows, store.person_id)
+        rows = plan.rows
+        there: list[ImportRow] = []
+        if not allow_duplicates:
+            rows, there = await _not_yet_there(store, plan.rows)
+        for row in there:
+            click.echo(f"{file}: line {row.line}: already on the server; skipped.", err=True)
+        if not rows:
+            click.echo(f"Every row is already on the server ({len(there)}); nothing was sent.")
+            return 0, {}
+        summary = _summary(rows, store.person_id)
         if dry_run:
             click.echo(f"Would import {summary}; nothing was sent (--dry-run).")
             return 0, {}
         if not yes:
             _confirm(f"Import {summary}?", "Nothing was imported.")
-        lines = {store.stage_new(row.values): row.line for row in plan.rows}
+        lines = {store.stage_new(row.values): row.line for row in rows}
         update, done = _progress_bar(len(lines))
         try:
-            report = await store.save(update)
+            report = await store.save_and_settle(update)
         finally:
             done()
         failed = {lines[i]: message for i, message in report.failed.items() if i in lines}
+        for entry_id in report.unknown:
+            if entry_id in lines:
+                failed[lines[entry_id]] = (
+                    "not confirmed by the server (its answers were lost); run the same "
+                    "import again to finish it."
+                )
         return len(report.created_ids), failed
 
     created, failed = cli_context(ctx).run(work)
@@ -774,7 +806,38 @@ def import_entries(ctx: click.Context, file: Path, dry_run: bool, yes: bool) -> 
             f"Imported {created} of {created + len(failed)} entries; "
             f"{len(failed)} failed (listed above by line)."
         )
-    click.echo(f"Imported {plural(created, 'entry', 'entries')}.")
+    if created:
+        click.echo(f"Imported {plural(created, 'entry', 'entries')}.")
+
+
+async def _not_yet_there(
+    store: Store, rows: Sequence[ImportRow]
+) -> tuple[list[ImportRow], list[ImportRow]]:
+    """The rows to create, and those whose entry the server already holds: copies count,
+    so two equal rows with one on the server leave one to create."""
+    from collections import Counter
+
+    from tui.api.base import EntryQuery
+    from tui.store.planner import twins_by_content
+    from tui.store.records import content_key_of
+
+    me = store.person_id
+    keys = [content_key_of({"person_id": me, **row.values}) for row in rows]
+    people = tuple(sorted({k[3] for k in keys if k[3]}))
+    listed = await store.backend.list_entries(
+        EntryQuery(min(k[0] for k in keys), max(k[0] for k in keys), person_ids=people)
+    )
+    on_server = Counter(
+        {key: len(ids) for key, ids in twins_by_content(listed.entries, set(keys)).items()}
+    )
+    new, there = [], []
+    for row, key in zip(rows, keys, strict=True):
+        if on_server[key] > 0:
+            on_server[key] -= 1
+            there.append(row)
+        else:
+            new.append(row)
+    return new, there
 
 
 def _report_problems(file: Path, problems: Sequence[str]) -> None:
@@ -833,13 +896,15 @@ def delete(ctx: click.Context, ids: tuple[str, ...], yes: bool) -> None:
         if not yes:
             await _show_deletion(store, records)
             _confirm(f"Delete {_what(records, store)}?", "Nothing was deleted.")
-        report = await store.save()
+        report = await store.save_and_settle()
         refused.update(report.failed)
         for entry_id in report.conflicts:
             refused[entry_id] = "it changed on the server since it was read; not deleted."
-        for entry_id in [*report.failed, *report.conflicts]:
+        for entry_id in report.unknown:
+            refused[entry_id] = "the server did not confirm the delete (its answers were lost)."
+        for entry_id in [*report.failed, *report.conflicts, *report.unknown]:
             click.echo(f"entry {entry_id}: {printable(refused[entry_id])}", err=True)
-        deleted = [i for i in staged if i not in report.failed and i not in report.conflicts]
+        deleted = [i for i in staged if i not in refused]
         return deleted, refused
 
     deleted, refused = cli_context(ctx).run(work)

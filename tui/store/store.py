@@ -901,25 +901,33 @@ class Store:
         """Wait out the grace of every lost write and settle it by reading, a few rounds
         at most (a read that fails leaves it unsettled, and the caller reports it)."""
         for _ in range(SETTLE_ROUNDS):
-            due = self.next_settle_at()
-            if due is None:
+            if not await self._wait_for_grace():
                 return
-            wait = (due - self.clock()).total_seconds()
-            if wait > 0:
-                await self.sleep(wait)
             await self.settle_unsettled()
 
-    async def save_and_settle(self) -> SaveReport:
+    async def _wait_for_grace(self) -> bool:
+        """Sleep until the earliest lost write can be settled; False: none is waiting."""
+        due = self.next_settle_at()
+        if due is None:
+            return False
+        wait = (due - self.clock()).total_seconds()
+        if wait > 0:
+            await self.sleep(wait)
+        return True
+
+    async def save_and_settle(
+        self, progress: Callable[[int, int], None] | None = None
+    ) -> SaveReport:
         """Save, and settle what the save left unknown before returning, sending again
         what a read proves absent: for a command that exits (it has no journal to keep
         an unknown write for later)."""
-        report = await self.save()
+        report = await self.save(progress)
         involved = set(report.unknown)
         for _ in range(SETTLE_ROUNDS):
             if not any(i in self.unsettled for i in involved):
                 break
-            await self.wait_and_settle()
-            again = await self.save()
+            await self._wait_for_grace()
+            again = await self.save()  # settles what is due first, then resends the absent
             report.absorb(again)
             involved |= set(again.unknown)
         report.unknown = {i: m for i, m in report.unknown.items() if i in self.unsettled}
