@@ -8,7 +8,6 @@ SQLite file as the journal, in tables of its own. Like the journal, it holds no 
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 from tui.api.base import EntryQuery
 from tui.models import Person, Service, Task
+from tui.store.private import connect_private
 from tui.store.records import EntryRecord
 
 SCHEMA = """
@@ -78,8 +78,7 @@ class CachedLookups:
 
 class Cache:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(path, isolation_level=None)
+        self.conn = connect_private(path)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA busy_timeout=5000")
         self.conn.executescript(SCHEMA)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections.abc import Iterator, Mapping
 from datetime import date
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 
 import platformdirs
 
+from tui.store.private import connect_private
 from tui.store.staging import Kind, Staged
 from tui.store.unsettled import Unsettled
 
@@ -76,8 +76,7 @@ def _decode(values: Mapping[str, Any]) -> dict[str, Any]:
 class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(path, isolation_level=None)
+        self.conn = connect_private(path)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=FULL")
         self.conn.execute("PRAGMA busy_timeout=5000")
