@@ -71,6 +71,9 @@ class TimesheetApp(TimesheetAppBase):
         if self.hint:
             self.notify(self.hint, title="Welcome", timeout=12)
         self.open_store()
+        # Lost writes (a save's, or the journal's from before a crash) are read back once
+        # their grace has passed, so a row never waits longer than it must.
+        self.set_interval(1.0, self._settle_when_due)
 
     # ------------------------------------------------------------------ workers
 
@@ -87,6 +90,27 @@ class TimesheetApp(TimesheetAppBase):
         start, end = self.week_start, self.week_start + timedelta(days=6)
         person = self.store.person_id
         await self.store.load(EntryQuery(start, end, person_ids=(person,) if person else ()))
+
+    def _settle_when_due(self) -> None:
+        due = self.store.next_settle_at()
+        if due is None or due > self.store.clock() or self.store.status.saving:
+            return
+        if not any(w.group == "settle" and w.is_running for w in self.workers):
+            self.settle_lost_writes()
+
+    @work(exclusive=True, group="settle", exit_on_error=False)
+    async def settle_lost_writes(self) -> None:
+        report = await self.store.settle_unsettled()
+        if report.saved or report.conflicts:
+            self.notify(
+                f"The server confirmed {report.saved} change(s) whose answers were lost"
+                + (
+                    f"; {len(report.conflicts)} changed there meanwhile."
+                    if report.conflicts
+                    else "."
+                ),
+                title="Saved",
+            )
 
     def shift_week(self, weeks: int) -> None:
         self.week_start += timedelta(days=7 * weeks)

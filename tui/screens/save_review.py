@@ -318,6 +318,15 @@ class SaveReview(ModalScreen[None]):
             lines.append(
                 Content.styled("Failed rows stay staged; fix them and save again.", "$text-muted")
             )
+        if report.unknown:
+            lines.append(
+                Content.styled(
+                    f"{plural(len(report.unknown), 'change')} waiting for the server to confirm "
+                    "(its answer was lost): marked ? and read again shortly; nothing is resent "
+                    "until the server is known not to have it.",
+                    "bold $text-warning",
+                )
+            )
         if report.conflicts:
             count = len(report.conflicts)
             lines.append(
