@@ -46,3 +46,18 @@ def test_a_theme_nested_too_deep_is_one_sentence(tmp_path: Path) -> None:
     path = tmp_path / "deep.toml"
     path.write_text(f"name = {DEEP_ARRAY}\n")
     assert load_theme_file(path) == f"{path}: nests values too deep to read."
+
+
+def test_a_csv_quote_left_open_is_named_by_its_line(tmp_path: Path) -> None:
+    from tui.cli.time_commands import read_import
+
+    path = tmp_path / "rows.csv"
+    path.write_text(
+        'date,time,note,service_id\n2026-11-16,30,fine,1\n2026-11-17,60,"open,1\n'
+        "2026-11-18,30,ok,1\n"
+    )
+    plan = read_import(path, today=TODAY)
+    assert plan.problems == [
+        (3, 'has a quote (") that is not closed; the field runs on to line 4.')
+    ]
+    assert [row.line for row in plan.rows] == [2]

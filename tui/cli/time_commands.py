@@ -650,6 +650,13 @@ def read_import(path: Path, *, today: date) -> ImportPlan:
         if len(fields) > len(names):
             plan.add(line, f"has {len(fields)} fields but the header has {len(names)}.")
             continue
+        if reader.line_num > line and len(fields) < len(names):
+            # A quote left open swallows the lines after it into one field.
+            plan.add(
+                line,
+                f'has a quote (") that is not closed; the field runs on to line {reader.line_num}.',
+            )
+            continue
         raw = dict(zip(names, [f.strip() for f in fields], strict=False))
         before = len(plan.problems)
         values: dict[str, Any] = {"note": raw.get("note", "")}
