@@ -224,6 +224,9 @@ class TimeEntryAttributes(_Wire):
     facility_overhead_cost_normalized: int | None = None
 
 
+# The resources and documents below narrow their base's loose fields (`attributes` a dict,
+# `data` any resource) to the typed models of their route. mypy treats a narrowed field as
+# an incompatible override; pydantic validates exactly the narrowed type, which is the point.
 class TimeEntryResource(Resource):
     attributes: TimeEntryAttributes  # type: ignore[assignment]
 
