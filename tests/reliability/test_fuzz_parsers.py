@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -133,6 +133,33 @@ def with_answer(db: LedgerDB, body: Any, path: str) -> FaultTransport:
 # ------------------------------------------------------------------- Productive
 
 
+def fuzz_productive(
+    db: LedgerDB,
+    document: Any,
+    path: str,
+    call: Callable[[ProductiveAdapter], Awaitable[object]],
+) -> None:
+    """`call` on an adapter whose answers at `path` are mutations of `document`."""
+
+    @FUZZ
+    @given(mutations(document))
+    def check(body: Any) -> None:
+        transport = with_answer(db, body, path)
+
+        async def run() -> None:
+            adapter = ProductiveAdapter.for_ledger(db, transport=transport)
+            try:
+                await call(adapter)
+            except ApiError as error:
+                assert_one_sentence(error)
+            finally:
+                await adapter.aclose()
+
+        asyncio.run(run())
+
+    check()
+
+
 def test_productive_pages_of_any_shape_are_read_or_refused_in_one_sentence(demo_ledger) -> None:
     page = productive_answer(
         demo_ledger,
@@ -147,46 +174,14 @@ def test_productive_pages_of_any_shape_are_read_or_refused_in_one_sentence(demo_
     page["meta"] = {"total_pages": 1}
     assert len(page["data"]) == 3 and page["included"]
 
-    @FUZZ
-    @given(mutations(page))
-    def check(body: Any) -> None:
-        transport = with_answer(demo_ledger, body, "/api/v2/time_entries")
-
-        async def run() -> None:
-            adapter = ProductiveAdapter.for_ledger(demo_ledger, transport=transport)
-            try:
-                await adapter.list_entries(WEEK)
-            except ApiError as error:
-                assert_one_sentence(error)
-            finally:
-                await adapter.aclose()
-
-        asyncio.run(run())
-
-    check()
+    fuzz_productive(demo_ledger, page, "/api/v2/time_entries", lambda a: a.list_entries(WEEK))
 
 
 def test_productive_timers_of_any_shape_are_read_or_refused_in_one_sentence(demo_ledger) -> None:
     timers = productive_answer(demo_ledger, "/timers", {"sort": "-started_at"})
     assert timers["data"]
 
-    @FUZZ
-    @given(mutations(timers))
-    def check(body: Any) -> None:
-        transport = with_answer(demo_ledger, body, "/api/v2/timers")
-
-        async def run() -> None:
-            adapter = ProductiveAdapter.for_ledger(demo_ledger, transport=transport)
-            try:
-                await adapter.current_timer()
-            except ApiError as error:
-                assert_one_sentence(error)
-            finally:
-                await adapter.aclose()
-
-        asyncio.run(run())
-
-    check()
+    fuzz_productive(demo_ledger, timers, "/api/v2/timers", lambda a: a.current_timer())
 
 
 # ----------------------------------------------------------------------- Plannr
