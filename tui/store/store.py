@@ -867,13 +867,17 @@ class Store:
         }
         sendable = [i for i in ids if i not in self.unsettled]
         if sendable:
-            self.mark_sent({i: Unsettled(kind, self.clock(), dict(sent)) for i in sendable})
+            marks = {i: Unsettled(kind, self.clock(), dict(sent)) for i in sendable}
+            self.mark_sent(marks)
             try:
                 results = await send(sendable)
             except ApiError:
                 self.clear_marks(sendable)  # refused as a whole: nothing was applied
                 raise
             lost = {sendable[r.index] for r in results if r.outcome is Outcome.unknown}
+            if lost:  # a retry may have left long after the mark: the grace runs from now
+                given_up = self.clock()
+                self.mark_sent({i: marks[i].given_up(given_up) for i in lost})
             self.clear_marks([i for i in sendable if i not in lost])
             for result in self._approval_results(sendable, results, approving=kind == "approve"):
                 out[result.id] = result
