@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,9 @@ from tests.reliability.soak import (
 from tui.api.productive import ProductiveAdapter
 from tui.ledger.app import create_app
 from tui.ledger.db import LedgerDB
+from tui.models import Entry
 from tui.store.store import Store
+from tui.store.unsettled import Unsettled
 
 pytestmark = [pytest.mark.anyio, pytest.mark.loopback]
 
@@ -129,3 +132,32 @@ async def test_an_approve_retried_and_then_held_does_not_land_after_the_unapprov
     finally:
         await store.aclose()
     assert not server_rows(rig.db)[entry_id].approved
+
+
+async def test_a_write_sent_just_before_a_kill_is_not_settled_before_its_grace(
+    rig: Rig,
+) -> None:
+    """A create marked long before it left (it waited out retries or the rate limit), sent
+    just before the app was killed, held, and delivered after the restart. The restarted
+    store cannot know when it left, only that it was before the restart: it waits the
+    grace from its own start before it reads, or it would send the row again."""
+    first = await rig.store()
+    temp = first.stage_new(new_row(first, "sent before the kill"))
+    values = dict(first.staging.staged[temp].values)
+    first.mark_sent({temp: Unsettled("create", first.clock() - timedelta(seconds=10), values)})
+    await first.aclose()  # killed; what it had just put on the wire is in the proxy
+    rig.proxy.inject(Fault.HELD_THEN_DELIVERED, method="POST", path_prefix=ENTRIES)
+    async with rig.adapter() as last_words:
+        (lost,) = await last_words.create_entries([Entry(**values)])
+    assert lost.outcome.value == "unknown"
+    store = await rig.store()
+    try:
+        await store.save()
+        assert rig.proxy.wait_idle()
+        await past_grace()
+        await store.save()
+        assert not store.staging.staged and not store.unsettled
+    finally:
+        await store.aclose()
+    assert rig.notes().count("sent before the kill") == 1
+    assert journal_left(rig.journal) == (0, 0)

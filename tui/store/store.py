@@ -114,7 +114,10 @@ class Store:
         """Server copies of staged entries outside the loaded range."""
         if journal is not None:
             self.staging.restore(journal.load())
-            self.unsettled = journal.load_unsettled()
+            # A run that ended (killed, say) may have put these on the wire until its last
+            # moment, which is unknown but before now: their grace runs from now.
+            opened = clock()
+            self.unsettled = {i: m.given_up(opened) for i, m in journal.load_unsettled().items()}
 
     # --------------------------------------------------------------- listeners
 

@@ -6,7 +6,10 @@ lost (a timeout, a reset after sending, a 502/504, an unreadable 2xx, a kill of 
 the mark stays: the write is *unknown*, and nothing else is sent for that entry until a
 read settles it. The read waits for a grace period after the send (`settle_grace`), since
 a slow server may still apply a request the client gave up on; a request landing later
-than that is beyond any client's control.
+than that is beyond any client's control. "After the send" is the latest moment a try may
+have left: when the client gave up on the answer (a retry after a Retry-After, or one that
+waited for the rate limit, leaves long after the mark), and for a mark found in the journal
+when the store opens, the opening (the run before may have sent it until its last moment).
 
 A read settles each kind by what the server holds:
 - create: an entry with the same content that was not there before the send (the ids
