@@ -28,6 +28,16 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--soak",
+        action="store_true",
+        default=False,
+        help="run the soaks (tests/reliability) with many more seeds and operations than CI",
+    )
+
+
 FROZEN_NOW = datetime(2026, 11, 19, 14, 30, 0, tzinfo=UTC)  # a Thursday
 JSONAPI = "application/vnd.api+json"
 BULK = "application/vnd.api+json; ext=bulk"

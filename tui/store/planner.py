@@ -278,17 +278,16 @@ class SavePlanner:
         target = self.target
         backend, records = target.backend, target.records
         now = target.now()
-        target.mark_sent(
-            {
-                i: Unsettled(
-                    kind.value,
-                    now,
-                    dict(staged[i].values) if kind is not Kind.delete else {},
-                    twins.get(self._key(staged[i]), ()) if kind is Kind.create else (),
-                )
-                for i in chunk
-            }
-        )
+        marks = {
+            i: Unsettled(
+                kind.value,
+                now,
+                dict(staged[i].values) if kind is not Kind.delete else {},
+                twins.get(self._key(staged[i]), ()) if kind is Kind.create else (),
+            )
+            for i in chunk
+        }
+        target.mark_sent(marks)
         self.report.writes += 1
         try:
             if kind is Kind.delete:
@@ -315,6 +314,10 @@ class SavePlanner:
             if kind is Kind.delete:
                 await self._settle_gone(chunk)
             return
+        lost = [chunk[r.index] for r in results if r.outcome is Outcome.unknown]
+        if lost:  # the grace runs from now: a retry may have left long after the mark
+            given_up = target.now()
+            target.mark_sent({i: marks[i].given_up(given_up) for i in lost})
         self._settle(kind, [(chunk[r.index], r.entry) for r in results if r.outcome is Outcome.ok])
         for result in results:
             entry_id = chunk[result.index]

@@ -114,7 +114,10 @@ class Store:
         """Server copies of staged entries outside the loaded range."""
         if journal is not None:
             self.staging.restore(journal.load())
-            self.unsettled = journal.load_unsettled()
+            # A run that ended (killed, say) may have put these on the wire until its last
+            # moment, which is unknown but before now: their grace runs from now.
+            opened = clock()
+            self.unsettled = {i: m.given_up(opened) for i, m in journal.load_unsettled().items()}
 
     # --------------------------------------------------------------- listeners
 
@@ -867,13 +870,17 @@ class Store:
         }
         sendable = [i for i in ids if i not in self.unsettled]
         if sendable:
-            self.mark_sent({i: Unsettled(kind, self.clock(), dict(sent)) for i in sendable})
+            marks = {i: Unsettled(kind, self.clock(), dict(sent)) for i in sendable}
+            self.mark_sent(marks)
             try:
                 results = await send(sendable)
             except ApiError:
                 self.clear_marks(sendable)  # refused as a whole: nothing was applied
                 raise
             lost = {sendable[r.index] for r in results if r.outcome is Outcome.unknown}
+            if lost:  # a retry may have left long after the mark: the grace runs from now
+                given_up = self.clock()
+                self.mark_sent({i: marks[i].given_up(given_up) for i in lost})
             self.clear_marks([i for i in sendable if i not in lost])
             for result in self._approval_results(sendable, results, approving=kind == "approve"):
                 out[result.id] = result

@@ -6,7 +6,10 @@ lost (a timeout, a reset after sending, a 502/504, an unreadable 2xx, a kill of 
 the mark stays: the write is *unknown*, and nothing else is sent for that entry until a
 read settles it. The read waits for a grace period after the send (`settle_grace`), since
 a slow server may still apply a request the client gave up on; a request landing later
-than that is beyond any client's control.
+than that is beyond any client's control. "After the send" is the latest moment a try may
+have left: when the client gave up on the answer (a retry after a Retry-After, or one that
+waited for the rate limit, leaves long after the mark), and for a mark found in the journal
+when the store opens, the opening (the run before may have sent it until its last moment).
 
 A read settles each kind by what the server holds:
 - create: an entry with the same content that was not there before the send (the ids
@@ -21,7 +24,7 @@ A read settles each kind by what the server holds:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -35,11 +38,19 @@ class Unsettled:
     kind: str
     """create, update, delete, approve or unapprove."""
     sent_at: datetime
-    """When it was (about to be) sent, on the store's clock."""
+    """The latest moment it may have left the client, on the store's clock: set just before
+    it is sent, and moved to when its answer was given up (`given_up`), since a retry may
+    have left long after the first try."""
     sent: Mapping[str, Any] = field(default_factory=dict)
     """What was sent: the values of a create or an update; `for_all_approvers` of an approve."""
     twins_before: tuple[str, ...] = ()
     """A create's: ids of entries with the same content on the server before it was sent."""
+
+    def given_up(self, now: datetime) -> Unsettled:
+        """The mark once the client has stopped waiting for the answer, at `now`: any try
+        (a retry after a Retry-After, or one that waited for the rate limit) left before
+        that, so the grace runs from there and not from the mark made before the first."""
+        return replace(self, sent_at=max(self.sent_at, now))
 
     def due(self, now: datetime, grace: timedelta) -> bool:
         """Whether a read can settle it now: the grace after sending has passed."""
