@@ -126,6 +126,8 @@ class Life:
     during_save: bool
     cut_short: bool
     """A change was being staged when the kill came."""
+    in_flight: int
+    """Writes the kill left marked in the journal with no outcome (sent or about to be)."""
 
 
 def live_once(
@@ -182,7 +184,8 @@ def live_once(
     if pending is not None and journaled(Path(env["SOAK_JOURNAL"]), pending):
         model.apply(pending)  # in the journal: the next life saves it like any other
     last = next((w for w in (ln.split(" ", 1)[0] for ln in reversed(lines)) if w), "")
-    return Life(lines, during_save=last == "SAVING", cut_short=pending is not None)
+    _, in_flight = journal_left(Path(env["SOAK_JOURNAL"]))
+    return Life(lines, last == "SAVING", pending is not None, in_flight)
 
 
 async def save_until_clean(journal: Path, db: LedgerDB, url: str) -> int:
@@ -271,6 +274,7 @@ def test_crash_soak(seed: int, kills: int, tmp_path: Path) -> None:
     print(
         f"\ncrash soak seed={seed} kills={len(lives)}"
         f" during_save={sum(life.during_save for life in lives)}"
+        f" with_writes_in_flight={sum(bool(life.in_flight) for life in lives)}"
         f" cut_short={sum(life.cut_short for life in lives)} acknowledged={acks} saves={saves}"
         f" creates={len(model.creates)} final_rounds={rounds}"
         f"\n  faults={sum(faults.values())} {faults}"

@@ -95,7 +95,7 @@ class Intent:
 class Tally:
     operations: Counter[str] = field(default_factory=Counter)
     refused: int = 0
-    save_errors: int = 0
+    errors: int = 0
     conflicts: int = 0
     unknown: int = 0
 
@@ -206,7 +206,7 @@ class Driver:
             else:
                 results = await self.store.unapprove(ids)
         except ApiError:
-            self.tally.save_errors += 1
+            self.tally.errors += 1
         wanted = "approved" if kind == "approve" else "unapproved"
         for result in results:
             self.intent.done[result.id] = result.result == wanted
@@ -215,7 +215,7 @@ class Driver:
         try:
             report = await self.store.save()
         except ApiError:
-            self.tally.save_errors += 1  # one sentence to the user; they save again later
+            self.tally.errors += 1  # one sentence to the user; they save again later
             return
         self.count(report)
 
@@ -335,7 +335,7 @@ async def test_fault_soak(seed: int, operations: int, tmp_path: Path) -> None:
     tally = driver.tally
     print(
         f"\nfault soak seed={seed} operations={operations} ({dict(tally.operations)})"
-        f" refused={tally.refused} save_errors={tally.save_errors} unknown={tally.unknown}"
+        f" refused={tally.refused} errors={tally.errors} unknown={tally.unknown}"
         f" conflicts={tally.conflicts} final_rounds={rounds}"
         f"\n  faults={sum(faults.values())} {faults}"
         f"\n  lost={len(outcome.lost)} duplicated={len(outcome.duplicated)}"
