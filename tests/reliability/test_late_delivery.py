@@ -17,21 +17,16 @@ import pytest
 
 from tests.conftest import LoopbackServer
 from tests.reliability.proxy import Fault, FaultProxy
+from tests.reliability.soak import HOLD_SECONDS, SETTLE_GRACE, soak_adapter, soak_store
 from tui.api.base import EntryQuery
-from tui.api.http import RetryPolicy
-from tui.api.productive import ProductiveAdapter
 from tui.ledger.app import create_app
 from tui.ledger.db import LedgerDB
 from tui.ledger.entries import Entries
-from tui.store.journal import Journal
 from tui.store.records import RowState
-from tui.store.store import StagingError, Store, StoreSettings
+from tui.store.store import StagingError, Store
 
 pytestmark = [pytest.mark.anyio, pytest.mark.loopback]
 
-TIMEOUT = 0.2
-GRACE = 0.6
-HOLD = 0.35  # past the timeout, within grace minus timeout
 MONDAY = date(2026, 11, 16)
 WEEK = EntryQuery(MONDAY, MONDAY + timedelta(days=6))
 GENERAL = "1"
@@ -69,29 +64,20 @@ class Rig:
 
     async def past_grace(self) -> None:
         assert self.proxy.wait_idle(5.0)  # held requests have been delivered by now
-        await asyncio.sleep(GRACE)
+        await asyncio.sleep(SETTLE_GRACE)
 
 
 @pytest.fixture
 async def rig(ledger: LedgerDB, tmp_path: Path) -> AsyncIterator[Rig]:
     with (
         LoopbackServer(create_app(ledger)) as server,
-        FaultProxy(server.url, hold_seconds=HOLD) as proxy,
+        FaultProxy(server.url, hold_seconds=HOLD_SECONDS) as proxy,
     ):
-        adapter = ProductiveAdapter(
-            base_url=f"{proxy.url}/api/v2",
-            token=ledger.identity.token,
-            organization_id=ledger.identity.organization_id,
-            person_id=str(ledger.identity.owner_person_id),
-            request_timeout=TIMEOUT,
-            rate_limited=False,
-            retry=RetryPolicy(base_delay=0.01, max_delay=0.02),
+        identity = ledger.identity
+        adapter = soak_adapter(
+            proxy.url, identity.token, identity.organization_id, str(identity.owner_person_id)
         )
-        store = Store(
-            adapter,
-            Journal(tmp_path / "journal.db"),
-            settings=StoreSettings(settle_grace_seconds=GRACE),
-        )
+        store = soak_store(adapter, tmp_path / "journal.db")
         rig = Rig(ledger, proxy, store)
         yield rig
         await store.aclose()

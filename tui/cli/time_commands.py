@@ -824,19 +824,13 @@ async def _not_yet_there(
     so two equal rows with one on the server leave one to create."""
     from collections import Counter
 
-    from tui.api.base import EntryQuery
-    from tui.store.planner import twins_by_content
+    from tui.store.planner import listing_of, twins_by_content
     from tui.store.records import content_key_of
 
     me = store.person_id
     keys = [content_key_of({"person_id": me, **row.values}) for row in rows]
-    people = tuple(sorted({k[3] for k in keys if k[3]}))
-    listed = await store.backend.list_entries(
-        EntryQuery(min(k[0] for k in keys), max(k[0] for k in keys), person_ids=people)
-    )
-    on_server = Counter(
-        {key: len(ids) for key, ids in twins_by_content(listed.entries, set(keys)).items()}
-    )
+    listed = await listing_of(store.backend, set(keys))
+    on_server = Counter({key: len(ids) for key, ids in twins_by_content(listed, set(keys)).items()})
     new, there = [], []
     for row, key in zip(rows, keys, strict=True):
         if on_server[key] > 0:

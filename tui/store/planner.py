@@ -365,14 +365,7 @@ class SavePlanner:
         """Entries already on the server with the content of a create about to be sent
         (read first: only an entry that was not among them can be that create later)."""
         keys = {self._key(staged[i]) for i in creates}
-        return twins_by_content(await self._listing_of(keys), keys)
-
-    async def _listing_of(self, keys: set[tuple[Any, ...]]) -> list[Entry]:
-        """The server's entries of these contents' people and dates, in one listing."""
-        start, end = min(k[0] for k in keys), max(k[0] for k in keys)
-        people = tuple(sorted({k[3] for k in keys if k[3]}))
-        batch = await self.target.backend.list_entries(EntryQuery(start, end, person_ids=people))
-        return batch.entries
+        return twins_by_content(await listing_of(self.target.backend, keys), keys)
 
     # ---------------------------------------------------------------- settling
 
@@ -402,7 +395,7 @@ class SavePlanner:
     async def _settle_creates(self, marks: Mapping[str, Unsettled]) -> list[str]:
         sent = {i: content_key_of(m.sent) for i, m in marks.items()}
         try:
-            listed = await self._listing_of(set(sent.values()))
+            listed = await listing_of(self.target.backend, set(sent.values()))
         except (AuthError, ForbiddenError):
             raise
         except ApiError as error:
@@ -501,6 +494,15 @@ class SavePlanner:
         self.done += count
         if self.progress is not None:
             self.progress(min(self.done, self.total), self.total)
+
+
+async def listing_of(backend: Backend, keys: set[tuple[Any, ...]]) -> list[Entry]:
+    """The server's entries of these contents' people and dates (`content_key_of`), in one
+    listing: where a create's twins, or the create itself, would be."""
+    start, end = min(k[0] for k in keys), max(k[0] for k in keys)
+    people = tuple(sorted({k[3] for k in keys if k[3]}))
+    batch = await backend.list_entries(EntryQuery(start, end, person_ids=people))
+    return batch.entries
 
 
 def twins_by_content(
