@@ -73,6 +73,9 @@ class Service(BaseModel):
     id: Id
     name: str
     project_name: str | None = None
+    deal_name: str | None = None
+    """The deal (budget) the service belongs to, where the backend says; with the project,
+    what tells two services of the same name apart."""
 
 
 class Task(BaseModel):

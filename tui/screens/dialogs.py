@@ -21,10 +21,10 @@ from textual.widgets.button import ButtonVariant
 from textual.widgets.option_list import Option
 
 from tui.actions import Scope, bindings
+from tui.store.present import service_name
 from tui.store.values import printable
 
 if TYPE_CHECKING:
-    from tui.models import Service
     from tui.store.store import Store
 
 
@@ -104,13 +104,6 @@ class ConfirmDialog(ModalScreen[bool]):
         self.dismiss(False)
 
 
-def service_label(service: Service) -> str:
-    label = service.name
-    if service.project_name:
-        label = f"{label} — {service.project_name}"
-    return printable(" ".join(label.split()))
-
-
 class ServicePicker(ModalScreen[str | None]):
     """Type to fuzzy-filter the services; `enter` picks the highlighted one (its id),
     `escape` cancels (None). `up`/`down` move through the list while typing."""
@@ -144,7 +137,7 @@ class ServicePicker(ModalScreen[str | None]):
         self.store = store
         self.title_text = title
         labels = {
-            service_id: service_label(service) for service_id, service in store.services.items()
+            service_id: service_name(store.services, service_id) for service_id in store.services
         }
         seen: dict[str, int] = {}
         for label in labels.values():

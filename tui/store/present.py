@@ -80,10 +80,23 @@ def person_name(people: Mapping[str, Person], person_id: str | None) -> str:
     return _named(person.name if person is not None else None, person_id)
 
 
+def service_context(service: Service) -> str:
+    """Where a service belongs, `Project › Deal` (either alone when only one is known), on
+    one line; `""` when the backend names neither."""
+    parts = [one_line(part) for part in (service.project_name, service.deal_name) if part]
+    return " › ".join(part for part in parts if part)
+
+
 def service_name(services: Mapping[str, Service], service_id: str | None) -> str:
-    """The service's name; `#<id>` when unknown; `""` without an id."""
+    """The service's name with where it belongs, `Design (Acme › Website)`, so that two
+    services named "Design" read apart everywhere (grid, review, timer panel, picker, CLI);
+    `#<id>` when unknown; `""` without an id."""
     service = services.get(service_id) if service_id else None
-    return _named(service.name if service is not None else None, service_id)
+    if service is None:
+        return _named(None, service_id)
+    name = _named(service.name, service_id)
+    context = service_context(service)
+    return f"{name} ({context})" if context else name
 
 
 def task_title(tasks: Mapping[str, Task], task_id: str | None) -> str:

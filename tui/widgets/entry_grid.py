@@ -31,8 +31,9 @@ from textual.strip import Strip
 from textual.widgets import Input, Static
 
 from tui.actions import Scope, bindings
+from tui.store.conflicts import conflict_message
 from tui.store.present import person_name, service_name, task_title
-from tui.store.records import FIELDS, EntryRecord, Row, RowState
+from tui.store.records import EntryRecord, RowState
 from tui.store.values import format_minutes, printable, week_start
 
 MARKERS: Mapping[RowState, str] = {
@@ -1042,30 +1043,3 @@ class EntryGrid(ScrollView, can_focus=True):
             "person_id": self._person_name,
         }[field]
         return repr(namer(value))
-
-
-FIELD_LABELS = {
-    "date": "date",
-    "minutes": "time",
-    "note": "note",
-    "person_id": "person",
-    "service_id": "service",
-    "task_id": "task",
-}
-
-
-def conflict_message(row: Row, describe: Callable[[str, Any], str]) -> str:
-    """``Changed on server: note 'theirs' (yours 'mine')`` for the fields that differ."""
-    server = row.server
-    if server is None:
-        return "Changed on server since it was loaded."
-    parts = []
-    for field in FIELDS:
-        theirs, mine = getattr(server, field), getattr(row.record, field)
-        if theirs != mine:
-            parts.append(
-                f"{FIELD_LABELS[field]} {describe(field, theirs)} (yours {describe(field, mine)})"
-            )
-    if not parts:
-        return "Changed on server since it was loaded."
-    return "Changed on server: " + "; ".join(parts)
