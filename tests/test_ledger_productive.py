@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -17,7 +18,14 @@ import pytest
 
 from tests.conftest import BULK, FROZEN_NOW, JSONAPI, FakeClock, productive_headers
 from tui.ledger.app import create_app
-from tui.ledger.db import LedgerDB, insert_person, insert_project, insert_service, insert_task
+from tui.ledger.db import (
+    LedgerDB,
+    insert_deal,
+    insert_person,
+    insert_project,
+    insert_service,
+    insert_task,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -1598,3 +1606,118 @@ async def test_a_path_opened_ledger_serves_the_same_data(tmp_path, ledger):
     finally:
         app.state.ledger.close()
     assert notes(ledger) == {ids[0]: "via path"}
+
+
+# ------------------------------------------------------------- deals and projects
+
+
+def add_deals(ledger: LedgerDB) -> dict[str, int]:
+    """Two services named "Design": one on each of two deals of different projects, and a
+    third service on no deal at all."""
+    with ledger.transaction(write=True) as conn:
+        org = ledger.identity.organization_id
+        acme = insert_project(conn, name="Acme")
+        bergmann = insert_project(conn, name="Bergmann")
+        website = insert_deal(conn, name="Website", project_id=acme)
+        app = insert_deal(conn, name="Field app", project_id=bergmann)
+        return {
+            "acme": acme,
+            "bergmann": bergmann,
+            "website": website,
+            "field app": app,
+            "design website": insert_service(conn, org, name="Design", deal_id=website),
+            "design app": insert_service(conn, org, name="Design", deal_id=app),
+        }
+
+
+async def test_services_include_their_deal_and_its_project(asgi_client, ledger):
+    ids = add_deals(ledger)
+    body = (
+        await get(asgi_client, ledger, "/services", include="deal.project", **{"page[size]": 10})
+    ).json()
+    by_id = {s["id"]: s for s in body["data"]}
+    design = by_id[str(ids["design website"])]
+    assert design["relationships"]["deal"] == {"data": {"type": "deals", "id": str(ids["website"])}}
+    assert by_id["1"]["relationships"]["deal"] == {"data": None}  # General: no deal
+    included = {(r["type"], r["id"]): r for r in body["included"]}
+    assert set(included) == {
+        ("deals", str(ids["website"])),
+        ("deals", str(ids["field app"])),
+        ("projects", str(ids["acme"])),
+        ("projects", str(ids["bergmann"])),
+    }
+    website = included[("deals", str(ids["website"]))]
+    assert website["attributes"] == {"name": "Website"}
+    assert website["relationships"]["project"] == {
+        "data": {"type": "projects", "id": str(ids["acme"])}
+    }
+    assert included[("projects", str(ids["bergmann"]))]["attributes"] == {"name": "Bergmann"}
+    # The service's project is the deal's.
+    assert design["relationships"]["project"] == {
+        "data": {"type": "projects", "id": str(ids["acme"])}
+    }
+
+
+async def test_services_include_deal_alone_and_refuse_other_includes(asgi_client, ledger):
+    ids = add_deals(ledger)
+    body = (await get(asgi_client, ledger, "/services", include="deal")).json()
+    assert {(r["type"], r["id"]) for r in body["included"]} == {
+        ("deals", str(ids["website"])),
+        ("deals", str(ids["field app"])),
+    }
+    one = (await get(asgi_client, ledger, f"/services/{ids['design app']}", include="deal")).json()
+    assert [r["attributes"]["name"] for r in one["included"]] == ["Field app"]
+    assert "included" not in (await get(asgi_client, ledger, "/services")).json()
+    for wrong in ("project", "deal.company", "tasks"):
+        assert_error(await get(asgi_client, ledger, "/services", include=wrong), 400)
+    assert_error(await get(asgi_client, ledger, "/people", include="deal"), 400)
+
+
+async def test_deals_and_projects_are_resources(asgi_client, ledger):
+    ids = add_deals(ledger)
+    assert await ids_of(asgi_client, ledger, "/deals") == [
+        str(ids["website"]),
+        str(ids["field app"]),
+    ]
+    assert await ids_of(
+        asgi_client, ledger, "/deals", **{"filter[project_id]": str(ids["bergmann"])}
+    ) == [str(ids["field app"])]
+    deal = (await get(asgi_client, ledger, f"/deals/{ids['website']}")).json()["data"]
+    assert deal["type"] == "deals" and deal["attributes"] == {"name": "Website"}
+    assert await ids_of(asgi_client, ledger, "/projects") == [
+        str(ids["acme"]),
+        str(ids["bergmann"]),
+    ]
+    project = (await get(asgi_client, ledger, f"/projects/{ids['acme']}")).json()["data"]
+    assert project["type"] == "projects" and project["attributes"] == {"name": "Acme"}
+    assert await ids_of(
+        asgi_client, ledger, "/services", **{"filter[deal_id]": str(ids["field app"])}
+    ) == [str(ids["design app"])]
+    assert_error(await get(asgi_client, ledger, "/deals/999"), 404)
+    assert_error(await get(asgi_client, ledger, "/projects/999"), 404)
+
+
+def test_a_ledger_from_before_deals_opens_with_them(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    # The services table as version 1 made it: no deal column.
+    conn.executescript(
+        """
+        CREATE TABLE projects (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+        CREATE TABLE services (
+            id INTEGER PRIMARY KEY, name TEXT NOT NULL,
+            project_id INTEGER REFERENCES projects(id), uuid TEXT NOT NULL UNIQUE
+        );
+        INSERT INTO services (name, uuid) VALUES ('Old', 'u-1');
+        """
+    )
+    conn.close()
+    db = LedgerDB(path)
+    try:
+        with db.transaction(write=True) as write:
+            deal = insert_deal(write, name="Deal", project_id=None)
+            write.execute("UPDATE services SET deal_id = ? WHERE name = 'Old'", (deal,))
+            row = write.execute("SELECT deal_id FROM services WHERE name = 'Old'").fetchone()
+        assert row[0] == deal
+    finally:
+        db.close()

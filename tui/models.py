@@ -12,6 +12,7 @@ Two families live here:
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -336,9 +337,29 @@ def person_from_resource(resource: Resource) -> Person:
     )
 
 
-def service_from_resource(resource: Resource) -> Service:
+def service_from_resource(
+    resource: Resource, included: Mapping[tuple[str, str], Resource] | None = None
+) -> Service:
+    """A service; with the document's `included` resources (keyed by type and id), also
+    the name of its deal and of the deal's project (else of the service's own `project`),
+    where they were included. A missing or odd one is just not named."""
     name = _text(resource.attributes.get("name"))
-    return Service(id=resource.id, name=name or f"#{resource.id}")
+    deal_name = project_name = None
+    if included:
+        deal_id = resource.related_id("deal")
+        deal = included.get(("deals", deal_id)) if deal_id else None
+        project_id = (deal.related_id("project") if deal else None) or resource.related_id(
+            "project"
+        )
+        project = included.get(("projects", project_id)) if project_id else None
+        deal_name = _text(deal.attributes.get("name")) if deal else None
+        project_name = _text(project.attributes.get("name")) if project else None
+    return Service(
+        id=resource.id,
+        name=name or f"#{resource.id}",
+        deal_name=deal_name or None,
+        project_name=project_name or None,
+    )
 
 
 def task_from_resource(resource: Resource) -> Task:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
@@ -49,6 +50,7 @@ from tui.api.errors import (
     NotFoundError,
     OutcomeUnknownError,
     PayloadTooLargeError,
+    RequestRejectedError,
 )
 from tui.api.http import (
     DEFAULT_TIMEOUT,
@@ -80,6 +82,8 @@ if TYPE_CHECKING:
 
     from tui.ledger.db import LedgerDB
 
+log = logging.getLogger("tui.api.productive")
+
 SERVICE = "Productive"
 JSONAPI = "application/vnd.api+json"
 BULK = "application/vnd.api+json; ext=bulk"
@@ -87,6 +91,9 @@ SINGLE_HEADERS = {"Content-Type": JSONAPI}
 BULK_HEADERS = {"Accept": BULK, "Content-Type": BULK}
 PAGE_SIZE = 200
 RATE_LIMITS = [(100, 10.0), (4000, 1800.0)]
+SERVICE_INCLUDES: tuple[str | None, ...] = ("deal.project", "deal", None)
+"""What the services listing asks to include, best first: which the API accepts is
+unconfirmed (api-notes), so each refusal falls back to the next."""
 
 # Productive's filter[status]: 1 approved, 2 unapproved, 3 rejected, 5 submitted, 6 draft.
 STATUS_CODES = {
@@ -239,6 +246,10 @@ class ProductiveAdapter:
         self._person_id = str(person_id) if person_id not in (None, "") else None
         self._me: Person | None = None
         self._max_bulk = bulk_chunk_size
+        self._service_include = 0
+        """Index in `SERVICE_INCLUDES` of the services include the server accepted."""
+        self._service_context: dict[str, Service] = {}
+        """Services whose deal or project the services listing named, by id."""
         """Learned from 413s: later chunks are cut to this size up front."""
         # The limiter waits real time: an injected test sleep would make it spin.
         self.rate_limiter = RateLimiter(RATE_LIMITS) if rate_limited else None
@@ -405,10 +416,19 @@ class ProductiveAdapter:
         return len(data) if isinstance(data, list) else 0
 
     async def _all(self, path: str, params: dict[str, Any] | None = None) -> list[Resource]:
-        pages: dict[int, list[Resource]] = {}
+        return (await self._all_included(path, params))[0]
+
+    async def _all_included(
+        self, path: str, params: dict[str, Any] | None = None
+    ) -> tuple[list[Resource], list[Resource]]:
+        """Every page's `data`, in order, and every page's `included`."""
+        pages: dict[int, _ResourceList] = {}
         async for number, body in self._pages(path, params or {}):
-            pages[number] = self._parse(_ResourceList, body, f"GET {path}").data
-        return [r for n in sorted(pages) for r in pages[n]]
+            pages[number] = self._parse(_ResourceList, body, f"GET {path}")
+        ordered = [pages[n] for n in sorted(pages)]
+        return [r for page in ordered for r in page.data], [
+            r for page in ordered for r in page.included
+        ]
 
     # ------------------------------------------------------------------- people
 
@@ -450,11 +470,29 @@ class ProductiveAdapter:
         return [person_from_resource(r) for r in await self._all("/people")]
 
     async def services(self) -> list[Service]:
-        me = await self._me_id()
-        return [
-            service_from_resource(r)
-            for r in await self._all("/services", {"filter[trackable_by_person_id]": me})
-        ]
+        """The services the person may track, each with its deal and project where the
+        server includes them. `include=deal.project` first; a server that refuses it (400,
+        422, ...) is asked for `include=deal`, then for no include (names only): the
+        listing never fails over it, and the first that worked is kept for the session."""
+        params = {"filter[trackable_by_person_id]": await self._me_id()}
+        while True:
+            include = SERVICE_INCLUDES[self._service_include]
+            query = {**params, "include": include} if include else params
+            try:
+                resources, included = await self._all_included("/services", query)
+            except (RequestRejectedError, InvalidEntriesError) as error:
+                if include is None:
+                    raise
+                log.info("services with include=%s refused (%s); asking for less", include, error)
+                self._service_include += 1
+                continue
+            break
+        index = {(r.type, r.id): r for r in included}
+        services = [service_from_resource(r, index) for r in resources]
+        self._service_context = {
+            s.id: s for s in services if s.deal_name is not None or s.project_name is not None
+        }
+        return services
 
     async def tasks(self) -> list[Task]:
         return [task_from_resource(r) for r in await self._all("/tasks")]
@@ -490,7 +528,13 @@ class ProductiveAdapter:
             if resource.type == "people":
                 people[resource.id] = person_from_resource(resource)
             elif resource.type == "services":
-                services[resource.id] = service_from_resource(resource)
+                service = service_from_resource(resource)
+                # Entries include services without their deal: keep what the services
+                # listing said about where each belongs.
+                known = self._service_context.get(resource.id)
+                if known is not None:
+                    service = known.model_copy(update={"name": service.name})
+                services[resource.id] = service
             elif resource.type == "tasks":
                 tasks[resource.id] = task_from_resource(resource)
         return EntryBatch(

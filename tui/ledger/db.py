@@ -21,7 +21,8 @@ from pathlib import Path
 
 Clock = Callable[[], datetime]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: deals (a service belongs to a deal, a deal to a project), `services.deal_id`."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS ledger_meta (
@@ -41,11 +42,17 @@ CREATE TABLE IF NOT EXISTS projects (
     id    INTEGER PRIMARY KEY,
     name  TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS deals (                -- a deal (budget) of a project
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL,
+    project_id  INTEGER REFERENCES projects(id)
+);
 CREATE TABLE IF NOT EXISTS services (
     id          INTEGER PRIMARY KEY,
     name        TEXT NOT NULL,
-    project_id  INTEGER REFERENCES projects(id),
-    uuid        TEXT NOT NULL UNIQUE             -- the service as a Plannr trackable
+    project_id  INTEGER REFERENCES projects(id), -- the deal's project when it has a deal
+    uuid        TEXT NOT NULL UNIQUE,            -- the service as a Plannr trackable
+    deal_id     INTEGER REFERENCES deals(id)
 );
 CREATE TABLE IF NOT EXISTS tasks (
     id          INTEGER PRIMARY KEY,
@@ -158,6 +165,7 @@ class LedgerDB:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = self.connection()
         conn.executescript(SCHEMA)
+        _migrate(conn)
         self.identity = self._ensure_identity(conn)
 
     # ---------------------------------------------------------------- connections
@@ -253,6 +261,18 @@ class LedgerDB:
         )
 
 
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a ledger made by an older version up to `SCHEMA_VERSION` (the tables it lacked
+    are made by `SCHEMA` itself; columns are added here)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(services)")}
+    if "deal_id" not in columns:
+        conn.execute("ALTER TABLE services ADD COLUMN deal_id INTEGER REFERENCES deals(id)")
+    conn.execute(
+        "UPDATE ledger_meta SET value = ? WHERE key = 'schema_version' AND value != ?",
+        (str(SCHEMA_VERSION), str(SCHEMA_VERSION)),
+    )
+
+
 # The insert helpers are shared by the identity bootstrap, the demo data and the tests.
 
 
@@ -283,11 +303,26 @@ def insert_project(conn: sqlite3.Connection, *, name: str) -> int:
     return int(conn.execute("INSERT INTO projects (name) VALUES (?)", (name,)).lastrowid or 0)
 
 
+def insert_deal(conn: sqlite3.Connection, *, name: str, project_id: int | None) -> int:
+    cursor = conn.execute("INSERT INTO deals (name, project_id) VALUES (?, ?)", (name, project_id))
+    return int(cursor.lastrowid or 0)
+
+
 def insert_service(
-    conn: sqlite3.Connection, organization_id: str, *, name: str, project_id: int | None = None
+    conn: sqlite3.Connection,
+    organization_id: str,
+    *,
+    name: str,
+    project_id: int | None = None,
+    deal_id: int | None = None,
 ) -> int:
+    """A service; with a `deal_id` its project is the deal's (`project_id` is then ignored)."""
+    if deal_id is not None:
+        row = conn.execute("SELECT project_id FROM deals WHERE id = ?", (deal_id,)).fetchone()
+        project_id = row[0] if row is not None else None
     cursor = conn.execute(
-        "INSERT INTO services (name, project_id, uuid) VALUES (?, ?, '')", (name, project_id)
+        "INSERT INTO services (name, project_id, deal_id, uuid) VALUES (?, ?, ?, '')",
+        (name, project_id, deal_id),
     )
     service_id = int(cursor.lastrowid or 0)
     conn.execute(

@@ -24,6 +24,7 @@ from tui.ledger.db import (
     Clock,
     LedgerDB,
     derived_uuid,
+    insert_deal,
     insert_person,
     insert_project,
     insert_service,
@@ -107,11 +108,14 @@ _TEAM = (
     ("Tomasz", "Nowak", "tomasz.nowak", "Frontend Developer", "frontend"),
 )
 
-# Client projects: key, name, {service: [(task, closed), ...]}.
-_PROJECTS: tuple[tuple[str, str, dict[str, list[tuple[str, bool]]]], ...] = (
+# Client deals: key, project, deal, {service: [(task, closed), ...]}. As in Productive a
+# service belongs to a deal, a deal to a project; several services share a name ("Design",
+# "Development"), even within one project, and are told apart by project and deal.
+_PROJECTS: tuple[tuple[str, str, str, dict[str, list[tuple[str, bool]]]], ...] = (
     (
         "acme",
-        "Acme Corp – Webshop relaunch",
+        "Acme Corp",
+        "Webshop relaunch",
         {
             "Design": [
                 ("Checkout wireframes", False),
@@ -130,7 +134,8 @@ _PROJECTS: tuple[tuple[str, str, dict[str, list[tuple[str, bool]]]], ...] = (
     ),
     (
         "bergmann",
-        "Bergmann & Söhne – Field service app",
+        "Bergmann & Söhne",
+        "Field service app",
         {
             "Design": [("Onboarding screens", False), ("Offline mode UX", True)],
             "Development": [
@@ -143,7 +148,8 @@ _PROJECTS: tuple[tuple[str, str, dict[str, list[tuple[str, bool]]]], ...] = (
     ),
     (
         "library",
-        "City Library – Support retainer",
+        "City Library",
+        "Support retainer",
         {
             "Support": [
                 ("Ticket backlog", False),
@@ -153,8 +159,15 @@ _PROJECTS: tuple[tuple[str, str, dict[str, list[tuple[str, bool]]]], ...] = (
             "Development": [("Export to CSV", False), ("Search performance", False)],
         },
     ),
+    (
+        "acme-brand",
+        "Acme Corp",
+        "Brand refresh",
+        {"Design": [("Logo variants", False), ("Style guide", False)]},
+    ),
 )
 _INTERNAL = "Internal"
+_INTERNAL_DEAL = "Overhead"
 
 # Which services each role books time on, with weights.
 _ROLE_SERVICES: dict[str, dict[tuple[str, str], int]] = {
@@ -184,7 +197,12 @@ _ROLE_SERVICES: dict[str, dict[tuple[str, str], int]] = {
         ("internal", "Meetings"): 1,
         ("internal", "General"): 1,
     },
-    "design": {("acme", "Design"): 4, ("bergmann", "Design"): 4, ("internal", "Meetings"): 1},
+    "design": {
+        ("acme", "Design"): 4,
+        ("bergmann", "Design"): 4,
+        ("acme-brand", "Design"): 2,
+        ("internal", "Meetings"): 1,
+    },
     "qa": {
         ("acme", "QA"): 4,
         ("bergmann", "QA"): 3,
@@ -395,27 +413,32 @@ def populate_demo(db: LedgerDB, *, seed: int = 7, today: date | None = None) -> 
         # Projects, services and tasks.
         services: dict[tuple[str, str], int] = {}
         tasks: dict[int, list[tuple[int, bool]]] = {}
-        for key, name, service_tasks in _PROJECTS:
-            project_id = insert_project(conn, name=name)
+        projects: dict[str, int] = {}
+        for key, project, deal, service_tasks in _PROJECTS:
+            if project not in projects:
+                projects[project] = insert_project(conn, name=project)
+            deal_id = insert_deal(conn, name=deal, project_id=projects[project])
             for service_name, task_list in service_tasks.items():
-                service_id = insert_service(conn, org, name=service_name, project_id=project_id)
+                service_id = insert_service(conn, org, name=service_name, deal_id=deal_id)
                 services[(key, service_name)] = service_id
                 tasks[service_id] = [
                     (insert_task(conn, title=title, service_id=service_id, closed=closed), closed)
                     for title, closed in task_list
                 ]
         internal_id = insert_project(conn, name=_INTERNAL)
+        internal_deal = insert_deal(conn, name=_INTERNAL_DEAL, project_id=internal_id)
         for name in DEFAULT_SERVICES:
             row = conn.execute(
                 "SELECT id FROM services WHERE name = ? AND project_id IS NULL ORDER BY id",
                 (name,),
             ).fetchone()
             if row is None:
-                service_id = insert_service(conn, org, name=name, project_id=internal_id)
+                service_id = insert_service(conn, org, name=name, deal_id=internal_deal)
             else:
                 service_id = int(row[0])
                 conn.execute(
-                    "UPDATE services SET project_id = ? WHERE id = ?", (internal_id, service_id)
+                    "UPDATE services SET project_id = ?, deal_id = ? WHERE id = ?",
+                    (internal_id, internal_deal, service_id),
                 )
             services[("internal", name)] = service_id
         internal_services = {services[("internal", name)] for name in DEFAULT_SERVICES}

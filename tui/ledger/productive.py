@@ -62,6 +62,12 @@ STATUS_CONDITIONS = {
 _DATE_OPS = {None: "=", "eq": "=", "gt": ">", "gt_eq": ">=", "lt": "<", "lt_eq": "<="}
 
 Handler = Callable[["ProductiveDialect", Request], Awaitable[Response]]
+Included = tuple[
+    set[str], Callable[[sqlite3.Connection, list[sqlite3.Row], list[str]], list[dict[str, Any]]]
+]
+"""What a lookup listing may include, and how it builds the `included` member."""
+SERVICE_INCLUDES = {"deal", "deal.project"}
+"""As on Productive: a service's deal (budget), and the deal's project."""
 
 
 def endpoint(handler: Handler) -> Handler:
@@ -162,6 +168,10 @@ class ProductiveDialect:
             r("/people/{row_id}", self.get_person, methods=["GET"]),
             r("/services", self.list_services, methods=["GET"]),
             r("/services/{row_id}", self.get_service, methods=["GET"]),
+            r("/deals", self.list_deals, methods=["GET"]),
+            r("/deals/{row_id}", self.get_deal, methods=["GET"]),
+            r("/projects", self.list_projects, methods=["GET"]),
+            r("/projects/{row_id}", self.get_project, methods=["GET"]),
             r("/tasks", self.list_tasks, methods=["GET"]),
             r("/tasks/{row_id}", self.get_task, methods=["GET"]),
             r("/organization_memberships", self.list_memberships, methods=["GET"]),
@@ -239,8 +249,42 @@ class ProductiveDialect:
             "id": str(row["id"]),
             "type": "services",
             "attributes": {"name": row["name"]},
+            "relationships": {
+                "deal": to_one("deals", row["deal_id"]),
+                "project": to_one("projects", row["project_id"]),
+            },
+        }
+
+    @staticmethod
+    def deal_resource(row: sqlite3.Row) -> dict[str, Any]:
+        return {
+            "id": str(row["id"]),
+            "type": "deals",
+            "attributes": {"name": row["name"]},
             "relationships": {"project": to_one("projects", row["project_id"])},
         }
+
+    @staticmethod
+    def project_resource(row: sqlite3.Row) -> dict[str, Any]:
+        return {
+            "id": str(row["id"]),
+            "type": "projects",
+            "attributes": {"name": row["name"]},
+            "relationships": {},
+        }
+
+    def service_included(
+        self, conn: sqlite3.Connection, rows: list[sqlite3.Row], names: list[str]
+    ) -> list[dict[str, Any]]:
+        """The `included` member for `include=deal` / `include=deal.project` on services:
+        their deals, and (for `deal.project`) those deals' projects."""
+        deal_ids = sorted({r["deal_id"] for r in rows if r["deal_id"] is not None})
+        deals = rows_by_ids(conn, "deals", deal_ids)
+        out = [self.deal_resource(d) for d in deals]
+        if "deal.project" in names:
+            project_ids = sorted({d["project_id"] for d in deals if d["project_id"] is not None})
+            out.extend(self.project_resource(p) for p in rows_by_ids(conn, "projects", project_ids))
+        return out
 
     @staticmethod
     def task_resource(row: sqlite3.Row) -> dict[str, Any]:
@@ -687,8 +731,12 @@ class ProductiveDialect:
         table: str,
         filters: dict[str, str],
         serialize: Callable[[sqlite3.Row], dict[str, Any]],
+        included: Included | None = None,
     ) -> Response:
-        """A paged list of a lookup table; `filters` maps a filter name to its SQL."""
+        """A paged list of a lookup table; `filters` maps a filter name to its SQL;
+        `included` (allowed names, and what they include) answers `include=`, which is
+        refused (400) for a table without it or an unknown name."""
+        include = parse_include(request, included[0] if included else set())
         where: list[str] = []
         params: list[Any] = []
         for f in parse_filters(request, {name: {None} for name in filters}):
@@ -712,7 +760,14 @@ class ProductiveDialect:
             ids, total = page_of_ids(entries.conn, table, where, params, sort, page)
             meta, links = pagination(request, page, total)
             rows = rows_by_ids(entries.conn, table, ids)
-            return {"data": [serialize(r) for r in rows], "meta": meta, "links": links}
+            body: dict[str, Any] = {
+                "data": [serialize(r) for r in rows],
+                "meta": meta,
+                "links": links,
+            }
+            if include and included:
+                body["included"] = included[1](entries.conn, rows, include)
+            return body
 
         return document(await self.run(work))
 
@@ -722,15 +777,20 @@ class ProductiveDialect:
         table: str,
         kind: str,
         serialize: Callable[[sqlite3.Row], dict[str, Any]],
+        included: Included | None = None,
     ) -> Response:
         raw = request.path_params["row_id"]
+        include = parse_include(request, included[0] if included else set())
 
         def work(entries: Entries) -> dict[str, Any]:
             row_id = parse_id(raw)
             rows = rows_by_ids(entries.conn, table, [row_id] if row_id is not None else [])
             if not rows:
                 raise JsonApiError(404, "Not found", f"No {kind} with id {raw}.")
-            return {"data": serialize(rows[0])}
+            body: dict[str, Any] = {"data": serialize(rows[0])}
+            if include and included:
+                body["included"] = included[1](entries.conn, rows, include)
+            return body
 
         return document(await self.run(work))
 
@@ -760,15 +820,53 @@ class ProductiveDialect:
             {
                 "id": "id IN ({marks})",
                 "project_id": "project_id IN ({marks})",
+                "deal_id": "deal_id IN ({marks})",
                 "trackable_by_person_id": "",
                 "query": "name LIKE ?",
             },
             self.service_resource,
+            (SERVICE_INCLUDES, self.service_included),
         )
 
     @endpoint
     async def get_service(self, request: Request) -> Response:
-        return await self._get(request, "services", "service", self.service_resource)
+        return await self._get(
+            request,
+            "services",
+            "service",
+            self.service_resource,
+            (SERVICE_INCLUDES, self.service_included),
+        )
+
+    @endpoint
+    async def list_deals(self, request: Request) -> Response:
+        return await self._list(
+            request,
+            "deals",
+            {
+                "id": "id IN ({marks})",
+                "project_id": "project_id IN ({marks})",
+                "query": "name LIKE ?",
+            },
+            self.deal_resource,
+        )
+
+    @endpoint
+    async def get_deal(self, request: Request) -> Response:
+        return await self._get(request, "deals", "deal", self.deal_resource)
+
+    @endpoint
+    async def list_projects(self, request: Request) -> Response:
+        return await self._list(
+            request,
+            "projects",
+            {"id": "id IN ({marks})", "query": "name LIKE ?"},
+            self.project_resource,
+        )
+
+    @endpoint
+    async def get_project(self, request: Request) -> Response:
+        return await self._get(request, "projects", "project", self.project_resource)
 
     @endpoint
     async def list_tasks(self, request: Request) -> Response:
