@@ -9,9 +9,11 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
+from starlette.responses import Response
 
 from tests.conftest import FROZEN_NOW, FakeClock, LoopbackServer
 from tests.faults import Fault, FaultTransport
@@ -26,7 +28,14 @@ from tui.api.errors import (
 from tui.api.http import RetryPolicy
 from tui.api.productive import ProductiveAdapter, parse_problems
 from tui.ledger.app import create_app
-from tui.ledger.db import LedgerDB, insert_person, insert_task
+from tui.ledger.db import (
+    LedgerDB,
+    insert_deal,
+    insert_person,
+    insert_project,
+    insert_service,
+    insert_task,
+)
 from tui.ledger.entries import Entries
 from tui.models import Entry, EntryStatus
 
@@ -1051,3 +1060,129 @@ async def test_full_pages_without_a_page_count_stop_at_the_page_limit(
     async with make(ledger, transport, sleeps) as backend:
         with pytest.raises(BadResponseError, match="runs to 4 pages, more than the 3"):
             await backend.list_entries(MONTH)
+
+
+# ------------------------------------------------------------ services with deals
+
+
+def add_design_services(ledger: LedgerDB) -> tuple[str, str]:
+    """Two services named "Design", on deals of two projects; their ids."""
+    with ledger.transaction(write=True) as conn:
+        org = ledger.identity.organization_id
+        acme = insert_project(conn, name="Acme")
+        bergmann = insert_project(conn, name="Bergmann")
+        website = insert_deal(conn, name="Website", project_id=acme)
+        app = insert_deal(conn, name="Field app", project_id=bergmann)
+        return (
+            str(insert_service(conn, org, name="Design", deal_id=website)),
+            str(insert_service(conn, org, name="Design", deal_id=app)),
+        )
+
+
+def refusing_includes(app: Any, refused: set[str], status: int = 400) -> Any:
+    """The ledger behind a server that refuses some includes of `/services` with a JSON:API
+    error, as a Productive account might; everything else goes to the ledger."""
+
+    async def wrapper(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].endswith("/services"):
+            query = parse_qs(scope["query_string"].decode())
+            refused_now = [i for i in query.get("include", []) if i in refused]
+            if refused_now:
+                response = Response(
+                    json.dumps(
+                        {
+                            "errors": [
+                                {
+                                    "status": str(status),
+                                    "title": "Invalid include",
+                                    "detail": f"Unsupported include {refused_now[0]!r}.",
+                                }
+                            ]
+                        }
+                    ),
+                    status_code=status,
+                    media_type=JSONAPI,
+                )
+                await response(scope, receive, send)
+                return
+        await app(scope, receive, send)
+
+    return wrapper
+
+
+def service_includes(transport: FaultTransport) -> list[str | None]:
+    return [c.params.get("include") for c in transport.calls("GET", "/api/v2/services")]
+
+
+async def test_services_name_their_deal_and_project(adapter, ledger, transport) -> None:
+    website, field_app = add_design_services(ledger)
+    services = {s.id: s for s in await adapter.services()}
+    assert (services[website].name, services[website].project_name) == ("Design", "Acme")
+    assert services[website].deal_name == "Website"
+    assert (services[field_app].project_name, services[field_app].deal_name) == (
+        "Bergmann",
+        "Field app",
+    )
+    assert (services["1"].project_name, services["1"].deal_name) == (None, None)
+    assert service_includes(transport) == ["deal.project"]
+
+
+@pytest.mark.parametrize("status", [400, 422])
+async def test_a_refused_deal_project_include_falls_back_to_the_deal(
+    ledger, clock, sleeps, status
+) -> None:
+    website, _ = add_design_services(ledger)
+    app = refusing_includes(create_app(ledger, clock=clock), {"deal.project"}, status)
+    transport = FaultTransport(httpx.ASGITransport(app=app))
+    async with make(ledger, transport, sleeps) as adapter:
+        services = {s.id: s for s in await adapter.services()}
+        assert (services[website].deal_name, services[website].project_name) == (
+            "Website",
+            None,
+        )
+        await adapter.services()  # remembered: the refused include is not asked again
+    assert service_includes(transport) == ["deal.project", "deal", "deal"]
+
+
+async def test_with_every_include_refused_services_are_listed_by_name(
+    ledger, clock, sleeps
+) -> None:
+    website, field_app = add_design_services(ledger)
+    app = refusing_includes(create_app(ledger, clock=clock), {"deal.project", "deal"})
+    transport = FaultTransport(httpx.ASGITransport(app=app))
+    async with make(ledger, transport, sleeps) as adapter:
+        services = {s.id: s for s in await adapter.services()}
+        assert [services[i].name for i in (website, field_app)] == ["Design", "Design"]
+        assert all(s.deal_name is None and s.project_name is None for s in services.values())
+        await adapter.services()
+    assert service_includes(transport) == ["deal.project", "deal", None, None]
+
+
+async def test_a_refused_token_on_services_is_not_taken_for_a_refused_include(
+    ledger, clock, sleeps
+) -> None:
+    transport = FaultTransport(httpx.ASGITransport(app=create_app(ledger, clock=clock)))
+    async with ProductiveAdapter(
+        base_url="http://ledger/api/v2",
+        token="wrong",
+        organization_id=ledger.identity.organization_id,
+        person_id="1",
+        transport=transport,
+        rate_limited=False,
+        sleep=sleeps,
+    ) as adapter:
+        with pytest.raises(AuthError):
+            await adapter.services()
+    assert service_includes(transport) == ["deal.project"]
+
+
+async def test_entries_keep_the_deal_their_service_was_listed_with(adapter, ledger) -> None:
+    website, _ = add_design_services(ledger)
+    await adapter.services()
+    created = await adapter.create_entries(
+        [Entry(date=date(2026, 11, 3), minutes=30, person_id=me(ledger), service_id=website)]
+    )
+    assert created[0].outcome is Outcome.ok
+    batch = await adapter.list_entries(MONTH)
+    assert batch.services[website].deal_name == "Website"
+    assert batch.services[website].project_name == "Acme"
