@@ -28,7 +28,14 @@ from tui.api.errors import (
 )
 from tui.api.plannr import PlannrAdapter, laravel_problems
 from tui.ledger.app import create_app
-from tui.ledger.db import LedgerDB, derived_uuid, insert_person
+from tui.ledger.db import (
+    LedgerDB,
+    derived_uuid,
+    insert_deal,
+    insert_person,
+    insert_project,
+    insert_service,
+)
 from tui.ledger.entries import Entries
 from tui.models import Entry, EntryStatus
 
@@ -459,21 +466,27 @@ async def test_days_are_written_and_read_in_the_local_timezone(
 
 
 async def test_services_and_people_take_names_from_what_was_listed(
-    adapter: PlannrAdapter, ledger: LedgerDB
+    adapter: PlannrAdapter, ledger: LedgerDB, transport: FaultTransport
 ) -> None:
     names = services_of(ledger)
-    before = await adapter.services()
-    assert [s.id for s in before] == list(names.values())
-    assert [s.name for s in before] == [f"Client {s.split(':')[1][:8]}" for s in names.values()]
     me = await adapter.current_person()
     assert me.id == ledger.identity.account_uuid
+    # A trackable whose account cannot be read, and that has no entry yet: its id.
+    transport.inject(
+        Fault.status_code(404, body={"message": "Not found."}),
+        match=lambda request: request.url.path.startswith(f"{V1}/account/"),
+        times=3,
+    )
+    before = await adapter.services()
+    assert [s.id for s in before] == list(names.values())
+    assert [s.name for s in before] == list(names.values())
 
     add_entries(ledger, "General", ["2026-11-02"])
     add_entries(ledger, "Meetings", ["2026-11-02"])
     await adapter.list_entries(NOVEMBER)
     after = {s.id: s.name for s in await adapter.services()}
     assert after[names["General"]] == "General" and after[names["Meetings"]] == "Meetings"
-    assert after[names["Admin"]].startswith("Client ")
+    assert after[names["Admin"]] == names["Admin"]  # asked once a session: still its id
     with ledger.transaction() as conn:
         first = conn.execute(
             "SELECT first_name FROM people WHERE id = ?", (ledger.identity.owner_person_id,)
@@ -855,3 +868,60 @@ async def test_a_trackable_that_claims_a_billion_pages_is_refused(
     with pytest.raises(BadResponseError, match="runs to 1,000,000,000 pages, more than the 10,000"):
         await adapter.list_entries(NOVEMBER)
     assert len(list_calls(transport)) <= len(services_of(ledger))  # page 1 of each, no more
+
+
+# ------------------------------------------------------------------- trackable names
+
+
+def account_calls(transport: FaultTransport) -> list[str]:
+    return [r.path for r in transport.calls("GET") if r.path.startswith(f"{V1}/account/")]
+
+
+async def test_trackables_are_named_before_any_entry_exists(
+    adapter: PlannrAdapter, ledger: LedgerDB, transport: FaultTransport
+) -> None:
+    names = services_of(ledger)
+    services = await adapter.services()
+    assert [(s.id, s.name) for s in services] == [(t, n) for n, t in names.items()]
+    assert not any(s.name.startswith("Client ") for s in services)
+    assert sorted(account_calls(transport)) == sorted(
+        f"{V1}/account/{t.split(':')[1]}" for t in names.values()
+    )
+    await adapter.services()  # once a session
+    assert len(account_calls(transport)) == len(names)
+
+
+async def test_a_trackable_whose_account_is_unreadable_is_named_by_its_entries(
+    adapter: PlannrAdapter, ledger: LedgerDB, transport: FaultTransport
+) -> None:
+    names = services_of(ledger)
+    add_entries(ledger, "Meetings", ["2026-11-02"])
+    transport.inject(
+        Fault.status_code(403, body={"message": "This action is unauthorized."}),
+        match=lambda request: request.url.path.startswith(f"{V1}/account/"),
+        times=3,
+    )
+    named = {s.id: s.name for s in await adapter.services()}
+    assert named[names["Meetings"]] == "Meetings"
+    assert named[names["General"]] == names["General"]  # no account, no entry: its id
+    latest = [c for c in list_calls(transport) if c.params.get("per_page") == "1"]
+    assert len(latest) == 3
+
+
+async def test_naming_trackables_raises_a_refused_token(make: Make, ledger: LedgerDB) -> None:
+    adapter = make(token="wrong")
+    with pytest.raises(AuthError):
+        await adapter.services()
+
+
+async def test_trackables_of_services_with_a_deal_name_where_they_belong(
+    make: Make, ledger: LedgerDB
+) -> None:
+    with ledger.transaction(write=True) as conn:
+        org = ledger.identity.organization_id
+        acme = insert_project(conn, name="Acme")
+        website = insert_deal(conn, name="Website", project_id=acme)
+        design = insert_service(conn, org, name="Design", deal_id=website)
+        uuid = conn.execute("SELECT uuid FROM services WHERE id = ?", (design,)).fetchone()[0]
+    adapter = make(trackables=[f"client:{uuid}"])
+    assert [s.name for s in await adapter.services()] == ["Design (Acme › Website)"]

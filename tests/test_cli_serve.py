@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import httpx
@@ -138,3 +139,39 @@ async def test_served_connections_send_answers_without_waiting_for_acks() -> Non
     finally:
         server.close()
         await server.wait_closed()
+
+
+def test_serve_prints_the_trackables_a_plannr_profile_can_use(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui", "serve", "--port", "0", "--demo"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        lines.append(line.rstrip("\n"))
+        if line.startswith("Press Ctrl+C"):
+            break
+    try:
+        ready = next(line.strip() for line in lines if line.strip().startswith("trackables = "))
+        listed = tomllib.loads(ready)["trackables"]
+        assert len(listed) >= 10 and all(t.startswith("client:") for t in listed)
+        names = dict(
+            line.strip().split("  ", 1) for line in lines if line.strip().startswith("client:")
+        )
+        assert list(names) == listed
+        assert "Design (Acme Corp › Webshop relaunch)" in names.values()
+        assert "Design (Bergmann & Söhne › Field service app)" in names.values()
+        token = next(line.split()[-1] for line in lines if line.strip().startswith("Token:"))
+        account = next(line.split()[-1] for line in lines if "Plannr account:" in line)
+        base = next(line.split()[-1] for line in lines if "Plannr v1:" in line)
+        headers = {"Authorization": f"Bearer {token}", "X-PLANNR-ACCOUNT-UUID": account}
+        first = listed[0].split(":", 1)[1]
+        named = httpx.get(f"{base}/account/{first}", headers=headers).json()["name"]
+        assert named == names[listed[0]]
+    finally:
+        code, _ = stop(process)
+    assert code == 0

@@ -11,7 +11,8 @@ import pytest
 
 from tests.conftest import FROZEN_NOW, FakeClock, plannr_headers, productive_headers
 from tests.seeds import FIXTURES
-from tui.ledger.db import LedgerDB
+from tui.ledger.db import LedgerDB, insert_deal, insert_project, insert_service
+from tui.ledger.plannr import trackables
 
 pytestmark = pytest.mark.anyio
 
@@ -409,3 +410,61 @@ async def test_list_pages_filters_and_sorts(
     assert list(bad_filter.json()["errors"]) == ["filter.between"]
     unknown = await asgi_client.get(f"{V1}/time-entry/client/nope", headers=headers)
     assert unknown.status_code == 404 and "message" in unknown.json()
+
+
+# ----------------------------------------------------------------- trackable names
+
+
+def add_design(ledger: LedgerDB) -> str:
+    """A "Design" service on Acme's Website deal; its trackable uuid."""
+    with ledger.transaction(write=True) as conn:
+        acme = insert_project(conn, name="Acme")
+        website = insert_deal(conn, name="Website", project_id=acme)
+        service = insert_service(
+            conn, ledger.identity.organization_id, name="Design", deal_id=website
+        )
+        return str(conn.execute("SELECT uuid FROM services WHERE id = ?", (service,)).fetchone()[0])
+
+
+async def test_an_entry_names_its_trackable_with_where_the_service_belongs(
+    asgi_client: httpx.AsyncClient, ledger: LedgerDB
+) -> None:
+    design = add_design(ledger)
+    created = await create(asgi_client, ledger, trackable_uuid=design, **finished("2026-11-18"))
+    assert created.status_code == 201, created.text
+    trackable = created.json()["trackable"]
+    assert (trackable["uuid"], trackable["name"]) == (design, "Design (Acme › Website)")
+    plain = await create(asgi_client, ledger, **finished("2026-11-18"))
+    assert plain.json()["trackable"]["name"] == "General"
+
+
+async def test_an_account_is_read_by_uuid_whether_person_or_client(
+    asgi_client: httpx.AsyncClient, ledger: LedgerDB
+) -> None:
+    design = add_design(ledger)
+    client = await asgi_client.get(f"{V1}/account/{design}", headers=plannr_headers(ledger))
+    assert client.status_code == 200, client.text
+    assert (client.json()["uuid"], client.json()["name"]) == (design, "Design (Acme › Website)")
+    assert client.json()["type"] == "client"
+    me = await asgi_client.get(
+        f"{V1}/account/{ledger.identity.account_uuid}", headers=plannr_headers(ledger)
+    )
+    assert me.status_code == 200 and me.json()["uuid"] == ledger.identity.account_uuid
+    missing = await asgi_client.get(
+        f"{V1}/account/00000000-0000-0000-0000-000000000000", headers=plannr_headers(ledger)
+    )
+    assert missing.status_code == 404 and "message" in missing.json()
+    refused = await asgi_client.get(f"{V1}/account/{design}")
+    assert refused.status_code == 401
+
+
+def test_the_trackables_of_a_ledger_are_its_services_by_name(ledger: LedgerDB) -> None:
+    design = add_design(ledger)
+    listed = trackables(ledger)
+    assert [name for _, name in listed] == [
+        "General",
+        "Meetings",
+        "Admin",
+        "Design (Acme › Website)",
+    ]
+    assert listed[-1][0] == f"client:{design}"

@@ -43,6 +43,7 @@ from tui.api.errors import (
     ForbiddenError,
     InvalidEntriesError,
     ItemProblem,
+    NetworkError,
     NotFoundError,
     OutcomeUnknownError,
     RequestRejectedError,
@@ -187,6 +188,8 @@ class PlannrAdapter:
                 self._trackable_ids[ident.lower()] = service_id
         self._people: dict[str, Person] = {}
         self._service_names: dict[str, str] = {}
+        self._looked_up: set[str] = set()
+        """Trackables whose name `services` has asked for this session."""
         self.http = HttpClient(
             base_url,
             service=SERVICE,
@@ -239,17 +242,68 @@ class PlannrAdapter:
         return [me, *others]
 
     async def services(self) -> list[Service]:
+        """The profile's trackables, each with its name. A name not yet seen on an entry
+        is read once a session: a client's from its account (`GET /account/{uuid}`), any
+        other's (or a client whose account cannot be read) from its latest entry's
+        `trackable`. A trackable nothing names reads as its id (`client:<uuid>`).
+        A refused token and an unreachable server are raised; any other failure only
+        leaves that name unknown."""
+        unnamed = [
+            s for s in self.trackables if s not in self._service_names and s not in self._looked_up
+        ]
+        if unnamed:
+            gate = asyncio.Semaphore(self.concurrency)
+
+            async def look_up(service_id: str) -> None:
+                async with gate:
+                    name = await self._look_up_name(service_id)
+                self._looked_up.add(service_id)
+                if name:
+                    self._service_names[service_id] = name
+
+            await asyncio.gather(*(look_up(s) for s in unnamed))
         return [Service(id=s, name=self._service_name(s)) for s in self.trackables]
+
+    async def _look_up_name(self, service_id: str) -> str | None:
+        kind, ident = split_trackable(service_id)
+        if kind == "client":
+            path = f"/account/{quote(ident, safe='')}"
+            try:
+                body = await self._call("GET", path)
+                if (
+                    isinstance(body, dict)
+                    and "uuid" not in body
+                    and isinstance(body.get("data"), dict)
+                ):
+                    body = body["data"]
+                name = _trackable_name(PlannrAccount.model_validate(body))
+                if name:
+                    return name
+            except (AuthError, NetworkError):
+                raise
+            except (ApiError, ValidationError) as error:
+                log.info("no name for %s from GET %s: %s", service_id, path, error)
+        path = f"/time-entry/{quote(kind, safe='')}/{quote(ident, safe='')}"
+        try:
+            body = await self._call("GET", path, params={"per_page": "1"})
+            data = body.get("data") if isinstance(body, dict) else None
+            if isinstance(data, list) and data:
+                item = PlannrTimeEntry.model_validate(data[0])
+                if item.trackable is not None:
+                    return _trackable_name(item.trackable)
+        except (AuthError, NetworkError):
+            raise
+        except (ApiError, ValidationError) as error:
+            log.info("no name for %s from its entries: %s", service_id, error)
+        return None
 
     async def tasks(self) -> list[Task]:
         return []
 
     def _service_name(self, service_id: str) -> str:
-        known = self._service_names.get(service_id)
-        if known:
-            return known
-        kind, _, ident = service_id.partition(":")
-        return f"{kind.title()} {ident[:8]}"
+        """The trackable's name; its id (`client:<uuid>`, as the profile names it) when
+        nothing has told it."""
+        return self._service_names.get(service_id) or service_id
 
     # ----------------------------------------------------------------- conversions
 

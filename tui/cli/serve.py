@@ -6,10 +6,14 @@ import contextlib
 import socket
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from tui.cli.context import CliError, cli_context, startup_done
+
+if TYPE_CHECKING:
+    from tui.ledger.db import LedgerDB
 
 
 def _ledger_path(ctx: click.Context) -> Path:
@@ -38,6 +42,21 @@ def _bind(host: str, port: int) -> socket.socket:
             f"Cannot listen on {host}:{port} ({error.strerror}); choose another with --port."
         ) from None
     return sock
+
+
+def _echo_trackables(ledger: LedgerDB) -> None:
+    """The services as Plannr trackables: a `trackables = [...]` line ready for a Plannr
+    profile, then each trackable with its name."""
+    import json
+
+    from tui.ledger.plannr import trackables
+    from tui.store.values import printable
+
+    listed = trackables(ledger)
+    click.echo("  Plannr trackables (for a Plannr profile's config):")
+    click.echo(f"    trackables = {json.dumps([ident for ident, _ in listed])}")
+    for ident, name in listed:
+        click.echo(f"    {ident}  {printable(name)}")
 
 
 @click.command()
@@ -89,6 +108,7 @@ def serve(ctx: click.Context, host: str, port: int, db_path: Path | None, demo: 
         click.echo(f"  Organization id: {identity.organization_id}")
         click.echo(f"  Plannr account:  {identity.account_uuid}")
         click.echo(f"  Token:           {identity.token}")
+        _echo_trackables(ledger)
         if host not in LOOPBACK_HOSTS:
             click.echo(
                 "  Warning: plain HTTP on a non-loopback address exposes the token.", err=True

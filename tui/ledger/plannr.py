@@ -308,6 +308,7 @@ class PlannrDialect:
             r("/time-entry/{uuid}", self.delete_entry, methods=["DELETE"]),
             r("/time-entry/{uuid}/stop", self.stop_entry, methods=["POST"]),
             r("/time-entry/{trackable_type}/{trackable_uuid}", self.list_entries, methods=["GET"]),
+            r("/account/{uuid}", self.get_account, methods=["GET"]),
         ]
 
     # ----------------------------------------------------------------- serializers
@@ -363,10 +364,14 @@ class PlannrDialect:
         }
 
     @staticmethod
-    def trackable_object(service: sqlite3.Row, created: str | None) -> dict[str, Any]:
+    def trackable_object(
+        service: sqlite3.Row, created: str | None, name: str | None = None
+    ) -> dict[str, Any]:
+        """A service as a client trackable; `name` is its name as `trackable_names` gives
+        it (the service's own name by default)."""
         first, last = split_name(service["name"])
         return {
-            "name": service["name"],
+            "name": name or service["name"],
             "role": "client",
             "type": "client",
             "uuid": service["uuid"],
@@ -391,6 +396,7 @@ class PlannrDialect:
             s["id"]: s
             for s in rows_by_ids(conn, "services", sorted({r["service_id"] for r in rows}))
         }
+        names = trackable_names(conn, list(services))
         running = self._running_ids(conn, [r["id"] for r in rows])
         out = []
         for row in rows:
@@ -405,7 +411,9 @@ class PlannrDialect:
                     "account": self.account_object(people[row["person_id"]], created),
                     "end_date": iso(end) if end else None,
                     "is_active": end is None,
-                    "trackable": self.trackable_object(services[row["service_id"]], created),
+                    "trackable": self.trackable_object(
+                        services[row["service_id"]], created, names.get(row["service_id"])
+                    ),
                     "created_at": iso(_stored(row["created_at"])),
                     "start_date": iso(start),
                     "updated_at": iso(_stored(row["updated_at"])),
@@ -459,6 +467,26 @@ class PlannrDialect:
     async def get_entry(self, request: Request) -> Response:
         def work(entries: Entries) -> dict[str, Any]:
             return self.entry_object(entries, self._require(entries, request.path_params["uuid"]))
+
+        return answer(await self.run(work))
+
+    @endpoint
+    async def get_account(self, request: Request) -> Response:
+        """An account by uuid: a person, or a service as the client it is as a trackable
+        (so a client's name can be read before any time is logged on it)."""
+        account_uuid = request.path_params["uuid"]
+
+        def work(entries: Entries) -> dict[str, Any]:
+            conn = entries.conn
+            created = self._ledger_created_at(conn)
+            person = fetch_row(conn, "SELECT * FROM people WHERE uuid = ?", (account_uuid,))
+            if person is not None:
+                return self.account_object(person, created)
+            service = fetch_row(conn, "SELECT * FROM services WHERE uuid = ?", (account_uuid,))
+            if service is None:
+                raise PlannrError(404, f"No account with uuid {account_uuid}.")
+            name = trackable_names(conn, [service["id"]]).get(service["id"])
+            return self.trackable_object(service, created, name)
 
         return answer(await self.run(work))
 
@@ -654,6 +682,37 @@ class PlannrDialect:
             return {"data": data, **_laravel_pages(request, page, total, len(data))}
 
         return answer(await self.run(work))
+
+
+# ------------------------------------------------------------------------ trackables
+
+
+def trackable_names(conn: sqlite3.Connection, service_ids: list[int]) -> dict[int, str]:
+    """Each service's name as a trackable: its name with where it belongs,
+    `Design (Acme › Website)` (project › deal, either alone), so that two services of one
+    name read apart in a Plannr client too; the bare name when it belongs nowhere."""
+    names: dict[int, str] = {}
+    for at in range(0, len(service_ids), 500):
+        chunk = service_ids[at : at + 500]
+        for row in conn.execute(
+            "SELECT s.id, s.name, p.name AS project, d.name AS deal FROM services s"
+            " LEFT JOIN deals d ON d.id = s.deal_id"
+            " LEFT JOIN projects p ON p.id = COALESCE(d.project_id, s.project_id)"
+            f" WHERE s.id IN ({','.join('?' * len(chunk))})",
+            chunk,
+        ):
+            context = " › ".join(part for part in (row["project"], row["deal"]) if part)
+            names[row["id"]] = f"{row['name']} ({context})" if context else row["name"]
+    return names
+
+
+def trackables(db: LedgerDB) -> list[tuple[str, str]]:
+    """Every service as a Plannr trackable: (`client:<uuid>`, its name), in id order; what
+    a Plannr profile lists as its `trackables`."""
+    with db.transaction() as conn:
+        rows = conn.execute("SELECT id, uuid FROM services ORDER BY id").fetchall()
+        names = trackable_names(conn, [row["id"] for row in rows])
+    return [(f"client:{row['uuid']}", names[row["id"]]) for row in rows]
 
 
 # ----------------------------------------------------------------------- list helpers
