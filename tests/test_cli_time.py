@@ -10,6 +10,7 @@ import io
 import json
 import os
 import pty
+import socket
 import subprocess
 import sys
 import tomllib
@@ -40,6 +41,7 @@ ENTRY_KEYS = [
     "task_id",
     "status",
     "updated_at",
+    "rejected_reason",
 ]
 TIMER_KEYS = {"id", "entry_id", "started_at", "stopped_at", "elapsed_seconds", "note"}
 GENERAL, MEETINGS = "1", "2"  # a new ledger's first services
@@ -457,6 +459,7 @@ def test_entries_json_csv_people_and_relative_dates(site: Site) -> None:
         "task_id": None,
         "status": "approved",
         "updated_at": None,
+        "rejected_reason": None,
     }
 
     everyone = json.loads(site.invoke("entries", "--person", "all", "--format", "json").stdout)
@@ -484,7 +487,9 @@ def test_entries_json_csv_people_and_relative_dates(site: Site) -> None:
 
     text = site.invoke("entries", "--person", "all", "--format", "csv").stdout
     lines = text.splitlines()
-    assert lines[0] == "id,date,minutes,note,person_id,service_id,task_id,status,updated_at"
+    assert lines[0] == (
+        "id,date,minutes,note,person_id,service_id,task_id,status,updated_at,rejected_reason"
+    )
     assert sorted(row["id"] for row in csv.DictReader(io.StringIO(text))) == sorted([mine, theirs])
 
     table = site.invoke("entries", "--person", "all").stdout
@@ -493,6 +498,67 @@ def test_entries_json_csv_people_and_relative_dates(site: Site) -> None:
 
     bad = site.invoke("entries", "--from", "someday")
     assert bad.exit_code == 2 and "'someday' is not a date" in bad.stderr
+
+
+def test_entries_carry_the_rejection_reason_in_json_and_as_the_last_csv_column(
+    site: Site,
+) -> None:
+    monday, _ = this_week(date.today())
+    rejected = site.entry(monday, 60, "too long")
+    kept = site.entry(monday, 30, "fine")
+    with site.ledger.transaction(write=True) as conn:
+        Entries(conn, site.ledger).reject(rejected, "Please split it up.")
+    listed = {e["id"]: e for e in json.loads(site.invoke("entries", "--format", "json").stdout)}
+    assert list(listed[rejected])[-1] == "rejected_reason"
+    assert listed[rejected]["status"] == "rejected"
+    assert listed[rejected]["rejected_reason"] == "Please split it up."
+    assert listed[kept]["rejected_reason"] is None
+    rows = list(csv.reader(io.StringIO(site.invoke("entries", "--format", "csv").stdout)))
+    assert rows[0][-1] == "rejected_reason"
+    by_id = {row[0]: row for row in rows[1:]}
+    assert by_id[rejected][-1] == "Please split it up." and by_id[kept][-1] == ""
+
+
+def test_entries_of_everyone_keep_the_person_column_when_one_person_logged_time(
+    site: Site,
+) -> None:
+    site.entry(this_week(date.today())[0], 45, "only mine")
+    with site.ledger.transaction() as conn:
+        first, last = conn.execute(
+            "SELECT first_name, last_name FROM people WHERE id = ?",
+            (site.ledger.identity.owner_person_id,),
+        ).fetchone()
+    everyone = site.invoke("entries", "--person", "all").stdout
+    header = everyone.splitlines()[0].split()
+    assert header[:2] == ["date", "person"]
+    assert " ".join(p for p in (first, last) if p) in everyone
+    mine = site.invoke("entries", "--person", "me").stdout
+    assert "person" not in mine.splitlines()[0].split()
+
+
+def test_an_unreachable_server_is_named_by_host_and_port_never_by_token(site: Site) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nothing listens there
+    config = write_config(
+        site.tmp / "gone.toml",
+        {
+            "profiles": {
+                "gone": {
+                    "backend": "productive",
+                    "base_url": f"http://127.0.0.1:{port}/api/v2",
+                    "organization_id": "1",
+                    "person_id": "1",
+                    "token": "sekrit-token-never-shown",
+                }
+            }
+        },
+    )
+    result = site.invoke("entries", profile="gone", config=config)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"timesheet: Cannot reach 127.0.0.1:{port} (")
+    assert "sekrit" not in result.output and "sekrit" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_a_control_sequence_in_a_note_prints_as_visible_characters(site: Site) -> None:
@@ -507,7 +573,7 @@ def test_a_control_sequence_in_a_note_prints_as_visible_characters(site: Site) -
 def test_services_lists_services_and_tasks(site: Site) -> None:
     listed = json.loads(site.invoke("services", "--json").stdout)
     assert [s["name"] for s in listed] == ["General", "Meetings", "Admin"]
-    assert set(listed[0]) == {"id", "name", "project_name", "tasks"}
+    assert set(listed[0]) == {"id", "name", "project_name", "deal_name", "tasks"}
     crm = json.loads(site.invoke("services", "--json", profile="crm").stdout)
     assert [s["id"] for s in crm] == [f"client:{site.service_uuid()}"]
 

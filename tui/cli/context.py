@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import re
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -94,7 +95,8 @@ class CliContext:
             finally:
                 await store.aclose()
 
-        return run_mapped(main())
+        _, profile = self.profile()
+        return run_mapped(main(), base_url=getattr(profile, "base_url", None))
 
 
 def startup_done() -> None:
@@ -106,8 +108,10 @@ def startup_done() -> None:
         gc.enable()
 
 
-def run_mapped(coroutine: Coroutine[Any, Any, T]) -> T:
-    from tui.api.errors import ApiError, AuthError, ForbiddenError, UnsupportedError
+def run_mapped(coroutine: Coroutine[Any, Any, T], *, base_url: str | None = None) -> T:
+    """Run `coroutine`; API errors become one sentence and the design's exit code. With the
+    server's `base_url`, a server that cannot be reached is named by host and port."""
+    from tui.api.errors import ApiError, AuthError, ForbiddenError, NetworkError, UnsupportedError
     from tui.config import ConfigError
     from tui.store.store import StagingError
 
@@ -116,8 +120,44 @@ def run_mapped(coroutine: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(coroutine)
     except (ConfigError, AuthError, ForbiddenError, UnsupportedError, StagingError) as error:
         raise CliError(str(error)) from None
+    except NetworkError as error:
+        raise ItemsFailed(unreachable_sentence(error, base_url)) from None
     except ApiError as error:
         raise ItemsFailed(str(error)) from None
+
+
+def server_address(base_url: str) -> str:
+    """`host:port` of a URL (the scheme's port when it names none), and nothing else of it:
+    no user, password, path or query, where a secret could hide."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    host = parts.hostname or "?"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is None:
+        port = 443 if parts.scheme == "https" else 80
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+_WHY = re.compile(r"\((?P<why>[^()]*)\)\.?$")
+
+
+def unreachable_sentence(error: Exception, base_url: str | None) -> str:
+    """`Cannot reach 127.0.0.1:8765 (connection refused); ...`: the server by host and port
+    and why, from the (already redacted) network error."""
+    message = str(error)
+    if not base_url:
+        return message
+    found = _WHY.search(message)
+    why = found.group("why") if found else message.rstrip(".")
+    why = why[:1].lower() + why[1:]
+    return (
+        f"Cannot reach {server_address(base_url)} ({why}); check that the server is running "
+        "and the profile's base_url."
+    )
 
 
 def require_terminal_or_yes(yes: bool, refusal: str) -> None:

@@ -2,8 +2,9 @@
 
 The JSON shapes are a contract (the README documents them): an entry is
 `{"id", "date", "minutes", "note", "person_id", "service_id", "task_id", "status",
-"updated_at"}`; a timer `{"id", "entry_id", "started_at", "stopped_at", "elapsed_seconds",
-"note"}`.
+"updated_at", "rejected_reason"}` (`rejected_reason` null unless rejected; CSV has the same
+columns in that order); a timer `{"id", "entry_id", "started_at", "stopped_at",
+"elapsed_seconds", "note"}`.
 
 Nothing a server sends reaches the terminal as a control: tables and CSV show control
 characters (C0, DEL and C1) as visible symbols, and JSON writes them as `\\u` escapes (the
@@ -50,6 +51,7 @@ def entry_json(record: EntryRecord) -> dict[str, Any]:
         "task_id": record.task_id,
         "status": record.status.value,
         "updated_at": record.updated_at,
+        "rejected_reason": record.rejected_reason if record.rejected else None,
     }
 
 

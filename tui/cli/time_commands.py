@@ -41,6 +41,7 @@ ENTRY_COLUMNS = (
     "task_id",
     "status",
     "updated_at",
+    "rejected_reason",
 )
 IMPORT_COLUMNS = ("date", "time", "note", "service_id", "task_id", "person_id")
 IMPORT_REQUIRED = ("date", "time", "service_id")
@@ -393,7 +394,8 @@ def add(
 def services(ctx: click.Context, as_json: bool) -> None:
     """List the services (and their tasks) you can log time on.
 
-    JSON: a list of {"id", "name", "project_name", "tasks": [{"id", "title"}]}.
+    JSON: a list of {"id", "name", "project_name", "deal_name", "tasks": [{"id", "title"}]}
+    (project and deal null where the backend names none).
 
     Example: timesheet services --json
     """
@@ -419,6 +421,7 @@ def services(ctx: click.Context, as_json: bool) -> None:
                     "id": s.id,
                     "name": s.name,
                     "project_name": s.project_name,
+                    "deal_name": s.deal_name,
                     "tasks": [{"id": t.id, "title": t.title} for t in by_service.get(s.id, [])],
                 }
                 for s in store.services.values()
@@ -430,9 +433,11 @@ def services(ctx: click.Context, as_json: bool) -> None:
         return
     rows: list[list[Any]] = []
     for service in store.services.values():
-        rows.append([service.id, service.name, service.project_name or "", "", ""])
-        rows.extend(["", "", "", t.id, t.title] for t in by_service.get(service.id, []))
-    click.echo(table(("id", "service", "project", "task id", "task"), rows))
+        rows.append(
+            [service.id, service.name, service.project_name or "", service.deal_name or "", "", ""]
+        )
+        rows.extend(["", "", "", "", t.id, t.title] for t in by_service.get(service.id, []))
+    click.echo(table(("id", "service", "project", "deal", "task id", "task"), rows))
 
 
 def _week_range(start: date | None, end: date | None) -> tuple[date, date]:
@@ -503,7 +508,8 @@ def entries(
     """List time entries (default: yours, this ISO week).
 
     JSON: a list of {"id", "date", "minutes", "note", "person_id", "service_id",
-    "task_id", "status", "updated_at"}; CSV has the same columns.
+    "task_id", "status", "updated_at", "rejected_reason"} (rejected_reason null unless
+    rejected); CSV has the same columns in that order.
 
     Example: timesheet entries --from "last week" --person all --format csv
     """
@@ -540,7 +546,8 @@ def entries(
     if not records:
         click.echo(f"No entries from {first} to {last}.")
         return
-    several = len({r.person_id for r in records}) > 1
+    # Everyone's entries name whose they are, even when only one person's are listed.
+    several = person.strip().lower() == "all" or len({r.person_id for r in records}) > 1
     headers = [
         "date",
         *(["person"] if several else []),
