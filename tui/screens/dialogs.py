@@ -21,7 +21,7 @@ from textual.widgets.button import ButtonVariant
 from textual.widgets.option_list import Option
 
 from tui.actions import Scope, bindings
-from tui.store.present import service_name
+from tui.store.present import one_line, service_context, service_name
 from tui.store.values import printable
 
 if TYPE_CHECKING:
@@ -136,17 +136,24 @@ class ServicePicker(ModalScreen[str | None]):
         super().__init__()
         self.store = store
         self.title_text = title
+        # The full label, `Design (Acme › Website)`: the name and where the service belongs.
         labels = {
             service_id: service_name(store.services, service_id) for service_id in store.services
         }
         seen: dict[str, int] = {}
         for label in labels.values():
             seen[label] = seen.get(label, 0) + 1
-        # Two services of one name (in different projects) are told apart by their id.
+        # Only services whose name and context are both the same need their id to tell
+        # them apart.
         self._labels = {
             service_id: label if seen[label] == 1 else f"{label} (#{printable(service_id)})"
             for service_id, label in labels.items()
         }
+        self._order = {
+            service_id: _sort_key(store, service_id)
+            for service_id in sorted(store.services, key=lambda i: _sort_key(store, i))
+        }
+        """Each id's place: by name, then context, then id (numerically)."""
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -175,8 +182,7 @@ class ServicePicker(ModalScreen[str | None]):
         """Ids and literal labels (matched letters highlighted), best match first."""
         query = query.strip()
         if not query:
-            ordered = sorted(self._labels.items(), key=lambda item: item[1].casefold())
-            return [(service_id, Content(label)) for service_id, label in ordered]
+            return [(service_id, Content(self._labels[service_id])) for service_id in self._order]
         matcher = Matcher(query)
         scored = []
         for service_id, label in self._labels.items():
@@ -187,7 +193,7 @@ class ServicePicker(ModalScreen[str | None]):
                 for offset in offsets:
                     if not label[offset].isspace():
                         content = content.stylize("bold $text-accent underline", offset, offset + 1)
-                scored.append((-score, label.casefold(), service_id, content))
+                scored.append((-score, self._order[service_id], service_id, content))
         scored.sort(key=lambda item: item[:2])
         return [(service_id, content) for _, _, service_id, content in scored]
 
@@ -225,6 +231,20 @@ class ServicePicker(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def _id_key(service_id: str) -> tuple[int, int, str]:
+    """Ids in order: numeric ones (Productive's) as numbers, so #4 comes before #10, then
+    any others as text."""
+    if service_id.isascii() and service_id.isdigit():
+        return (0, int(service_id), "")
+    return (1, 0, service_id)
+
+
+def _sort_key(store: Store, service_id: str) -> tuple[str, str, tuple[int, int, str]]:
+    service = store.services[service_id]
+    name = one_line(service.name) or f"#{printable(service_id)}"
+    return (name.casefold(), service_context(service).casefold(), _id_key(service_id))
 
 
 class ReasonDialog(ModalScreen[str | None]):
