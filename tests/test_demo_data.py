@@ -432,3 +432,37 @@ def test_populate_large_after_the_demo(tmp_path: Path) -> None:
     assert len(rows(db, "SELECT id FROM time_entries")) == summary.entries + 1000
     assert len(rows(db, "SELECT id FROM timers WHERE stopped_at IS NULL")) == 1
     db.close()
+
+
+def test_every_service_belongs_to_a_deal_of_its_project(
+    demo: tuple[LedgerDB, DemoSummary],
+) -> None:
+    db, _ = demo
+    services = rows(
+        db,
+        "SELECT s.name, s.project_id, d.project_id AS deal_project FROM services s"
+        " LEFT JOIN deals d ON d.id = s.deal_id",
+    )
+    assert services and all(s["deal_project"] == s["project_id"] is not None for s in services)
+
+
+@pytest.mark.anyio
+async def test_services_of_one_name_read_apart_by_project_and_deal_in_the_demo(
+    demo: tuple[LedgerDB, DemoSummary],
+) -> None:
+    from tui.api.productive import ProductiveAdapter
+    from tui.store.present import service_name
+
+    db, _ = demo
+    async with ProductiveAdapter.for_ledger(db) as adapter:
+        services = {s.id: s for s in await adapter.services()}
+    designs = [service_name(services, i) for i, s in services.items() if s.name == "Design"]
+    assert len(designs) >= 3 and len(set(designs)) == len(designs)
+    assert "Design (Acme Corp › Webshop relaunch)" in designs
+    assert "Design (Acme Corp › Brand refresh)" in designs  # one project, two deals
+    assert all(s.project_name and s.deal_name for s in services.values())
+    # Someone books time on each of them, so the distinction shows in the demo's weeks.
+    booked = {
+        str(r["service_id"]) for r in rows(db, "SELECT DISTINCT service_id FROM time_entries")
+    }
+    assert {i for i, s in services.items() if s.name == "Design"} <= booked
