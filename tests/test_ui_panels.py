@@ -121,7 +121,7 @@ async def test_timer_panel_names_the_service_when_its_entry_is_not_loaded(store:
     app = PanelApp(store)
     async with app.run_test():
         panel = app.query_one(TimerPanel)
-        assert panel.what_text.startswith("Project management · ")
+        assert panel.what_text.startswith("Project management (Acme Corp › Webshop relaunch) · ")
         assert "Preparing the quarterly planning & staffing overview" in panel.what_text
 
 
