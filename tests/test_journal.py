@@ -260,7 +260,7 @@ def test_an_older_format_opens_with_its_staged_changes_and_an_empty_history(
 async def test_the_journal_keeps_a_capped_history_so_a_write_does_not_grow(
     tmp_path: Path, ledger: LedgerDB
 ) -> None:
-    from tui.store.staging import HISTORY_LIMIT
+    from tui.store.journal import HISTORY_LIMIT
 
     path = tmp_path / "work.db"
     store = Store(ProductiveAdapter.for_ledger(ledger), Journal(path))
@@ -283,4 +283,28 @@ async def test_the_journal_keeps_a_capped_history_so_a_write_does_not_grow(
         undone += 1
     assert undone == HISTORY_LIMIT
     assert again.row(new_id).record.note == "note 24"  # the oldest kept step undone
+    again.journal.close()  # type: ignore[union-attr]
+
+
+@pytest.mark.anyio
+async def test_undoing_past_the_kept_history_leaves_no_redo_that_would_skip_steps(
+    tmp_path: Path, ledger: LedgerDB
+) -> None:
+    from tui.store.journal import HISTORY_LIMIT
+
+    path = tmp_path / "work.db"
+    store = Store(ProductiveAdapter.for_ledger(ledger), Journal(path))
+    await store.open()
+    service = next(iter(store.services))
+    new_id = store.stage_new({"minutes": 5, "service_id": service})
+    for n in range(HISTORY_LIMIT + 5):
+        store.stage_edit(new_id, "note", f"note {n}")
+    for _ in range(HISTORY_LIMIT + 2):  # the session's own history goes further back
+        assert store.undo() is not None
+    shown = store.row(new_id).record.note
+    await store.aclose()
+
+    again = Store(ProductiveAdapter.for_ledger(ledger), Journal(path))
+    assert again.row(new_id).record.note == shown == "note 2"
+    assert again.redo() is None and again.undo() is None
     again.journal.close()  # type: ignore[union-attr]

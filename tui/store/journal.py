@@ -10,11 +10,12 @@ holds a token: it is given entry values only.
 (`tui.store.unsettled`): each is marked before it is sent, so a kill mid-save leaves the
 mark, and the next save reads the server before anything for that entry is resent.
 
-`history` holds the undo and redo stacks (one row per action, the last `HISTORY_LIMIT`), so
-a restart can undo what was staged before it; each staging step adds, moves or trims rows
-in the transaction that writes its states, so a write costs the same however long the
-history. `failed` holds the server's reason for each staged change it refused, until the
-change is staged anew or saved: a row marked failed is still marked after a restart.
+`history` holds the top of the undo and redo stacks (one row per action, the last
+`HISTORY_LIMIT` undoable ones), so a restart can undo what was staged before it; each
+staging step adds, moves or trims a few rows in the transaction that writes its states, so a
+write costs the same however long the session's history. `failed` holds the server's reason
+for each staged change it refused, until the change is staged anew or saved: a row marked
+failed is still marked after a restart.
 
 `journal_meta` holds the format's `schema_version`. A journal of an older format is brought
 up to date when it opens; one of a newer format (a newer timesheet wrote it) is refused and
@@ -33,7 +34,7 @@ from typing import Any
 import platformdirs
 
 from tui.store.private import connect_private
-from tui.store.staging import HISTORY_LIMIT, Action, HistoryStep, Staged
+from tui.store.staging import Action, HistoryStep, Staged
 from tui.store.unsettled import Unsettled
 
 SCHEMA = (
@@ -67,6 +68,8 @@ SCHEMA_VERSION = 3
 have the same `staged` rows; 2 adds the `unsettled` table, 3 the `history` and `failed`
 tables, each empty after the upgrade (a journal from before 3 restores with no history)."""
 UNDO, REDO = "undo", "redo"
+HISTORY_LIMIT = 200
+"""Actions kept for the next run to undo: the oldest goes when a new one is one too many."""
 VERSION_KEY = "schema_version"
 
 
@@ -143,6 +146,13 @@ class Journal:
         self._seq = int(row[0] or 0)
         row = self.conn.execute("SELECT max(pos) FROM history").fetchone()
         self._pos = int(row[0] or 0)
+        self._recount()
+
+    def _recount(self) -> None:
+        """What the cheap paths of `write` skip by: the rows of each stack, the failed ids."""
+        counts = dict(self.conn.execute("SELECT stack, count(*) FROM history GROUP BY stack"))
+        self._undo_rows, self._redo_rows = counts.get(UNDO, 0), counts.get(REDO, 0)
+        self._failed = {row[0] for row in self.conn.execute("SELECT entry_id FROM failed")}
 
     def _upgrade(self) -> None:
         """Create or bring the tables up to `SCHEMA_VERSION` in one transaction (two apps
@@ -209,7 +219,9 @@ class Journal:
                         (entry_id, json.dumps(mark.to_json())),
                     )
             for entry_id, state in states.items():
-                self.conn.execute("DELETE FROM failed WHERE entry_id = ?", (entry_id,))
+                if entry_id in self._failed:
+                    self.conn.execute("DELETE FROM failed WHERE entry_id = ?", (entry_id,))
+                    self._failed.discard(entry_id)
                 if state is None:
                     self.conn.execute("DELETE FROM staged WHERE entry_id = ?", (entry_id,))
                     continue
@@ -222,7 +234,9 @@ class Journal:
             for entry_id, message in (failures or {}).items():
                 if message is None:
                     self.conn.execute("DELETE FROM failed WHERE entry_id = ?", (entry_id,))
+                    self._failed.discard(entry_id)
                     continue
+                self._failed.add(entry_id)
                 self.conn.execute(
                     "INSERT INTO failed (entry_id, message) VALUES (?, ?)"
                     " ON CONFLICT (entry_id) DO UPDATE SET message = excluded.message",
@@ -232,32 +246,46 @@ class Journal:
                 self._step(history)
         except BaseException:
             self.conn.execute("ROLLBACK")
+            self._recount()
             raise
         self.conn.execute("COMMIT")
 
     def _step(self, step: HistoryStep) -> None:
-        """The history rows as `Staging` has them after this step (a few rows touched,
-        none read: the cost does not grow with the history)."""
+        """The history rows as `Staging` has them after this step, for its top
+        `HISTORY_LIMIT` actions (a few rows touched: the cost does not grow with the
+        history). The stacks on disk are always the top of those in memory: undoing past
+        the oldest kept action leaves nothing to redo on disk (a redo there would skip it)."""
         conn = self.conn
         if step.push is not None:
             self._pos += 1
-            conn.execute(f"DELETE FROM history WHERE stack = '{REDO}'")
+            if self._redo_rows:
+                conn.execute(f"DELETE FROM history WHERE stack = '{REDO}'")
+                self._redo_rows = 0
             conn.execute(
-                "INSERT INTO history (key, stack, pos, action) VALUES (?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO history (key, stack, pos, action) VALUES (?, ?, ?, ?)",
                 (step.push.key, UNDO, self._pos, _action_json(step.push)),
             )
-            conn.execute(
-                f"DELETE FROM history WHERE stack = '{UNDO}' AND pos <= (SELECT pos FROM history"
-                f" WHERE stack = '{UNDO}' ORDER BY pos DESC LIMIT 1 OFFSET ?)",
-                (HISTORY_LIMIT,),
-            )
+            self._undo_rows += 1
+            if self._undo_rows > HISTORY_LIMIT:  # the oldest goes: one index step, no scan
+                conn.execute(
+                    f"DELETE FROM history WHERE key IN (SELECT key FROM history"
+                    f" WHERE stack = '{UNDO}' ORDER BY pos LIMIT ?)",
+                    (self._undo_rows - HISTORY_LIMIT,),
+                )
+                self._undo_rows = HISTORY_LIMIT
         if step.move is not None:
             key, to_undo = step.move
             self._pos += 1
-            conn.execute(
+            moved = conn.execute(
                 "UPDATE history SET stack = ?, pos = ? WHERE key = ?",
                 (UNDO if to_undo else REDO, self._pos, key),
-            )
+            ).rowcount
+            if moved:
+                self._undo_rows += 1 if to_undo else -1
+                self._redo_rows -= 1 if to_undo else -1
+            elif not to_undo:
+                conn.execute(f"DELETE FROM history WHERE stack = '{REDO}'")
+                self._redo_rows = 0
         for key, action in step.rewrite.items():
             if action is None:
                 conn.execute("DELETE FROM history WHERE key = ?", (key,))
@@ -265,6 +293,8 @@ class Journal:
                 conn.execute(
                     "UPDATE history SET action = ? WHERE key = ?", (_action_json(action), key)
                 )
+        if any(action is None for action in step.rewrite.values()):
+            self._recount()  # after a save: a few hundred rows at most
 
     def load(self) -> Iterator[tuple[str, Staged]]:
         """The staged states, in the order they were first staged."""

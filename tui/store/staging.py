@@ -5,9 +5,9 @@ Pure and in-memory: no I/O, no validation (the store does both). Every change is
 befores back, redo the afters, so one undo reverts "delete 40 rows" as a whole, and the
 journal only ever needs the current state of the ids an action touched.
 
-The history is kept in the journal too (one row per action, `HistoryStep` says what a
-step does to it), so a restart can undo what the last run staged. It holds the last
-`HISTORY_LIMIT` actions: a write costs the same however long the session was.
+The history is unlimited within a session, and kept in the journal too (one row per
+action; `HistoryStep` says what a step does to it), so a restart can undo what the last run
+staged: the journal keeps the last `tui.store.journal.HISTORY_LIMIT` actions.
 """
 
 from __future__ import annotations
@@ -16,9 +16,6 @@ import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-HISTORY_LIMIT = 200
-"""Actions kept for undo (and redo): the oldest undo goes when a new action is one too many."""
 
 
 class Kind(str, enum.Enum):
@@ -73,10 +70,10 @@ class Action:
 class HistoryStep:
     """What one staging step does to the history, for the journal to do the same.
 
-    `push`: a new action on the undo stack (the redo stack emptied, the undo stack trimmed
-    to `HISTORY_LIMIT`). `move`: the action of that key goes to the top of the other stack
-    (`to_undo`: redo, else undo). `rewrite`: actions whose changes shrank after a save
-    (None: nothing left of it, dropped).
+    `push`: a new action on the undo stack (the redo stack emptied). `move`: the action of
+    that key goes to the top of the other stack (`to_undo`: from redo to undo, else from
+    undo to redo). `rewrite`: actions whose changes shrank after a save (None: nothing is
+    left of it, dropped).
     """
 
     push: Action | None = None
@@ -85,13 +82,12 @@ class HistoryStep:
 
 
 class Staging:
-    """The overlay (id → Staged) with undo/redo of the last `HISTORY_LIMIT` actions."""
+    """The overlay (id → Staged) with unlimited undo/redo within the session."""
 
-    def __init__(self, limit: int = HISTORY_LIMIT) -> None:
+    def __init__(self) -> None:
         self.staged: dict[str, Staged] = {}
         self._undo: list[Action] = []
         self._redo: list[Action] = []
-        self.limit = limit
         self._next_key = 1
 
     def __len__(self) -> int:
@@ -134,7 +130,6 @@ class Staging:
         self._next_key = max(self._next_key, action.key + 1)
         self._set({i: new for i, (_, new) in action.changes.items()})
         self._undo.append(action)
-        del self._undo[: -self.limit]
         self._redo.clear()
         return action
 
@@ -209,8 +204,8 @@ class Staging:
     ) -> None:
         """Load the journal's states and history at start (stacks bottom first)."""
         self._set(dict(states))
-        self._undo = list(undo)[-self.limit :]
-        self._redo = list(redo)[-self.limit :]
+        self._undo = list(undo)
+        self._redo = list(redo)
         keys = [a.key for a in (*self._undo, *self._redo)]
         self._next_key = max([self._next_key - 1, *keys]) + 1
 

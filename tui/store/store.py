@@ -792,11 +792,12 @@ class Store:
         self.emit(StoreChange(ids=frozenset(ids), fields=frozenset({"state"}), status=True))
 
     def end_saving(self, ids: Sequence[str]) -> None:
+        # Each outcome was told as it came (settle_saved, mark_failed, mark_conflict,
+        # mark_unknown): only rows a stopped save left "saving" are told here.
+        left = [i for i in ids if i in self.saving]
         self.saving.difference_update(ids)
         self.status.saving = False
-        # Every row of the save: whatever became of it, it is no longer "saving".
-        shown = frozenset(i for i in ids if self.index_of(i) is not None)
-        self.emit(StoreChange(ids=shown, fields=frozenset({"state"}), status=True))
+        self.emit(StoreChange(ids=frozenset(left), fields=frozenset({"state"}), status=True))
 
     def keep_server_copy(self, record: EntryRecord) -> None:
         self.records[record.id] = record
