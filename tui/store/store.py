@@ -73,10 +73,6 @@ class StoreSettings:
     it (twice the request timeout by default: a slow server may still apply it)."""
 
 
-def order_key(record: EntryRecord) -> tuple[date, int, str]:
-    return (record.date, len(record.id), record.id)  # numeric ids sort as numbers
-
-
 class Store:
     def __init__(
         self,
@@ -341,7 +337,7 @@ class Store:
         """Server rows by date then id, and the new rows dated in the range (a new row of
         another week shows with that week, not in every one) after the server rows of
         their date, in the order they were staged."""
-        keys: list[tuple[date, int, int, str]] = [
+        keys: list[tuple[date, int, int, str]] = [  # numeric ids sort as numbers
             (r.date, 0, len(r.id), r.id) for r in self.records.values()
         ]
         query = self.query
