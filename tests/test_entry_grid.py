@@ -358,17 +358,19 @@ async def test_cursor_stays_on_its_entry_when_rows_come_before_it(store: Store) 
         assert grid.day_totals[first.date] == sum(
             store.records[i].minutes for i in store.order if store.records[i].date == first.date
         )
-        # A staged new row inserted before the cursor.
-        grid.move_to(store.order[5])
-        target = grid.cursor_id
-        store.stage_new(after=store.order[0])
+        # A staged new row inserted before the cursor (it goes with its date, the first).
+        target = next(i for i in store.order if store.records[i].date > first.date)
+        grid.move_to(target)
+        at = store.index_of(target)
+        assert at is not None
+        new_id = store.stage_new(after=store.order[0])
         await pilot.pause()
-        assert grid.cursor_id == target and grid.cursor_row == store.index_of(target) == 6
-        assert row_line(grid, 1).startswith("+")
+        assert grid.cursor_id == target and grid.cursor_row == store.index_of(target) == at + 1
+        assert row_line(grid, at).startswith("+") and store.index_of(new_id) == at
         # Removed rows: the cursor still follows its entry.
         store.undo()
         await pilot.pause()
-        assert grid.cursor_id == target and grid.cursor_row == 5
+        assert grid.cursor_id == target and grid.cursor_row == at
 
 
 async def test_totals_follow_edits_and_deletions(store: Store) -> None:

@@ -221,3 +221,90 @@ def test_the_app_on_a_newer_journal_exits_2_with_one_sentence(
     assert result.stderr.startswith("timesheet: The journal ") and result.stderr.count("\n") == 1
     assert "newer than this timesheet knows" in result.stderr
     assert dump(path) == before
+
+
+V2_UNSETTLED = (
+    "CREATE TABLE IF NOT EXISTS unsettled (entry_id TEXT PRIMARY KEY, state TEXT NOT NULL)"
+)
+
+
+def write_versioned_journal(path: Path, version: int) -> None:
+    """A journal as format 1 (staged rows, a version) or 2 (and `unsettled`) wrote it."""
+    write_unversioned_journal(path, STATES)
+    conn = sqlite3.connect(path, isolation_level=None)
+    if version >= 2:
+        conn.execute(V2_UNSETTLED)
+    conn.execute(
+        "INSERT INTO journal_meta (key, value) VALUES ('schema_version', ?)", (str(version),)
+    )
+    conn.close()
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_older_format_opens_with_its_staged_changes_and_an_empty_history(
+    tmp_path: Path, ledger: LedgerDB, version: int
+) -> None:
+    path = tmp_path / "work.db"
+    write_versioned_journal(path, version)
+    journal = Journal(path)
+    assert list(journal.load()) == EXPECTED
+    assert journal.load_history() == ([], []) and journal.load_failures() == {}
+    store = Store(ProductiveAdapter.for_ledger(ledger), journal)
+    assert store.staging.staged == dict(EXPECTED) and store.restored_count == 3
+    assert store.undo() is None  # nothing in a format without history to undo
+    journal.close()
+    assert stored_version(path) == "3" == str(SCHEMA_VERSION)
+
+
+@pytest.mark.anyio
+async def test_the_journal_keeps_a_capped_history_so_a_write_does_not_grow(
+    tmp_path: Path, ledger: LedgerDB
+) -> None:
+    from tui.store.journal import HISTORY_LIMIT
+
+    path = tmp_path / "work.db"
+    store = Store(ProductiveAdapter.for_ledger(ledger), Journal(path))
+    await store.open()
+    service = next(iter(store.services))
+    new_id = store.stage_new({"minutes": 5, "service_id": service})
+    for n in range(HISTORY_LIMIT + 25):
+        store.stage_edit(new_id, "note", f"note {n}")
+    await store.aclose()
+    conn = sqlite3.connect(path)
+    try:
+        (rows,) = conn.execute("SELECT count(*) FROM history").fetchone()
+    finally:
+        conn.close()
+    assert rows == HISTORY_LIMIT
+
+    again = Store(ProductiveAdapter.for_ledger(ledger), Journal(path))
+    undone = 0
+    while again.undo() is not None:
+        undone += 1
+    assert undone == HISTORY_LIMIT
+    assert again.row(new_id).record.note == "note 24"  # the oldest kept step undone
+    again.journal.close()  # type: ignore[union-attr]
+
+
+@pytest.mark.anyio
+async def test_undoing_past_the_kept_history_leaves_no_redo_that_would_skip_steps(
+    tmp_path: Path, ledger: LedgerDB
+) -> None:
+    from tui.store.journal import HISTORY_LIMIT
+
+    path = tmp_path / "work.db"
+    store = Store(ProductiveAdapter.for_ledger(ledger), Journal(path))
+    await store.open()
+    service = next(iter(store.services))
+    new_id = store.stage_new({"minutes": 5, "service_id": service})
+    for n in range(HISTORY_LIMIT + 5):
+        store.stage_edit(new_id, "note", f"note {n}")
+    for _ in range(HISTORY_LIMIT + 2):  # the session's own history goes further back
+        assert store.undo() is not None
+    shown = store.row(new_id).record.note
+    await store.aclose()
+
+    again = Store(ProductiveAdapter.for_ledger(ledger), Journal(path))
+    assert again.row(new_id).record.note == shown == "note 2"
+    assert again.redo() is None and again.undo() is None
+    again.journal.close()  # type: ignore[union-attr]

@@ -198,7 +198,12 @@ async def test_kill_9_mid_staging_loses_no_acknowledged_change(demo, clock, tmp_
         assert (store.row(new_id).record.note, store.row(new_id).record.minutes) == ("edit 7", 30)
         assert set(store.staging.staged) == {doomed, new_id, *shown["notes"]}
         assert all(store.row(i).original == {"note": before[i][0]} for i in shown["notes"])
-        assert not store.staging.can_undo  # restored, not replayed as history
+        # The history came back with them: every acknowledged step undoes, in order.
+        undo, redo = store.staging.history
+        assert len(undo) in (acked + 1, acked + 2) and not redo
+        while store.undo() is not None:
+            pass
+        assert store.staged_count == 0 and new_id not in store.order
         assert server_notes(demo) == before  # staged only: the ledger never saw them
     finally:
         await store.aclose()

@@ -267,7 +267,8 @@ async def test_save_review_lists_the_diff_and_saves_it(store: Store, db: LedgerD
 async def test_save_review_reports_failures_with_their_reason(store: Store) -> None:
     edited = editable(store, 1)[0]
     store.stage_edit(edited, "minutes", 75)
-    store.stage_new({"minutes": 30, "note": "no service yet"})
+    service = next(iter(store.services))
+    store.stage_new({"minutes": 30, "service_id": service, "note": "x" * 10_001})
     app = PanelApp(store)
     async with app.run_test() as pilot:
         review = await open_review(app, pilot)
@@ -278,7 +279,7 @@ async def test_save_review_reports_failures_with_their_reason(store: Store) -> N
         await pilot.pause()
         lines = review.summary_text.splitlines()
         assert lines[0] == "Saved 1, failed 1:"
-        assert "no service yet — This new row needs a service." in lines[1]
+        assert lines[1].endswith(" — note is longer than 10000 characters.")
         assert store.staged_count == 1  # the failed row stays staged
 
 

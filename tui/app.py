@@ -23,6 +23,7 @@ from tui.commands import TimesheetCommands
 from tui.config import BUILTIN_PROFILE, ConfigError, load_config
 from tui.screens.base import TimesheetAppBase
 from tui.store.changes import StoreChange
+from tui.store.present import plural
 from tui.store.store import StagingError, Store
 from tui.store.values import format_minutes, week_range
 
@@ -70,6 +71,8 @@ class TimesheetApp(TimesheetAppBase):
         self.push_screen(TimesheetScreen())
         if self.hint:
             self.notify(self.hint, title="Welcome", timeout=12)
+        if self.store.restored_count:
+            self.notify(f"Restored {plural(self.store.restored_count, 'staged change')}.")
         self.open_store()
         # Lost writes (a save's, or the journal's from before a crash) are read back once
         # their grace has passed, so a row never waits longer than it must.

@@ -3,10 +3,16 @@
 Phases: *review* (the diff; `y`/`enter` saves, `n`/`escape` closes and keeps everything
 staged), *saving* (a progress bar; nothing cancels a save, `escape` included), *done*
 (what was saved, what failed and why, and the conflicts). A conflict is an entry the
-server changed since it was loaded: the list shows my values and theirs, `m` / `t` keep
-mine / theirs for the conflict under the cursor, `M` / `T` for all of them. Keeping mine
-stages my values again over the server's copy (ctrl+s saves them); keeping theirs drops
-my change. All server text is shown literally.
+server changed since it was loaded: the list shows every difference (fields, approval
+state), `m` / `t` keep mine / theirs for the conflict under the cursor, `M` / `T` for all of
+them. Keeping mine stages my values again over the server's copy (ctrl+s saves them); it is
+not offered where the server would refuse it (approved or deleted there meanwhile), and the
+list says why. Keeping theirs drops my change. All server text is shown literally.
+
+A new row that cannot be sent yet (no service, no time) is flagged in the review as
+"incomplete: no service" before anything is sent; saving sends the rest and keeps it
+staged (the other changes do not depend on it, and a half-filled row is a draft, as in a
+spreadsheet). With nothing but incomplete rows there is nothing to send, and it says so.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from textual.widgets import OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
 from tui.actions import Scope, bindings
+from tui.store.conflicts import differences, keep_mine_refusal
 from tui.store.present import entry_text, one_line, plural, value_text
 from tui.store.staging import Kind
 
@@ -116,6 +123,9 @@ class SaveReview(ModalScreen[None]):
         super().__init__()
         self.store = store
         self.items: list[DiffItem] = store.diff()
+        self.incomplete = [item for item in self.items if item.missing]
+        """New rows that lack a service or a time: flagged, kept staged, never sent."""
+        self.sendable = len(self.items) - len(self.incomplete)
         self.phase = Phase.review
         self.report: SaveReport | None = None
         self.error: str | None = None
@@ -130,7 +140,7 @@ class SaveReview(ModalScreen[None]):
             yield Static(Content(self.heading()), id="review-title")
             with VerticalScroll(id="review-lines"):
                 yield Static(self.diff_content(), id="review-diff")
-            yield ProgressBar(total=max(1, len(self.items)), show_eta=False, id="review-progress")
+            yield ProgressBar(total=max(1, self.sendable), show_eta=False, id="review-progress")
             with VerticalScroll(id="review-summary-box"):
                 yield Static(Content(""), id="review-summary")
             conflicts = OptionList(id="review-conflicts")
@@ -165,10 +175,18 @@ class SaveReview(ModalScreen[None]):
     def heading(self) -> str:
         if not self.items:
             return "Nothing to save."
-        counts = Counter(item.kind for item in self.items)
-        total = len(self.items)
+        left = self._incomplete_words()
+        if not self.sendable:
+            return f"Nothing can be saved yet: {left} (fill it in first)."
+        counts = Counter(item.kind for item in self.items if not item.missing)
         parts = [f"{counts[kind]} {_KIND_WORD[kind]}" for kind in _KIND_WORD if counts[kind]]
-        return f"Save {plural(total, 'change')}: {', '.join(parts)}"
+        heading = f"Save {plural(self.sendable, 'change')}: {', '.join(parts)}"
+        return f"{heading} · {left} stays staged" if left else heading
+
+    def _incomplete_words(self) -> str:
+        """`1 incomplete new row`, or "" when every new row can be sent."""
+        count = len(self.incomplete)
+        return plural(count, "incomplete new row") if count else ""
 
     def value_text(self, name: str, value: Any) -> str:
         """One field's value as a person reads it."""
@@ -189,6 +207,14 @@ class SaveReview(ModalScreen[None]):
                 (self.row_text(item.record), style if item.kind is not Kind.update else ""),
             )
         ]
+        if item.missing:
+            lines.append(
+                Content.styled(
+                    f"    incomplete: {', '.join(f'no {what}' for what in item.missing)}"
+                    " — not sent, stays staged",
+                    "$text-warning",
+                )
+            )
         if item.kind is Kind.update:
             for name, (old, new) in item.changes.items():
                 lines.append(
@@ -218,20 +244,27 @@ class SaveReview(ModalScreen[None]):
 
     def _show_keys(self) -> None:
         if self.phase is Phase.review:
-            text = "y/enter save · n/esc close (changes stay staged)" if self.items else "esc close"
+            if not self.sendable:
+                text = "esc close" + (" (fill in the new row, then save)" if self.items else "")
+            elif self.incomplete:
+                text = "y/enter save the rest · n/esc close (changes stay staged)"
+            else:
+                text = "y/enter save · n/esc close (changes stay staged)"
         elif self.phase is Phase.saving:
             text = "Saving… a save is never cancelled; this closes when it is done."
         else:
             text = "esc close"
             if self._open_conflicts():
-                text = "↑↓ choose · m keep mine · t keep theirs · M / T: all of them · esc close"
+                refusal = self._refusal(self._highlighted())
+                mine = f"m: {refusal}" if refusal else "m keep mine"
+                text = f"↑↓ choose · {mine} · t keep theirs · M / T: all of them · esc close"
         self.query_one("#review-keys", Static).update(Content(text))
 
     # ------------------------------------------------------------------ saving
 
     def action_confirm(self) -> None:
         if self.phase is Phase.review:
-            if not self.items:
+            if not self.sendable:  # nothing that can be sent: close, all stays staged
                 self.dismiss(None)
                 return
             self.start_save()
@@ -247,7 +280,7 @@ class SaveReview(ModalScreen[None]):
     def start_save(self) -> None:
         self.phase = Phase.saving
         self.add_class("-saving")
-        self.query_one(ProgressBar).update(total=max(1, len(self.items)), progress=0)
+        self.query_one(ProgressBar).update(total=max(1, self.sendable), progress=0)
         self._show_keys()
         # On the app, not this screen, and not exclusive: nothing may cancel a save.
         self.app.run_worker(
@@ -298,7 +331,7 @@ class SaveReview(ModalScreen[None]):
             )
             lines.append(Content("What was not saved stays staged; ctrl+s tries again."))
             return Content("\n").join(lines)
-        failed = report.failed
+        failed = {i: m for i, m in report.failed.items() if i not in report.incomplete}
         head = f"Saved {report.saved}"
         if failed:
             head += f", failed {len(failed)}:"
@@ -317,6 +350,19 @@ class SaveReview(ModalScreen[None]):
         if failed:
             lines.append(
                 Content.styled("Failed rows stay staged; fix them and save again.", "$text-muted")
+            )
+        for entry_id, missing in report.incomplete.items():
+            lines.append(
+                Content.assemble(
+                    ("  + ", "$text-warning"),
+                    self._describe(entry_id),
+                    (" — ", "dim"),
+                    (
+                        f"incomplete: {', '.join(f'no {what}' for what in missing)};"
+                        " not sent, stays staged",
+                        "$text-warning",
+                    ),
+                )
             )
         if report.unknown:
             lines.append(
@@ -343,7 +389,8 @@ class SaveReview(ModalScreen[None]):
     def conflict_prompt(self, entry_id: str) -> Content:
         store = self.store
         chosen = self.resolved.get(entry_id)
-        mine = store.row(entry_id).record
+        row = store.row(entry_id)
+        mine = row.record
         if chosen is not None:
             what = (
                 "kept mine: staged again, ctrl+s saves it"
@@ -356,22 +403,58 @@ class SaveReview(ModalScreen[None]):
         server = store.conflicts.get(entry_id)
         staged = store.staging.get(entry_id)
         lines = [Content.assemble(("! ", "bold $text-warning"), self.row_text(mine))]
+        if server is None:
+            lines.append(
+                Content.assemble(("    theirs: ", "dim"), ("deleted on the server", "$text-error"))
+            )
         if staged is not None and staged.kind is Kind.delete:
             lines.append(Content.assemble(("    mine: ", "dim"), ("delete it", "$text-error")))
             if server is not None:
                 lines.append(Content.assemble(("    theirs: ", "dim"), self.row_text(server)))
         elif staged is not None:
             for name, value in staged.values.items():
-                theirs = getattr(server, name) if server is not None else None
+                if server is None:
+                    break
                 lines.append(
                     Content.assemble(
                         (f"    {self._field_label(name)}: mine ", "dim"),
                         (self.value_text(name, value), "$text-success"),
                         (" · theirs ", "dim"),
-                        (self.value_text(name, theirs), "$text-warning"),
+                        (self.value_text(name, getattr(server, name)), "$text-warning"),
                     )
                 )
+        if server is not None:
+            # What else differs: fields I did not touch, the approval state, invoicing.
+            mine_fields = staged.values if staged is not None else {}
+            others = [
+                part
+                for key, part in differences(row, self.value_text).items()
+                if key not in mine_fields
+            ]
+            if others:
+                lines.append(
+                    Content.assemble(
+                        ("    also on the server: ", "dim"), ("; ".join(others), "$text-warning")
+                    )
+                )
+        refusal = keep_mine_refusal(row)
+        if refusal is not None:
+            lines.append(
+                Content.assemble(("    keep mine: not offered — ", "dim"), (refusal, "$text-error"))
+            )
         return Content("\n").join(lines)
+
+    def _highlighted(self) -> str | None:
+        if not self.is_mounted:
+            return None
+        option = self.query_one("#review-conflicts", OptionList).highlighted_option
+        return option.id if option is not None else None
+
+    def _refusal(self, entry_id: str | None) -> str | None:
+        """Why "keep mine" cannot succeed for this open conflict (None: it can)."""
+        if entry_id is None or entry_id in self.resolved or entry_id not in self.store.conflicts:
+            return None
+        return keep_mine_refusal(self.store.row(entry_id))
 
     def _open_conflicts(self) -> list[str]:
         if self.report is None:
@@ -384,14 +467,29 @@ class SaveReview(ModalScreen[None]):
         return True
 
     def action_keep(self, keep: str) -> None:
-        option = self.query_one("#review-conflicts", OptionList).highlighted_option
-        if option is None or option.id is None or option.id in self.resolved:
+        entry_id = self._highlighted()
+        if entry_id is None or entry_id in self.resolved:
             self.app.bell()
             return
-        self.resolve([option.id], keep)
+        refusal = self._refusal(entry_id) if keep == "mine" else None
+        if refusal is not None:
+            self.notify(f"Yours cannot be kept: {refusal}.", severity="warning")
+            return
+        self.resolve([entry_id], keep)
 
     def action_keep_all(self, keep: str) -> None:
-        self.resolve(self._open_conflicts(), keep)
+        ids = self._open_conflicts()
+        if keep == "mine":
+            refused = [i for i in ids if self._refusal(i) is not None]
+            ids = [i for i in ids if i not in refused]
+            if refused:
+                self.notify(
+                    f"{plural(len(refused), 'conflict')} kept open: yours cannot be kept "
+                    "there (the list says why); t keeps theirs.",
+                    severity="warning",
+                )
+        if ids:
+            self.resolve(ids, keep)
 
     def resolve(self, ids: list[str], keep: str) -> None:
         option_list = self.query_one("#review-conflicts", OptionList)
@@ -404,6 +502,11 @@ class SaveReview(ModalScreen[None]):
             option_list.highlighted = option_list.get_option_index(left[0])
         self.refresh_bindings()
         self._show_keys()
+
+    @on(OptionList.OptionHighlighted, "#review-conflicts")
+    def conflict_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        self._show_keys()  # "keep mine" is offered only where it can succeed
 
     @on(OptionList.OptionSelected, "#review-conflicts")
     def conflict_entered(self, event: OptionList.OptionSelected) -> None:

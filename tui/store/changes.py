@@ -47,6 +47,8 @@ class DiffItem:
     """The row with staged values."""
     changes: dict[str, tuple[Any, Any]]
     """field → (old, new); for a new row old is None; for a delete, empty."""
+    missing: tuple[str, ...] = ()
+    """For a new row that cannot be sent yet, what it lacks (`service`, `time`, ...)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,9 @@ class SaveReport:
     """temporary id → the server's id."""
     writes: int = 0
     """Write requests sent."""
+    incomplete: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """New rows not sent because they lack something (id → what: `service`, `time`):
+    kept staged, and in `failed` too, with the sentence the row shows."""
     unknown: dict[str, str] = field(default_factory=dict)
     """Sent, but the server's answer was lost and no read has settled it yet: kept staged,
     marked "waiting for the server to confirm", never resent until a read proves it
@@ -98,6 +103,7 @@ class SaveReport:
         self.saved += later.saved
         self.writes += later.writes
         self.created_ids.update(later.created_ids)
+        self.incomplete.update(later.incomplete)
         settled = set(later.created_ids) | set(later.failed) | set(later.conflicts)
         self.unknown = {i: m for i, m in self.unknown.items() if i not in settled}
         self.unknown.update(later.unknown)

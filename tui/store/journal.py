@@ -10,6 +10,13 @@ holds a token: it is given entry values only.
 (`tui.store.unsettled`): each is marked before it is sent, so a kill mid-save leaves the
 mark, and the next save reads the server before anything for that entry is resent.
 
+`history` holds the top of the undo and redo stacks (one row per action, the last
+`HISTORY_LIMIT` undoable ones), so a restart can undo what was staged before it; each
+staging step adds, moves or trims a few rows in the transaction that writes its states, so a
+write costs the same however long the session's history. `failed` holds the server's reason
+for each staged change it refused, until the change is staged anew or saved: a row marked
+failed is still marked after a restart.
+
 `journal_meta` holds the format's `schema_version`. A journal of an older format is brought
 up to date when it opens; one of a newer format (a newer timesheet wrote it) is refused and
 left as it is, so going back to an older version never drops what a newer one staged.
@@ -27,7 +34,7 @@ from typing import Any
 import platformdirs
 
 from tui.store.private import connect_private
-from tui.store.staging import Kind, Staged
+from tui.store.staging import Action, HistoryStep, Staged
 from tui.store.unsettled import Unsettled
 
 SCHEMA = (
@@ -44,10 +51,25 @@ SCHEMA = (
         entry_id  TEXT PRIMARY KEY,
         state     TEXT NOT NULL
     )""",
+    """CREATE TABLE IF NOT EXISTS history (
+        key     INTEGER PRIMARY KEY,
+        stack   TEXT NOT NULL,
+        pos     INTEGER NOT NULL,
+        action  TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS history_by_stack ON history (stack, pos)",
+    """CREATE TABLE IF NOT EXISTS failed (
+        entry_id  TEXT PRIMARY KEY,
+        message   TEXT NOT NULL
+    )""",
 )
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The format this code writes. Format 0 (from before there was a version) and format 1
-have the same `staged` rows; 2 adds the `unsettled` table, empty after the upgrade."""
+have the same `staged` rows; 2 adds the `unsettled` table, 3 the `history` and `failed`
+tables, each empty after the upgrade (a journal from before 3 restores with no history)."""
+UNDO, REDO = "undo", "redo"
+HISTORY_LIMIT = 200
+"""Actions kept for the next run to undo: the oldest goes when a new one is one too many."""
 VERSION_KEY = "schema_version"
 
 
@@ -73,6 +95,41 @@ def _decode(values: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _staged_json(state: Staged) -> dict[str, Any]:
+    return {**state.to_json(), "values": _encode(state.values), "original": _encode(state.original)}
+
+
+def _staged_of(raw: Mapping[str, Any]) -> Staged:
+    staged = Staged.from_json(raw)
+    return Staged(
+        staged.kind, _decode(staged.values), _decode(staged.original), staged.base_updated_at
+    )
+
+
+def _action_json(action: Action) -> str:
+    return json.dumps(
+        {
+            "label": action.label,
+            "changes": {
+                entry_id: [_staged_json(s) if s is not None else None for s in pair]
+                for entry_id, pair in action.changes.items()
+            },
+        }
+    )
+
+
+def _action_of(key: int, payload: str) -> Action:
+    raw = json.loads(payload)
+    changes = {
+        entry_id: (
+            _staged_of(before) if before is not None else None,
+            _staged_of(after) if after is not None else None,
+        )
+        for entry_id, (before, after) in raw["changes"].items()
+    }
+    return Action(raw["label"], changes, key)
+
+
 class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -87,6 +144,15 @@ class Journal:
             raise
         row = self.conn.execute("SELECT max(seq) FROM staged").fetchone()
         self._seq = int(row[0] or 0)
+        row = self.conn.execute("SELECT max(pos) FROM history").fetchone()
+        self._pos = int(row[0] or 0)
+        self._recount()
+
+    def _recount(self) -> None:
+        """What the cheap paths of `write` skip by: the rows of each stack, the failed ids."""
+        counts = dict(self.conn.execute("SELECT stack, count(*) FROM history GROUP BY stack"))
+        self._undo_rows, self._redo_rows = counts.get(UNDO, 0), counts.get(REDO, 0)
+        self._failed = {row[0] for row in self.conn.execute("SELECT entry_id FROM failed")}
 
     def _upgrade(self) -> None:
         """Create or bring the tables up to `SCHEMA_VERSION` in one transaction (two apps
@@ -131,10 +197,15 @@ class Journal:
         self,
         states: Mapping[str, Staged | None],
         marks: Mapping[str, Unsettled | None] | None = None,
+        *,
+        history: HistoryStep | None = None,
+        failures: Mapping[str, str | None] | None = None,
     ) -> None:
-        """Persist the current state of these ids (None: unstaged) and of their unsettled
-        writes (None: settled) in one transaction; returns only once it is on disk."""
-        if not states and not marks:
+        """Persist the current state of these ids (None: unstaged; either way a failure
+        of theirs is gone), of their unsettled writes (None: settled), the history step
+        and the failures (id → the server's reason; None: cleared) in one transaction;
+        returns only once it is on disk."""
+        if not states and not marks and history is None and not failures:
             return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
@@ -148,42 +219,102 @@ class Journal:
                         (entry_id, json.dumps(mark.to_json())),
                     )
             for entry_id, state in states.items():
+                if entry_id in self._failed:
+                    self.conn.execute("DELETE FROM failed WHERE entry_id = ?", (entry_id,))
+                    self._failed.discard(entry_id)
                 if state is None:
                     self.conn.execute("DELETE FROM staged WHERE entry_id = ?", (entry_id,))
                     continue
                 self._seq += 1
-                payload = json.dumps(
-                    {
-                        **state.to_json(),
-                        "values": _encode(state.values),
-                        "original": _encode(state.original),
-                    }
-                )
                 self.conn.execute(
                     "INSERT INTO staged (entry_id, seq, state) VALUES (?, ?, ?)"
                     " ON CONFLICT (entry_id) DO UPDATE SET state = excluded.state",
-                    (entry_id, self._seq, payload),
+                    (entry_id, self._seq, json.dumps(_staged_json(state))),
                 )
+            for entry_id, message in (failures or {}).items():
+                if message is None:
+                    self.conn.execute("DELETE FROM failed WHERE entry_id = ?", (entry_id,))
+                    self._failed.discard(entry_id)
+                    continue
+                self._failed.add(entry_id)
+                self.conn.execute(
+                    "INSERT INTO failed (entry_id, message) VALUES (?, ?)"
+                    " ON CONFLICT (entry_id) DO UPDATE SET message = excluded.message",
+                    (entry_id, message),
+                )
+            if history is not None:
+                self._step(history)
         except BaseException:
             self.conn.execute("ROLLBACK")
+            self._recount()
             raise
         self.conn.execute("COMMIT")
+
+    def _step(self, step: HistoryStep) -> None:
+        """The history rows as `Staging` has them after this step, for its top
+        `HISTORY_LIMIT` actions (a few rows touched: the cost does not grow with the
+        history). The stacks on disk are always the top of those in memory: undoing past
+        the oldest kept action leaves nothing to redo on disk (a redo there would skip it)."""
+        conn = self.conn
+        if step.push is not None:
+            self._pos += 1
+            if self._redo_rows:
+                conn.execute(f"DELETE FROM history WHERE stack = '{REDO}'")
+                self._redo_rows = 0
+            conn.execute(
+                "INSERT OR REPLACE INTO history (key, stack, pos, action) VALUES (?, ?, ?, ?)",
+                (step.push.key, UNDO, self._pos, _action_json(step.push)),
+            )
+            self._undo_rows += 1
+            if self._undo_rows > HISTORY_LIMIT:  # the oldest goes: one index step, no scan
+                conn.execute(
+                    f"DELETE FROM history WHERE key IN (SELECT key FROM history"
+                    f" WHERE stack = '{UNDO}' ORDER BY pos LIMIT ?)",
+                    (self._undo_rows - HISTORY_LIMIT,),
+                )
+                self._undo_rows = HISTORY_LIMIT
+        if step.move is not None:
+            key, to_undo = step.move
+            self._pos += 1
+            moved = conn.execute(
+                "UPDATE history SET stack = ?, pos = ? WHERE key = ?",
+                (UNDO if to_undo else REDO, self._pos, key),
+            ).rowcount
+            if moved:
+                self._undo_rows += 1 if to_undo else -1
+                self._redo_rows -= 1 if to_undo else -1
+            elif not to_undo:
+                conn.execute(f"DELETE FROM history WHERE stack = '{REDO}'")
+                self._redo_rows = 0
+        for key, action in step.rewrite.items():
+            if action is None:
+                conn.execute("DELETE FROM history WHERE key = ?", (key,))
+            else:
+                conn.execute(
+                    "UPDATE history SET action = ? WHERE key = ?", (_action_json(action), key)
+                )
+        if any(action is None for action in step.rewrite.values()):
+            self._recount()  # after a save: a few hundred rows at most
 
     def load(self) -> Iterator[tuple[str, Staged]]:
         """The staged states, in the order they were first staged."""
         for entry_id, payload in self.conn.execute(
             "SELECT entry_id, state FROM staged ORDER BY seq"
         ):
-            raw = json.loads(payload)
-            yield (
-                entry_id,
-                Staged(
-                    kind=Kind(raw["kind"]),
-                    values=_decode(raw["values"]),
-                    original=_decode(raw["original"]),
-                    base_updated_at=raw.get("base_updated_at"),
-                ),
-            )
+            yield entry_id, _staged_of(json.loads(payload))
+
+    def load_history(self) -> tuple[list[Action], list[Action]]:
+        """The undo and redo stacks, bottom first."""
+        stacks: dict[str, list[Action]] = {UNDO: [], REDO: []}
+        for key, stack, payload in self.conn.execute(
+            "SELECT key, stack, action FROM history ORDER BY pos"
+        ):
+            stacks.setdefault(stack, []).append(_action_of(key, payload))
+        return stacks[UNDO], stacks[REDO]
+
+    def load_failures(self) -> dict[str, str]:
+        """The server's reason for each staged change it refused, by entry id."""
+        return dict(self.conn.execute("SELECT entry_id, message FROM failed").fetchall())
 
     def load_unsettled(self) -> dict[str, Unsettled]:
         """The writes still waiting for a read to settle them, by entry id."""

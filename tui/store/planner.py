@@ -30,7 +30,7 @@ from tui.api.base import Backend, EntryChange, EntryQuery, Outcome
 from tui.api.errors import ApiError, AuthError, ForbiddenError
 from tui.models import Entry
 from tui.store.changes import SaveReport
-from tui.store.records import EntryRecord, content_key_of, new_entry
+from tui.store.records import EntryRecord, content_key_of, missing_for_create, new_entry
 from tui.store.staging import Kind, Staged
 from tui.store.unsettled import Unsettled
 
@@ -78,8 +78,9 @@ class SaveTarget(Protocol):
     def keep_server_copy(self, record: EntryRecord) -> None:
         """The server's current copy of a row about to be written, found unchanged."""
 
-    def mark_conflict(self, entry_id: str, server: EntryRecord) -> None:
-        """The server's copy moved since the change was staged: not written."""
+    def mark_conflict(self, entry_id: str, server: EntryRecord | None) -> None:
+        """The server's copy moved since the change was staged (None: the server no
+        longer has it): not written."""
 
     def mark_failed(self, entry_id: str, message: str) -> None:
         """Not saved: the change stays staged, with the server's sentence on the row (and
@@ -187,19 +188,13 @@ class SavePlanner:
     # ------------------------------------------------------------------ checks
 
     def _complete(self, entry_id: str, staged: Staged) -> bool:
-        """A new row needs a service and some time before it can be sent."""
-        values = staged.values
-        missing = [
-            label
-            for name, label in (
-                ("service_id", "a service"),
-                ("minutes", "a time"),
-                ("person_id", "a person"),
-            )
-            if not values.get(name)
-        ]
+        """A new row needs a service and some time before it can be sent; one that
+        lacks them is never sent, and stays staged, marked with what it needs."""
+        missing = missing_for_create(staged.values)
         if missing:
-            self._fail(entry_id, f"This new row needs {' and '.join(missing)}.")
+            needs = " and ".join(f"a {label}" for label in missing)
+            self._fail(entry_id, f"This new row needs {needs}; it was not sent.")
+            self.report.incomplete[entry_id] = missing
             return False
         return True
 
@@ -209,12 +204,15 @@ class SavePlanner:
         ids = deletes + updates
         if not ids:
             return deletes, updates
-        current = await self._server_copies(ids)
+        current, gone = await self._server_copies(ids)
         clear = set()
         for entry_id in ids:
             server = current.get(entry_id)
             if server is None:
-                continue  # gone on the server: the write will say so per item
+                if entry_id in gone and staged[entry_id].kind is Kind.update:
+                    self._conflict(entry_id, None)  # deleted there: nothing to update
+                    self._tick(1)
+                continue  # else the write says per item (a delete of a gone entry is done)
             base = staged[entry_id].base_updated_at
             moved = (
                 server.updated_at != base
@@ -222,21 +220,20 @@ class SavePlanner:
                 else any(getattr(server, n) != v for n, v in staged[entry_id].original.items())
             )
             if moved:
-                self.pending.discard(entry_id)
-                self.target.mark_conflict(entry_id, server)
-                self.report.conflicts.append(entry_id)
+                self._conflict(entry_id, server)
                 self._tick(1)
             else:
                 clear.add(entry_id)
                 self.target.keep_server_copy(server)
         return (
             [i for i in deletes if i in clear or i not in current],
-            [i for i in updates if i in clear or i not in current],
+            [i for i in updates if i in clear or (i not in current and i not in gone)],
         )
 
-    async def _server_copies(self, ids: Sequence[str]) -> dict[str, EntryRecord]:
+    async def _server_copies(self, ids: Sequence[str]) -> tuple[dict[str, EntryRecord], set[str]]:
         """Fresh server copies: one listing of their range when that is fewer requests
-        than reading each (a page holds 200), else reads by id."""
+        than reading each (a page holds 200), else reads by id; and the ids a read by id
+        found missing (the server no longer has them: a listing proves nothing)."""
         target = self.target
         records = target.records
         known = [records[i] for i in ids if i in records]
@@ -258,13 +255,16 @@ class SavePlanner:
                             entry, fallback=records.get(entry.id)
                         )
         missing = [i for i in ids if i not in found]
+        gone: set[str] = set()
         if missing:
             for result in await target.backend.get_entries(missing):
                 if result.ok and result.entry is not None and result.entry.id:
                     found[result.entry.id] = EntryRecord.from_entry(
                         result.entry, fallback=records.get(result.entry.id)
                     )
-        return found
+                elif result.missing:
+                    gone.add(missing[result.index])
+        return found, gone
 
     # ----------------------------------------------------------------- writes
 
@@ -451,9 +451,7 @@ class SavePlanner:
             ):
                 absent.append(entry_id)  # untouched since it was read: the update never landed
             else:
-                target.mark_conflict(entry_id, server)
-                self.report.conflicts.append(entry_id)
-                self.pending.discard(entry_id)
+                self._conflict(entry_id, server)
         target.clear_marks(absent)
         return absent
 
@@ -463,8 +461,8 @@ class SavePlanner:
             self._settle(Kind.delete, [(entry_id, None)])
         elif mark.kind in ("approve", "unapprove"):
             self.target.settle_approval(entry_id, None)
-        else:
-            self._fail(entry_id, "The server no longer has this entry.")
+        else:  # an update of an entry deleted there meanwhile: the user chooses
+            self._conflict(entry_id, None)
 
     # ---------------------------------------------------------------- results
 
@@ -478,6 +476,12 @@ class SavePlanner:
             self.report.unknown.pop(entry_id, None)
         self.report.created_ids.update(self.target.settle_saved(kind, settled))
         self.report.saved += len(settled)
+
+    def _conflict(self, entry_id: str, server: EntryRecord | None) -> None:
+        self.pending.discard(entry_id)
+        self.report.unknown.pop(entry_id, None)
+        self.target.mark_conflict(entry_id, server)
+        self.report.conflicts.append(entry_id)
 
     def _fail(self, entry_id: str, message: str) -> None:
         self.pending.discard(entry_id)

@@ -114,6 +114,15 @@ def new_entry(values: Mapping[str, Any]) -> Entry:
     )
 
 
+NEEDED_FOR_CREATE = (("service_id", "service"), ("minutes", "time"), ("person_id", "person"))
+"""What a new row must have before it can be sent, and what the user calls it."""
+
+
+def missing_for_create(values: Mapping[str, Any]) -> tuple[str, ...]:
+    """What a new row still lacks before it can be sent (`service`, `time`, `person`)."""
+    return tuple(label for name, label in NEEDED_FOR_CREATE if not values.get(name))
+
+
 def content_key_of(values: Mapping[str, Any]) -> tuple[Any, ...]:
     """What a create of these values will read as on the server, to find its twins."""
     return EntryRecord.from_entry(new_entry(values)).content_key()

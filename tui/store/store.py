@@ -9,6 +9,7 @@ redraws only those rows. Every staging action is journaled before it is acknowle
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import logging
 import uuid
@@ -31,10 +32,11 @@ from tui.store.changes import (
     StoreChange,
     SyncStatus,
 )
+from tui.store.conflicts import keep_mine_refusal
 from tui.store.journal import Journal
 from tui.store.planner import SavePlanner
-from tui.store.records import FIELDS, EntryRecord, Row, RowState
-from tui.store.staging import Action, Kind, Staged, Staging
+from tui.store.records import FIELDS, EntryRecord, Row, RowState, missing_for_create
+from tui.store.staging import Action, HistoryStep, Kind, Staged, Staging
 from tui.store.unsettled import WAITING, Unsettled, waiting_sentence
 from tui.store.values import ValueProblem, check_minutes, parse_date, parse_minutes, round_minutes
 
@@ -71,10 +73,6 @@ class StoreSettings:
     it (twice the request timeout by default: a slow server may still apply it)."""
 
 
-def order_key(record: EntryRecord) -> tuple[date, int, str]:
-    return (record.date, len(record.id), record.id)  # numeric ids sort as numbers
-
-
 class Store:
     def __init__(
         self,
@@ -105,15 +103,21 @@ class Store:
         self.staging = Staging()
         self.saving: set[str] = set()
         self.failures: dict[str, str] = {}
-        self.conflicts: dict[str, EntryRecord] = {}
+        self.conflicts: dict[str, EntryRecord | None] = {}
+        """Staged changes the server's copy moved under: id → that copy (None: deleted)."""
         self.unsettled: dict[str, Unsettled] = {}
         """Writes that may have reached the server, waiting for a read (journaled)."""
         self._listeners: list[Listener] = []
         self._index: dict[str, int] | None = None
         self._offscreen: dict[str, EntryRecord] = {}
         """Server copies of staged entries outside the loaded range."""
+        self.restored_count = 0
+        """Staged changes the journal brought back at start (the app says so)."""
         if journal is not None:
-            self.staging.restore(journal.load())
+            self.staging.restore(journal.load(), *journal.load_history())
+            self.restored_count = len(self.staging)
+            staged = self.staging.staged
+            self.failures = {i: m for i, m in journal.load_failures().items() if i in staged}
             # A run that ended (killed, say) may have put these on the wire until its last
             # moment, which is unknown but before now: their grace runs from now.
             opened = clock()
@@ -330,24 +334,41 @@ class Store:
         self.emit(StoreChange(added=tuple(added), status=True, lookups=bool(batch.people)))
 
     def _rebuild_order(self) -> None:
-        """Server rows by date then id; then the new rows dated in the range (a new row of
-        another week shows with that week, not in every one)."""
-        server = sorted((self.records[i] for i in self.records), key=order_key)
-        order = [r.id for r in server]
+        """Server rows by date then id, and the new rows dated in the range (a new row of
+        another week shows with that week, not in every one) after the server rows of
+        their date, in the order they were staged."""
+        keys: list[tuple[date, int, int, str]] = [  # numeric ids sort as numbers
+            (r.date, 0, len(r.id), r.id) for r in self.records.values()
+        ]
         query = self.query
-        order.extend(
-            i
-            for i, s in self.staging.staged.items()
-            if s.kind is Kind.create
-            and i not in self.records
-            and (
-                query is None
-                or not isinstance(s.values.get("date"), date)
-                or query.covers(s.values["date"])
-            )
-        )
-        self.order = order
+        for n, (entry_id, staged) in enumerate(self.staging.staged.items()):
+            if staged.kind is not Kind.create or entry_id in self.records:
+                continue
+            day = _new_date(staged)
+            if query is None or day == date.min or query.covers(day):
+                keys.append((day, 1, n, entry_id))
+        keys.sort()
+        self.order = [key[-1] for key in keys]
         self._index = None
+
+    def _date_of(self, entry_id: str) -> date:
+        """The date a row sorts by: a new row's staged date, else the server's."""
+        staged = self.staging.get(entry_id)
+        if staged is not None and staged.kind is Kind.create:
+            return _new_date(staged)
+        record = self.records.get(entry_id)
+        return record.date if record is not None else date.min
+
+    def _place(self, entry_id: str) -> bool:
+        """Put a new row in the order after the rows of its date (the order is by date);
+        False when that moved other rows (the index is then rebuilt lazily)."""
+        position = bisect.bisect_right(self.order, self._date_of(entry_id), key=self._date_of)
+        self.order.insert(position, entry_id)
+        if position == len(self.order) - 1 and self._index is not None:
+            self._index[entry_id] = position  # appended: no row moved
+            return True
+        self._index = None
+        return False
 
     def replace_records(self, records: Iterable[EntryRecord]) -> set[str]:
         """Take fresher server copies; returns the ids whose copy really changed."""
@@ -364,17 +385,17 @@ class Store:
 
     def _commit(self, label: str, after: Mapping[str, Staged | None]) -> Action | None:
         """Journal first, then apply and tell: a change is acknowledged once on disk."""
-        before = {i: self.staging.get(i) for i in after}
-        if all(before[i] == after[i] for i in after):
+        action = self.staging.plan(label, after)
+        if action is None:
             return None
         if self.journal is not None:
             try:
-                self.journal.write(after)
+                self.journal.write(after, history=HistoryStep(push=action))
             except Exception as error:  # disk full, permissions: refuse, change nothing
                 raise StagingError(
                     f"Could not write the journal ({error}); nothing was staged."
                 ) from error
-        action = self.staging.apply(label, after)
+        self.staging.push(action)
         for entry_id in after:
             self.failures.pop(entry_id, None)
         self._announce(action)
@@ -399,14 +420,26 @@ class Store:
             for i, (old, new) in action.changes.items()
             if new is None and old is not None and old.kind is Kind.create
         )
-        for entry_id in added:
-            if self._index is not None:  # appending moves no row: keep the index
-                self._index[entry_id] = len(self.order)
-            self.order.append(entry_id)
         if removed:
             gone = set(removed)
             self.order = [i for i in self.order if i not in gone]
             self._index = None
+        moved = False
+        for entry_id in added:
+            moved = not self._place(entry_id) or moved
+        for entry_id, (old, new) in action.changes.items():
+            # A new row whose date changed moves to its date's place.
+            if (
+                old is not None
+                and new is not None
+                and old.kind is new.kind is Kind.create
+                and _new_date(old) != _new_date(new)
+                and self.index_of(entry_id) is not None
+            ):
+                self.order.remove(entry_id)
+                self._index = None
+                self._place(entry_id)
+                moved = True
         fields: set[str] = {"state"}
         for old, new in action.changes.values():
             for staged in (old, new):
@@ -419,6 +452,7 @@ class Store:
                 added=added,
                 removed=removed,
                 status=True,
+                reset=moved,  # rows moved: redraw them all (the views follow by id)
             )
         )
 
@@ -516,10 +550,12 @@ class Store:
         self, values: Mapping[str, Any] | None = None, *, after: str | None = None
     ) -> str:
         """A new row (values checked as given; missing ones are filled in or left for
-        the user). Returns its temporary id."""
+        the user). It takes the date of the row `after` (the one the user is on) unless
+        given one, else today's (or the range's first), and goes after the rows of its
+        date. Returns its temporary id."""
         checked = {name: self.check_value(name, value) for name, value in (values or {}).items()}
         defaults: dict[str, Any] = {
-            "date": self._default_date(),
+            "date": self._default_date(after),
             "minutes": 0,
             "note": "",
             "person_id": self.person_id,
@@ -527,14 +563,14 @@ class Store:
             "task_id": None,
         }
         new_id = f"{NEW_PREFIX}{uuid.uuid4().hex[:12]}"
-        action = self._commit("new entry", {new_id: Staged(Kind.create, {**defaults, **checked})})
-        if action is not None and after is not None and after in self.order:
-            self.order.remove(new_id)
-            self.order.insert(self.order.index(after) + 1, new_id)
-            self._index = None
+        self._commit("new entry", {new_id: Staged(Kind.create, {**defaults, **checked})})
         return new_id
 
-    def _default_date(self) -> date:
+    def _default_date(self, beside: str | None = None) -> date:
+        if beside is not None and self.index_of(beside) is not None:
+            day = self.row(beside).record.date
+            if day != date.min:
+                return day
         today = self.today()
         if self.query is None or self.query.covers(today):
             return today
@@ -594,7 +630,7 @@ class Store:
         if waiting is not None:
             raise StagingError(waiting_sentence(waiting))
         if self.journal is not None:
-            self.journal.write(states)
+            self.journal.write(states, history=HistoryStep(move=(action.key, not before)))
         done = step()
         if done is not None:
             for entry_id in states:
@@ -613,8 +649,10 @@ class Store:
         items = []
         for entry_id, staged in self.staging.staged.items():
             row = self.row(entry_id)
+            missing: tuple[str, ...] = ()
             if staged.kind is Kind.create:
                 changes = {name: (None, value) for name, value in staged.values.items()}
+                missing = missing_for_create(staged.values)
             elif staged.kind is Kind.update:
                 changes = {
                     name: (staged.original.get(name), value)
@@ -622,15 +660,32 @@ class Store:
                 }
             else:
                 changes = {}
-            items.append(DiffItem(entry_id, staged.kind, row.record, changes))
+            items.append(DiffItem(entry_id, staged.kind, row.record, changes, missing))
         return items
 
     def resolve_conflict(self, entry_id: str, *, keep: str) -> None:
-        """`keep="mine"`: stage my values again over the server's current copy;
-        `keep="server"`: drop my change."""
-        server = self.conflicts.pop(entry_id, None)
+        """`keep="mine"`: stage my values again over the server's current copy (refused
+        with one sentence where that cannot succeed: `conflicts.keep_mine_refusal`);
+        `keep="server"`: drop my change (and the row, when the server deleted it)."""
+        if entry_id not in self.conflicts:
+            return
         staged = self.staging.get(entry_id)
-        if server is None or staged is None:
+        if staged is None:
+            self.conflicts.pop(entry_id)
+            return
+        if keep == "mine":
+            refusal = keep_mine_refusal(self.row(entry_id))
+            if refusal is not None:
+                raise StagingError(f"Yours cannot be kept: {refusal}.")
+        server = self.conflicts.pop(entry_id)
+        if server is None:
+            self._commit("keep server's version", {entry_id: None})
+            self.records.pop(entry_id, None)
+            self._offscreen.pop(entry_id, None)
+            if self.index_of(entry_id) is not None:
+                self.order.remove(entry_id)
+                self._index = None
+                self.emit(StoreChange(removed=(entry_id,), status=True))
             return
         self.records[entry_id] = server
         if keep == "server":
@@ -676,11 +731,13 @@ class Store:
         it exits."""
         planner = SavePlanner(self, chunk_size=self.settings.bulk_chunk_size)
         absent = await planner.settle()
-        for entry_id in absent:
-            if entry_id in self.staging.staged:
-                self.failures[entry_id] = (
-                    "Not saved: the server never got this change; save again to send it."
-                )
+        self._set_failures(
+            {
+                entry_id: "Not saved: the server never got this change; save again to send it."
+                for entry_id in absent
+                if entry_id in self.staging.staged
+            }
+        )
         self.emit(StoreChange(ids=frozenset(absent), fields=frozenset({"state"}), status=True))
         return planner.report
 
@@ -716,7 +773,8 @@ class Store:
 
     def mark_unknown(self, entry_id: str, message: str) -> None:
         self.saving.discard(entry_id)
-        self.failures.pop(entry_id, None)
+        if entry_id in self.failures:
+            self._set_failures({entry_id: None})
         self.emit(StoreChange(ids=frozenset({entry_id}), fields=frozenset({"state"})))
 
     def settle_approval(self, entry_id: str, server: EntryRecord | None) -> None:
@@ -730,6 +788,8 @@ class Store:
         self.emit(StoreChange(ids=frozenset(ids), fields=frozenset({"state"}), status=True))
 
     def end_saving(self, ids: Sequence[str]) -> None:
+        # Each outcome was told as it came (settle_saved, mark_failed, mark_conflict,
+        # mark_unknown): only rows a stopped save left "saving" are told here.
         left = [i for i in ids if i in self.saving]
         self.saving.difference_update(ids)
         self.status.saving = False
@@ -738,15 +798,36 @@ class Store:
     def keep_server_copy(self, record: EntryRecord) -> None:
         self.records[record.id] = record
 
-    def mark_conflict(self, entry_id: str, server: EntryRecord) -> None:
+    def mark_conflict(self, entry_id: str, server: EntryRecord | None) -> None:
         self.saving.discard(entry_id)
-        self.clear_marks([entry_id])
         self.conflicts[entry_id] = server
+        self.clear_marks([entry_id])
+        self.emit(StoreChange(ids=frozenset({entry_id}), fields=frozenset({"state"}), status=True))
 
     def mark_failed(self, entry_id: str, message: str) -> None:
+        """Refused (or never sendable): the row shows `!` with the reason at once, and
+        after a restart too (the reason is journaled with the mark cleared)."""
         self.saving.discard(entry_id)
-        self.clear_marks([entry_id])
-        self.failures[entry_id] = message
+        marks = {entry_id: None} if entry_id in self.unsettled else {}
+        self.unsettled.pop(entry_id, None)
+        self._set_failures({entry_id: message}, marks)
+        self.emit(StoreChange(ids=frozenset({entry_id}), fields=frozenset({"state"}), status=True))
+
+    def _set_failures(
+        self,
+        failures: Mapping[str, str | None],
+        marks: Mapping[str, Unsettled | None] | None = None,
+    ) -> None:
+        """Set (None: clear) the server's reasons, journaled, for staged rows it refused."""
+        if not failures and not marks:
+            return
+        if self.journal is not None:
+            self.journal.write({}, marks, failures=failures)
+        for entry_id, message in failures.items():
+            if message is None:
+                self.failures.pop(entry_id, None)
+            else:
+                self.failures[entry_id] = message
 
     def settle_saved(
         self, kind: Kind, confirmed: Sequence[tuple[str, Entry | None]]
@@ -758,11 +839,12 @@ class Store:
             self.saving.discard(entry_id)
             self.failures.pop(entry_id, None)
         marks = {i: None for i in ids if i in self.unsettled}
+        rewrite = self.staging.settled(ids)
         if self.journal is not None:
-            self.journal.write(dict.fromkeys(ids), marks)
+            self.journal.write(dict.fromkeys(ids), marks, history=HistoryStep(rewrite=rewrite))
         for entry_id in marks:
             del self.unsettled[entry_id]
-        self.staging.settle(ids)
+        self.staging.settle(ids, rewrite)
         if kind is Kind.delete:
             gone = set(ids)
             for entry_id in ids:
@@ -1064,6 +1146,11 @@ class Store:
         await self.backend.aclose()
         if self.journal is not None:
             self.journal.close()
+
+
+def _new_date(staged: Staged) -> date:
+    day = staged.values.get("date")
+    return day if isinstance(day, date) else date.min
 
 
 def _complete(values: Mapping[str, Any]) -> dict[str, Any]:
