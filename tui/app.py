@@ -209,14 +209,20 @@ class TimesheetApp(TimesheetAppBase):
                 self.exit()
 
         changes = plural(count, "staged change")
-        kept = (
-            "The demo ledger is deleted on quit, and they with it."
-            if self.demo
-            else "They are kept in the journal and come back next time."
-            if count != 1
-            else "It is kept in the journal and comes back next time."
-        )
-        self.push_screen(ConfirmDialog(f"{changes} not saved. {kept} Quit now?"), answered)
+        if self.demo:
+            where = "is" if count == 1 else "are"
+            question = (
+                f"{changes} {where} in the temporary demo folder, which is deleted on quit. "
+                "Quit anyway?"
+            )
+        else:
+            kept = (
+                "It is kept in the journal and comes back next time."
+                if count == 1
+                else "They are kept in the journal and come back next time."
+            )
+            question = f"{changes} not saved. {kept} Quit now?"
+        self.push_screen(ConfirmDialog(question), answered)
 
     async def on_unmount(self) -> None:
         await self.store.aclose()
