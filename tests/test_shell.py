@@ -4,6 +4,13 @@ ledger, or a real child process."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +22,7 @@ from tui.store.journal import Journal
 from tui.store.store import Store
 
 pytestmark = pytest.mark.anyio
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -57,3 +65,77 @@ async def test_the_demo_quit_prompt_says_plainly_that_staged_changes_go(
         await pilot.pause()
         assert isinstance(app.screen, ConfirmDialog)
         assert app.screen.message == question
+
+
+def _run_demo_in_a_pty(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """`timesheet --demo` on a terminal of its own (80x24), its temporary folders under
+    `tmp_path`, with no config or state of the user's; returns once the app has drawn."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    env = {
+        **os.environ,
+        "TMPDIR": str(tmp_path / "tmp"),
+        "HOME": str(tmp_path / "home"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "TERM": "xterm-256color",
+    }
+    for name in ("TIMESHEET_CONFIG", "TIMESHEET_PROFILE"):
+        env.pop(name, None)
+    (tmp_path / "tmp").mkdir()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tui", "--demo"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        cwd=REPO,
+        env=env,
+        start_new_session=True,
+    )
+    os.close(slave)
+    seen = b""
+    deadline = time.monotonic() + 60  # a bound on a stuck child, not a timing assert
+    while b"Week of" not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 1.0)
+        if ready:
+            try:
+                seen += os.read(master, 65536)
+            except OSError:
+                break
+        if child.poll() is not None:
+            break
+    assert b"Week of" in seen, seen[-2000:]
+    return child, master
+
+
+def _drain_until_exit(child: subprocess.Popen[bytes], master: int) -> int:
+    deadline = time.monotonic() + 60
+    while child.poll() is None and time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if ready:
+            with contextlib.suppress(OSError):  # the terminal's far end has closed
+                os.read(master, 65536)
+    if child.poll() is None:
+        child.kill()
+    os.close(master)
+    return child.wait()
+
+
+@pytest.mark.subprocess
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_the_demo_folder_is_removed_when_the_app_is_ended_by_a_signal(
+    tmp_path: Path, signum: int
+) -> None:
+    child, master = _run_demo_in_a_pty(tmp_path)
+    folders = list((tmp_path / "tmp").glob("timesheet-demo-*"))
+    assert len(folders) == 1 and (folders[0] / "demo-ledger.db").exists()
+    os.kill(child.pid, signum)
+    code = _drain_until_exit(child, master)
+    assert not folders[0].exists()
+    assert code == 128 + signum

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 from tui.cli.context import CliContext, CliError, startup_done
 
@@ -19,7 +25,11 @@ def run_app(context: CliContext, *, demo: bool) -> None:
 
     loaded = context.config()
     ui = loaded.config.ui
-    with tempfile.TemporaryDirectory(prefix="timesheet-demo-") as folder:
+    apps: list[Any] = []  # the app, once it exists: what a signal asks to end
+    with (
+        ended_by_signals(lambda: [app.exit() for app in apps]) as ended,
+        tempfile.TemporaryDirectory(prefix="timesheet-demo-") as folder,
+    ):
         hint = None
         if demo:
             store = open_demo_store(Path(folder), ui)
@@ -42,5 +52,39 @@ def run_app(context: CliContext, *, demo: bool) -> None:
             theme_dir=user_themes_dir(),
             demo=demo,
         )
+        apps.append(app)
         startup_done()
         app.run()
+    if ended:  # the folder is gone by now; end as a signalled process does
+        raise SystemExit(128 + ended[0])
+
+
+ENDING_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+"""What a terminal or a process manager sends to end the app (Windows has no SIGHUP)."""
+
+
+@contextmanager
+def ended_by_signals(end: Callable[[], object]) -> Iterator[list[int]]:
+    """While inside, SIGTERM and SIGHUP end the app as `q` would (`end` runs on the app's
+    loop), so every `finally` and `with` around it runs: the demo's temporary folder is
+    removed and the terminal restored, instead of the process dying where it stands.
+    Before the app's loop runs, the signal ends the start-up (SystemExit) the same way.
+    Yields the signals received."""
+    received: list[int] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not in the app yet (or any more)
+            raise SystemExit(128 + signum) from None
+        loop.call_soon_threadsafe(end)
+
+    previous = {number: signal.signal(number, handler) for number in ENDING_SIGNALS}
+    try:
+        yield received
+    finally:
+        for number, old in previous.items():
+            signal.signal(number, old)
