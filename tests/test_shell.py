@@ -139,3 +139,81 @@ def test_the_demo_folder_is_removed_when_the_app_is_ended_by_a_signal(
     code = _drain_until_exit(child, master)
     assert not folders[0].exists()
     assert code == 128 + signum
+
+
+# ---------------------------------------------------------------- [keys] is checked
+
+
+@pytest.fixture
+def app_never_runs(monkeypatch: pytest.MonkeyPatch) -> list[TimesheetApp]:
+    """`TimesheetApp.run` only records the app: a launch that gets past its checks ends."""
+    started: list[TimesheetApp] = []
+    monkeypatch.setattr(TimesheetApp, "run", lambda self, *a, **k: started.append(self))
+    return started
+
+
+def launch_with_keys(tmp_path: Path, keys: str) -> tuple[int, str]:
+    from click.testing import CliRunner
+
+    from tui.cli import main
+
+    config = tmp_path / "config.toml"
+    config.write_text(f"[keys]\n{keys}\n")
+    result = CliRunner().invoke(main, ["--config", str(config), "--demo"])
+    assert "Traceback" not in result.output
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize(
+    ("keys", "sentence"),
+    [
+        (
+            'stop-timer = "ctrl+s"',
+            "[keys] stop-timer = \"ctrl+s\": ctrl+s is already 'Save' on the timesheet (save); "
+            "pick another key.",
+        ),
+        (
+            'save = "s"',
+            "[keys] save = \"s\": s is already 'Stop timer' everywhere (stop-timer); "
+            "pick another key.",
+        ),
+        (
+            'stop-timr = "ctrl+t"',
+            "[keys] stop-timr = \"ctrl+t\": there is no key binding 'stop-timr'; "
+            "did you mean stop-timer?",
+        ),
+        (
+            'new-entry = "t"',
+            "[keys] new-entry = \"t\": t is already 'Start timer' on the timesheet "
+            "(start-timer); pick another key.",
+        ),
+        (
+            'undo = "enter"',
+            "[keys] undo = \"enter\": enter is already 'Edit' in the grid (grid-edit); "
+            "pick another key.",
+        ),
+    ],
+)
+def test_a_keys_table_that_loses_a_key_stops_the_start_with_one_sentence(
+    tmp_path: Path, app_never_runs: list[TimesheetApp], keys: str, sentence: str
+) -> None:
+    code, output = launch_with_keys(tmp_path, keys)
+    assert code == 2 and not app_never_runs
+    assert output == f"timesheet: {tmp_path / 'config.toml'}: {sentence}\n"
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        'stop-timer = "ctrl+t"',
+        'help = "f1"',
+        'quit = "q"',  # its own default: nothing moves
+        'approvals-approve = "n"',  # n is new-entry, but on another screen
+        'stop-timer = "t"\nstart-timer = "s"',  # a swap
+    ],
+)
+def test_a_keys_table_without_clashes_starts_the_app(
+    tmp_path: Path, app_never_runs: list[TimesheetApp], keys: str
+) -> None:
+    code, output = launch_with_keys(tmp_path, keys)
+    assert (code, output) == (0, "") and len(app_never_runs) == 1

@@ -20,11 +20,15 @@ FIRST_RUN_HINT = (
 
 
 def run_app(context: CliContext, *, demo: bool) -> None:
+    from tui.actions import keymap_problem
     from tui.config import ConfigError, LedgerProfile
     from tui.store.open import open_demo_store, open_store
 
     loaded = context.config()
     ui = loaded.config.ui
+    problem = keymap_problem(dict(loaded.config.keys))
+    if problem is not None:  # a config error: exit 2 before anything opens
+        raise CliError(f"{loaded.path}: {problem}" if loaded.path else problem)
     apps: list[Any] = []  # the app, once it exists: what a signal asks to end
     with (
         ended_by_signals(lambda: [app.exit() for app in apps]) as ended,
