@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from textual.widgets import Static
 
 from tests.app_harness import SIZE, Harness, grid, settle
 from tests.conftest import FakeClock
@@ -217,3 +218,29 @@ def test_a_keys_table_without_clashes_starts_the_app(
 ) -> None:
     code, output = launch_with_keys(tmp_path, keys)
     assert (code, output) == (0, "") and len(app_never_runs) == 1
+
+
+# ---------------------------------------------------------------- help
+
+
+async def test_help_puts_textuals_own_keys_apart_and_explains_the_row_marks(harness) -> None:
+    from tui.screens.help import TEXTUAL_GROUP, HelpScreen
+
+    app = harness.app()
+    async with app.run_test(size=(160, 60)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        rows = app.screen.rows
+        groups = [row.group for row in rows]
+        textual = [row.description for row in rows if row.group == TEXTUAL_GROUP]
+        assert {"Focus Next", "Copy selected text"} <= set(textual)
+        # Ours first, then Textual's: no Textual key among the screen's or the app's.
+        assert groups[groups.index(TEXTUAL_GROUP) :] == [TEXTUAL_GROUP] * len(textual)
+        assert all(row.binding_ids for row in rows if row.group != TEXTUAL_GROUP)
+        shown = "\n".join(str(static.render()) for static in app.screen.query(Static))
+        assert (
+            "+ new · ~ changed · - deleted · ! failed · ≠ conflict · ⟳ saving · "
+            "? waiting for the server"
+        ) in shown
