@@ -97,8 +97,8 @@ def help_rows(screen: Screen[Any]) -> list[HelpRow]:
     def order(node: DOMNode) -> int:
         return 0 if isinstance(node, Screen) else 1 if isinstance(node, App) else 2
 
-    rows = []
-    theirs = []
+    rows: list[HelpRow] = []
+    theirs: list[HelpRow] = []
     for namespace, by_action in sorted(grouped.items(), key=lambda item: order(item[0])):
         group = _group_title(namespace)
         for action, same in by_action.items():
