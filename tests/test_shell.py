@@ -244,3 +244,26 @@ async def test_help_puts_textuals_own_keys_apart_and_explains_the_row_marks(harn
             "+ new · ~ changed · - deleted · ! failed · ≠ conflict · ⟳ saving · "
             "? waiting for the server"
         ) in shown
+
+
+# ---------------------------------------------------------------- toasts
+
+
+async def test_a_toast_leaves_the_grids_totals_and_status_lines_readable(harness) -> None:
+    from textual.widgets._toast import Toast
+
+    from tui.widgets.entry_grid import FOOTER_LINES
+
+    app = harness.app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        app.notify("A long message that wraps onto a few lines of the toast. " * 3, timeout=60)
+        await pilot.pause()
+        await pilot.pause()
+        view = grid(app)
+        assert app.screen.query(Toast)
+        content = view.scrollable_content_region  # inside any scrollbar
+        for y in range(content.bottom - FOOTER_LINES, content.bottom):
+            for x in range(content.x, content.right):
+                widget, _ = app.screen.get_widget_at(x, y)
+                assert widget is view, (x, y, widget)
