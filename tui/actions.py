@@ -134,10 +134,10 @@ ACTIONS: tuple[Action, ...] = (
     Action(
         Scope.app,
         "change-theme",
-        "change_theme",  # Textual's own action: its theme picker
+        "pick_theme",
         None,
         "Change theme",
-        "Pick a colour theme.",
+        "Pick a colour theme (kept for the next start).",
         title="Change theme",
     ),
     # ---------------------------------------------------------------- the timesheet

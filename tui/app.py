@@ -6,14 +6,17 @@ that widgets subscribe to, so a view redraws only the rows a change names.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import BindingType
+from textual.screen import Screen
 from textual.signal import Signal
+from textual.theme import Theme
 from textual.worker import Worker, WorkerState
 
 from tui.actions import Scope, bindings
@@ -42,11 +45,14 @@ class TimesheetApp(TimesheetAppBase):
         keymap: dict[str, str] | None = None,
         theme: str | None = None,
         theme_dir: Path | None = None,
+        theme_choice: Path | None = None,
         demo: bool = False,
     ) -> None:
         """`theme` names the colour theme (None keeps Textual's default); `theme_dir` is
-        a folder of the user's own theme files (None: only the packaged themes); `demo`:
-        the ledger and the journal are temporary, gone when the app quits."""
+        a folder of the user's own theme files (None: only the packaged themes);
+        `theme_choice` is the file that keeps the palette's theme choice across restarts
+        (None: not kept); `demo`: the ledger and the journal are temporary, gone when
+        the app quits."""
         super().__init__()
         self.store = store
         self.demo = demo
@@ -54,15 +60,21 @@ class TimesheetApp(TimesheetAppBase):
         self._user_keymap = keymap or {}
         self._theme_name = theme
         self._theme_dir = theme_dir
+        self._theme_choice = theme_choice
+        self._theme_applied: str | None = None
+        """The theme selected at start: a change from it is the user's choice."""
         self.week_start = week_range(store.today())[0]
         self.store_changed: Signal[StoreChange] = Signal(self, "store-changed")
         store.subscribe(self.store_changed.publish)
 
     def on_mount(self) -> None:
-        if self._theme_name is not None:
-            from tui.themes import apply_theme
+        from tui.themes import apply_theme, theme_to_use
 
-            apply_theme(self, self._theme_name, self._theme_dir)
+        name = theme_to_use(self._theme_name, self._theme_choice)
+        if name is not None:
+            self._theme_applied = apply_theme(self, name, self._theme_dir)
+        if self._theme_choice is not None:
+            self.theme_changed_signal.subscribe(self, self._keep_theme_choice)
         if self._user_keymap:
             self.set_keymap(self._user_keymap)
         from tui.screens.timesheet import TimesheetScreen
@@ -74,6 +86,35 @@ class TimesheetApp(TimesheetAppBase):
         # Lost writes (a save's, or the journal's from before a crash) are read back once
         # their grace has passed, so a row never waits longer than it must.
         self.set_interval(1.0, self._settle_when_due)
+
+    def _keep_theme_choice(self, theme: Theme) -> None:
+        """A theme picked after the start is kept, with the config's theme of now."""
+        from tui.config import ConfigError
+        from tui.themes import ThemeChoice, write_theme_choice
+
+        if self._theme_choice is None or theme.name == self._theme_applied:
+            return
+        self._theme_applied = theme.name
+        try:
+            write_theme_choice(self._theme_choice, ThemeChoice(theme.name, self._theme_name))
+        except ConfigError as error:
+            self.notify(f"{error} The theme is used until you quit.", severity="warning")
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's, without its "Theme": ours ("Change theme") marks the current one."""
+        for command in super().get_system_commands(screen):
+            if command.callback != self.action_change_theme:
+                yield command
+
+    def action_pick_theme(self) -> None:
+        """The theme list, the current theme marked; picking one applies (and keeps) it."""
+        from textual.command import CommandPalette
+
+        from tui.commands import ThemeCommands
+
+        self.push_screen(
+            CommandPalette(providers=[ThemeCommands], placeholder="Search for themes…")
+        )
 
     # ------------------------------------------------------------------ workers
 

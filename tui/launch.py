@@ -46,7 +46,7 @@ def run_app(context: CliContext, *, demo: bool) -> None:
             if isinstance(profile, LedgerProfile) and loaded.path is None:
                 hint = FIRST_RUN_HINT
         from tui.app import TimesheetApp
-        from tui.themes import user_themes_dir
+        from tui.themes import theme_choice_path, user_themes_dir
 
         app = TimesheetApp(
             store,
@@ -54,6 +54,7 @@ def run_app(context: CliContext, *, demo: bool) -> None:
             keymap=dict(loaded.config.keys),
             theme=ui.theme,
             theme_dir=user_themes_dir(),
+            theme_choice=theme_choice_path(),
             demo=demo,
         )
         apps.append(app)
