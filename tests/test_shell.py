@@ -267,3 +267,67 @@ async def test_a_toast_leaves_the_grids_totals_and_status_lines_readable(harness
             for x in range(content.x, content.right):
                 widget, _ = app.screen.get_widget_at(x, y)
                 assert widget is view, (x, y, widget)
+
+
+# ---------------------------------------------------------------- the key bar
+
+
+def key_bar(app: TimesheetApp):
+    from tui.widgets.key_bar import KeyBar
+
+    return app.screen.query_one(KeyBar)
+
+
+async def on_approvals(app: TimesheetApp, pilot) -> None:
+    from tui.screens.approvals import ApprovalsScreen
+
+    await pilot.press("2")
+    await settle(pilot)
+    assert isinstance(app.screen, ApprovalsScreen)
+
+
+@pytest.mark.parametrize("width", [160, 80])
+async def test_the_key_bar_shows_whole_keys_most_important_first(harness, width: int) -> None:
+    app = harness.app()
+    async with app.run_test(size=(width, 30)) as pilot:
+        await settle(pilot)
+        for screen in ("timesheet", "approvals"):
+            if screen == "approvals":
+                await on_approvals(app, pilot)
+            bar = key_bar(app)
+            items, shown = bar.items(), bar.shown()
+            assert shown == items[: len(shown)]  # the most important ones, in order
+            drawn = bar.render_line(0).text.strip()  # what the terminal gets
+            assert drawn.split("  ") == [f"{item.key} {item.label}" for item in shown]
+            assert len(drawn) <= width - 2
+            if len(shown) < len(items):  # the next one would not have fit whole
+                assert len(drawn) + 2 + items[len(shown)].width > bar.content_region.width
+        labels = [item.label for item in key_bar(app).shown()]
+        assert labels[:4] == ["Select", "Approve", "Unapprove", "Reject"]
+        assert "Approvals" not in labels  # `2` does nothing on the approvals screen
+
+
+async def test_the_key_bar_leaves_out_what_the_backend_cannot_do(tmp_path, clock) -> None:
+    app = Harness(tmp_path, clock, "plannr").app()
+    async with app.run_test(size=(160, 30)) as pilot:
+        await settle(pilot)
+        await on_approvals(app, pilot)
+        keys = {item.binding_id for item in key_bar(app).items()}
+        assert not keys & {"approvals-approve", "approvals-unapprove", "approvals-reject"}
+        assert {"help", "quit", "show-timesheet"} <= keys
+
+
+async def test_a_remapped_key_keeps_its_place_in_the_key_bar(harness) -> None:
+    default = harness.app()
+    async with default.run_test(size=(160, 30)) as pilot:
+        await settle(pilot)
+        await on_approvals(default, pilot)
+        before = [(item.binding_id, item.key) for item in key_bar(default).shown()]
+    app = TimesheetApp(harness.app().store, keymap={"approvals-approve": "A"})
+    async with app.run_test(size=(160, 30)) as pilot:
+        await settle(pilot)
+        await on_approvals(app, pilot)
+        after = [(item.binding_id, item.key) for item in key_bar(app).shown()]
+    place = before.index(("approvals-approve", "a"))
+    assert after[place] == ("approvals-approve", "A")
+    assert [i for i, _ in after] == [i for i, _ in before]

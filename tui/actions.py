@@ -401,6 +401,67 @@ ACTIONS: tuple[Action, ...] = (
 """Every action, by scope; within a scope in footer order."""
 
 
+KEY_BAR: tuple[str, ...] = (
+    # the timesheet
+    "new-entry",
+    "delete-entry",
+    "save",
+    "undo",
+    "start-timer",
+    # approvals
+    "approvals-select",
+    "approvals-approve",
+    "approvals-unapprove",
+    "approvals-reject",
+    # everywhere
+    "stop-timer",
+    "help",
+    "quit",
+    # then the rest
+    "approvals-select-all",
+    "approvals-people",
+    "approvals-status",
+    "redo",
+    "previous-week",
+    "next-week",
+    "approvals-previous-week",
+    "approvals-next-week",
+    "approvals-for-all",
+    "show-approvals",
+    "show-timesheet",
+)
+"""The key bar's order, most important first, by binding id (so a remapped key keeps its
+place); a shown action not listed comes after these, in the registry's order. The bar
+shows as many whole items as its width holds, in this order."""
+
+NEEDS: dict[str, str] = {
+    "stop-timer": "timers",
+    "start-timer": "timers",
+    "approvals-reject": "reject",
+}
+"""Binding id -> the backend capability (`Capabilities` field) the action needs; every
+approvals action needs `approvals` (`SCOPE_NEEDS`). The key bar leaves out what the
+backend cannot do."""
+
+SCOPE_NEEDS: dict[Scope, str] = {Scope.approvals: "approvals"}
+"""A scope whose every action needs a capability: without it the screen only explains."""
+
+
+def key_bar_rank(binding_id: str) -> int:
+    """The binding's place in the key bar (lower: shown first)."""
+    try:
+        return KEY_BAR.index(binding_id)
+    except ValueError:
+        ids = [action.id for action in ACTIONS]
+        return len(KEY_BAR) + (ids.index(binding_id) if binding_id in ids else len(ids))
+
+
+def needs(action: Action) -> tuple[str, ...]:
+    """The backend capabilities `action` needs (names of `Capabilities` fields)."""
+    wanted = [SCOPE_NEEDS.get(action.scope), NEEDS.get(action.id)]
+    return tuple(name for name in wanted if name)
+
+
 def actions_of(scope: Scope) -> list[Action]:
     return [action for action in ACTIONS if action.scope is scope]
 

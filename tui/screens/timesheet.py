@@ -9,7 +9,7 @@ from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui.actions import Scope, bindings
 from tui.screens.base import TimesheetAppBase
@@ -17,6 +17,7 @@ from tui.store.changes import StoreChange
 from tui.store.store import StagingError, Store
 from tui.store.values import week_range
 from tui.widgets.entry_grid import EntryGrid
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.timer_panel import TimerPanel
 
 
@@ -41,7 +42,7 @@ class TimesheetScreen(Screen[None]):
         yield TimerPanel(store, id="timer")
         yield Static(id="week-bar")
         yield EntryGrid(store, id="grid")
-        yield Footer()
+        yield KeyBar(self.store.capabilities, here="show-timesheet")
 
     def on_mount(self) -> None:
         self.app.store_changed.subscribe(self, self.on_store_change)
