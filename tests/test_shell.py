@@ -331,3 +331,119 @@ async def test_a_remapped_key_keeps_its_place_in_the_key_bar(harness) -> None:
     place = before.index(("approvals-approve", "a"))
     assert after[place] == ("approvals-approve", "A")
     assert [i for i, _ in after] == [i for i, _ in before]
+
+
+# ---------------------------------------------------------------- signed out or offline
+
+
+def app_with_a_cache(harness: Harness, **facts: object) -> TimesheetApp:
+    """As `tui.launch` builds it: one state file for the journal and the cache, no retries."""
+    from tui.api.http import RetryPolicy
+    from tui.api.productive import ProductiveAdapter
+    from tui.store.cache import Cache
+    from tui.widgets.banner import ProfileFacts
+
+    backend = ProductiveAdapter.for_ledger(
+        harness.db, transport=harness.transport, retry=RetryPolicy(attempts=1)
+    )
+    state = harness.journal_path
+    store = Store(backend, Journal(state), clock=harness.clock, cache=Cache(state))
+    return TimesheetApp(store, profile_facts=ProfileFacts(**facts))  # type: ignore[arg-type]
+
+
+def banner_text(app: TimesheetApp) -> str:
+    from tui.widgets.banner import ProblemBanner
+
+    banner = app.screen.query_one(ProblemBanner)
+    return banner.text if banner.display else ""
+
+
+async def test_a_refused_token_keeps_a_banner_the_cached_week_and_waits_to_save(
+    tmp_path: Path, zoned_clock: FakeClock
+) -> None:
+    from tests.faults import Fault
+    from tui.screens.save_review import SaveReview
+    from tui.store.records import RowState
+    from tui.widgets.timer_panel import TimerPanel
+
+    harness = Harness(tmp_path, zoned_clock)
+    facts = {
+        "name": "work",
+        "token_source": "token_env (PRODUCTIVE_TOKEN)",
+        "config_path": tmp_path / "config.toml",
+    }
+    async with app_with_a_cache(harness, **facts).run_test(size=SIZE) as pilot:
+        await settle(pilot)  # this week, cached at 14:30 local
+    signed_out = [True]
+    harness.transport.inject(
+        Fault.status_code(401, body={"errors": [{"status": "401", "title": "Unauthorized"}]}),
+        match=lambda request: signed_out[0],
+        times=10_000,
+    )
+    app = app_with_a_cache(harness, **facts)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        store = app.store
+        text = banner_text(app)
+        assert text.startswith(
+            "The server refused the token for profile work (401); showing cached rows from "
+            "14:30. Fix token_env (PRODUCTIVE_TOKEN) in "
+            f"{tmp_path / 'config.toml'} and start the app again (ctrl+r retries)."
+        ), text
+        assert store.order  # the cached week, not an empty one
+        panel = app.screen.query_one(TimerPanel)
+        assert panel.what_text == "Timer unknown: not signed in"
+        assert not [n for n in app._notifications if n.severity == "error"]  # no toast
+
+        entry_id = next(i for i in store.order if not store.records[i].locked)
+        grid(app).move_to(entry_id)
+        await pilot.press("d")
+        assert store.row(entry_id).state is RowState.deleted
+        assert entry_id in dict(Journal(harness.journal_path).load())  # journaled at once
+        writes = len(harness.transport.calls("DELETE"))
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, SaveReview)
+        assert app.screen.keys_text.startswith("Cannot save yet: the server refused the token.")
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, SaveReview) and app.screen.report is None
+        assert len(harness.transport.calls("DELETE")) == writes  # nothing sent, nothing failed
+        assert store.row(entry_id).state is RowState.deleted
+        await pilot.press("escape")
+        await pilot.pause()
+
+        signed_out[0] = False  # the token works again
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert banner_text(app) == ""
+        assert store.status.problem is None and store.timer is not None
+        assert panel.what_text != "Timer unknown: not signed in"
+
+
+async def test_offline_a_banner_says_what_is_shown_and_that_saving_waits(
+    tmp_path: Path, zoned_clock: FakeClock
+) -> None:
+    from tests.faults import Fault
+    from tui.screens.approvals import ApprovalsScreen
+    from tui.widgets.timer_panel import TimerPanel
+
+    harness = Harness(tmp_path, zoned_clock)
+    async with app_with_a_cache(harness, host="api.productive.io").run_test(size=SIZE) as pilot:
+        await settle(pilot)
+    harness.clock.advance(hours=2)
+    harness.transport.inject(Fault.fail_before_send(), times=10_000)
+    app = app_with_a_cache(harness, host="api.productive.io")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        expected = (
+            "Cannot reach api.productive.io; showing cached rows from 14:30. Staged changes "
+            "are kept; saving waits until it is back (ctrl+r retries)."
+        )
+        assert banner_text(app) == expected
+        assert app.store.order
+        assert app.screen.query_one(TimerPanel).what_text == "Timer unknown: offline"
+        await pilot.press("2")
+        await settle(pilot)
+        assert isinstance(app.screen, ApprovalsScreen)
+        assert banner_text(app).startswith("Cannot reach api.productive.io")  # every screen

@@ -121,6 +121,16 @@ ACTIONS: tuple[Action, ...] = (
         title="Stop timer",
     ),
     Action(Scope.app, "help", "show_help", "question_mark", "Help", "Show the keys.", title="Help"),
+    Action(
+        Scope.app,
+        "retry",
+        "retry_load",
+        "ctrl+r",
+        "Retry",
+        "Sign in and load again (after the server refused the token or could not be reached).",
+        title="Retry loading",
+        show=False,  # the problem banner names it when it is needed
+    ),
     Action(Scope.app, "quit", "quit", "q", "Quit", "Quit (asks if changes are staged)."),
     Action(
         Scope.app,

@@ -21,13 +21,14 @@ from textual.worker import Worker, WorkerState
 
 from tui.actions import Scope, bindings
 from tui.api.base import EntryQuery
-from tui.api.errors import ApiError
+from tui.api.errors import ApiError, AuthError
 from tui.commands import TimesheetCommands
 from tui.config import BUILTIN_PROFILE, ConfigError, load_config
 from tui.screens.base import TimesheetAppBase
 from tui.store.changes import StoreChange
-from tui.store.store import StagingError, Store
+from tui.store.store import UNREACHABLE, StagingError, Store
 from tui.store.values import format_minutes, week_range
+from tui.widgets.banner import ProfileFacts
 
 
 class TimesheetApp(TimesheetAppBase):
@@ -46,17 +47,20 @@ class TimesheetApp(TimesheetAppBase):
         theme: str | None = None,
         theme_dir: Path | None = None,
         theme_choice: Path | None = None,
+        profile_facts: ProfileFacts | None = None,
         demo: bool = False,
     ) -> None:
         """`theme` names the colour theme (None keeps Textual's default); `theme_dir` is
         a folder of the user's own theme files (None: only the packaged themes);
         `theme_choice` is the file that keeps the palette's theme choice across restarts
-        (None: not kept); `demo`: the ledger and the journal are temporary, gone when
-        the app quits."""
+        (None: not kept); `profile_facts`: what the problem banner names (the profile,
+        its token's source, the config file, the host); `demo`: the ledger and the
+        journal are temporary, gone when the app quits."""
         super().__init__()
         self.store = store
         self.demo = demo
         self.hint = hint
+        self.profile_facts = profile_facts or ProfileFacts()
         self._user_keymap = keymap or {}
         self._theme_name = theme
         self._theme_dir = theme_dir
@@ -123,6 +127,11 @@ class TimesheetApp(TimesheetAppBase):
         await self.store.open()
         await self._load_week()
 
+    def action_retry_load(self) -> None:
+        """Sign in and load again: who am I, the lookups, the timer, the week. A success
+        clears the problem banner."""
+        self.open_store()
+
     @work(exclusive=True, group="load", exit_on_error=False)
     async def load_week(self) -> None:
         await self._load_week()
@@ -186,6 +195,12 @@ class TimesheetApp(TimesheetAppBase):
         if event.state is not WorkerState.ERROR:
             return
         error = event.worker.error
+        if (
+            event.worker.group == "load"
+            and isinstance(error, (AuthError, *UNREACHABLE))
+            and self.store.status.problem is not None
+        ):
+            return  # the problem banner says it, and stays: no toast that fades
         if isinstance(error, ApiError | StagingError):
             self.notify(
                 str(error), title=getattr(error, "title", "Not done"), severity="error", timeout=10

@@ -9,9 +9,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.cli.context import CliContext, CliError, startup_done
+
+if TYPE_CHECKING:
+    from tui.config import Profile
+    from tui.widgets.banner import ProfileFacts
 
 FIRST_RUN_HINT = (
     "You are on the local ledger. To use Productive or Plannr, run `timesheet config init` "
@@ -23,6 +27,7 @@ def run_app(context: CliContext, *, demo: bool) -> None:
     from tui.actions import keymap_problem
     from tui.config import ConfigError, LedgerProfile
     from tui.store.open import open_demo_store, open_store
+    from tui.widgets.banner import ProfileFacts
 
     loaded = context.config()
     ui = loaded.config.ui
@@ -35,10 +40,12 @@ def run_app(context: CliContext, *, demo: bool) -> None:
         tempfile.TemporaryDirectory(prefix="timesheet-demo-") as folder,
     ):
         hint = None
+        facts = ProfileFacts(name="demo")
         if demo:
             store = open_demo_store(Path(folder), ui)
         else:
             name, profile = context.profile()
+            facts = profile_facts(name, profile, loaded.path)
             try:
                 store = open_store(name, profile, ui, journal=True)
             except ConfigError as error:
@@ -55,6 +62,7 @@ def run_app(context: CliContext, *, demo: bool) -> None:
             theme=ui.theme,
             theme_dir=user_themes_dir(),
             theme_choice=theme_choice_path(),
+            profile_facts=facts,
             demo=demo,
         )
         apps.append(app)
@@ -62,6 +70,32 @@ def run_app(context: CliContext, *, demo: bool) -> None:
         app.run()
     if ended:  # the folder is gone by now; end as a signalled process does
         raise SystemExit(128 + ended[0])
+
+
+def profile_facts(name: str, profile: Profile, config_path: Path | None) -> ProfileFacts:
+    """What the problem banner names about the profile: where its token comes from (never
+    the token), the config file, the server's host."""
+    from urllib.parse import urlsplit
+
+    from tui.config import LedgerProfile
+    from tui.widgets.banner import ProfileFacts
+
+    if isinstance(profile, LedgerProfile):
+        return ProfileFacts(name=name, config_path=config_path)
+    if profile.token_env is not None:
+        source = f"token_env ({profile.token_env})"
+    elif profile.token_command is not None:
+        source = "token_command"
+    elif profile.keyring:
+        source = "the keyring's token (keyring = true)"
+    else:
+        source = "token"
+    return ProfileFacts(
+        name=name,
+        token_source=source,
+        config_path=config_path,
+        host=urlsplit(profile.base_url).hostname,
+    )
 
 
 ENDING_SIGNALS = tuple(

@@ -33,6 +33,7 @@ from tui.screens.base import TimesheetAppBase
 from tui.store.changes import ApprovalResult
 from tui.store.present import NO_VALUE, one_line, person_name, plural, service_name
 from tui.store.values import format_minutes, printable, week_range
+from tui.widgets.banner import ProblemBanner
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.timer_panel import TimerPanel
 
@@ -153,6 +154,7 @@ class ApprovalsScreen(Screen[None]):
         return EntryQuery(self.week_start, self.week_start + timedelta(days=6))
 
     def compose(self) -> ComposeResult:
+        yield ProblemBanner(self.store, self.app.profile_facts)
         yield TimerPanel(self.store, id="timer")
         yield Static(id="approvals-filters", markup=False)
         with Horizontal(id="approvals-body"):

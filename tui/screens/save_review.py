@@ -217,7 +217,10 @@ class SaveReview(ModalScreen[None]):
         return self.row_text(self.store.row(entry_id).record)
 
     def _show_keys(self) -> None:
-        if self.phase is Phase.review:
+        problem = self.store.status.problem
+        if self.phase is Phase.review and problem is not None and self.items:
+            text = f"{problem.waiting} n/esc close"
+        elif self.phase is Phase.review:
             text = "y/enter save · n/esc close (changes stay staged)" if self.items else "esc close"
         elif self.phase is Phase.saving:
             text = "Saving… a save is never cancelled; this closes when it is done."
@@ -233,6 +236,10 @@ class SaveReview(ModalScreen[None]):
         if self.phase is Phase.review:
             if not self.items:
                 self.dismiss(None)
+                return
+            if self.store.status.problem is not None:  # signed out or offline: it waits
+                self._show_keys()
+                self.app.bell()
                 return
             self.start_save()
         elif self.phase is Phase.done:

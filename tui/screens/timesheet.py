@@ -16,6 +16,7 @@ from tui.screens.base import TimesheetAppBase
 from tui.store.changes import StoreChange
 from tui.store.store import StagingError, Store
 from tui.store.values import week_range
+from tui.widgets.banner import ProblemBanner
 from tui.widgets.entry_grid import EntryGrid
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.timer_panel import TimerPanel
@@ -39,6 +40,7 @@ class TimesheetScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         store = self.app.store
+        yield ProblemBanner(self.store, self.app.profile_facts)
         yield TimerPanel(store, id="timer")
         yield Static(id="week-bar")
         yield EntryGrid(store, id="grid")
