@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -121,6 +122,9 @@ def ended_by_signals(end: Callable[[], object]) -> Iterator[list[int]]:
             raise SystemExit(128 + signum) from None
         loop.call_soon_threadsafe(end)
 
+    if threading.current_thread() is not threading.main_thread():  # signals go to main
+        yield received
+        return
     previous = {number: signal.signal(number, handler) for number in ENDING_SIGNALS}
     try:
         yield received
