@@ -447,3 +447,30 @@ async def test_offline_a_banner_says_what_is_shown_and_that_saving_waits(
         await settle(pilot)
         assert isinstance(app.screen, ApprovalsScreen)
         assert banner_text(app).startswith("Cannot reach api.productive.io")  # every screen
+
+
+async def test_offline_the_app_tries_again_by_itself_and_the_banner_goes(
+    tmp_path: Path, zoned_clock: FakeClock
+) -> None:
+    from tests.faults import Fault
+    from tui.app import OFFLINE_RETRY_SECONDS
+
+    harness = Harness(tmp_path, zoned_clock)
+    async with app_with_a_cache(harness).run_test(size=SIZE) as pilot:
+        await settle(pilot)
+    offline = [True]
+    harness.transport.inject(
+        Fault.fail_before_send(), match=lambda request: offline[0], times=10_000
+    )
+    app = app_with_a_cache(harness)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert banner_text(app).startswith("Cannot reach the server")
+        app.retry_when_due()  # the interval's tick: too early to try again
+        await settle(pilot)
+        assert app.store.status.problem is not None
+        offline[0] = False  # the connection is back
+        harness.clock.advance(seconds=OFFLINE_RETRY_SECONDS)
+        app.retry_when_due()
+        await settle(pilot)
+        assert app.store.status.problem is None and banner_text(app) == ""

@@ -7,7 +7,7 @@ that widgets subscribe to, so a view redraws only the rows a change names.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -25,10 +25,13 @@ from tui.api.errors import ApiError, AuthError
 from tui.commands import TimesheetCommands
 from tui.config import BUILTIN_PROFILE, ConfigError, load_config
 from tui.screens.base import TimesheetAppBase
-from tui.store.changes import StoreChange
+from tui.store.changes import ProblemKind, StoreChange
 from tui.store.store import UNREACHABLE, StagingError, Store
 from tui.store.values import format_minutes, week_range
 from tui.widgets.banner import ProfileFacts
+
+OFFLINE_RETRY_SECONDS = 30.0
+"""Offline, how long the app waits before it tries the server again by itself."""
 
 
 class TimesheetApp(TimesheetAppBase):
@@ -61,6 +64,8 @@ class TimesheetApp(TimesheetAppBase):
         self.demo = demo
         self.hint = hint
         self.profile_facts = profile_facts or ProfileFacts()
+        self._offline_since: datetime | None = None
+        """When the app last tried to reach the server while offline."""
         self._user_keymap = keymap or {}
         self._theme_name = theme
         self._theme_dir = theme_dir
@@ -90,6 +95,9 @@ class TimesheetApp(TimesheetAppBase):
         # Lost writes (a save's, or the journal's from before a crash) are read back once
         # their grace has passed, so a row never waits longer than it must.
         self.set_interval(1.0, self._settle_when_due)
+        # Offline, the app tries again by itself now and then (a refused token waits for
+        # the user: trying it again would only be refused again).
+        self.set_interval(1.0, self.retry_when_due)
 
     def _keep_theme_choice(self, theme: Theme) -> None:
         """A theme picked after the start is kept, with the config's theme of now."""
@@ -140,6 +148,21 @@ class TimesheetApp(TimesheetAppBase):
         start, end = self.week_start, self.week_start + timedelta(days=6)
         person = self.store.person_id
         await self.store.load(EntryQuery(start, end, person_ids=(person,) if person else ()))
+
+    def retry_when_due(self) -> None:
+        """Offline for `OFFLINE_RETRY_SECONDS` since the last try: sign in and load again."""
+        problem = self.store.status.problem
+        now = self.store.clock()
+        if problem is None or problem.kind is not ProblemKind.offline:
+            self._offline_since = None
+            return
+        if self._offline_since is None:
+            self._offline_since = now
+        if (now - self._offline_since).total_seconds() < OFFLINE_RETRY_SECONDS:
+            return
+        if not any(w.group == "load" and w.is_running for w in self.workers):
+            self._offline_since = now
+            self.open_store()
 
     def _settle_when_due(self) -> None:
         due = self.store.next_settle_at()
