@@ -234,6 +234,20 @@ async def _change_theme(harness, app, pilot, title) -> None:
     assert "theme" in app.screen.query_one("CommandInput").placeholder.lower()
 
 
+@effect("Retry loading")
+async def _retry_loading(harness, app, pilot, title) -> None:
+    from tests.faults import Fault
+    from tui.api.errors import AuthError
+
+    harness.transport.inject(Fault.status_code(401), times=1)
+    assert app.store.query is not None
+    with pytest.raises(AuthError):
+        await app.store.load(app.store.query)
+    assert app.store.status.problem is not None  # signed out: the banner says so
+    await run_command(pilot, title)
+    assert app.store.status.problem is None and app.store.order
+
+
 @effect("Help")
 async def _help(harness, app, pilot, title) -> None:
     await run_command(pilot, title)

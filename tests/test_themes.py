@@ -192,3 +192,89 @@ def test_timesheet_screen_in_the_light_theme(
 
     app = themed_app(Harness(tmp_path, zoned_clock), "timesheet-light")
     assert snap_compare(app, terminal_size=SIZE, run_before=loaded)
+
+
+# ------------------------------------------------------------------ the choice, kept
+
+
+def chosen_app(harness: Harness, config_theme: str, choice: Path) -> TimesheetApp:
+    """As `tui.launch` builds it: the config's theme and the file that keeps the choice."""
+    backend = ProductiveAdapter.for_ledger(harness.db, transport=harness.transport)
+    store = Store(backend, Journal(harness.journal_path), clock=harness.clock)
+    return TimesheetApp(store, theme=config_theme, theme_choice=choice)
+
+
+async def pick_theme(pilot, name: str) -> None:
+    """ctrl+p, "Change theme", then the theme's name: what a user does."""
+    from textual.command import CommandPalette
+
+    await pilot.press("ctrl+p")
+    await pilot.press(*"Change theme")
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, CommandPalette)
+    await pilot.press(*name)
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def test_the_palettes_theme_is_kept_across_restarts_until_the_config_changes(
+    harness, tmp_path: Path
+) -> None:
+    choice = tmp_path / "state" / "theme.toml"
+    config = tmp_path / "config.toml"
+    config.write_text('[ui]\ntheme = "timesheet-dark"\n')
+    before = config.read_bytes()
+    app = chosen_app(harness, "timesheet-dark", choice)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pick_theme(pilot, "timesheet-light")
+        assert app.theme == "timesheet-light"
+    assert config.read_bytes() == before  # the user's config is never rewritten
+    assert choice.stat().st_mode & 0o777 == 0o600
+
+    again = chosen_app(harness, "timesheet-dark", choice)
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert again.theme == "timesheet-light"  # the palette's choice wins
+
+    changed = chosen_app(harness, "timesheet-high-contrast", choice)
+    async with changed.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert changed.theme == "timesheet-high-contrast"  # the config changed: it wins
+
+
+async def test_the_palette_has_one_theme_command_and_its_list_marks_the_current_theme(
+    harness, tmp_path: Path
+) -> None:
+    from textual.command import CommandList
+
+    app = chosen_app(harness, "timesheet-dark", tmp_path / "theme.toml")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"theme")
+        await settle(pilot)
+        listed = app.screen.query_one(CommandList)
+        titles = [str(listed.get_option_at_index(i).prompt) for i in range(listed.option_count)]
+        assert sum("theme" in title.lower() for title in titles) == 1, titles
+        await pilot.press("escape")
+        await settle(pilot)
+        await app.run_action("pick_theme")
+        await settle(pilot)
+        listed = app.screen.query_one(CommandList)
+        prompts = [str(listed.get_option_at_index(i).prompt) for i in range(listed.option_count)]
+        marked = [p for p in prompts if "current" in p]
+        assert len(marked) == 1 and "timesheet-dark" in marked[0], prompts
+
+
+async def test_an_unknown_theme_is_told_with_the_themes_that_exist(harness) -> None:
+    app = themed_app(harness, "solarised")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        (shown,) = notifications(app)
+        assert "No theme is named 'solarised'." in shown
+        assert "timesheet-dark, timesheet-high-contrast, timesheet-light" in shown
+        assert "textual-dark" in shown  # Textual's own exist too

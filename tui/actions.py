@@ -121,6 +121,16 @@ ACTIONS: tuple[Action, ...] = (
         title="Stop timer",
     ),
     Action(Scope.app, "help", "show_help", "question_mark", "Help", "Show the keys.", title="Help"),
+    Action(
+        Scope.app,
+        "retry",
+        "retry_load",
+        "ctrl+r",
+        "Retry",
+        "Sign in and load again (after the server refused the token or could not be reached).",
+        title="Retry loading",
+        show=False,  # the problem banner names it when it is needed
+    ),
     Action(Scope.app, "quit", "quit", "q", "Quit", "Quit (asks if changes are staged)."),
     Action(
         Scope.app,
@@ -134,10 +144,10 @@ ACTIONS: tuple[Action, ...] = (
     Action(
         Scope.app,
         "change-theme",
-        "change_theme",  # Textual's own action: its theme picker
+        "pick_theme",
         None,
         "Change theme",
-        "Pick a colour theme.",
+        "Pick a colour theme (kept for the next start).",
         title="Change theme",
     ),
     # ---------------------------------------------------------------- the timesheet
@@ -401,6 +411,67 @@ ACTIONS: tuple[Action, ...] = (
 """Every action, by scope; within a scope in footer order."""
 
 
+KEY_BAR: tuple[str, ...] = (
+    # the timesheet
+    "new-entry",
+    "delete-entry",
+    "save",
+    "undo",
+    "start-timer",
+    # approvals
+    "approvals-select",
+    "approvals-approve",
+    "approvals-unapprove",
+    "approvals-reject",
+    # everywhere
+    "stop-timer",
+    "help",
+    "quit",
+    # then the rest
+    "approvals-select-all",
+    "approvals-people",
+    "approvals-status",
+    "redo",
+    "previous-week",
+    "next-week",
+    "approvals-previous-week",
+    "approvals-next-week",
+    "approvals-for-all",
+    "show-approvals",
+    "show-timesheet",
+)
+"""The key bar's order, most important first, by binding id (so a remapped key keeps its
+place); a shown action not listed comes after these, in the registry's order. The bar
+shows as many whole items as its width holds, in this order."""
+
+NEEDS: dict[str, str] = {
+    "stop-timer": "timers",
+    "start-timer": "timers",
+    "approvals-reject": "reject",
+}
+"""Binding id -> the backend capability (`Capabilities` field) the action needs; every
+approvals action needs `approvals` (`SCOPE_NEEDS`). The key bar leaves out what the
+backend cannot do."""
+
+SCOPE_NEEDS: dict[Scope, str] = {Scope.approvals: "approvals"}
+"""A scope whose every action needs a capability: without it the screen only explains."""
+
+
+def key_bar_rank(binding_id: str) -> int:
+    """The binding's place in the key bar (lower: shown first)."""
+    try:
+        return KEY_BAR.index(binding_id)
+    except ValueError:
+        ids = [action.id for action in ACTIONS]
+        return len(KEY_BAR) + (ids.index(binding_id) if binding_id in ids else len(ids))
+
+
+def needs(action: Action) -> tuple[str, ...]:
+    """The backend capabilities `action` needs (names of `Capabilities` fields)."""
+    wanted = [SCOPE_NEEDS.get(action.scope), NEEDS.get(action.id)]
+    return tuple(name for name in wanted if name)
+
+
 def actions_of(scope: Scope) -> list[Action]:
     return [action for action in ACTIONS if action.scope is scope]
 
@@ -425,3 +496,102 @@ def default_key(binding_id: str) -> str:
         if action.id == binding_id and action.keys:
             return action.keys.split(",")[0].strip()
     raise KeyError(f"no key for {binding_id!r}")
+
+
+# ---------------------------------------------------------------- checking [keys]
+
+PLACES: dict[Scope, str] = {
+    Scope.app: "everywhere",
+    Scope.timesheet: "on the timesheet",
+    Scope.approvals: "on the approvals screen",
+    Scope.save_review: "in the save review",
+    Scope.confirm: "in a yes/no question",
+    Scope.service_picker: "in the service picker",
+    Scope.reason: "in the reject reason dialog",
+    Scope.help: "on the help screen",
+    Scope.entry_grid: "in the grid",
+}
+"""Where a scope's keys work, as a sentence says it."""
+
+TEXTUAL_KEYS: dict[str, str] = {
+    "ctrl+q": "quits (Textual's own key)",
+    "ctrl+p": "opens the command palette",
+    "ctrl+c": "copies the selected text (Textual's own key)",
+    "tab": "moves the focus (Textual's own key)",
+    "shift+tab": "moves the focus back (Textual's own key)",
+}
+"""Textual's own app-wide keys: a key of ours put on one of them never runs."""
+
+
+SCREENS = frozenset({Scope.timesheet, Scope.approvals, Scope.entry_grid})
+"""The main screens' scopes (the grid is part of the timesheet); the others are dialogs."""
+
+
+def active_together(one: Scope, other: Scope) -> bool:
+    """Whether a key in both scopes would clash: the same scope; the app's with a main
+    screen's (its keys work there, and the screen's win); the timesheet's with its grid's.
+    A dialog takes the keys it needs while it is open (`t` keeps theirs in the save review
+    even if `t` stops the timer elsewhere), so a dialog's keys clash only among themselves."""
+    pair = {one, other}
+    if one is other or pair == {Scope.timesheet, Scope.entry_grid}:
+        return True
+    return Scope.app in pair and bool(pair & SCREENS)
+
+
+def _key_names(keys: str) -> list[str]:
+    """The keys of a comma-separated list as Textual names them (`?` is `question_mark`)."""
+    from textual.keys import _character_to_key
+
+    return [
+        _character_to_key(key) if len(key) == 1 else key
+        for key in (part.strip() for part in keys.split(","))
+        if key
+    ]
+
+
+def _entry(binding_id: str, keys: str) -> str:
+    """The `[keys]` line as the user wrote it: `[keys] stop-timer = "ctrl+s"`."""
+    import json
+
+    return f"[keys] {binding_id} = {json.dumps(keys, ensure_ascii=False)}"
+
+
+def keymap_problem(keymap: dict[str, str]) -> str | None:
+    """One sentence on the first thing wrong with a `[keys]` table, or None: an id that
+    names no key binding, an empty key, or a key that another action already has where
+    both work at once (it would silently lose, or win, there). A key only clashes when the
+    keymap put it there: the defaults share keys on purpose (`q` closes the help and quits
+    elsewhere), and reusing a key on different screens (`t`, `n`, `y`) is fine."""
+    keyed = [action for action in ACTIONS if action.keys is not None]
+    ids = {action.id for action in keyed}
+    for binding_id, keys in keymap.items():
+        shown = _entry(binding_id, keys)
+        if binding_id not in ids:
+            import difflib
+
+            close = difflib.get_close_matches(binding_id, sorted(ids), n=1)
+            hint = f"did you mean {close[0]}?" if close else "see the help screen (?) for the ids"
+            return f"{shown}: there is no key binding {binding_id!r}; {hint}"
+        if not _key_names(keys):
+            return f'{shown}: give a key, e.g. {binding_id} = "ctrl+t".'
+    placed = {action: _key_names(keymap.get(action.id) or action.keys or "") for action in keyed}
+    for binding_id, keys in keymap.items():
+        for action in (a for a in keyed if a.id == binding_id):
+            new_keys = [k for k in placed[action] if k not in _key_names(action.keys or "")]
+            for key in new_keys:
+                if key in TEXTUAL_KEYS:
+                    return (
+                        f"{_entry(binding_id, keys)}: {key} {TEXTUAL_KEYS[key]}; pick another key."
+                    )
+                for other, other_keys in placed.items():
+                    if (
+                        other.id != action.id
+                        and key in other_keys
+                        and active_together(action.scope, other.scope)
+                    ):
+                        return (
+                            f"{_entry(binding_id, keys)}: {key} is already "
+                            f"{other.label!r} {PLACES[other.scope]} ({other.id}); "
+                            "pick another key."
+                        )
+    return None

@@ -6,26 +6,33 @@ that widgets subscribe to, so a view redraws only the rows a change names.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import BindingType
+from textual.screen import Screen
 from textual.signal import Signal
+from textual.theme import Theme
 from textual.worker import Worker, WorkerState
 
 from tui.actions import Scope, bindings
 from tui.api.base import EntryQuery
-from tui.api.errors import ApiError
+from tui.api.errors import ApiError, AuthError
 from tui.commands import TimesheetCommands
 from tui.config import BUILTIN_PROFILE, ConfigError, load_config
 from tui.screens.base import TimesheetAppBase
-from tui.store.changes import StoreChange
+from tui.store.changes import ProblemKind, StoreChange
 from tui.store.present import plural
-from tui.store.store import StagingError, Store
+from tui.store.store import UNREACHABLE, StagingError, Store
 from tui.store.values import format_minutes, week_range
+from tui.widgets.banner import ProfileFacts
+
+OFFLINE_RETRY_SECONDS = 30.0
+"""Offline, how long the app waits before it tries the server again by itself."""
 
 
 class TimesheetApp(TimesheetAppBase):
@@ -43,27 +50,41 @@ class TimesheetApp(TimesheetAppBase):
         keymap: dict[str, str] | None = None,
         theme: str | None = None,
         theme_dir: Path | None = None,
+        theme_choice: Path | None = None,
+        profile_facts: ProfileFacts | None = None,
         demo: bool = False,
     ) -> None:
         """`theme` names the colour theme (None keeps Textual's default); `theme_dir` is
-        a folder of the user's own theme files (None: only the packaged themes); `demo`:
-        the ledger and the journal are temporary, gone when the app quits."""
+        a folder of the user's own theme files (None: only the packaged themes);
+        `theme_choice` is the file that keeps the palette's theme choice across restarts
+        (None: not kept); `profile_facts`: what the problem banner names (the profile,
+        its token's source, the config file, the host); `demo`: the ledger and the
+        journal are temporary, gone when the app quits."""
         super().__init__()
         self.store = store
         self.demo = demo
         self.hint = hint
+        self.profile_facts = profile_facts or ProfileFacts()
+        self._offline_since: datetime | None = None
+        """When the app last tried to reach the server while offline."""
         self._user_keymap = keymap or {}
         self._theme_name = theme
         self._theme_dir = theme_dir
+        self._theme_choice = theme_choice
+        self._theme_applied: str | None = None
+        """The theme selected at start: a change from it is the user's choice."""
         self.week_start = week_range(store.today())[0]
         self.store_changed: Signal[StoreChange] = Signal(self, "store-changed")
         store.subscribe(self.store_changed.publish)
 
     def on_mount(self) -> None:
-        if self._theme_name is not None:
-            from tui.themes import apply_theme
+        from tui.themes import apply_theme, theme_to_use
 
-            apply_theme(self, self._theme_name, self._theme_dir)
+        name = theme_to_use(self._theme_name, self._theme_choice)
+        if name is not None:
+            self._theme_applied = apply_theme(self, name, self._theme_dir)
+        if self._theme_choice is not None:
+            self.theme_changed_signal.subscribe(self, self._keep_theme_choice)
         if self._user_keymap:
             self.set_keymap(self._user_keymap)
         from tui.screens.timesheet import TimesheetScreen
@@ -77,6 +98,38 @@ class TimesheetApp(TimesheetAppBase):
         # Lost writes (a save's, or the journal's from before a crash) are read back once
         # their grace has passed, so a row never waits longer than it must.
         self.set_interval(1.0, self._settle_when_due)
+        # Offline, the app tries again by itself now and then (a refused token waits for
+        # the user: trying it again would only be refused again).
+        self.set_interval(1.0, self.retry_when_due)
+
+    def _keep_theme_choice(self, theme: Theme) -> None:
+        """A theme picked after the start is kept, with the config's theme of now."""
+        from tui.config import ConfigError
+        from tui.themes import ThemeChoice, write_theme_choice
+
+        if self._theme_choice is None or theme.name == self._theme_applied:
+            return
+        self._theme_applied = theme.name
+        try:
+            write_theme_choice(self._theme_choice, ThemeChoice(theme.name, self._theme_name))
+        except ConfigError as error:
+            self.notify(f"{error} The theme is used until you quit.", severity="warning")
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's, without its "Theme": ours ("Change theme") marks the current one."""
+        for command in super().get_system_commands(screen):
+            if command.callback != self.action_change_theme:
+                yield command
+
+    def action_pick_theme(self) -> None:
+        """The theme list, the current theme marked; picking one applies (and keeps) it."""
+        from textual.command import CommandPalette
+
+        from tui.commands import ThemeCommands
+
+        self.push_screen(
+            CommandPalette(providers=[ThemeCommands], placeholder="Search for themes…")
+        )
 
     # ------------------------------------------------------------------ workers
 
@@ -84,6 +137,11 @@ class TimesheetApp(TimesheetAppBase):
     async def open_store(self) -> None:
         await self.store.open()
         await self._load_week()
+
+    def action_retry_load(self) -> None:
+        """Sign in and load again: who am I, the lookups, the timer, the week. A success
+        clears the problem banner."""
+        self.open_store()
 
     @work(exclusive=True, group="load", exit_on_error=False)
     async def load_week(self) -> None:
@@ -93,6 +151,21 @@ class TimesheetApp(TimesheetAppBase):
         start, end = self.week_start, self.week_start + timedelta(days=6)
         person = self.store.person_id
         await self.store.load(EntryQuery(start, end, person_ids=(person,) if person else ()))
+
+    def retry_when_due(self) -> None:
+        """Offline for `OFFLINE_RETRY_SECONDS` since the last try: sign in and load again."""
+        problem = self.store.status.problem
+        now = self.store.clock()
+        if problem is None or problem.kind is not ProblemKind.offline:
+            self._offline_since = None
+            return
+        if self._offline_since is None:
+            self._offline_since = now
+        if (now - self._offline_since).total_seconds() < OFFLINE_RETRY_SECONDS:
+            return
+        if not any(w.group == "load" and w.is_running for w in self.workers):
+            self._offline_since = now
+            self.open_store()
 
     def _settle_when_due(self) -> None:
         due = self.store.next_settle_at()
@@ -148,6 +221,12 @@ class TimesheetApp(TimesheetAppBase):
         if event.state is not WorkerState.ERROR:
             return
         error = event.worker.error
+        if (
+            event.worker.group == "load"
+            and isinstance(error, (AuthError, *UNREACHABLE))
+            and self.store.status.problem is not None
+        ):
+            return  # the problem banner says it, and stays: no toast that fades
         if isinstance(error, ApiError | StagingError):
             self.notify(
                 str(error), title=getattr(error, "title", "Not done"), severity="error", timeout=10
@@ -212,14 +291,20 @@ class TimesheetApp(TimesheetAppBase):
                 self.exit()
 
         changes = plural(count, "staged change")
-        kept = (
-            "The demo ledger is deleted on quit, and they with it."
-            if self.demo
-            else "They are kept in the journal and come back next time."
-            if count != 1
-            else "It is kept in the journal and comes back next time."
-        )
-        self.push_screen(ConfirmDialog(f"{changes} not saved. {kept} Quit now?"), answered)
+        if self.demo:
+            where = "is" if count == 1 else "are"
+            question = (
+                f"{changes} {where} in the temporary demo folder, which is deleted on quit. "
+                "Quit anyway?"
+            )
+        else:
+            kept = (
+                "It is kept in the journal and comes back next time."
+                if count == 1
+                else "They are kept in the journal and come back next time."
+            )
+            question = f"{changes} not saved. {kept} Quit now?"
+        self.push_screen(ConfirmDialog(question), answered)
 
     async def on_unmount(self) -> None:
         await self.store.aclose()

@@ -106,3 +106,46 @@ class TimesheetCommands(Provider):
                     text=command.title,
                     help=command.help,
                 )
+
+
+class ThemeCommands(Provider):
+    """Every theme of the app by name, the current one marked; picking one selects it
+    (the app keeps the choice)."""
+
+    def _themes(self) -> list[tuple[str, bool]]:
+        current = self.app.theme
+        return [(name, name == current) for name in sorted(self.app.available_themes)]
+
+    def _select(self, name: str) -> Callable[[], None]:
+        def select() -> None:
+            self.app.theme = name
+
+        return select
+
+    async def discover(self) -> Hits:
+        for name, current in self._themes():
+            yield DiscoveryHit(
+                f"{name}{CURRENT_MARK if current else ''}",
+                self._select(name),
+                text=name,
+                help=CURRENT_HELP if current else None,
+            )
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, current in self._themes():
+            score = matcher.match(name)
+            if score > 0:
+                shown = matcher.highlight(name)
+                yield Hit(
+                    score,
+                    shown + CURRENT_MARK if current else shown,
+                    self._select(name),
+                    text=name,
+                    help=CURRENT_HELP if current else None,
+                )
+
+
+CURRENT_MARK = "  ✓ current"
+"""After the current theme's name in the theme list."""
+CURRENT_HELP = "The theme in use now."

@@ -487,7 +487,13 @@ def _parse_toml(file: Path, text: str) -> dict[str, Any]:
 
 
 def write_config_data(file: Path, data: Mapping[str, Any]) -> None:
-    """Write *data* as TOML to *file* atomically, mode 0600.
+    """Write *data* as TOML to *file* atomically, mode 0600 (see `write_toml`)."""
+    write_toml(file, data)
+
+
+def write_toml(file: Path, data: Mapping[str, Any], *, what: str = "the config file") -> None:
+    """Write *data* as TOML to *file* atomically, mode 0600; a failure is a
+    :class:`ConfigError` naming the file as *what*.
 
     The text goes to a temporary file in the same directory, created 0600 before any
     content is written, is fsynced, and then replaces *file* with ``os.replace``; the
@@ -501,7 +507,7 @@ def write_config_data(file: Path, data: Mapping[str, Any]) -> None:
     file = Path(file).expanduser()
 
     def failed(exc: OSError) -> ConfigError:
-        return ConfigError(f"{file}: cannot write the config file ({exc.strerror or exc}).")
+        return ConfigError(f"{file}: cannot write {what} ({exc.strerror or exc}).")
 
     try:
         file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

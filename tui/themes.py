@@ -11,6 +11,11 @@ A file that cannot be read becomes one sentence in the list of problems ("themes
 line 3: ..."), never an exception. :func:`apply_theme` registers the themes on one app (never
 touching Textual's built-in table) and selects one, falling back to :data:`DEFAULT_THEME`
 with a single notification when the chosen one is unknown or broken.
+
+The theme picked in the palette is kept across restarts in a small state file
+(:func:`theme_choice_path`, next to the journals; never by rewriting the user's config),
+with the config's ``[ui] theme`` as it was when the choice was made: the choice wins until
+that config value changes (:func:`theme_to_use`).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -210,15 +216,79 @@ def apply_theme(app: App[Any], name: str, user_dir: Path | None = None) -> str:
         chosen = DEFAULT_THEME if DEFAULT_THEME in app.available_themes else app.theme
         about_it = [p for p in problems if _names_file(p, name)]
         if not about_it:
-            known = ", ".join(sorted(t.name for t in themes))
-            problems.append(f"No theme is named {name!r} (there are: {known}).")
-        problems.append(f"Using {chosen} instead.")
+            problems.append(f"No theme is named {name!r}.")
+        problems.append(f"The themes are: {_existing(app, themes)}. Using {chosen} instead.")
     app.theme = chosen
     if problems:
         app.notify("\n".join(problems), title="Theme", severity="warning", timeout=12)
     return chosen
 
 
+def _existing(app: App[Any], ours: list[Theme]) -> str:
+    """`timesheet-dark, timesheet-light, and Textual's nord, ...`: every theme there is."""
+    names = sorted({t.name for t in ours} & set(app.available_themes))
+    builtin = sorted(set(app.available_themes) - set(names))
+    text = ", ".join(names)
+    if builtin:
+        text += (", and " if names else "") + "Textual's " + ", ".join(builtin)
+    return text
+
+
 def _names_file(problem: str, name: str) -> bool:
     where = problem.split(": ", 1)[0]
     return where.endswith(f"/{name}.toml")
+
+
+# ------------------------------------------------------------------ the choice, kept
+
+THEME_CHOICE_FILE = "theme.toml"
+
+
+def theme_choice_path() -> Path:
+    """Where the palette's theme choice is kept: the app's state folder (with the
+    journals), not the config."""
+    import platformdirs
+
+    return Path(platformdirs.user_state_dir("timesheet")) / THEME_CHOICE_FILE
+
+
+@dataclass(frozen=True)
+class ThemeChoice:
+    """A theme picked in the palette, and what the config said when it was picked."""
+
+    theme: str
+    config_theme: str | None
+    """`[ui] theme` at that moment: once the config says something else, it wins."""
+
+
+def read_theme_choice(path: Path) -> ThemeChoice | None:
+    """The kept choice; None when there is none or the file is unreadable (a theme is not
+    worth failing a start over: the config's theme is used)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+        return None
+    theme, config_theme = data.get("theme"), data.get("config_theme")
+    if not isinstance(theme, str) or not isinstance(config_theme, str | None):
+        return None
+    return ThemeChoice(theme, config_theme)
+
+
+def write_theme_choice(path: Path, choice: ThemeChoice) -> None:
+    """Keep the choice, atomically (mode 0600); `ConfigError` with one sentence if the
+    file cannot be written."""
+    from tui.config import write_toml
+
+    data: dict[str, str] = {"theme": choice.theme}
+    if choice.config_theme is not None:
+        data["config_theme"] = choice.config_theme
+    write_toml(path, data, what="the kept theme choice")
+
+
+def theme_to_use(config_theme: str | None, path: Path | None) -> str | None:
+    """The palette's kept choice while the config's theme is what it was when the choice
+    was made; else the config's."""
+    choice = read_theme_choice(path) if path is not None else None
+    if choice is not None and choice.config_theme == config_theme:
+        return choice.theme
+    return config_theme

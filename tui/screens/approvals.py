@@ -21,7 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, SelectionList, Static
+from textual.widgets import DataTable, SelectionList, Static
 from textual.widgets.data_table import CellDoesNotExist
 from textual.widgets.selection_list import Selection
 from textual.worker import Worker
@@ -33,6 +33,8 @@ from tui.screens.base import TimesheetAppBase
 from tui.store.changes import ApprovalResult
 from tui.store.present import NO_VALUE, one_line, person_name, plural, service_name
 from tui.store.values import format_minutes, printable, week_range
+from tui.widgets.banner import ProblemBanner
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.timer_panel import TimerPanel
 
 if TYPE_CHECKING:
@@ -152,6 +154,7 @@ class ApprovalsScreen(Screen[None]):
         return EntryQuery(self.week_start, self.week_start + timedelta(days=6))
 
     def compose(self) -> ComposeResult:
+        yield ProblemBanner(self.store, self.app.profile_facts)
         yield TimerPanel(self.store, id="timer")
         yield Static(id="approvals-filters", markup=False)
         with Horizontal(id="approvals-body"):
@@ -170,7 +173,7 @@ class ApprovalsScreen(Screen[None]):
             id="approvals-unsupported",
             markup=False,
         )
-        yield Footer()
+        yield KeyBar(self.store.capabilities, here="show-approvals")
 
     def on_mount(self) -> None:
         table = self.table

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from tui.store.changes import StoreChange
     from tui.store.store import Store
+    from tui.widgets.banner import ProfileFacts
 
 
 class TimesheetAppBase(App[None]):
@@ -32,6 +33,8 @@ class TimesheetAppBase(App[None]):
     """Every change of the store, published to the widgets that subscribe."""
     week_start: date
     """The Monday of the week the timesheet shows."""
+    profile_facts: ProfileFacts
+    """What the problem banner names: the profile, its token's source, the config file."""
 
     def shift_week(self, weeks: int) -> None:
         """Show the week `weeks` after (negative: before) the shown one, and load it."""

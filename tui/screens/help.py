@@ -7,6 +7,9 @@ binding chain (the focused widget, its ancestors, the screen, the app) after the
 `[keys]` keymap is applied, so a remapped key shows as the key that works now. Grouped by where
 the binding lives (the widget, this screen, everywhere), like Textual's key panel; bindings
 marked `system` are left out, and keys bound to one action in one place share a row.
+Textual's own keys (focus, copy, a table's cursor: bindings without an id, since each of
+ours has one) come last, grouped apart under "Textual". Over the timesheet, a legend says
+what the grid's row marks mean.
 """
 
 from __future__ import annotations
@@ -25,6 +28,36 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tui.actions import Scope, bindings
+from tui.store.records import RowState
+from tui.widgets.entry_grid import MARKERS, EntryGrid
+
+TEXTUAL_GROUP = "Textual"
+"""The group of Textual's own keys (bindings without an id)."""
+
+MARK_WORDS: dict[RowState, str] = {
+    RowState.new: "new",
+    RowState.changed: "changed",
+    RowState.deleted: "deleted",
+    RowState.failed: "failed",
+    RowState.conflict: "conflict",
+    RowState.saving: "saving",
+    RowState.unconfirmed: "waiting for the server",
+}
+"""What each row mark of the grid means, in the legend's order."""
+
+
+TEXTUAL_DESCRIPTIONS = {"command_palette": "Command palette"}
+"""Textual's own bindings whose description does not say what they do."""
+
+
+def marks_legend() -> str:
+    """`+ new · ~ changed · ... · ? waiting for the server`: every mark the grid draws."""
+    states = [*MARK_WORDS, *(s for s in MARKERS if s not in MARK_WORDS)]
+    return " · ".join(
+        f"{MARKERS[state]} {MARK_WORDS.get(state, state.value)}"
+        for state in states
+        if MARKERS.get(state, " ").strip()
+    )
 
 
 @dataclass(frozen=True)
@@ -64,25 +97,32 @@ def help_rows(screen: Screen[Any]) -> list[HelpRow]:
     def order(node: DOMNode) -> int:
         return 0 if isinstance(node, Screen) else 1 if isinstance(node, App) else 2
 
-    rows = []
+    rows: list[HelpRow] = []
+    theirs: list[HelpRow] = []
     for namespace, by_action in sorted(grouped.items(), key=lambda item: order(item[0])):
         group = _group_title(namespace)
         for action, same in by_action.items():
+            ours = any(b.id for b in same)
             # The app's own binding (it has an id) describes the row, before inherited ones.
             main = next((b for b in same if b.id), same[0])
             ordered = [main, *(b for b in same if b is not main)]
             keys = tuple(dict.fromkeys(app.get_key_display(b) for b in ordered))
-            rows.append(
+            description = (
+                (TEXTUAL_DESCRIPTIONS.get(action) if not ours else None)
+                or main.description
+                or action.replace("_", " ")
+            )
+            (rows if ours else theirs).append(
                 HelpRow(
-                    group,
+                    group if ours else TEXTUAL_GROUP,
                     keys,
-                    main.description or action.replace("_", " "),
+                    description,
                     main.tooltip,
                     tuple(b.id for b in ordered if b.id),
                     action,
                 )
             )
-    return rows
+    return rows + theirs
 
 
 class HelpScreen(ModalScreen[None]):
@@ -108,6 +148,9 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen .help-table {
         width: 1fr;
     }
+    HelpScreen #help-marks {
+        margin-top: 1;
+    }
     HelpScreen .help-hint {
         color: $text-muted;
         margin-top: 1;
@@ -119,12 +162,18 @@ class HelpScreen(ModalScreen[None]):
     def __init__(self, screen: Screen[Any]) -> None:
         super().__init__()
         self.rows = help_rows(screen)
+        self.legend = marks_legend() if screen.query(EntryGrid) else ""
+        """The row marks' legend (over a screen with the grid), else empty."""
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Text("Keys", style="bold"))
             with VerticalScroll():
                 yield Static(self._table(), classes="help-table")
+                if self.legend:
+                    yield Static(
+                        Text.assemble(("Row marks  ", "bold"), self.legend), id="help-marks"
+                    )
             yield Static(
                 Text("escape / q close · ctrl+p finds any command by name"), classes="help-hint"
             )

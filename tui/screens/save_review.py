@@ -243,7 +243,10 @@ class SaveReview(ModalScreen[None]):
         return self.row_text(self.store.row(entry_id).record)
 
     def _show_keys(self) -> None:
-        if self.phase is Phase.review:
+        problem = self.store.status.problem
+        if self.phase is Phase.review and problem is not None and self.sendable:
+            text = f"{problem.waiting} n/esc close"
+        elif self.phase is Phase.review:
             if not self.sendable:
                 text = "esc close" + (" (fill in the new row, then save)" if self.items else "")
             elif self.incomplete:
@@ -266,6 +269,10 @@ class SaveReview(ModalScreen[None]):
         if self.phase is Phase.review:
             if not self.sendable:  # nothing that can be sent: close, all stays staged
                 self.dismiss(None)
+                return
+            if self.store.status.problem is not None:  # signed out or offline: it waits
+                self._show_keys()
+                self.app.bell()
                 return
             self.start_save()
         elif self.phase is Phase.done:

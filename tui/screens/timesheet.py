@@ -9,14 +9,16 @@ from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui.actions import Scope, bindings
 from tui.screens.base import TimesheetAppBase
 from tui.store.changes import StoreChange
 from tui.store.store import StagingError, Store
 from tui.store.values import week_range
+from tui.widgets.banner import ProblemBanner
 from tui.widgets.entry_grid import EntryGrid
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.timer_panel import TimerPanel
 
 
@@ -38,10 +40,11 @@ class TimesheetScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         store = self.app.store
+        yield ProblemBanner(self.store, self.app.profile_facts)
         yield TimerPanel(store, id="timer")
         yield Static(id="week-bar")
         yield EntryGrid(store, id="grid")
-        yield Footer()
+        yield KeyBar(self.store.capabilities, here="show-timesheet")
 
     def on_mount(self) -> None:
         self.app.store_changed.subscribe(self, self.on_store_change)

@@ -6,6 +6,7 @@ without importing the store itself.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -68,6 +69,38 @@ class StopResult:
     """What rounding would make it; staged as an edit, never applied silently."""
 
 
+class ProblemKind(enum.Enum):
+    auth = "auth"
+    """The server refused the token (401)."""
+    offline = "offline"
+    """The server could not be reached (or answered 5xx)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why the store cannot read from or write to the server: it stays (a banner says so,
+    saving waits) until a later load succeeds."""
+
+    kind: ProblemKind
+    message: str
+    """The adapter's one sentence."""
+    status: int | None = None
+    """The HTTP status, when there was one."""
+
+    @property
+    def waiting(self) -> str:
+        """Why a save cannot start yet, in one sentence."""
+        if self.kind is ProblemKind.auth:
+            return (
+                "Cannot save yet: the server refused the token. "
+                "The staged changes are kept; fix the token, then save."
+            )
+        return (
+            "Cannot save yet: the server cannot be reached. "
+            "The staged changes are kept; save once it is back."
+        )
+
+
 @dataclass
 class SyncStatus:
     loading: bool = False
@@ -79,6 +112,8 @@ class SyncStatus:
     error: str | None = None
     cached_at: datetime | None = None
     """When the shown entries came from the cache, when they were fetched."""
+    problem: Problem | None = None
+    """Signed out or offline since the last load that failed; None after one succeeds."""
 
 
 @dataclass

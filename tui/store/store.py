@@ -27,6 +27,8 @@ from tui.store.changes import (
     ApprovalResult,
     DiffItem,
     Listener,
+    Problem,
+    ProblemKind,
     SaveReport,
     StopResult,
     StoreChange,
@@ -205,13 +207,17 @@ class Store:
         try:
             self.me = await self.backend.current_person()
             await self.refresh_lookups()
-        except UNREACHABLE as error:
+        except (*UNREACHABLE, AuthError) as error:
+            self._note_problem(error)
             cached = self.cache.load_lookups() if self.cache else None
             if cached is None:
+                self.emit(StoreChange(status=True))
                 raise
             self.me = cached.me
             self.people, self.services, self.tasks = cached.people, cached.services, cached.tasks
-            self.status.error = f"Offline: {error}"
+            self.status.error = (
+                f"Offline: {error}" if isinstance(error, UNREACHABLE) else str(error)
+            )
             self.emit(StoreChange(lookups=True, status=True))
             return
         if self.cache is not None:
@@ -219,6 +225,11 @@ class Store:
         if self.capabilities.timers:
             with contextlib.suppress(*UNREACHABLE):
                 await self.refresh_timer()
+
+    def _note_problem(self, error: ApiError) -> None:
+        """Signed out or offline: kept in `status.problem` until a load succeeds."""
+        kind = ProblemKind.auth if isinstance(error, AuthError) else ProblemKind.offline
+        self.status.problem = Problem(kind, str(error), error.status)
 
     async def refresh_lookups(self) -> None:
         await self._fetch_people()
@@ -266,13 +277,17 @@ class Store:
         try:
             async for batch in self.backend.iter_entries(query):
                 self._take_batch(batch, fresh, stream=cached is None)
-        except UNREACHABLE as error:
+        except (*UNREACHABLE, AuthError) as error:
             self.status.loading = False
+            self._note_problem(error)
             if cached is None:
                 self.status.error = str(error)
                 self.emit(StoreChange(status=True))
                 raise
-            self.status.error = f"Offline: {error} Showing the copy cached earlier."
+            offline = isinstance(error, UNREACHABLE)
+            self.status.error = (
+                f"{'Offline: ' if offline else ''}{error} Showing the copy cached earlier."
+            )
             self.emit(StoreChange(status=True))
             return
         except ApiError as error:
@@ -282,6 +297,7 @@ class Store:
             raise
         self.status.loading = False
         self.status.cached_at = None
+        self.status.problem = None
         if cached is None:
             self._rebuild_order()
             self.emit(StoreChange(reset=True, status=True))

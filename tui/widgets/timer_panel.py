@@ -16,6 +16,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tui.actions import default_key
+from tui.store.changes import ProblemKind
 from tui.store.present import one_line, service_name, task_title
 from tui.store.values import format_elapsed, printable
 
@@ -85,6 +86,8 @@ class TimerPanel(Widget):
         self._ticker: IntervalTimer | None = None
         self.ticking = False
         """True while the one-second tick runs (only while a timer does)."""
+        self._problem_kind: ProblemKind | None = None
+        """The store's problem when last drawn: signed out or offline, the timer is unknown."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="timer-what", markup=False)
@@ -154,7 +157,9 @@ class TimerPanel(Widget):
         about_timer_row = (
             timer is not None and timer.entry_id is not None and timer.entry_id in change.ids
         )
-        if change.timer or change.lookups or change.reset or about_timer_row:
+        problem = self.store.status.problem
+        problem_changed = change.status and (problem and problem.kind) != self._problem_kind
+        if change.timer or change.lookups or change.reset or about_timer_row or problem_changed:
             self.redraw()
 
     def redraw(self) -> None:
@@ -170,11 +175,17 @@ class TimerPanel(Widget):
             self._set_elapsed("")
             self._pause()
             return
+        problem = store.status.problem
+        self._problem_kind = problem.kind if problem is not None else None
         if not self.running:
             self.set_class(True, "-idle")
             self.set_class(False, "-forgotten")
             start = key_for(self.app, "start-timer", default_key("start-timer"))
-            what.update(Content(f"No timer running · {start} starts one"))
+            if problem is not None:  # never "no timer" when nobody could ask
+                why = "not signed in" if problem.kind is ProblemKind.auth else "offline"
+                what.update(Content(f"Timer unknown: {why}"))
+            else:
+                what.update(Content(f"No timer running · {start} starts one"))
             keys.update(Content(""))
             self._set_elapsed("")
             self._pause()
