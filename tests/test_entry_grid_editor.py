@@ -252,3 +252,20 @@ async def test_an_empty_week_says_so_with_the_next_step(store: Store) -> None:
         assert row_line(grid, 0).strip() == "Loading…"
         store.status.loading = False
         assert row_line(grid, 0).strip() == "No entries · a adds one · j next week"
+
+
+async def test_an_editor_scrolled_off_its_row_hides_and_keeps_its_text(store: Store) -> None:
+    app = GridApp(store)
+    async with app.run_test(size=(120, 10)) as pilot:
+        await pilot.pause()
+        grid = app.query_one(EntryGrid)
+        editor = await open_editor(pilot, grid, editable_ids(store)[0], "note")
+        await pilot.press(*"half typed")
+        grid.scroll_to(y=grid.max_scroll_y, animate=False, immediate=True)
+        await pilot.pause()
+        assert editor.styles.visibility == "hidden"
+        assert not any("half typed" in line for line in screen_lines(app))
+        grid.scroll_to(y=0, animate=False, immediate=True)
+        await pilot.pause()
+        assert editor.styles.visibility == "visible" and editor.value == "half typed"
+        assert app.focused is editor

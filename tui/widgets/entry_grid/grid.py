@@ -743,17 +743,25 @@ class EntryGrid(ScrollView, can_focus=True):
         width = min(end - column.x, view_width)
         x = max(0, min(column.x - scroll_x, view_width - width))
         y = index + HEADER_LINES - scroll_y
+        body_end = view.height - FOOTER_LINES
+        # An overlay is not clipped to the grid: scrolled off the rows, it hides (keeping
+        # its text) until its row is back.
+        shown = "visible" if HEADER_LINES <= y < body_end else "hidden"
         # Offsets are in the grid's virtual space: overlay children scroll with the rows.
         editor.styles.width = width
         editor.styles.offset = (x + scroll_x, y + scroll_y)
+        if editor.styles.visibility != shown:
+            editor.styles.visibility = shown
+            if shown == "visible":
+                editor.focus()  # hiding took its focus
         suggestions = self._suggestions
+        suggestions.styles.visibility = shown
         if not suggestions.display:
             return
         list_end = x + scroll_x + max(width, suggestions.label_width + 2)
         list_end = next((c.end for c in self._columns if c.end >= list_end), list_end)
         list_width = min(list_end - x - scroll_x, view_width)
         list_x = max(0, min(x, view_width - list_width))
-        body_end = view.height - FOOTER_LINES
         below = body_end - (y + 1)
         above = y - HEADER_LINES
         lines = min(suggestions.option_count, MAX_SUGGESTIONS)
