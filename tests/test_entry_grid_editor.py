@@ -19,9 +19,12 @@ from tests.conftest import FakeClock
 from tests.test_entry_grid import SIZE, WEEK, GridApp, editable_ids, edited, row_line
 from tui.api.base import EntryQuery
 from tui.models import Service
+from tui.store.present import service_name
 from tui.store.store import Store
 from tui.store.values import format_minutes
 from tui.widgets.entry_grid import EntryGrid
+from tui.widgets.entry_grid.columns import SPECS, layout, widths
+from tui.widgets.entry_grid.editor import Choice, matching, resolve
 
 pytestmark = pytest.mark.anyio
 
@@ -199,6 +202,9 @@ async def test_task_suggestions_list_the_rows_service_first(store: Store) -> Non
         ids = [option.id for option in suggestions.options]
         mine = [i for i, t in store.tasks.items() if t.service_id == service_id]
         assert set(ids) == set(store.tasks) and set(ids[: len(mine)]) == set(mine)
+        other = suggestions.get_option_at_index(len(mine))
+        task = store.tasks[other.id or ""]
+        assert str(other.prompt).endswith(f" · {service_name(store.services, task.service_id)}")
 
 
 async def test_at_80_columns_the_status_column_stays_in_view(
@@ -269,3 +275,33 @@ async def test_an_editor_scrolled_off_its_row_hides_and_keeps_its_text(store: St
         await pilot.pause()
         assert editor.styles.visibility == "visible" and editor.value == "half typed"
         assert app.focused is editor
+
+
+def test_a_narrow_view_takes_from_note_first_then_the_names() -> None:
+    wide = widths(160, person=False)
+    assert {k: wide[k] for k in ("service", "task")} == {
+        k: SPECS[k].target for k in ("service", "task")
+    }
+    roomy = widths(120, person=False)
+    assert roomy["note"] < wide["note"] and roomy["service"] == wide["service"]
+    narrow = widths(78, person=False)
+    assert narrow["note"] == SPECS["note"].minimum
+    assert narrow["service"] < wide["service"] and narrow["task"] < wide["task"]
+    assert narrow["status"] == SPECS["status"].target
+    columns = layout(78, person=True)
+    assert columns[-1].key == "status" and columns[-1].end <= 78
+
+
+def test_matching_ranks_the_start_then_words_then_letters_in_order() -> None:
+    choices = [
+        Choice("1", "Design (Acme › Website)", "Design"),
+        Choice("2", "Admin", "Admin"),
+        Choice("3", "Web design (Internal)", "Web design"),
+    ]
+    assert [c.id for c in matching(choices, "des")] == ["1", "3"]
+    assert [c.id for c in matching(choices, "acme")] == ["1"]
+    assert [c.id for c in matching(choices, "adn")] == ["2"]  # letters in order, last resort
+    assert resolve("design (acme › website)", "service", choices) == ("1", None)
+    assert resolve("3", "service", choices) == ("3", None)
+    value, problem = resolve("zzz", "service", choices)
+    assert value is None and problem is not None and "No service" in problem

@@ -629,7 +629,8 @@ class EntryGrid(ScrollView, can_focus=True):
 
     def _choices_for(self, field: str, record: EntryRecord) -> list[Choice]:
         """The services (each with where it belongs), or the tasks (the row's service's
-        first), the editor of `field` offers; none for the other fields."""
+        first; the others with their service), the editor of `field` offers; none for
+        the other fields."""
         store = self.store
         if field == "service_id":
             services = store.services
@@ -638,12 +639,16 @@ class EntryGrid(ScrollView, can_focus=True):
                 for service_id, service in services.items()
             ]
         if field == "task_id":
-            tasks = store.tasks
+            tasks, services = store.tasks, store.services
             mine = record.service_id
-            choices = [
-                Choice(task_id, task_title(tasks, task_id), task.title, task.service_id == mine)
-                for task_id, task in tasks.items()
-            ]
+            choices = []
+            for task_id, task in tasks.items():
+                title = task_title(tasks, task_id)
+                first = task.service_id is not None and task.service_id == mine
+                if not first and task.service_id:
+                    # Another service's task says whose it is.
+                    title = f"{title} · {service_name(services, task.service_id)}"
+                choices.append(Choice(task_id, title, task.title, first))
             return sorted(choices, key=lambda choice: not choice.first)
         return []
 
