@@ -176,8 +176,8 @@ class CellEditor(Input):
         height: 1;
         border: none;
         padding: 0;
-        background: $panel;
-        &:focus { background: $panel; }
+        background: $primary-muted;
+        &:focus { background: $primary-muted; }
     }
     """
 
