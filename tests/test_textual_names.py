@@ -57,9 +57,12 @@ HOOKS = {
     "ALLOW_MAXIMIZE": "whether a widget may be maximized",
     "can_focus": "whether the widget takes focus",
     "can_focus_children": "whether its children take focus",
-    "is_container": "a Line API grid that docks its editor as a child says it contains widgets",
+    "is_container": "a Line API grid whose editor overlay is a child says it contains widgets",
     "virtual_size": "a ScrollView sets its scrollable size (Textual's documented way)",
     "border_title": "a widget sets its own border title (Textual's documented way)",
+    "value": "an Input subclass sets its own text (Input's public reactive)",
+    "selection": "an Input subclass selects its text (Input's public reactive)",
+    "highlighted": "an OptionList subclass moves its highlight (OptionList's public reactive)",
     "app": "typed access to our App from a screen (the same object, a narrower type)",
 }
 
@@ -79,7 +82,8 @@ def ui_modules() -> list[str]:
         module = importlib.import_module(package)
         names.append(package)
         if hasattr(module, "__path__"):
-            names += [f"{package}.{info.name}" for info in pkgutil.iter_modules(module.__path__)]
+            # Every module below, sub-packages too (the entry grid is one).
+            names += [info.name for info in pkgutil.walk_packages(module.__path__, package + ".")]
     return names
 
 

@@ -1,9 +1,11 @@
 """The week's entries as a spreadsheet-like grid, drawn with Textual's Line API.
 
-Only the visible rows are drawn (`render_line` asks the store for one row at a time), so a
+Only the visible rows are drawn (`render_line` asks the source for one row at a time), so a
 keypress costs the same with 100k rows as with 100. What is O(rows) is done once per load:
-column widths (capped) and the per-day totals; after that a change touches only the rows it
-names. The grid never sorts: the store owns the order, the grid follows it by entry id.
+the per-day totals (`totals.DayTotals`) and the people seen (the person column shows when
+there are several); after that a change touches only the rows it names. Column widths come
+from the view's width alone (`columns.layout`), never from the rows. The grid never sorts:
+the source owns the order, the grid follows it by entry id.
 
 Text from the server is literal: cells are plain `Segment`s of `printable(...)` text, never
 markup, so a note like ``[bold red]x[/] \\x1b[2J`` shows exactly as typed (with ``␛``).
@@ -11,86 +13,52 @@ markup, so a note like ``[bold red]x[/] \\x1b[2J`` shows exactly as typed (with 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any, ClassVar, NamedTuple
 
-from rich.cells import cell_len, set_cell_size
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
-from textual import events
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.geometry import Region, Size, Spacing
+from textual.keys import format_key
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import Input, Static
+from textual.widgets import Input, OptionList
 
-from tui.actions import Scope, bindings
+from tui.actions import Scope, bindings, default_key
+from tui.store.changes import StoreChange
 from tui.store.conflicts import conflict_message
 from tui.store.present import person_name, service_name, task_title
 from tui.store.records import EntryRecord, RowState
-from tui.store.values import format_minutes, printable, week_start
-
-MARKERS: Mapping[RowState, str] = {
-    RowState.clean: " ",
-    RowState.new: "+",
-    RowState.changed: "~",
-    RowState.deleted: "-",
-    RowState.saving: "⟳",
-    RowState.failed: "!",
-    RowState.conflict: "≠",
-    RowState.unconfirmed: "?",
-}
-
-NEWLINE = " ⏎ "
-GAP = 1
-"""Blank cells between columns."""
-HEADER_LINES = 1
-FOOTER_LINES = 2
-"""The totals line and the status line."""
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-@dataclass(frozen=True)
-class ColumnSpec:
-    key: str
-    label: str
-    cap: int
-    """Widest the column may grow."""
-    minimum: int
-    field: str | None
-    """The store field an edit of this column sets (None: not editable)."""
-    align: str = "left"
-
-
-COLUMN_SPECS: tuple[ColumnSpec, ...] = (
-    ColumnSpec("date", "Date", 6, 6, "date"),
-    ColumnSpec("person", "Person", 20, 6, None),
-    ColumnSpec("service", "Service", 24, 7, "service_id"),
-    ColumnSpec("task", "Task", 24, 4, "task_id"),
-    ColumnSpec("note", "Note", 40, 4, "note"),
-    ColumnSpec("time", "Time", 6, 5, "minutes", "right"),
-    ColumnSpec("status", "Status", 9, 9, None),
+from tui.store.values import format_minutes, printable
+from tui.widgets.entry_grid.columns import (
+    FOOTER_LINES,
+    GAP,
+    HEADER_LINES,
+    MARKER_WIDTH,
+    MARKERS,
+    Column,
+    fit,
+    layout,
+    note_text,
 )
-SPECS = {spec.key: spec for spec in COLUMN_SPECS}
-
-
-@dataclass(frozen=True)
-class Column:
-    """A shown column: its spec, width and x (in cells, from the grid's left edge)."""
-
-    spec: ColumnSpec
-    x: int
-    width: int
-
-    @property
-    def key(self) -> str:
-        return self.spec.key
+from tui.widgets.entry_grid.editor import (
+    MAX_SUGGESTIONS,
+    CellEditor,
+    Choice,
+    Suggestions,
+    matching,
+    resolve,
+)
+from tui.widgets.entry_grid.source import GridSource
+from tui.widgets.entry_grid.totals import DayTotals, totals_line
+from tui.widgets.timer_panel import key_for
 
 
 class _Frame(NamedTuple):
@@ -106,27 +74,9 @@ class _Frame(NamedTuple):
     states: dict[RowState, Style]
 
 
-def note_text(note: str) -> str:
-    """A note on one line, every control character made visible."""
-    if "\n" in note or "\r" in note:
-        note = note.replace("\r\n", "\n").replace("\r", "\n").replace("\n", NEWLINE)
-    return printable(note)
-
-
-def fit(text: str, width: int, align: str = "left") -> str:
-    """`text` in exactly `width` cells: truncated with an ellipsis, or padded."""
-    length = cell_len(text)
-    if length > width:
-        return set_cell_size(text, width - 1) + "…" if width > 1 else set_cell_size(text, width)
-    if length < width:
-        pad = " " * (width - length)
-        return pad + text if align == "right" else text + pad
-    return text
-
-
 class EntryGrid(ScrollView, can_focus=True):
     """The staged entries of the loaded range; `apply_change` keeps it in step with the
-    store. Host screens handle `CellEdited` and answer with `show_edit_error` or
+    source. Host screens handle `CellEdited` and answer with `show_edit_error` or
     `finish_edit`."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -143,12 +93,14 @@ class EntryGrid(ScrollView, can_focus=True):
         "entry-grid--totals",
         "entry-grid--status",
         "entry-grid--status-error",
+        "entry-grid--empty",
     }
 
     DEFAULT_CSS = """
     EntryGrid {
         background: $surface;
         color: $foreground;
+        scrollbar-gutter: stable;  /* a week that scrolls lays out as one that does not */
         & > .entry-grid--header {
             background: $panel;
             color: $foreground;
@@ -181,29 +133,14 @@ class EntryGrid(ScrollView, can_focus=True):
         }
         & > .entry-grid--status { color: $text-muted; }
         & > .entry-grid--status-error { color: $error; text-style: bold; }
-        & > #entry-grid-editor {
-            dock: top;
-            height: 1;
-            border: none;
-            padding: 0;
-            background: $boost;
-        }
-        & > #entry-grid-error {
-            dock: top;
-            height: 1;
-            width: auto;
-            max-width: 100%;
-            padding: 0 1;
-            background: $error;
-            color: $text;
-        }
+        & > .entry-grid--empty { color: $text-muted; }
     }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = bindings(Scope.entry_grid)
 
     cursor_row: reactive[int] = reactive(0, repaint=False, init=False)
-    """Index of the cursor's row in the store's order."""
+    """Index of the cursor's row in the source's order."""
     cursor_column: reactive[int] = reactive(0, repaint=False, init=False)
     """Index of the cursor's column among `columns` (the state marker is not one)."""
 
@@ -232,7 +169,7 @@ class EntryGrid(ScrollView, can_focus=True):
 
     def __init__(
         self,
-        store: Any,
+        store: GridSource,
         *,
         id: str | None = None,
         name: str | None = None,
@@ -242,18 +179,15 @@ class EntryGrid(ScrollView, can_focus=True):
         self.store = store
         self._cursor_id: str | None = None
         self._rows = 0
-        self._widths: dict[str, int] = {spec.key: spec.minimum for spec in COLUMN_SPECS}
         self._columns: tuple[Column, ...] = ()
+        self._laid_out_for: tuple[int, bool] | None = None
+        """(view width, person column) the columns were laid out for."""
         self._total_width = 0
-        # Distinct ids of the rows measured (None is added in the hot loop, dropped after).
         self._people: set[str | None] = set()
-        self._services: set[str | None] = set()
-        self._tasks: set[str | None] = set()
-        self._day_minutes: dict[date, int] = {}
-        self._counted: dict[str, tuple[date, int]] = {}
-        """Each row's contribution to the totals (only rows that add minutes)."""
-        self._totals_text: tuple[int, str] | None = None
-        """(width, text) of the totals line, until the totals change."""
+        """Distinct people of the rows seen (None is added in the hot loop, dropped after)."""
+        self._totals = DayTotals()
+        self._totals_text: tuple[object, str] | None = None
+        """(what it was made from, text) of the totals line, until that changes."""
         self._wanted: str | None = None
         """An entry the cursor was on before its row went; the cursor returns to it
         when it comes back (e.g. reloading the week), unless the user moved."""
@@ -263,33 +197,40 @@ class EntryGrid(ScrollView, can_focus=True):
         self._frame: _Frame | None = None
         self._editing: tuple[str, str, str, Any] | None = None
         """(entry id, field, prefilled text, the value that text stands for)."""
+        self._choices: list[Choice] = []
+        """What the open service or task editor can stage."""
+        self._edit_error: str | None = None
+        """Why the open editor's value was refused: shown on the status line."""
         self._build_columns()
 
     # ------------------------------------------------------------------ compose
 
     @property
     def is_container(self) -> bool:
-        # The one-line editor and its error label are docked children.
+        # The cell editor and its suggestion list are (overlay) children.
         return True
 
     def compose(self) -> ComposeResult:
-        editor = Input(id="entry-grid-editor", compact=True, select_on_focus=False)
+        suggestions = Suggestions(id="entry-grid-suggestions", compact=True)
+        suggestions.display = False
+        editor = CellEditor(suggestions, id="entry-grid-editor")
         editor.display = False
-        error = Static("", id="entry-grid-error", markup=False)
-        error.display = False
         yield editor
-        yield error
+        yield suggestions
 
     def on_mount(self) -> None:
         self.reload()
 
-    @property
-    def _editor(self) -> Input:
-        return self.query_one("#entry-grid-editor", Input)
+    def on_resize(self, event: events.Resize) -> None:
+        self._relayout()
 
     @property
-    def _error(self) -> Static:
-        return self.query_one("#entry-grid-error", Static)
+    def _editor(self) -> CellEditor:
+        return self.query_one("#entry-grid-editor", CellEditor)
+
+    @property
+    def _suggestions(self) -> Suggestions:
+        return self.query_one("#entry-grid-suggestions", Suggestions)
 
     # ------------------------------------------------------------------- public
 
@@ -317,9 +258,14 @@ class EntryGrid(ScrollView, can_focus=True):
         return self._editing[:2] if self._editing else None
 
     @property
+    def edit_error(self) -> str | None:
+        """Why the open editor's value was refused (shown on the status line), or None."""
+        return self._edit_error
+
+    @property
     def day_totals(self) -> dict[date, int]:
         """Minutes per day of the rows not staged for deletion."""
-        return dict(self._day_minutes)
+        return dict(self._totals.days)
 
     def move_to(self, entry_id: str) -> bool:
         """Put the cursor on `entry_id` (scrolling to it); False if it is not shown."""
@@ -343,7 +289,7 @@ class EntryGrid(ScrollView, can_focus=True):
         return True
 
     def reload(self) -> None:
-        """Re-read everything: widths, totals, row count (O(rows), once)."""
+        """Re-read everything: totals, people, row count (O(rows), once)."""
         self._reload(force=True)
 
     def _reload(self, *, force: bool) -> None:
@@ -351,7 +297,7 @@ class EntryGrid(ScrollView, can_focus=True):
         fingerprint = (len(order), sum(map(hash, order)))
         if not force and fingerprint == self._fingerprint:
             # The rows already measured, in a new order (the end of a streamed load):
-            # widths and totals do not depend on the order.
+            # totals and people do not depend on the order.
             self._refind_cursor(fallback=0)
             self._place_editor()
             self.refresh()
@@ -359,17 +305,15 @@ class EntryGrid(ScrollView, can_focus=True):
         self._fingerprint = fingerprint
         self._cancel_edit(refocus=False)
         self._rows = len(order)
-        self._widths = {spec.key: spec.minimum for spec in COLUMN_SPECS}
-        self._people, self._services, self._tasks = set(), set(), set()
-        self._day_minutes, self._counted = {}, {}
+        self._people = set()
+        self._totals.clear()
         self._measure(order, full=True)
         self._build_columns()
-        self._totals_text = None
         self._sync_size()
         self._refind_cursor(fallback=0)
         self.refresh()
 
-    def apply_change(self, change: Any) -> None:
+    def apply_change(self, change: StoreChange) -> None:
         """Follow one `StoreChange`: redraw only what it names."""
         if change.reset:
             self._reload(force=False)
@@ -379,7 +323,7 @@ class EntryGrid(ScrollView, can_focus=True):
         count, total = self._fingerprint
         if change.removed:
             for entry_id in change.removed:
-                self._uncount(entry_id)
+                self._totals.uncount(entry_id)
             count, total = count - len(change.removed), total - sum(map(hash, change.removed))
             if self._editing and self._editing[0] in change.removed:
                 self._cancel_edit()
@@ -396,21 +340,19 @@ class EntryGrid(ScrollView, can_focus=True):
             self.refresh()
         if change.ids:
             index_of = self.store.index_of
-            ids = [i for i in change.ids if index_of(i) is not None]
             fields = set(change.fields)
-            touched = fields & {"note", "service_id", "task_id", "person_id"}
-            if touched or not fields:
+            if "person_id" in fields or not fields:
+                ids = [i for i in change.ids if index_of(i) is not None]
                 relayout = self._measure(ids, totals=False) or relayout
-            if fields & {"minutes", "date", "state"} or not fields:
-                for entry_id in change.ids:
-                    self._recount(entry_id)
+            recount = fields & {"minutes", "date", "state"} or not fields
+            if recount and any([self._recount(entry_id) for entry_id in change.ids]):
+                self._refresh_footer()
             if not (change.added or change.removed):
                 self._refresh_ids(change.ids)
             if self._cursor_id in change.ids:
                 self._refresh_status()
-        if change.lookups and not change.reset:
-            relayout = self._remeasure_names() or relayout
-            self.refresh()
+        if change.lookups or (change.status and not order):
+            self.refresh()  # names in every row; or the empty grid's "Loading…"
         if relayout:
             self._build_columns()
             self._sync_size()
@@ -418,14 +360,12 @@ class EntryGrid(ScrollView, can_focus=True):
             self.refresh()
 
     def show_edit_error(self, message: str) -> None:
-        """Keep the editor open and show why its value was refused."""
+        """Keep the editor open and say on the status line why its value was refused."""
         if self._editing is None:
             self.notify(message, severity="error", title="Not staged")
             return
-        error = self._error
-        error.update(Text(printable(message)))
-        error.display = True
-        self._place_editor()
+        self._edit_error = message
+        self._refresh_status()
         self._editor.focus()
 
     def finish_edit(self) -> None:
@@ -436,18 +376,11 @@ class EntryGrid(ScrollView, can_focus=True):
 
     def _rows_for(self, ids: Iterable[str]) -> Iterable[tuple[str, EntryRecord, bool]]:
         """(id, shown record, deleted) of each id; server rows without staged changes are
-        read straight from the store's records (the common case at load)."""
+        read straight from the source's records (the common case at load)."""
         store = self.store
-        records = getattr(store, "records", None)
-        staging = getattr(store, "staging", None)
-        staged = getattr(staging, "staged", None)
+        get_record = store.records.get
+        staged = store.staging.staged
         row = store.row
-        if records is None or staged is None:
-            for entry_id in ids:
-                shown = row(entry_id)
-                yield entry_id, shown.record, shown.state is RowState.deleted
-            return
-        get_record = records.get
         for entry_id in ids:
             record = get_record(entry_id) if entry_id not in staged else None
             if record is None:
@@ -457,103 +390,54 @@ class EntryGrid(ScrollView, can_focus=True):
                 yield entry_id, record, False
 
     def _measure(self, ids: Iterable[str], *, full: bool = False, totals: bool = True) -> bool:
-        """Widen columns for these rows (and count them in the totals); True when a
-        column got wider or the person column appeared."""
-        widths = self._widths
-        note_cap = SPECS["note"].cap
-        note_width = widths["note"]
-        people, services, tasks = self._people, self._services, self._tasks
-        before = (len(people) > 1, len(services), len(tasks))
-        counted, days = self._counted, self._day_minutes
-        add_person, add_service, add_task = people.add, services.add, tasks.add
-        uncount = self._uncount
+        """Note these rows' people (and count them in the totals); True when the person
+        column should appear or go."""
+        people = self._people
+        add_person = people.add
+        count, recount = self._totals.count, self._totals.recount
         for entry_id, record, deleted in self._rows_for(ids):
             add_person(record.person_id)
-            add_service(record.service_id)
-            add_task(record.task_id)
-            note = record.note
-            if note_width < note_cap and len(note) * 3 > note_width:
-                # Plain ASCII is one cell a character; anything else is measured as shown.
-                width = (
-                    len(note)
-                    if note.isascii() and note.isprintable()
-                    else cell_len(note_text(note))
-                )
-                if width > note_width:
-                    note_width = min(width, note_cap)
-            if totals:
-                if not full:
-                    uncount(entry_id)
-                minutes = record.minutes
-                if minutes and not deleted:
-                    day = record.date
-                    counted[entry_id] = (day, minutes)
-                    days[day] = days.get(day, 0) + minutes
-        if totals:
-            self._totals_text = None
-        for seen in (people, services, tasks):
-            seen.discard(None)
-        changed = note_width != widths["note"]
-        widths["note"] = note_width
-        if full or before != (len(people) > 1, len(services), len(tasks)):
-            changed = self._remeasure_names() or changed
-        return changed
-
-    def _remeasure_names(self) -> bool:
-        """Widths of the name columns from the distinct ids seen (a few hundred at most)."""
-        changed = False
-        for key, ids, name in (
-            ("person", self._people, self._person_name),
-            ("service", self._services, self._service_name),
-            ("task", self._tasks, self._task_name),
-        ):
-            spec = SPECS[key]
-            width = max((cell_len(name(i)) for i in ids), default=0)
-            width = min(spec.cap, max(spec.minimum, width, self._widths[key]))
-            if width != self._widths[key]:
-                self._widths[key] = width
-                changed = True
-        shown = "person" in self.column_keys
-        return changed or shown != (len(self._people) > 1)
-
-    def _uncount(self, entry_id: str) -> None:
-        old = self._counted.pop(entry_id, None)
-        if old is not None:
-            day, minutes = old
-            left = self._day_minutes.get(day, 0) - minutes
-            if left:
-                self._day_minutes[day] = left
+            if not totals:
+                continue
+            if full:
+                if not deleted:
+                    count(entry_id, record.date, record.minutes)
             else:
-                self._day_minutes.pop(day, None)
-            self._totals_text = None
+                recount(entry_id, None if deleted else record.date, record.minutes)
+        people.discard(None)
+        return (len(people) > 1) != ("person" in self.column_keys)
 
-    def _recount(self, entry_id: str) -> None:
-        before = self._counted.get(entry_id)
-        self._uncount(entry_id)
-        if self.store.index_of(entry_id) is not None:
-            row = self.store.row(entry_id)
-            record = row.record
-            if record.minutes and row.state is not RowState.deleted:
-                self._counted[entry_id] = (record.date, record.minutes)
-                days = self._day_minutes
-                days[record.date] = days.get(record.date, 0) + record.minutes
-        if self._counted.get(entry_id) != before:
-            self._totals_text = None
-            self._refresh_footer()
+    def _recount(self, entry_id: str) -> bool:
+        """Count one row again as it is now; True when the totals changed."""
+        store = self.store
+        if store.index_of(entry_id) is None:
+            return self._totals.recount(entry_id, None, 0)
+        row = store.row(entry_id)
+        day = None if row.state is RowState.deleted else row.record.date
+        return self._totals.recount(entry_id, day, row.record.minutes)
+
+    def _view_width(self) -> int:
+        width = self.scrollable_content_region.width if self.is_mounted else 0
+        return width or self.size.width or 120
+
+    def _relayout(self) -> None:
+        """Lay the columns out again if the view's width changed."""
+        if self._laid_out_for != (self._view_width(), len(self._people) > 1):
+            self._build_columns()
+            self._sync_size()
+            self._place_editor()
+            self.refresh()
 
     def _build_columns(self) -> None:
-        columns = []
-        x = 1 + GAP  # the state marker
-        for spec in COLUMN_SPECS:
-            if spec.key == "person" and len(self._people) <= 1:
-                continue
-            width = self._widths[spec.key]
-            columns.append(Column(spec, x, width))
-            x += width + GAP
+        person = len(self._people) > 1
+        view = self._view_width()
+        self._laid_out_for = (view, person)
+        columns = layout(view, person=person)
         old_keys = self.column_keys
         old_key = old_keys[self.cursor_column] if 0 <= self.cursor_column < len(old_keys) else None
-        self._columns = tuple(columns)
-        self._total_width = x
+        self._columns = columns
+        self._total_width = columns[-1].end + GAP
+        self._totals_text = None
         if old_key is not None and old_key in self.column_keys:
             self.set_reactive(EntryGrid.cursor_column, self.column_keys.index(old_key))
         else:
@@ -704,11 +588,12 @@ class EntryGrid(ScrollView, can_focus=True):
         record = self.store.row(entry_id).record
         text, value = self._edit_text(field, record)
         self._editing = (entry_id, field, text, value)
+        self._edit_error = None
+        self._choices = self._choices_for(field, record)
         editor = self._editor
-        editor.value = text
-        editor.cursor_position = len(text)
+        editor.open_with(text)
         editor.display = True
-        self._error.display = False
+        self._suggest(text)
         self._place_editor()
         editor.focus()
 
@@ -719,10 +604,14 @@ class EntryGrid(ScrollView, can_focus=True):
         if self._editing is None:
             return
         self._editing = None
+        self._choices = []
+        had_error, self._edit_error = self._edit_error is not None, None
         if not self.is_mounted:
             return
         self._editor.display = False
-        self._error.display = False
+        self._suggestions.display = False
+        if had_error:
+            self._refresh_status()
         if refocus:
             self.focus()
 
@@ -738,79 +627,111 @@ class EntryGrid(ScrollView, can_focus=True):
             return self._service_name(record.service_id), record.service_id
         return self._task_name(record.task_id), record.task_id
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    def _choices_for(self, field: str, record: EntryRecord) -> list[Choice]:
+        """The services (each with where it belongs), or the tasks (the row's service's
+        first; the others with their service), the editor of `field` offers; none for
+        the other fields."""
+        store = self.store
+        if field == "service_id":
+            services = store.services
+            return [
+                Choice(service_id, service_name(services, service_id), service.name)
+                for service_id, service in services.items()
+            ]
+        if field == "task_id":
+            tasks, services = store.tasks, store.services
+            mine = record.service_id
+            choices = []
+            for task_id, task in tasks.items():
+                title = task_title(tasks, task_id)
+                first = task.service_id is not None and task.service_id == mine
+                if not first and task.service_id:
+                    # Another service's task says whose it is.
+                    title = f"{title} · {service_name(services, task.service_id)}"
+                choices.append(Choice(task_id, title, task.title, first))
+            return sorted(choices, key=lambda choice: not choice.first)
+        return []
+
+    def _suggest(self, typed: str) -> None:
+        """Show the choices matching `typed` under the editor (all of them while the
+        editor holds its first value)."""
+        suggestions = self._suggestions
+        if not self._choices or self._editing is None:
+            suggestions.display = False
+            return
+        shown = self._choices if typed == self._editing[2] else matching(self._choices, typed)
+        suggestions.display = suggestions.show_choices(shown) > 0
+
+    def _staged_value(self, entry_id: str, field: str, typed: str) -> tuple[Any, str | None]:
+        """The value typed text stands for: (value, None), or (None, why not)."""
+        if field == "service_id":
+            return resolve(typed, "service", self._choices)
+        if field == "task_id":
+            if not typed.strip():
+                return None, None
+            mine = [choice for choice in self._choices if choice.first]
+            if mine:
+                value, problem = resolve(typed, "task", mine)
+                if problem is None:
+                    return value, None
+            return resolve(typed, "task", self._choices)
+        return typed, None
+
+    @on(Input.Submitted, "#entry-grid-editor")
+    def _editor_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if self._editing is None:
             return
         entry_id, field, prefilled, original = self._editing
+        picked = self._suggestions.picked_id(or_first=False)
+        if self._suggestions.display and picked is not None:
+            self._post_edit(entry_id, field, picked)
+            return
         typed = event.value
         value: Any
         if typed == prefilled:
             # Unchanged: the value as it is (a note keeps its control characters).
             value = original if field in ("note", "service_id", "task_id") else typed
-        elif field == "service_id":
-            value, problem = self._resolve(typed, "service", self._service_choices())
+        else:
+            value, problem = self._staged_value(entry_id, field, typed)
             if problem:
                 self.show_edit_error(problem)
                 return
-        elif field == "task_id":
-            if not typed.strip():
-                value = None
-            else:
-                row = self.store.row(entry_id)
-                value, problem = self._resolve(
-                    typed, "task", self._task_choices(row.record.service_id)
-                )
-                if problem:
-                    self.show_edit_error(problem)
-                    return
-        else:
-            value = typed
+        self._post_edit(entry_id, field, value)
+
+    @on(CellEditor.Picked)
+    def _editor_picked(self, event: CellEditor.Picked) -> None:
+        event.stop()
+        if self._editing is not None:
+            self._post_edit(self._editing[0], self._editing[1], event.choice_id)
+
+    @on(OptionList.OptionSelected, "#entry-grid-suggestions")
+    def _suggestion_clicked(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if self._editing is not None and event.option.id is not None:
+            self._post_edit(self._editing[0], self._editing[1], event.option.id)
+
+    def _post_edit(self, entry_id: str, field: str, value: Any) -> None:
         self.post_message(self.CellEdited(self, entry_id, field, value))
 
-    def on_input_changed(self, event: Input.Changed) -> None:
+    @on(Input.Changed, "#entry-grid-editor")
+    def _editor_changed(self, event: Input.Changed) -> None:
         event.stop()
-        if self._editing is not None and self._error.display:
-            self._error.display = False
+        if self._editing is None:
+            return
+        if self._edit_error is not None:
+            self._edit_error = None
+            self._refresh_status()
+        self._suggest(event.value)
+        self._place_editor()
 
     def on_input_blurred(self, event: Input.Blurred) -> None:
         event.stop()
 
-    def _service_choices(self) -> dict[str, str]:
-        return {service_id: service.name for service_id, service in self.store.services.items()}
-
-    def _task_choices(self, service_id: str | None) -> dict[str, str]:
-        tasks = self.store.tasks
-        mine = {
-            i: t.title
-            for i, t in tasks.items()
-            if service_id is not None and getattr(t, "service_id", None) == service_id
-        }
-        return mine or {i: t.title for i, t in tasks.items()}
-
-    @staticmethod
-    def _resolve(typed: str, kind: str, choices: Mapping[str, str]) -> tuple[Any, str | None]:
-        """An id from a typed name: exact (any case), else a unique prefix, else the id."""
-        text = " ".join(typed.split()).casefold()
-        if not text:
-            return None, f"Type a {kind} name; an entry needs a {kind}."
-        exact = [i for i, name in choices.items() if name.casefold() == text]
-        if len(exact) == 1:
-            return exact[0], None
-        prefix = exact or [i for i, name in choices.items() if name.casefold().startswith(text)]
-        if len(prefix) == 1:
-            return prefix[0], None
-        if typed.strip() in choices:
-            return typed.strip(), None
-        shown = printable(typed.strip())
-        if not prefix:
-            return None, f"No {kind} is called {shown!r}; type the start of a {kind}'s name."
-        names = sorted(choices[i] for i in prefix)
-        listed = ", ".join(printable(n) for n in names[:3]) + (", …" if len(names) > 3 else "")
-        return None, (f"{shown!r} matches {len(prefix)} {kind}s ({listed}); type more of the name.")
-
     def _place_editor(self) -> None:
-        """The editor exactly over the cursor's cell; the error label under it."""
+        """The editor over the cursor's cell, as wide as its value (and one more for the
+        cursor), at least the column, ending where a column ends so no cell shows cut,
+        at most the view; the suggestions under it (over it near the bottom)."""
         if self._editing is None or not self.is_mounted:
             return
         field = self._editing[1]
@@ -818,17 +739,45 @@ class EntryGrid(ScrollView, can_focus=True):
         index = self.store.index_of(self._editing[0])
         if column is None or index is None:
             return
+        editor = self._editor
         scroll_x, scroll_y = self.scroll_offset
-        view_width = max(1, self.scrollable_content_region.width)
-        width = min(max(column.width, 8), view_width)
+        view = self.scrollable_content_region
+        view_width = max(1, view.width)
+        wanted = max(column.width, cell_len(editor.value) + 1)
+        end = next((c.end for c in self._columns if c.end >= column.x + wanted), column.x + wanted)
+        width = min(end - column.x, view_width)
         x = max(0, min(column.x - scroll_x, view_width - width))
         y = index + HEADER_LINES - scroll_y
-        editor = self._editor
+        body_end = view.height - FOOTER_LINES
+        # An overlay is not clipped to the grid: scrolled off the rows, it hides (keeping
+        # its text) until its row is back.
+        shown = "visible" if HEADER_LINES <= y < body_end else "hidden"
+        # Offsets are in the grid's virtual space: overlay children scroll with the rows.
         editor.styles.width = width
-        editor.styles.offset = (x, y)
-        error = self._error
-        if error.display:
-            error.styles.offset = (x, y + 1)
+        editor.styles.offset = (x + scroll_x, y + scroll_y)
+        if editor.styles.visibility != shown:
+            editor.styles.visibility = shown
+            if shown == "visible":
+                editor.focus()  # hiding took its focus
+        suggestions = self._suggestions
+        suggestions.styles.visibility = shown
+        if not suggestions.display:
+            return
+        list_end = x + scroll_x + max(width, suggestions.label_width + 2)
+        list_end = next((c.end for c in self._columns if c.end >= list_end), list_end)
+        list_width = min(list_end - x - scroll_x, view_width)
+        list_x = max(0, min(x, view_width - list_width))
+        below = body_end - (y + 1)
+        above = y - HEADER_LINES
+        lines = min(suggestions.option_count, MAX_SUGGESTIONS)
+        if below >= min(lines, 3) or below >= above:
+            height, list_y = max(1, min(lines, below)), y + 1
+        else:
+            height = max(1, min(lines, above))
+            list_y = y - height
+        suggestions.styles.width = list_width
+        suggestions.styles.height = height
+        suggestions.styles.offset = (list_x + scroll_x, list_y + scroll_y)
 
     def watch_scroll_x(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_x(old_value, new_value)
@@ -890,6 +839,8 @@ class EntryGrid(ScrollView, can_focus=True):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._frame = self._resolve_styles()  # once per frame, not per line
+        if self._laid_out_for is not None and self._laid_out_for[0] != self._view_width():
+            self._relayout()  # a scrollbar came or went: the view's width changed
         order = self.store.order
         row = self.cursor_row
         if self._cursor_id is not None and not (
@@ -910,7 +861,7 @@ class EntryGrid(ScrollView, can_focus=True):
             return self._header_strip(frame).crop_extend(scroll_x, scroll_x + width, frame.header)
         footer = height >= HEADER_LINES + FOOTER_LINES + 1
         if footer and y == height - 2:
-            text = fit(self._totals(width), width)
+            text = fit(self._totals_line(width), width)
             return Strip([Segment(text, frame.totals)], width)
         if footer and y == height - 1:
             message, is_error = self._status_message()
@@ -921,13 +872,26 @@ class EntryGrid(ScrollView, can_focus=True):
         index = y - HEADER_LINES + scroll_y
         order = self.store.order
         if not 0 <= index < len(order):
+            if not order and index == 0:
+                text = fit(self._empty_message(), width)
+                style = frame.base + self.get_component_rich_style("entry-grid--empty")
+                return Strip([Segment(text, style)], width)
             return Strip.blank(width, frame.base)
         strip = self._row_strip(order[index], index == self.cursor_row, frame)
         return strip.crop_extend(scroll_x, scroll_x + width, frame.base)
 
+    def _empty_message(self) -> str:
+        """What an empty grid says: still loading, or no entries and what to do next
+        (with the keys as the keymap has them)."""
+        if self.store.status.loading:
+            return " Loading…"
+        new = format_key(key_for(self.app, "new-entry", default_key("new-entry")))
+        later = format_key(key_for(self.app, "next-week", default_key("next-week")))
+        return f" No entries · {new} adds one · {later} next week"
+
     def _header_strip(self, frame: _Frame) -> Strip:
         style = frame.header
-        segments = [Segment(" " * (1 + GAP), style)]
+        segments = [Segment(" " * MARKER_WIDTH, style)]
         for column in self._columns:
             spec = column.spec
             segments.append(Segment(fit(spec.label, column.width, spec.align) + " " * GAP, style))
@@ -974,42 +938,21 @@ class EntryGrid(ScrollView, can_focus=True):
     def _task_name(self, task_id: str | None) -> str:
         return task_title(self.store.tasks, task_id)
 
-    def _totals(self, width: int) -> str:
-        """The range's total first (so a narrow grid never hides it), then per day; from
-        the running per-day dict, rebuilt only after it changed."""
+    def _totals_line(self, width: int) -> str:
+        """The totals line, made again only when the totals, the range or the width
+        changed (not per frame)."""
+        key = (width, self._totals.version, self.store.query)
         cached = self._totals_text
-        if cached is not None and cached[0] == width:
+        if cached is not None and cached[0] == key:
             return cached[1]
-        days = self._day_minutes
-        query = getattr(self.store, "query", None)
-        if query is not None:  # a row moved to another week (staged) counts there, not here
-            days = {day: m for day, m in days.items() if query.covers(day)}
-        weeks = {week_start(day) for day in days}
-        if query is not None and week_start(query.start) == week_start(query.end):
-            weeks.add(week_start(query.start))
-        total = format_minutes(sum(days.values()))
-        if len(weeks) == 1:
-            monday = next(iter(weeks))
-            week = [date.fromordinal(monday.toordinal() + n) for n in range(7)]
-            long = [f"{day:%a %d} {format_minutes(days.get(day, 0))}" for day in week]
-            short = [f"{day:%a} {format_minutes(days.get(day, 0))}" for day in week]
-            label = "Week"
-        else:
-            per_weekday = [0] * 7
-            for day, minutes in days.items():
-                per_weekday[day.weekday()] += minutes
-            long = short = [
-                f"{name} {format_minutes(m)}" for name, m in zip(WEEKDAYS, per_weekday, strict=True)
-            ]
-            label = "Total"
-        text = f" {label} {total}   " + "  ".join(long)
-        if cell_len(text) > width:
-            text = f" {label} {total}   " + "  ".join(short)
-        self._totals_text = (width, text)
+        text = totals_line(self._totals.days, self.store.query, width)
+        self._totals_text = (key, text)
         return text
 
     def _status_message(self) -> tuple[str, bool]:
-        """The cursor row's problem, if it has one: (message, is an error)."""
+        """The open editor's refusal, else the cursor row's problem: (message, is an error)."""
+        if self._edit_error is not None:
+            return f" {printable(self._edit_error)}", True
         entry_id = self._cursor_id
         if entry_id is None or self.store.index_of(entry_id) is None:
             return "", False

@@ -1,0 +1,307 @@
+"""The grid's cell editor and layout, driven by the pilot over a real store on the ledger
+(and the real app at 80x24): typing replaces, the editor covers whole cells, refusals go
+to the status line, service and task suggestions, widths that do not follow the rows,
+the empty week."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.message import Message
+from textual.widgets import Input, OptionList
+
+from tests import test_entry_grid
+from tests.app_harness import Harness, grid, settle
+from tests.conftest import FakeClock
+from tests.test_entry_grid import SIZE, WEEK, GridApp, editable_ids, edited, row_line
+from tui.api.base import EntryQuery
+from tui.models import Service
+from tui.store.present import service_name
+from tui.store.store import Store
+from tui.store.values import format_minutes
+from tui.widgets.entry_grid import EntryGrid
+from tui.widgets.entry_grid.columns import SPECS, layout, widths
+from tui.widgets.entry_grid.editor import Choice, matching, resolve
+
+pytestmark = pytest.mark.anyio
+
+store = test_entry_grid.store
+"""The same fixture: a real store on the demo ledger, this week loaded."""
+
+
+def screen_lines(app: Any) -> list[str]:
+    """The screen as drawn (every layer, overlays included), one string per line."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+def status_line(grid: EntryGrid) -> str:
+    return grid.render_line(grid.scrollable_content_region.height - 1).text
+
+
+async def open_editor(pilot: Any, grid: EntryGrid, entry_id: str, column: str) -> Input:
+    grid.move_to(entry_id)
+    assert grid.move_to_column(column)
+    await pilot.press("enter")
+    await pilot.pause()
+    editor = grid.query_one(Input)
+    assert editor.display and grid.editing is not None
+    return editor
+
+
+async def test_typing_into_an_editor_replaces_its_value(store: Store) -> None:
+    app = GridApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        grid = app.query_one(EntryGrid)
+        entry_id = editable_ids(store)[0]
+        before = store.records[entry_id].minutes
+        editor = await open_editor(pilot, grid, entry_id, "time")
+        assert editor.value == format_minutes(before)
+        await pilot.press(*"1h30", "enter")
+        await pilot.pause()
+        assert grid.editing is None and store.row(entry_id).record.minutes == 90
+        # End and home move within the text: the old value kept, edited where the cursor is.
+        await open_editor(pilot, grid, entry_id, "time")
+        await pilot.press("end", "backspace", "5", "enter")
+        await pilot.pause()
+        assert grid.editing is None and store.row(entry_id).record.minutes == 95
+        await open_editor(pilot, grid, entry_id, "time")
+        await pilot.press("right", "home", "1", "enter")
+        await pilot.pause()
+        assert grid.editing is None and store.row(entry_id).record.minutes == 11 * 60 + 35
+
+
+async def test_the_editor_covers_whole_cells_and_grows_with_its_value(store: Store) -> None:
+    app = GridApp(store)
+    async with app.run_test(size=(120, 10)) as pilot:
+        await pilot.pause()
+        grid = app.query_one(EntryGrid)
+        entry_id = editable_ids(store)[-1]  # scrolled into view
+        index = store.index_of(entry_id)
+        assert index is not None
+        ends = {column.x + column.width for column in grid.columns}
+        for column_key in ("time", "date"):
+            editor = await open_editor(pilot, grid, entry_id, column_key)
+            column = next(c for c in grid.columns if c.key == column_key)
+            y = editor.region.y
+            x = editor.region.x - grid.region.x
+            right = x + editor.region.width
+            assert grid.scroll_offset.y > 0
+            assert y == grid.region.y + 1 + index - grid.scroll_offset.y
+            assert x == column.x and editor.region.width >= len(editor.value) + 1
+            assert right in ends  # it stops where a column stops: no cell shows cut
+            drawn = screen_lines(app)[y][grid.region.x :]
+            row = row_line(grid, index)
+            assert drawn[x : x + len(editor.value)] == editor.value
+            assert drawn[:x] == row[:x] and drawn[right:] == row[right:]
+            await pilot.press("escape")
+            await pilot.pause()
+
+
+async def test_a_refused_value_shows_on_the_status_line_and_hides_no_row(store: Store) -> None:
+    app = GridApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        grid = app.query_one(EntryGrid)
+        entry_id = editable_ids(store)[0]
+        index = store.index_of(entry_id)
+        assert index is not None and index + 1 < len(store.order)
+        editor = await open_editor(pilot, grid, entry_id, "time")
+        await pilot.press("ctrl+u", *"abc", "enter")
+        await pilot.pause()
+        assert editor.display and app.focused is editor and editor.value == "abc"
+        assert "not a duration" in status_line(grid) and "not a duration" in (grid.edit_error or "")
+        assert store.staged_count == 0
+        # The next row is drawn as it is; the message is on the grid's last line.
+        lines = screen_lines(app)
+        below = grid.region.y + 1 + index + 1 - grid.scroll_offset.y
+        assert lines[below][grid.region.x :].rstrip() == row_line(grid, index + 1).rstrip()
+        last = grid.region.y + grid.scrollable_content_region.height - 1
+        assert "not a duration" in lines[last]
+        assert sum("not a duration" in line for line in lines) == 1
+        # Typing clears it; a good value closes the editor.
+        await pilot.press("backspace")
+        await pilot.pause()
+        assert grid.edit_error is None and "not a duration" not in status_line(grid)
+        await pilot.press("ctrl+u", *"2:15", "enter")
+        await pilot.pause()
+        assert not editor.display and store.row(entry_id).record.minutes == 135
+
+
+def two_designs(store: Store) -> tuple[Service, Service]:
+    """The demo's two services named Design, told apart by their project and deal."""
+    designs = [s for s in store.services.values() if s.name == "Design"]
+    assert len(designs) == 2
+    first, second = (
+        designs[0].model_copy(update={"project_name": "Acme", "deal_name": "Website"}),
+        designs[1].model_copy(update={"project_name": "Bergmann", "deal_name": "App"}),
+    )
+    store.services[first.id], store.services[second.id] = first, second
+    return first, second
+
+
+async def test_service_suggestions_tell_two_designs_apart_and_pick_stages_the_id(
+    store: Store,
+) -> None:
+    first, second = two_designs(store)
+    messages: list[Message] = []
+    app = GridApp(store, stage=False)
+    async with app.run_test(size=(120, 24), message_hook=messages.append) as pilot:
+        await pilot.pause()
+        grid = app.query_one(EntryGrid)
+        entry_id = editable_ids(store)[0]
+        editor = await open_editor(pilot, grid, entry_id, "service")
+        suggestions = grid.query_one(OptionList)
+        assert suggestions.display and suggestions.option_count == len(store.services)
+        await pilot.press(*"design")
+        await pilot.pause()
+        shown = [str(option.prompt) for option in suggestions.options]
+        assert shown == ["Design (Acme › Website)", "Design (Bergmann › App)"]
+        # Below the editor, over the rows, drawn on screen.
+        assert suggestions.region.y == editor.region.y + 1
+        assert "Design (Bergmann › App)" in screen_lines(app)[suggestions.region.y + 1]
+        # Enter with nothing highlighted names both; down, down, enter picks the second.
+        await pilot.press("enter")
+        await pilot.pause()
+        assert edited(messages) == [] and "matches 2 services" in status_line(grid)
+        assert "Design (Acme › Website)" in status_line(grid)
+        await pilot.press("down", "down", "enter")
+        await pilot.pause()
+        assert edited(messages) == [(entry_id, "service_id", second.id)]
+        grid.finish_edit()
+        # Typing the context filters; tab picks the first match.
+        await open_editor(pilot, grid, entry_id, "service")
+        await pilot.press(*"acme", "tab")
+        await pilot.pause()
+        assert edited(messages)[-1] == (entry_id, "service_id", first.id)
+        grid.finish_edit()
+        # The full label, typed, resolves too.
+        editor = await open_editor(pilot, grid, entry_id, "service")
+        editor.value = "design (bergmann › app)"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert edited(messages)[-1] == (entry_id, "service_id", second.id)
+
+
+async def test_task_suggestions_list_the_rows_service_first(store: Store) -> None:
+    app = GridApp(store, stage=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        grid = app.query_one(EntryGrid)
+        entry_id = next(
+            i
+            for i in editable_ids(store)
+            if any(t.service_id == store.records[i].service_id for t in store.tasks.values())
+        )
+        service_id = store.records[entry_id].service_id
+        await open_editor(pilot, grid, entry_id, "task")
+        suggestions = grid.query_one(OptionList)
+        ids = [option.id for option in suggestions.options]
+        mine = [i for i, t in store.tasks.items() if t.service_id == service_id]
+        assert set(ids) == set(store.tasks) and set(ids[: len(mine)]) == set(mine)
+        other = suggestions.get_option_at_index(len(mine))
+        task = store.tasks[other.id or ""]
+        assert str(other.prompt).endswith(f" · {service_name(store.services, task.service_id)}")
+
+
+async def test_at_80_columns_the_status_column_stays_in_view(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    app = Harness(tmp_path, clock).app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        entry_grid = grid(app)
+        header = screen_lines(app)[entry_grid.region.y]
+        assert "Status" in header and "Note" in header and "Time" in header
+        status = next(c for c in entry_grid.columns if c.key == "status")
+        assert status.end <= entry_grid.scrollable_content_region.width
+        assert entry_grid.virtual_size.width <= entry_grid.scrollable_content_region.width
+
+
+async def test_column_widths_do_not_follow_the_rows(store: Store) -> None:
+    app = GridApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        grid = app.query_one(EntryGrid)
+        widths = grid.columns
+        store.stage_edit(editable_ids(store)[0], "note", "a much longer note " * 6)
+        await pilot.pause()
+        assert grid.columns == widths
+        # Another week, with other notes, services and tasks: the same widths.
+        assert store.query is not None
+        person_ids = store.query.person_ids
+        start, end = WEEK[0] - timedelta(days=7), WEEK[1] - timedelta(days=7)
+        await store.load(EntryQuery(start, end, person_ids=person_ids))
+        await pilot.pause()
+        assert store.order and grid.columns == widths
+
+
+async def test_an_empty_week_says_so_with_the_next_step(store: Store) -> None:
+    app = GridApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        grid = app.query_one(EntryGrid)
+        assert store.query is not None
+        person_ids = store.query.person_ids
+        far = WEEK[0] + timedelta(days=7 * 52)
+        await store.load(EntryQuery(far, far + timedelta(days=6), person_ids=person_ids))
+        await pilot.pause()
+        assert not store.order
+        assert row_line(grid, 0).strip() == "No entries · n adds one · ] next week"
+        # Remapped keys show as remapped; while loading it says so instead.
+        app.set_keymap({"new-entry": "a", "next-week": "j,right_square_bracket"})
+        store.status.loading = True
+        grid.refresh()
+        assert row_line(grid, 0).strip() == "Loading…"
+        store.status.loading = False
+        assert row_line(grid, 0).strip() == "No entries · a adds one · j next week"
+
+
+async def test_an_editor_scrolled_off_its_row_hides_and_keeps_its_text(store: Store) -> None:
+    app = GridApp(store)
+    async with app.run_test(size=(120, 10)) as pilot:
+        await pilot.pause()
+        grid = app.query_one(EntryGrid)
+        editor = await open_editor(pilot, grid, editable_ids(store)[0], "note")
+        await pilot.press(*"half typed")
+        grid.scroll_to(y=grid.max_scroll_y, animate=False, immediate=True)
+        await pilot.pause()
+        assert editor.styles.visibility == "hidden"
+        assert not any("half typed" in line for line in screen_lines(app))
+        grid.scroll_to(y=0, animate=False, immediate=True)
+        await pilot.pause()
+        assert editor.styles.visibility == "visible" and editor.value == "half typed"
+        assert app.focused is editor
+
+
+def test_a_narrow_view_takes_from_note_first_then_the_names() -> None:
+    wide = widths(160, person=False)
+    assert {k: wide[k] for k in ("service", "task")} == {
+        k: SPECS[k].target for k in ("service", "task")
+    }
+    roomy = widths(120, person=False)
+    assert roomy["note"] < wide["note"] and roomy["service"] == wide["service"]
+    narrow = widths(78, person=False)
+    assert narrow["note"] == SPECS["note"].minimum
+    assert narrow["service"] < wide["service"] and narrow["task"] < wide["task"]
+    assert narrow["status"] == SPECS["status"].target
+    columns = layout(78, person=True)
+    assert columns[-1].key == "status" and columns[-1].end <= 78
+
+
+def test_matching_ranks_the_start_then_words_then_letters_in_order() -> None:
+    choices = [
+        Choice("1", "Design (Acme › Website)", "Design"),
+        Choice("2", "Admin", "Admin"),
+        Choice("3", "Web design (Internal)", "Web design"),
+    ]
+    assert [c.id for c in matching(choices, "des")] == ["1", "3"]
+    assert [c.id for c in matching(choices, "acme")] == ["1"]
+    assert [c.id for c in matching(choices, "adn")] == ["2"]  # letters in order, last resort
+    assert resolve("design (acme › website)", "service", choices) == ("1", None)
+    assert resolve("3", "service", choices) == ("3", None)
+    value, problem = resolve("zzz", "service", choices)
+    assert value is None and problem is not None and "No service" in problem

@@ -1,0 +1,69 @@
+"""`GridSource`: exactly what the entry grid reads from the store.
+
+The `Store` satisfies it (mypy checks it where the timesheet screen hands the store to
+the grid), and so does the tests' 100k-row store (the tests check both with
+`isinstance`). The grid never probes for attributes: what it reads is here, typed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol, runtime_checkable
+
+from tui.api.base import EntryQuery
+from tui.models import Person, Service, Task
+from tui.store.changes import SyncStatus
+from tui.store.records import EntryRecord, Row
+
+
+class StagedIds(Protocol):
+    """The staging overlay, as far as the grid looks: which ids have a staged change."""
+
+    @property
+    def staged(self) -> Mapping[str, object]: ...
+
+
+@runtime_checkable
+class GridSource(Protocol):
+    """Rows in the store's order, the names for their ids, and the loading state."""
+
+    @property
+    def order(self) -> Sequence[str]:
+        """Entry ids in display order (the grid never sorts)."""
+        ...
+
+    def index_of(self, entry_id: str) -> int | None:
+        """Position of an id in `order`; None when it is not shown."""
+        ...
+
+    def row(self, entry_id: str) -> Row:
+        """The entry as shown (staged values over the server's) and its state."""
+        ...
+
+    @property
+    def records(self) -> Mapping[str, EntryRecord]:
+        """The server's copies. With `staging`, the fast path of a load: an id without a
+        staged change shows its record as it is, without building a `Row`."""
+        ...
+
+    @property
+    def staging(self) -> StagedIds: ...
+
+    @property
+    def people(self) -> Mapping[str, Person]: ...
+
+    @property
+    def services(self) -> Mapping[str, Service]: ...
+
+    @property
+    def tasks(self) -> Mapping[str, Task]: ...
+
+    @property
+    def query(self) -> EntryQuery | None:
+        """The loaded range (the totals count the days inside it)."""
+        ...
+
+    @property
+    def status(self) -> SyncStatus:
+        """Loading or not: an empty grid says `Loading…` rather than "No entries"."""
+        ...
