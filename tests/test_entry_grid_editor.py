@@ -18,7 +18,6 @@ from tests.app_harness import Harness, grid, settle
 from tests.conftest import FakeClock
 from tests.test_entry_grid import SIZE, WEEK, GridApp, editable_ids, edited, row_line
 from tui.api.base import EntryQuery
-from tui.models import Service
 from tui.store.present import service_name
 from tui.store.store import Store
 from tui.store.values import format_minutes
@@ -131,22 +130,22 @@ async def test_a_refused_value_shows_on_the_status_line_and_hides_no_row(store: 
         assert not editor.display and store.row(entry_id).record.minutes == 135
 
 
-def two_designs(store: Store) -> tuple[Service, Service]:
-    """The demo's two services named Design, told apart by their project and deal."""
-    designs = [s for s in store.services.values() if s.name == "Design"]
-    assert len(designs) == 2
-    first, second = (
-        designs[0].model_copy(update={"project_name": "Acme", "deal_name": "Website"}),
-        designs[1].model_copy(update={"project_name": "Bergmann", "deal_name": "App"}),
-    )
-    store.services[first.id], store.services[second.id] = first, second
-    return first, second
+def designs(store: Store) -> dict[str, str]:
+    """The demo's services named Design (three: two deals of Acme Corp, one of another
+    client), label → id; their labels differ only by project and deal."""
+    found = {
+        service_name(store.services, s.id): s.id
+        for s in store.services.values()
+        if s.name == "Design"
+    }
+    assert len(found) == 3 and all(label.startswith("Design (") for label in found)
+    return found
 
 
-async def test_service_suggestions_tell_two_designs_apart_and_pick_stages_the_id(
+async def test_service_suggestions_tell_the_designs_apart_and_pick_stages_the_id(
     store: Store,
 ) -> None:
-    first, second = two_designs(store)
+    labels = designs(store)
     messages: list[Message] = []
     app = GridApp(store, stage=False)
     async with app.run_test(size=(120, 24), message_hook=messages.append) as pilot:
@@ -159,31 +158,32 @@ async def test_service_suggestions_tell_two_designs_apart_and_pick_stages_the_id
         await pilot.press(*"design")
         await pilot.pause()
         shown = [str(option.prompt) for option in suggestions.options]
-        assert shown == ["Design (Acme › Website)", "Design (Bergmann › App)"]
+        assert sorted(shown) == sorted(labels)
         # Below the editor, over the rows, drawn on screen.
         assert suggestions.region.y == editor.region.y + 1
-        assert "Design (Bergmann › App)" in screen_lines(app)[suggestions.region.y + 1]
-        # Enter with nothing highlighted names both; down, down, enter picks the second.
+        assert shown[1] in screen_lines(app)[suggestions.region.y + 1]
+        # Enter with nothing highlighted names them all; down, down, enter picks the second.
         await pilot.press("enter")
         await pilot.pause()
-        assert edited(messages) == [] and "matches 2 services" in status_line(grid)
-        assert "Design (Acme › Website)" in status_line(grid)
+        assert edited(messages) == [] and "matches 3 services" in status_line(grid)
+        assert shown[0] in status_line(grid)
         await pilot.press("down", "down", "enter")
         await pilot.pause()
-        assert edited(messages) == [(entry_id, "service_id", second.id)]
+        assert edited(messages) == [(entry_id, "service_id", labels[shown[1]])]
         grid.finish_edit()
         # Typing the context filters; tab picks the first match.
         await open_editor(pilot, grid, entry_id, "service")
-        await pilot.press(*"acme", "tab")
+        await pilot.press(*"brand refresh", "tab")
         await pilot.pause()
-        assert edited(messages)[-1] == (entry_id, "service_id", first.id)
+        brand = next(label for label in labels if "Brand refresh" in label)
+        assert edited(messages)[-1] == (entry_id, "service_id", labels[brand])
         grid.finish_edit()
-        # The full label, typed, resolves too.
+        # The full label, typed in another case, resolves too.
         editor = await open_editor(pilot, grid, entry_id, "service")
-        editor.value = "design (bergmann › app)"
+        editor.value = shown[2].lower()
         await pilot.press("enter")
         await pilot.pause()
-        assert edited(messages)[-1] == (entry_id, "service_id", second.id)
+        assert edited(messages)[-1] == (entry_id, "service_id", labels[shown[2]])
 
 
 async def test_task_suggestions_list_the_rows_service_first(store: Store) -> None:
