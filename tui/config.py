@@ -172,6 +172,9 @@ _BACKENDS: dict[str, type[_Model]] = {
 }
 
 
+WeekdayName = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
 class UiSettings(_Model):
     """The ``[ui]`` table."""
 
@@ -188,6 +191,10 @@ class UiSettings(_Model):
     settle_grace_seconds: float | None = Field(None, ge=0, le=3600)
     """After a write's answer is lost, how long to wait before reading whether it landed
     (a slow server may still apply it); default: twice the request timeout."""
+    workday_minutes: int = Field(480, ge=0, le=24 * 60, strict=True)
+    """The day target: a working day with less logged is short (gaps, submit, reports)."""
+    work_days: tuple[WeekdayName, ...] = ("mon", "tue", "wed", "thu", "fri")
+    """The working days, as three-letter day names."""
 
     @property
     def settle_grace(self) -> float:

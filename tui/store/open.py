@@ -43,6 +43,7 @@ def open_store(
     from tui.store.cache import Cache
     from tui.store.journal import Journal, journal_path
     from tui.store.store import Store, StoreSettings
+    from tui.store.workweek import WorkWeek
 
     try:
         backend = open_backend(profile_name, profile, ui, env=env)
@@ -54,6 +55,7 @@ def open_store(
         bulk_chunk_size=ui.bulk_chunk_size,
         person_id=profile.person_id if isinstance(profile, ProductiveProfile) else None,
         settle_grace_seconds=ui.settle_grace,
+        work_week=WorkWeek.of(ui.workday_minutes, ui.work_days),
     )
     if not journal:
         return Store(backend, settings=settings)

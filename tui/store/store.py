@@ -15,7 +15,7 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -41,6 +41,7 @@ from tui.store.records import FIELDS, EntryRecord, Row, RowState, missing_for_cr
 from tui.store.staging import Action, HistoryStep, Kind, Staged, Staging
 from tui.store.unsettled import WAITING, Unsettled, waiting_sentence
 from tui.store.values import ValueProblem, check_minutes, parse_date, parse_minutes, round_minutes
+from tui.store.workweek import WorkWeek
 
 log = logging.getLogger("tui.store")
 
@@ -73,6 +74,8 @@ class StoreSettings:
     settle_grace_seconds: float = 60.0
     """How long after sending a write whose answer was lost the server is read to settle
     it (twice the request timeout by default: a slow server may still apply it)."""
+    work_week: WorkWeek = field(default_factory=WorkWeek)
+    """The day target (`[ui] workday_minutes` on `[ui] work_days`)."""
 
 
 class Store:
