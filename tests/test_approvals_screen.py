@@ -398,11 +398,12 @@ async def test_resizing_fits_the_columns_again(harness) -> None:
         view = await open_approvals(pilot)
         table = view.table
         wide = table.columns["note"].width
+        await put_cursor(pilot, view, entry_id)
         await pilot.resize_terminal(80, 24)
         await settle(pilot)
         assert table.columns["note"].width < wide
         assert table.virtual_size.width <= table.scrollable_content_region.width
-        await put_cursor(pilot, view, entry_id)
+        assert view.cursor_key() == entry_id  # the cursor stays on its row
         assert "Checkout flow" in shown_line(table, entry_id)
         assert "Note" in header_line(table)
 

@@ -319,9 +319,7 @@ class ApprovalsScreen(Screen[None]):
         widths = column_widths(event.width)
         if widths != self.widths:
             self.widths = widths
-            self.table.clear(columns=True)
-            self.add_columns()
-            self.rebuild()
+            self.rebuild(columns=True)
 
     def focus_moved(self, focused: object) -> None:
         # A narrow screen shows the people panel (over the table) while it has the focus.
@@ -393,12 +391,17 @@ class ApprovalsScreen(Screen[None]):
     def person_name(self, person_id: str | None) -> str:
         return person_name(self.store.people, person_id) or NO_VALUE["person_id"]
 
-    def rebuild(self) -> None:
+    def rebuild(self, *, columns: bool = False) -> None:
+        """Draw the rows again (`columns`: the columns too, at `widths`); the cursor stays
+        on its row."""
         self._rebuild_pending = False
         if not self.is_attached:
             return
         table = self.table
         cursor_key = self.cursor_key()
+        if columns:
+            table.clear(columns=True)
+            self.add_columns()
         ids = self.shown_ids()
         self.shown = ids
         self.selected &= set(ids)
