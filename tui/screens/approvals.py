@@ -5,6 +5,12 @@ the timesheet's range. Rows are grouped by person (a header line with their tota
 selection and its hours are in the status line, and approve / unapprove / reject run in
 app workers, so the app's one error handler reports what fails. Server text is shown
 literally (`printable`, in `rich.text.Text`, never markup).
+
+Column widths follow the table's width, not its rows: Status is a fixed share cut with `…`
+(a long rejection reason never pushes Note off the screen), Note takes the rest. `enter` is
+the table's own key (its `RowSelected`): the row's details (`tui.screens.entry_detail`), or
+on a person's line their week. Below `NARROW` columns the people panel folds away and `p`
+opens it over the table.
 """
 
 from __future__ import annotations
