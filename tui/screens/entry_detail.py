@@ -42,7 +42,7 @@ from tui.store.values import format_minutes, printable
 
 if TYPE_CHECKING:
     from tui.store.changes import ApprovalResult
-    from tui.store.records import EntryRecord, Row
+    from tui.store.records import Row
     from tui.store.store import Store
 
 APPROVAL_TEXT: dict[EntryStatus, str] = {
@@ -173,7 +173,8 @@ class EntryDetail(DetailModal):
         self.result = result
         """What the approvals screen last did to it, if anything."""
         self.entry_row: Row = store.row(entry_id)
-        self.heading = f"Entry #{printable(entry_id)}" if entry_id else "New entry"
+        new = self.entry_row.state is RowState.new
+        self.heading = "New entry" if new else f"Entry #{printable(entry_id)}"
 
     def field_rows(self) -> list[tuple[str, Text | str]]:
         row = self.entry_row
@@ -185,7 +186,7 @@ class EntryDetail(DetailModal):
             ("Service", service_name(store.services, record.service_id) or NO_VALUE["service_id"]),
             ("Task", task_title(store.tasks, record.task_id) or NO_VALUE["task_id"]),
             ("Time", format_minutes(record.minutes)),
-            ("Approval", self.approval_text(record)),
+            ("Approval", APPROVAL_TEXT[record.status]),
         ]
         if self.result is not None:
             last = RESULT_TEXT.get(self.result.result, printable(self.result.result))
@@ -203,10 +204,6 @@ class EntryDetail(DetailModal):
         if row.error:
             rows.append(("Problem", literal(row.error)))
         return rows
-
-    @staticmethod
-    def approval_text(record: EntryRecord) -> str:
-        return APPROVAL_TEXT[record.status]
 
     def body(self) -> Sequence[Static]:
         record = self.entry_row.record
