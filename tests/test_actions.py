@@ -13,8 +13,9 @@ from tests.test_textual_names import our_dom_classes
 from tui.actions import ACTIONS, Action, Scope, actions_of, bindings, default_key, find
 from tui.app import TimesheetApp
 from tui.commands import PALETTE_COMMANDS, palette_commands
-from tui.screens.approvals import ApprovalsScreen
+from tui.screens.approvals import ApprovalsScreen, ApprovalsTable
 from tui.screens.dialogs import ConfirmDialog, ReasonDialog, ServicePicker
+from tui.screens.entry_detail import DetailModal
 from tui.screens.help import HelpScreen
 from tui.screens.save_review import SaveReview
 from tui.screens.timesheet import TimesheetScreen
@@ -30,6 +31,8 @@ SCOPE_CLASS: dict[Scope, type] = {
     Scope.reason: ReasonDialog,
     Scope.help: HelpScreen,
     Scope.entry_grid: EntryGrid,
+    Scope.approvals_table: ApprovalsTable,
+    Scope.entry_detail: DetailModal,
 }
 
 # The binding ids of the release before the registry: a user's [keys] table names them.

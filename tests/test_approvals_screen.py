@@ -319,3 +319,225 @@ async def test_a_backend_without_approvals_explains_itself(harness) -> None:
         await settle(pilot)
         assert app.screen is view  # no dialog opened
         assert sql(harness, "SELECT id, approved, rejected FROM time_entries ORDER BY id") == before
+
+
+# ------------------------------------------------- a rejected entry, its details, the people
+
+LONG_REASON = (
+    "The client asked for this to be split into design hours and build hours;"
+    " please book the build part on the Development service and redo it before Friday."
+)
+LONG_NOTE = "Checkout flow, first pass\nsecond line: [bold]not markup[/bold]\n\nthird line"
+
+
+def reject_one(harness, *, note: str = LONG_NOTE, reason: str = LONG_REASON) -> str:
+    """A submitted entry of this week, rejected with a long reason (as the ledger stores a
+    rejection), with a multi-line note; its id."""
+    from tui.store.values import week_range
+
+    start = week_range(harness.clock().date())[0].isoformat()
+    (entry_id,) = sql(
+        harness,
+        "SELECT id FROM time_entries WHERE submitted = 1 AND approved = 0 AND rejected = 0"
+        " AND date BETWEEN ? AND date(?, '+6 days') ORDER BY date, id LIMIT 1",
+        start,
+        start,
+    )[0]
+    with harness.db.transaction(write=True) as conn:
+        conn.execute(
+            "UPDATE time_entries SET rejected = 1, rejected_reason = ?, note = ? WHERE id = ?",
+            (reason, note, entry_id),
+        )
+    return str(entry_id)
+
+
+def shown_line(table, row_key: str) -> str:
+    """The row's line as the table draws it (the cursor brought to it first)."""
+    index = table.get_row_index(row_key)
+    return table.render_line(index - table.scroll_offset.y + table.header_height).text
+
+
+def header_line(table) -> str:
+    return table.render_line(0).text
+
+
+def drawn(widget) -> str:
+    """The widget's text as it is drawn, line by line."""
+    from textual.geometry import Region
+
+    width, height = widget.size
+    return "\n".join(strip.text for strip in widget.render_lines(Region(0, 0, width, height)))
+
+
+@pytest.mark.parametrize("size", [(160, 45), (80, 24)], ids=["160x45", "80x24"])
+async def test_a_rejected_entry_keeps_the_note_column_and_cuts_its_status_with_an_ellipsis(
+    harness, size
+) -> None:
+    entry_id = reject_one(harness)
+    app = harness.app()
+    async with app.run_test(size=size) as pilot:
+        view = await open_approvals(pilot)
+        await put_cursor(pilot, view, entry_id)
+        table = view.table
+        status = table.columns["status"]
+        assert not status.auto_width and status.width < len(LONG_REASON)
+        line = shown_line(table, entry_id)
+        assert "rejected: The" in line and "…" in line
+        assert "Checkout flow" in line  # the note's start, in the Note column
+        assert LONG_REASON not in line
+        assert "Note" in header_line(table) and "Status" in header_line(table)
+        # Nothing beyond the table's width: Note takes the rest, no sideways scrolling.
+        assert table.virtual_size.width <= table.scrollable_content_region.width
+        assert table.max_scroll_x == 0
+
+
+async def test_resizing_fits_the_columns_again(harness) -> None:
+    entry_id = reject_one(harness)
+    app = harness.app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        view = await open_approvals(pilot)
+        table = view.table
+        wide = table.columns["note"].width
+        await put_cursor(pilot, view, entry_id)
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        assert table.columns["note"].width < wide
+        assert table.virtual_size.width <= table.scrollable_content_region.width
+        assert view.cursor_key() == entry_id  # the cursor stays on its row
+        assert "Checkout flow" in shown_line(table, entry_id)
+        assert "Note" in header_line(table)
+
+
+async def test_enter_opens_the_entrys_details_with_the_full_note_and_reason(harness) -> None:
+    from tui.screens.entry_detail import EntryDetail
+
+    entry_id = reject_one(harness)
+    app = harness.app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        view = await open_approvals(pilot)
+        await put_cursor(pilot, view, entry_id)
+        await pilot.press("enter")
+        await pilot.pause()
+        detail = app.screen
+        assert isinstance(detail, EntryDetail) and detail.entry_id == entry_id
+        record = app.store.records[entry_id]
+        assert text_of(detail.query_one("#detail-note")) == LONG_NOTE
+        assert text_of(detail.query_one("#detail-reason")) == LONG_REASON
+        fields = drawn(detail.query_one("#detail-fields"))
+        person = app.store.people[record.person_id].name
+        for word in (person, "rejected", f"{record.date:%a %d %b %Y}", "Updated"):
+            assert word in fields
+        for key in ("escape", "q", "enter"):  # each closes it; enter opens it again
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.screen is view
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, EntryDetail)
+
+
+async def test_a_long_note_scrolls_in_the_details(harness) -> None:
+    from tui.screens.entry_detail import EntryDetail
+
+    note = "\n".join(f"line {n} of a long note" for n in range(1, 81))
+    entry_id = reject_one(harness, note=note)
+    app = harness.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await open_approvals(pilot)
+        await put_cursor(pilot, view, entry_id)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, EntryDetail)
+        scroll = app.screen.query_one("#detail-scroll")
+        assert scroll.max_scroll_y > 0 and scroll.scroll_y == 0
+        assert "line 80 of a long note" in text_of(app.screen.query_one("#detail-note"))
+        await pilot.press("end")
+        await pilot.pause()
+        assert scroll.scroll_y == scroll.max_scroll_y
+
+
+async def test_enter_on_a_persons_line_opens_their_week_summary(harness) -> None:
+    from tui.screens.entry_detail import WeekSummary
+
+    app = harness.app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        view = await open_approvals(pilot)
+        table = view.table
+        table.move_cursor(row=0, animate=False)
+        await pilot.pause()
+        person = view.cursor_key().removeprefix("person:")
+        await pilot.press("enter")
+        await pilot.pause()
+        summary = app.screen
+        assert isinstance(summary, WeekSummary) and summary.person_id == person
+        text = drawn(summary.query_one("#summary-fields"))
+        start, end = week(app, 0)
+        rows = sql(
+            harness,
+            "SELECT date, sum(time), count(*) FROM time_entries WHERE person_id = ?"
+            " AND date BETWEEN ? AND ? GROUP BY date",
+            person,
+            start,
+            end,
+        )
+        assert rows
+        lines = [line.strip() for line in text.splitlines()]
+        for day, minutes, _ in rows:
+            from datetime import date as date_type
+
+            label = f"{date_type.fromisoformat(day):%a} {int(day[-2:])}"
+            line = next(line for line in lines if line.startswith(label))
+            assert f"{minutes // 60}:{minutes % 60:02d}" in line
+        total = sum(m for _, m, _ in rows)
+        count = sum(n for _, _, n in rows)
+        assert f"{total // 60}:{total % 60:02d} in {count} entries" in text
+        assert "By status" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is view
+
+
+async def test_the_help_says_enter_opens_the_details_not_select(harness) -> None:
+    from tui.screens.help import help_rows
+
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_approvals(pilot)
+        rows = help_rows(view)
+        enter = [row for row in rows if "enter" in row.keys or "⏎" in row.keys]
+        assert [row.description for row in enter] == ["Details"]
+        assert "Select" not in [row.description for row in rows if row.action == "select_cursor"]
+
+
+async def test_the_first_space_in_the_people_panel_checks_the_first_person(harness) -> None:
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_approvals(pilot)
+        await pilot.press("p")
+        people = view.people_list
+        assert people.has_focus
+        first = people.get_option_at_index(0).value
+        await pilot.press("space")
+        await settle(pilot)
+        assert people.selected == [first]
+        assert {app.store.records[i].person_id for i in view.shown} == {first}
+
+
+@pytest.mark.parametrize("size", [(160, 45), (80, 24)], ids=["160x45", "80x24"])
+async def test_checked_and_unchecked_people_differ_in_their_text(harness, size) -> None:
+    app = harness.app()
+    async with app.run_test(size=size) as pilot:
+        view = await open_approvals(pilot)
+        await pilot.press("p")
+        await pilot.pause()
+        people = view.people_list
+        assert people.display and people.region.width > 0  # shown, also on a narrow screen
+        people.select(people.get_option_at_index(0).value)
+        await pilot.pause()
+
+        def mark(y: int) -> str:
+            name = str(people.get_option_at_index(y).prompt)
+            return people.render_line(y).text.split(name[:3])[0]
+
+        assert mark(0).strip() != mark(1).strip()
+        assert "✓" in mark(0) and "✓" not in mark(1)

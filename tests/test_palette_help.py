@@ -146,6 +146,16 @@ async def _save(harness, app, pilot, title) -> None:
     assert isinstance(app.screen, SaveReview)
 
 
+@effect("Show details")
+async def _show_details(harness, app, pilot, title) -> None:
+    from tui.screens.entry_detail import EntryDetail
+
+    entry_id = grid(app).cursor_id
+    assert entry_id is not None
+    await run_command(pilot, title)
+    assert isinstance(app.screen, EntryDetail) and app.screen.entry_id == entry_id
+
+
 @effect("Previous week")
 async def _previous_week(harness, app, pilot, title) -> None:
     start = app.week_start

@@ -41,7 +41,15 @@ class Scope(enum.Enum):
     """`HelpScreen`."""
     entry_grid = "entry-grid"
     """`EntryGrid`, the timesheet's grid (its keys work while it has the focus)."""
+    approvals_table = "approvals-table"
+    """`ApprovalsTable`, the approvals screen's table (its keys work while it has the focus)."""
+    entry_detail = "entry-detail"
+    """`DetailModal`: an entry's details and a person's week summary."""
 
+
+DETAILS_TOOLTIP = "The row's details: the full note, the rejection reason, its approval."
+"""What `i` on the timesheet and `enter` on the approvals table say they do (one palette
+command, "Show details", on whichever screen is shown)."""
 
 _ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
@@ -220,6 +228,16 @@ ACTIONS: tuple[Action, ...] = (
         "Go back to the current week.",
         title="This week",
     ),
+    Action(
+        Scope.timesheet,
+        "show-details",
+        "show_details",
+        "i",
+        "Details",
+        DETAILS_TOOLTIP,
+        title="Show details",
+        show=False,
+    ),
     # ---------------------------------------------------------------- approvals
     Action(
         Scope.approvals,
@@ -316,6 +334,18 @@ ACTIONS: tuple[Action, ...] = (
         "Go back to the current week.",
         title="This week",
     ),
+    # The table's own `enter` (DataTable's `select_cursor`, which posts `RowSelected`),
+    # described as what it does here: the screen opens the row's details (a person's line:
+    # their week). Same key, so it replaces DataTable's "Select" in the help.
+    Action(
+        Scope.approvals_table,
+        "approvals-details",
+        "select_cursor",
+        "enter",
+        "Details",
+        DETAILS_TOOLTIP + " On a person's line: their week.",
+        show=False,
+    ),
     # ---------------------------------------------------------------- the save review
     Action(
         Scope.save_review,
@@ -386,6 +416,14 @@ ACTIONS: tuple[Action, ...] = (
     ),
     Action(Scope.service_picker, "picker-cancel", "cancel", "escape", "Cancel", "Start no timer."),
     Action(Scope.reason, "reason-cancel", "cancel", "escape", "Cancel", "Give no reason."),
+    Action(
+        Scope.entry_detail,
+        "detail-close",
+        "close",
+        "escape,enter,q",
+        "Close",
+        "Close the details.",
+    ),
     # ---------------------------------------------------------------- the help screen
     Action(Scope.help, "help-close", "close", "escape,q", "Close", "Close the help."),
     # The app's help id again: a user's `[keys] help = "f1"` opens and closes it.

@@ -5,6 +5,12 @@ the timesheet's range. Rows are grouped by person (a header line with their tota
 selection and its hours are in the status line, and approve / unapprove / reject run in
 app workers, so the app's one error handler reports what fails. Server text is shown
 literally (`printable`, in `rich.text.Text`, never markup).
+
+Column widths follow the table's width, not its rows: Status is a fixed share cut with `…`
+(a long rejection reason never pushes Note off the screen), Note takes the rest. `enter` is
+the table's own key (its `RowSelected`): the row's details (`tui.screens.entry_detail`), or
+on a person's line their week. Below `NARROW` columns the people panel folds away and `p`
+opens it over the table.
 """
 
 from __future__ import annotations
@@ -15,12 +21,15 @@ from datetime import date, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.segment import Segment
 from rich.text import Text
-from textual import getters, on
+from textual import events, getters, on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.screen import Screen
+from textual.strip import Strip
 from textual.widgets import DataTable, SelectionList, Static
 from textual.widgets.data_table import CellDoesNotExist
 from textual.widgets.selection_list import Selection
@@ -60,6 +69,87 @@ RESULT_MARKS = {
     "rejected": ("⊘", "magenta"),
 }
 HEADER_PREFIX = "person:"
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("mark", " "),
+    ("result", " "),
+    ("what", "Person / day"),
+    ("time", "Time"),
+    ("service", "Service"),
+    ("status", "Status"),
+    ("note", "Note"),
+)
+"""The table's columns: key and label, in order."""
+CELL_PADDING = 1
+"""The table's padding each side of a cell (DataTable's default)."""
+NARROW = 100
+"""Below this many columns the people panel folds away (`p` opens it over the table)."""
+
+
+def column_widths(width: int) -> dict[str, int]:
+    """Each column's width (without its padding) in a table `width` cells wide: the marks,
+    the day and the time fixed; Status a fixed share (a rejection's reason is cut with `…`,
+    the details show it whole); Service a share; Note the rest. Widths follow the table's
+    width only, never its rows, so they do not jump from week to week."""
+    usable = width - 2 * CELL_PADDING * len(COLUMNS)
+    what = 16 if usable >= 70 else 12  # a person's name; a day is 12 (`  Mon 16 Nov`)
+    status = max(14, min(24, usable // 5))
+    rest = usable - 1 - 1 - 6 - what - status
+    service = max(8, min(30, rest * 2 // 5))
+    note = max(8, rest - service)
+    return {
+        "mark": 1,
+        "result": 1,
+        "what": what,
+        "time": 6,
+        "service": service,
+        "status": status,
+        "note": note,
+    }
+
+
+def _cut(text: str, style: str = "", *, right: bool = False) -> Text:
+    """One cell: on one line, cut with `…` at the column's width."""
+    return Text(text, style, no_wrap=True, overflow="ellipsis", justify="right" if right else None)
+
+
+class ApprovalsTable(DataTable[Text]):
+    """The approvals screen's table. Its `enter` is DataTable's own (it posts `RowSelected`,
+    which the screen answers with the row's details), described as that; each change of its
+    width is announced, for the screen to fit the columns."""
+
+    BINDINGS: ClassVar[list[BindingType]] = bindings(Scope.approvals_table)
+
+    class WidthChanged(Message):
+        """The width the table's rows have, after a resize."""
+
+        def __init__(self, width: int) -> None:
+            super().__init__()
+            self.width = width
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.post_message(self.WidthChanged(self.scrollable_content_region.width))
+
+
+CHECKED = "✓"
+UNCHECKED = " "
+"""The people panel's marks for a checked and an unchecked person."""
+
+
+class PeopleList(SelectionList[str]):
+    """The people filter. A checked person reads `▐✓▌`, an unchecked one `▐ ▌`: told apart
+    by the mark itself, not only by its colour (a monochrome terminal, the light theme)."""
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        segments = list(strip)
+        # SelectionList draws [left, inner, right, " ", *prompt]: swap the inner glyph.
+        index = self.scroll_offset.y + y
+        if len(segments) < 4 or not 0 <= index < self.option_count:
+            return strip
+        chosen = self.get_option_at_index(index).value in self.selected
+        inner = segments[1]
+        segments[1] = Segment(CHECKED if chosen else UNCHECKED, inner.style, inner.control)
+        return Strip(segments, strip.cell_length)
 
 
 class ApprovalsScreen(Screen[None]):
@@ -71,6 +161,7 @@ class ApprovalsScreen(Screen[None]):
     }
     ApprovalsScreen #approvals-body {
         height: 1fr;
+        layers: base above;
     }
     ApprovalsScreen #approvals-people {
         width: 28;
@@ -82,9 +173,21 @@ class ApprovalsScreen(Screen[None]):
         border: round $primary;
         border-title-color: $text-primary;
     }
+    ApprovalsScreen.-narrow #approvals-people {
+        display: none;
+        layer: above;
+        position: absolute;
+        width: 30;
+        max-width: 60%;
+        background: $surface;
+    }
+    ApprovalsScreen.-narrow.-people-open #approvals-people {
+        display: block;
+    }
     ApprovalsScreen #approvals-table {
         width: 1fr;
         height: 1fr;
+        scrollbar-gutter: stable;
     }
     ApprovalsScreen #approvals-days {
         height: 1;
@@ -132,6 +235,8 @@ class ApprovalsScreen(Screen[None]):
         """Entry ids in the table, in row order."""
         self._rebuild_pending = False
         self._people_shown: list[str] = []
+        self.widths = column_widths(0)
+        """The table's column widths, by column key (see `column_widths`)."""
 
     # ------------------------------------------------------------------ building
 
@@ -158,13 +263,15 @@ class ApprovalsScreen(Screen[None]):
         yield TimerPanel(self.store, id="timer")
         yield Static(id="approvals-filters", markup=False)
         with Horizontal(id="approvals-body"):
-            people: SelectionList[str] = SelectionList(id="approvals-people")
+            people = PeopleList(id="approvals-people")
             people.border_title = "People"
             yield people
-            table: DataTable[Text] = DataTable(
-                id="approvals-table", cursor_type="row", zebra_stripes=True
+            yield ApprovalsTable(
+                id="approvals-table",
+                cursor_type="row",
+                zebra_stripes=True,
+                cell_padding=CELL_PADDING,
             )
-            yield table
         yield Static(id="approvals-days", markup=False)
         yield Static(id="approvals-status", markup=False)
         name = printable(self.store.backend.name.title())
@@ -177,16 +284,8 @@ class ApprovalsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.table
-        for key, label in (
-            ("mark", " "),
-            ("result", " "),
-            ("what", "Person / day"),
-            ("time", "Time"),
-            ("service", "Service"),
-            ("status", "Status"),
-            ("note", "Note"),
-        ):
-            table.add_column(Text(label), key=key)
+        self.add_columns()
+        self.watch(self, "focused", self.focus_moved, init=False)
         self.set_class(not self.supported, "-unsupported")
         if not self.supported:  # hidden, so neither takes the focus (nor keys, such as space)
             self.people_list.disabled = table.disabled = True
@@ -205,12 +304,35 @@ class ApprovalsScreen(Screen[None]):
             app.load_week()
 
     @property
-    def table(self) -> DataTable[Text]:
-        return self.query_one("#approvals-table", DataTable)
+    def table(self) -> ApprovalsTable:
+        return self.query_one("#approvals-table", ApprovalsTable)
 
     @property
-    def people_list(self) -> SelectionList[str]:
-        return self.query_one("#approvals-people", SelectionList)
+    def people_list(self) -> PeopleList:
+        return self.query_one("#approvals-people", PeopleList)
+
+    # -------------------------------------------------------------------- layout
+
+    def add_columns(self) -> None:
+        table = self.table
+        for key, label in COLUMNS:
+            table.add_column(Text(label), key=key, width=self.widths[key])
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < NARROW, "-narrow")
+
+    @on(ApprovalsTable.WidthChanged)
+    def fit_columns(self, event: ApprovalsTable.WidthChanged) -> None:
+        """Status keeps its width, Note takes what is left: the columns follow the table's
+        width (a change of it redraws the rows with the new widths)."""
+        widths = column_widths(event.width)
+        if widths != self.widths:
+            self.widths = widths
+            self.rebuild(columns=True)
+
+    def focus_moved(self, focused: object) -> None:
+        # A narrow screen shows the people panel (over the table) while it has the focus.
+        self.set_class(focused is self.people_list, "-people-open")
 
     # ------------------------------------------------------------------- loading
 
@@ -278,12 +400,17 @@ class ApprovalsScreen(Screen[None]):
     def person_name(self, person_id: str | None) -> str:
         return person_name(self.store.people, person_id) or NO_VALUE["person_id"]
 
-    def rebuild(self) -> None:
+    def rebuild(self, *, columns: bool = False) -> None:
+        """Draw the rows again (`columns`: the columns too, at `widths`); the cursor stays
+        on its row."""
         self._rebuild_pending = False
         if not self.is_attached:
             return
         table = self.table
         cursor_key = self.cursor_key()
+        if columns:
+            table.clear(columns=True)
+            self.add_columns()
         ids = self.shown_ids()
         self.shown = ids
         self.selected &= set(ids)
@@ -314,10 +441,10 @@ class ApprovalsScreen(Screen[None]):
         return [
             Text(""),
             Text(""),
-            Text(self.person_name(person_id), style="bold"),
-            Text(format_minutes(minutes), style="bold"),
+            _cut(self.person_name(person_id), "bold"),
+            _cut(format_minutes(minutes), "bold", right=True),
             Text(""),
-            Text(plural(count, "entry", "entries"), style="dim"),
+            _cut(plural(count, "entry", "entries"), "dim"),
             Text(""),
         ]
 
@@ -333,11 +460,11 @@ class ApprovalsScreen(Screen[None]):
                 style="bold" if record.id in self.selected else "dim",
             ),
             Text(mark, style=style),
-            Text(f"  {record.date:%a %d %b}"),
-            Text(format_minutes(record.minutes), justify="right"),
-            Text(service_name(self.store.services, record.service_id)),
-            Text(status),
-            Text(one_line(record.note)),
+            _cut(f"  {record.date:%a %d %b}"),
+            _cut(format_minutes(record.minutes), right=True),
+            _cut(service_name(self.store.services, record.service_id)),
+            _cut(status),
+            _cut(one_line(record.note)),
         ]
 
     def redraw_rows(self, ids: Iterable[str]) -> None:
@@ -346,8 +473,8 @@ class ApprovalsScreen(Screen[None]):
             record = self.store.records.get(entry_id)
             if record is None or entry_id not in table.rows:
                 continue
-            for key, cell in zip(
-                ("mark", "result", "what", "time", "service", "status", "note"),
+            for (key, _), cell in zip(
+                COLUMNS,
                 self.entry_cells(record),
                 strict=True,
             ):
@@ -414,11 +541,17 @@ class ApprovalsScreen(Screen[None]):
             return
         widget = self.people_list
         chosen = set(widget.selected)
+        highlighted = widget.highlighted
+        was = widget.get_option_at_index(highlighted).value if highlighted is not None else None
         widget.clear_options()
         widget.add_options(
             [Selection(Text(one_line(p.name)), p.id, p.id in chosen) for p in people]
         )
         self._people_shown = ids
+        # The highlight stays on its person, else starts on the first: `space` always
+        # toggles someone (with no highlight, the first space did nothing).
+        if ids:
+            widget.highlighted = ids.index(was) if was in ids else 0
 
     # ----------------------------------------------------------------- selection
 
@@ -499,6 +632,35 @@ class ApprovalsScreen(Screen[None]):
     def action_focus_people(self) -> None:
         if self.supported:
             self.people_list.focus()
+
+    @on(DataTable.RowSelected, "#approvals-table")
+    def row_chosen(self, event: DataTable.RowSelected) -> None:
+        """`enter` on a row (the table's own key): an entry's details, or on a person's
+        line, their week."""
+        event.stop()
+        if event.row_key.value is not None:
+            self.show_details_of(event.row_key.value)
+
+    def action_show_details(self) -> None:
+        key = self.cursor_key()
+        if key is not None:
+            self.show_details_of(key)
+
+    def show_details_of(self, key: str) -> None:
+        from tui.screens.entry_detail import EntryDetail, WeekSummary
+
+        if key.startswith(HEADER_PREFIX):
+            self.app.push_screen(
+                WeekSummary(
+                    self.store,
+                    key[len(HEADER_PREFIX) :] or None,
+                    self.week_start,
+                    shown=self.person_rows(key),
+                    filter_name=STATUS_FILTERS[self.status_filter][0],
+                )
+            )
+        elif key in self.store.records:
+            self.app.push_screen(EntryDetail(self.store, key, result=self.results.get(key)))
 
     @on(SelectionList.SelectedChanged, "#approvals-people")
     def people_changed(self) -> None:

@@ -152,6 +152,16 @@ class TimesheetScreen(Screen[None]):
 
         self.app.push_screen(ServicePicker(self.store), picked)
 
+    def action_show_details(self) -> None:
+        """`i`: the cursor row's details (its full note, rejection reason, approval)."""
+        entry_id = self.query_one(EntryGrid).cursor_id
+        if entry_id is None:
+            self.notify("No entry here: n adds one.")
+            return
+        from tui.screens.entry_detail import EntryDetail
+
+        self.app.push_screen(EntryDetail(self.store, entry_id))
+
     @on(EntryGrid.CellEdited)
     def stage_cell(self, event: EntryGrid.CellEdited) -> None:
         grid = self.query_one(EntryGrid)
