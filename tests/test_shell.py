@@ -252,7 +252,7 @@ async def test_help_puts_textuals_own_keys_apart_and_explains_the_row_marks(harn
 async def test_a_toast_leaves_the_grids_totals_and_status_lines_readable(harness) -> None:
     from textual.widgets._toast import Toast
 
-    from tui.widgets.entry_grid import FOOTER_LINES
+    from tui.widgets.entry_grid.columns import FOOTER_LINES
 
     app = harness.app()
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
