@@ -22,7 +22,7 @@ from tui.store.present import service_name
 from tui.store.store import Store
 from tui.store.values import format_minutes
 from tui.widgets.entry_grid import EntryGrid
-from tui.widgets.entry_grid.columns import SPECS, layout, widths
+from tui.widgets.entry_grid.columns import NOTE_COMFORT, SPECS, WIDE_TARGETS, layout, widths
 from tui.widgets.entry_grid.editor import Choice, matching, resolve
 
 pytestmark = pytest.mark.anyio
@@ -280,10 +280,12 @@ async def test_an_editor_scrolled_off_its_row_hides_and_keeps_its_text(store: St
 def test_a_narrow_view_takes_from_note_first_then_the_names() -> None:
     wide = widths(160, person=False)
     assert {k: wide[k] for k in ("service", "task")} == {
-        k: SPECS[k].target for k in ("service", "task")
+        k: WIDE_TARGETS[k] for k in ("service", "task")
     }
+    assert wide["note"] > NOTE_COMFORT
     roomy = widths(120, person=False)
-    assert roomy["note"] < wide["note"] and roomy["service"] == wide["service"]
+    assert roomy["note"] == NOTE_COMFORT
+    assert SPECS["service"].target < roomy["service"] < wide["service"]
     narrow = widths(78, person=False)
     assert narrow["note"] == SPECS["note"].minimum
     assert narrow["service"] < wide["service"] and narrow["task"] < wide["task"]

@@ -66,6 +66,10 @@ COLUMN_SPECS: tuple[ColumnSpec, ...] = (
     ColumnSpec("status", "Status", 9, 9, None),
 )
 SPECS = {spec.key: spec for spec in COLUMN_SPECS}
+NOTE_COMFORT = 40
+"""Note's width before spare room goes to the name columns."""
+WIDE_TARGETS = {"service": 46, "task": 28, "person": 22}
+"""How far the name columns grow in a wide view, once Note has `NOTE_COMFORT`."""
 
 
 @dataclass(frozen=True)
@@ -88,13 +92,22 @@ class Column:
 
 def widths(view_width: int, *, person: bool) -> dict[str, int]:
     """Each shown column's width for a view `view_width` cells wide (the person column
-    only with `person`). Note gets the room left over; short of room, Note gives first,
+    only with `person`). Room to spare goes to Note up to `NOTE_COMFORT`, then to the
+    name columns up to `WIDE_TARGETS`, then to Note; short of room, Note gives first,
     then the name columns, one cell at a time from the widest."""
     specs = [spec for spec in COLUMN_SPECS if person or spec.key != "person"]
     sizes = {spec.key: spec.target or spec.minimum for spec in specs}
     room = view_width - MARKER_WIDTH - GAP * len(specs)
     spare = room - sum(sizes.values())
     if spare >= 0:
+        # A wide view: Note first up to a comfortable width, then the name columns up to
+        # their room for a long label (`Design (Bergmann & Söhne › Field service app)`),
+        # then Note again. Still from the view's width alone, so weeks line up.
+        for key, cap in (("note", NOTE_COMFORT), *WIDE_TARGETS.items()):
+            if key in sizes:
+                grow = min(spare, max(0, cap - sizes[key]))
+                sizes[key] += grow
+                spare -= grow
         sizes["note"] += spare
         return sizes
     names = [spec for spec in specs if spec.shrinks]
