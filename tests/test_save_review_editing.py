@@ -82,6 +82,23 @@ async def test_a_review_of_only_incomplete_rows_sends_nothing(harness) -> None:
         assert app.store.staged_count == 1
 
 
+async def test_the_review_words_several_incomplete_rows_in_the_plural(harness) -> None:
+    from tui.screens.save_review import SaveReview
+
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.store.stage_new({"note": "one"})
+        app.store.stage_new({"note": "two"})
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        review = app.screen
+        assert isinstance(review, SaveReview)
+        assert review.title_text == (
+            "Nothing can be saved yet: 2 incomplete new rows (fill them in first)."
+        )
+
+
 async def test_a_restart_says_how_many_staged_changes_it_restored(harness) -> None:
     first = harness.app()
     async with first.run_test(size=SIZE, notifications=True) as pilot:

@@ -177,11 +177,13 @@ class SaveReview(ModalScreen[None]):
             return "Nothing to save."
         left = self._incomplete_words()
         if not self.sendable:
-            return f"Nothing can be saved yet: {left} (fill it in first)."
+            them = "it" if len(self.incomplete) == 1 else "them"
+            return f"Nothing can be saved yet: {left} (fill {them} in first)."
         counts = Counter(item.kind for item in self.items if not item.missing)
         parts = [f"{counts[kind]} {_KIND_WORD[kind]}" for kind in _KIND_WORD if counts[kind]]
         heading = f"Save {plural(self.sendable, 'change')}: {', '.join(parts)}"
-        return f"{heading} · {left} stays staged" if left else heading
+        stays = "stays" if len(self.incomplete) == 1 else "stay"
+        return f"{heading} · {left} {stays} staged" if left else heading
 
     def _incomplete_words(self) -> str:
         """`1 incomplete new row`, or "" when every new row can be sent."""
