@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 from tui.api.base import EntryQuery
-from tui.models import Person, Service, Task
 from tui.store.changes import SyncStatus
+from tui.store.present import Lookups
 from tui.store.records import EntryRecord, Row
 
 
@@ -24,8 +24,9 @@ class StagedIds(Protocol):
 
 
 @runtime_checkable
-class GridSource(Protocol):
-    """Rows in the store's order, the names for their ids, and the loading state."""
+class GridSource(Lookups, Protocol):
+    """Rows in the store's order, the names for their ids (`Lookups`: people, services,
+    tasks), and the loading state."""
 
     @property
     def order(self) -> Sequence[str]:
@@ -48,15 +49,6 @@ class GridSource(Protocol):
 
     @property
     def staging(self) -> StagedIds: ...
-
-    @property
-    def people(self) -> Mapping[str, Person]: ...
-
-    @property
-    def services(self) -> Mapping[str, Service]: ...
-
-    @property
-    def tasks(self) -> Mapping[str, Task]: ...
 
     @property
     def query(self) -> EntryQuery | None:
