@@ -286,6 +286,19 @@ async def on_approvals(app: TimesheetApp, pilot) -> None:
     assert isinstance(app.screen, ApprovalsScreen)
 
 
+async def test_the_key_bar_offers_edit_and_while_editing_cancel_first(harness) -> None:
+    app = harness.app()
+    async with app.run_test(size=(160, 30)) as pilot:
+        await settle(pilot)
+        assert "⏎ Edit" in key_bar(app).text and "Cancel edit" not in key_bar(app).text
+        await pilot.press("enter")
+        await pilot.pause()
+        assert key_bar(app).text.startswith("esc Cancel edit")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "Cancel edit" not in key_bar(app).text
+
+
 @pytest.mark.parametrize("width", [160, 80])
 async def test_the_key_bar_shows_whole_keys_most_important_first(harness, width: int) -> None:
     app = harness.app()

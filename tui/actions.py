@@ -429,20 +429,21 @@ ACTIONS: tuple[Action, ...] = (
     # The app's help id again: a user's `[keys] help = "f1"` opens and closes it.
     Action(Scope.help, "help", "close", "question_mark", "Close", "Close the help."),
     # ---------------------------------------------------------------- the entry grid
-    # Moving and editing: not in the footer, and no tooltip (the label says it).
+    # Moving: not in the key bar, and no tooltip (the label says it). Editing is in the
+    # key bar: `enter` for a new user, `escape` only while an editor is open.
     *(
-        Action(Scope.entry_grid, f"grid-{name}", action, keys, label, show=False)
-        for name, action, keys, label in (
-            ("up", "cursor_up", "up", "Up"),
-            ("down", "cursor_down", "down", "Down"),
-            ("left", "cursor_left", "left", "Left"),
-            ("right", "cursor_right", "right", "Right"),
-            ("first-row", "first_row", "home", "First row"),
-            ("last-row", "last_row", "end", "Last row"),
-            ("page-up", "page_up", "pageup", "Page up"),
-            ("page-down", "page_down", "pagedown", "Page down"),
-            ("edit", "edit_cell", "enter", "Edit"),
-            ("cancel-edit", "cancel_edit", "escape", "Cancel edit"),
+        Action(Scope.entry_grid, f"grid-{name}", action, keys, label, show=show)
+        for name, action, keys, label, show in (
+            ("up", "cursor_up", "up", "Up", False),
+            ("down", "cursor_down", "down", "Down", False),
+            ("left", "cursor_left", "left", "Left", False),
+            ("right", "cursor_right", "right", "Right", False),
+            ("first-row", "first_row", "home", "First row", False),
+            ("last-row", "last_row", "end", "Last row", False),
+            ("page-up", "page_up", "pageup", "Page up", False),
+            ("page-down", "page_down", "pagedown", "Page down", False),
+            ("edit", "edit_cell", "enter", "Edit", True),
+            ("cancel-edit", "cancel_edit", "escape", "Cancel edit", True),
         )
     ),
 )
@@ -450,6 +451,8 @@ ACTIONS: tuple[Action, ...] = (
 
 
 KEY_BAR: tuple[str, ...] = (
+    # while a cell editor is open
+    "grid-cancel-edit",
     # the timesheet
     "new-entry",
     "delete-entry",
@@ -466,6 +469,7 @@ KEY_BAR: tuple[str, ...] = (
     "help",
     "quit",
     # then the rest
+    "grid-edit",
     "approvals-select-all",
     "approvals-people",
     "approvals-status",
