@@ -259,14 +259,10 @@ class TimesheetApp(TimesheetAppBase):
 
     def show_main_screen(self, name: str) -> None:
         """Show one of the three main screens (`1` / `2` / `3`) in place of the shown one
-        (`switch_screen`, so there is no stack to unwind); over the help, close it first.
-        A dialog keeps its keys: its question is answered before the screen changes."""
+        (`switch_screen`, so there is no stack to unwind). Over a dialog or the help (modal:
+        Textual gives them only their own keys) it does nothing."""
         from textual.screen import ModalScreen
 
-        from tui.screens.help import HelpScreen
-
-        if isinstance(self.screen, HelpScreen):
-            self.pop_screen()
         if isinstance(self.screen, ModalScreen) or len(self.screen_stack) < 2:
             return
         if name == TIMESHEET:
