@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
@@ -99,11 +100,20 @@ class BarChart(Widget):
         super().__init__(id=id, classes=classes)
         self.bars: list[Bar] = []
         self.empty_text = empty
+        self._styles: dict[str, Style] | None = None
 
     def show_bars(self, bars: Sequence[Bar]) -> None:
-        """Draw these bars (in this order)."""
+        """Draw these bars (in this order); the layout is redone only when their number
+        changes (the chart's height), so streaming pages only repaint it."""
+        if bars == self.bars:
+            return
+        layout = len(bars) != len(self.bars)
         self.bars = list(bars)
-        self.refresh(layout=True)
+        self.refresh(layout=layout)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None  # a theme change: the colours again
 
     def get_content_height(self, container: object, viewport: object, width: int) -> int:
         return max(1, len(self.bars))
@@ -117,10 +127,12 @@ class BarChart(Widget):
         bar_width = max(1, width - label_width - value_width - 4)
         largest = max(max(b.minutes, b.target) for b in self.bars)
         scale = bar_width / largest if largest else 0.0
-        styles = {
-            name: self.get_component_rich_style(f"bar-chart--{name}")
-            for name in ("bar", "short", "missing", "label", "value")
-        }
+        styles = self._styles
+        if styles is None:
+            styles = self._styles = {
+                name: self.get_component_rich_style(f"bar-chart--{name}")
+                for name in ("bar", "short", "missing", "label", "value")
+            }
         out = Text(no_wrap=True, overflow="ellipsis")
         for number, bar in enumerate(self.bars):
             if number:
