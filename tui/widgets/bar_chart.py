@@ -100,7 +100,7 @@ class BarChart(Widget):
         super().__init__(id=id, classes=classes)
         self.bars: list[Bar] = []
         self.empty_text = empty
-        self._styles: dict[str, Style] | None = None
+        self._bar_styles: dict[str, Style] | None = None
 
     def show_bars(self, bars: Sequence[Bar]) -> None:
         """Draw these bars (in this order); the layout is redone only when their number
@@ -113,7 +113,7 @@ class BarChart(Widget):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._styles = None  # a theme change: the colours again
+        self._bar_styles = None  # a theme change: the colours again
 
     def get_content_height(self, container: object, viewport: object, width: int) -> int:
         return max(1, len(self.bars))
@@ -127,9 +127,9 @@ class BarChart(Widget):
         bar_width = max(1, width - label_width - value_width - 4)
         largest = max(max(b.minutes, b.target) for b in self.bars)
         scale = bar_width / largest if largest else 0.0
-        styles = self._styles
+        styles = self._bar_styles
         if styles is None:
-            styles = self._styles = {
+            styles = self._bar_styles = {
                 name: self.get_component_rich_style(f"bar-chart--{name}")
                 for name in ("bar", "short", "missing", "label", "value")
             }
