@@ -157,3 +157,30 @@ async def test_plannr_has_no_billable_time_and_only_my_own(
         await press(pilot, "p")
         assert not view.everyone
         assert any("only your own" in n.message for n in app._notifications)
+
+
+def bar_colour(chart: BarChart, part: str) -> str:
+    chart.render()
+    assert chart._bar_styles is not None
+    colour = chart._bar_styles[part].color
+    assert colour is not None and colour.triplet is not None
+    return colour.triplet.hex
+
+
+async def test_the_bars_take_their_colours_from_the_theme(harness) -> None:
+    from textual.color import Color
+
+    app = harness.app(theme="timesheet-dark")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "3")
+        chart = app.screen.query_one("#reports-days", BarChart)
+        seen = set()
+        for theme in ("timesheet-dark", "timesheet-light", "timesheet-high-contrast"):
+            app.theme = theme
+            await pilot.pause()
+            variables = app.theme_variables
+            for part, variable in (("bar", "primary"), ("short", "warning")):
+                assert bar_colour(chart, part) == Color.parse(variables[variable]).hex.lower()
+            seen.add(bar_colour(chart, "bar"))
+        assert len(seen) > 1  # a theme change repaints in the new colours
