@@ -100,6 +100,13 @@ async def _approvals(pilot: Any) -> None:
     await settle(pilot)
 
 
+async def _reports(pilot: Any) -> None:
+    await pilot.press("3")
+    await settle(pilot)
+    await pilot.press("p")  # everyone's week: the manager's view, by person too
+    await settle(pilot)
+
+
 async def _help(pilot: Any) -> None:
     await pilot.press("question_mark")
     await settle(pilot)
@@ -113,6 +120,12 @@ SHOTS: dict[str, Shot] = {
         Shot("save-review", "Reviewing the staged changes before one bulk save", _save_review),
         Shot(
             "approvals", "Approving the team's entries", _approvals, needs="tui.screens.approvals"
+        ),
+        Shot(
+            "reports",
+            "Where the team's time went this week",
+            _reports,
+            needs="tui.screens.reports",
         ),
         Shot("help", "The keys", _help, needs="tui.screens.help"),
         Shot(

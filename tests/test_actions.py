@@ -17,6 +17,7 @@ from tui.screens.approvals import ApprovalsScreen, ApprovalsTable
 from tui.screens.dialogs import ConfirmDialog, ReasonDialog, ServicePicker
 from tui.screens.entry_detail import DetailModal
 from tui.screens.help import HelpScreen
+from tui.screens.reports import ReportsScreen
 from tui.screens.save_review import SaveReview
 from tui.screens.timesheet import TimesheetScreen
 from tui.widgets.entry_grid import EntryGrid
@@ -33,6 +34,7 @@ SCOPE_CLASS: dict[Scope, type] = {
     Scope.entry_grid: EntryGrid,
     Scope.approvals_table: ApprovalsTable,
     Scope.entry_detail: DetailModal,
+    Scope.reports: ReportsScreen,
 }
 
 # The binding ids of the release before the registry: a user's [keys] table names them.

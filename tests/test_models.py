@@ -85,6 +85,7 @@ def test_seed_entry_becomes_a_domain_entry() -> None:
         minutes=120,
         note="first note",
         updated_at=resource.attributes.updated_at,
+        billable_minutes=120,  # the seed's billable_time
     )
     assert entry.person_id is None and entry.status is EntryStatus.draft
 

@@ -22,6 +22,7 @@ from tui.config import load_config
 from tui.screens.help import HelpScreen
 from tui.screens.timesheet import TimesheetScreen
 from tui.store.records import RowState
+from tui.store.report import By
 from tui.store.values import week_range
 
 pytestmark = pytest.mark.anyio
@@ -194,6 +195,78 @@ async def _open_timesheet(harness, app, pilot, title) -> None:
 async def _open_approvals(harness, app, pilot, title) -> None:
     await run_command(pilot, title)
     assert_on_approvals(app)  # with approvals, the screen; without, why there are none
+
+
+async def open_reports(app: TimesheetApp, pilot):
+    from tui.screens.reports import ReportsScreen
+
+    await app.run_action("show_reports")
+    await settle(pilot)
+    assert isinstance(app.screen, ReportsScreen) and app.screen.loaded
+    return app.screen
+
+
+@effect("Open reports")
+async def _open_reports(harness, app, pilot, title) -> None:
+    from tui.screens.reports import ReportsScreen
+
+    await run_command(pilot, title)
+    assert isinstance(app.screen, ReportsScreen) and app.screen.loaded
+
+
+@effect("Previous range")
+async def _previous_range(harness, app, pilot, title) -> None:
+    view = await open_reports(app, pilot)
+    first = view.first
+    await run_command(pilot, title)
+    assert view.first == first - timedelta(days=7) and view.loaded
+
+
+@effect("Next range")
+async def _next_range(harness, app, pilot, title) -> None:
+    view = await open_reports(app, pilot)
+    first = view.first
+    await run_command(pilot, title)
+    assert view.first == first + timedelta(days=7) and view.loaded
+
+
+@effect("Report on this month")
+async def _report_month(harness, app, pilot, title) -> None:
+    view = await open_reports(app, pilot)
+    await run_command(pilot, title)
+    today = app.store.today()
+    assert (view.first, view.last.month, view.span.value) == (
+        today.replace(day=1),
+        today.month,
+        "month",
+    )
+
+
+@effect("Report on this week")
+async def _report_week(harness, app, pilot, title) -> None:
+    view = await open_reports(app, pilot)
+    await pilot.press("m")
+    await settle(pilot)
+    await run_command(pilot, title)
+    assert (view.first, view.span.value) == (week_range(app.store.today())[0], "week")
+
+
+@effect("Report on a range")
+async def _report_range(harness, app, pilot, title) -> None:
+    view = await open_reports(app, pilot)
+    await run_command(pilot, title)
+    await pilot.press(*"2026-11-02 2026-11-15", "enter")
+    await settle(pilot)
+    assert (view.first.isoformat(), view.last.isoformat()) == ("2026-11-02", "2026-11-15")
+    assert view.loaded
+
+
+@effect("Report on everyone")
+async def _report_everyone(harness, app, pilot, title) -> None:
+    view = await open_reports(app, pilot)
+    await run_command(pilot, title)
+    assert view.everyone and view.loaded and view.has_class("-everyone")
+    assert len(view.report.sums[By.person]) > 1
 
 
 def dispatched_on_approvals(action: str) -> Effect:

@@ -45,6 +45,8 @@ class Scope(enum.Enum):
     """`ApprovalsTable`, the approvals screen's table (its keys work while it has the focus)."""
     entry_detail = "entry-detail"
     """`DetailModal`: an entry's details and a person's week summary."""
+    reports = "reports"
+    """`ReportsScreen`."""
 
 
 DETAILS_TOOLTIP = "The row's details: the full note, the rejection reason, its approval."
@@ -118,6 +120,15 @@ ACTIONS: tuple[Action, ...] = (
         "Approvals",
         "Everyone's entries of a week: select, approve, unapprove, reject.",
         title="Open approvals",
+    ),
+    Action(
+        Scope.app,
+        "show-reports",
+        "show_reports",
+        "3",
+        "Reports",
+        "Where the time went: hours per day against the target, by service, by person.",
+        title="Open reports",
     ),
     Action(
         Scope.app,
@@ -346,6 +357,61 @@ ACTIONS: tuple[Action, ...] = (
         DETAILS_TOOLTIP + " On a person's line: their week.",
         show=False,
     ),
+    # ---------------------------------------------------------------- reports
+    Action(
+        Scope.reports,
+        "reports-previous",
+        "previous_range",
+        "left_square_bracket",
+        "Prev",
+        "Show the previous week, month or range.",
+        title="Previous range",
+    ),
+    Action(
+        Scope.reports,
+        "reports-next",
+        "next_range",
+        "right_square_bracket",
+        "Next",
+        "Show the next week, month or range.",
+        title="Next range",
+    ),
+    Action(
+        Scope.reports,
+        "reports-week",
+        "show_week",
+        "w",
+        "Week",
+        "Report on this week.",
+        title="Report on this week",
+    ),
+    Action(
+        Scope.reports,
+        "reports-month",
+        "show_month",
+        "m",
+        "Month",
+        "Report on this month.",
+        title="Report on this month",
+    ),
+    Action(
+        Scope.reports,
+        "reports-range",
+        "pick_range",
+        "c",
+        "Range",
+        "Report on any range of days (asks from and to).",
+        title="Report on a range",
+    ),
+    Action(
+        Scope.reports,
+        "reports-everyone",
+        "toggle_everyone",
+        "p",
+        "Everyone",
+        "Everyone's time, by person (again: only mine).",
+        title="Report on everyone",
+    ),
     # ---------------------------------------------------------------- the save review
     Action(
         Scope.save_review,
@@ -464,6 +530,13 @@ KEY_BAR: tuple[str, ...] = (
     "approvals-approve",
     "approvals-unapprove",
     "approvals-reject",
+    # reports
+    "reports-previous",
+    "reports-next",
+    "reports-week",
+    "reports-month",
+    "reports-range",
+    "reports-everyone",
     # everywhere
     "stop-timer",
     "help",
@@ -481,6 +554,7 @@ KEY_BAR: tuple[str, ...] = (
     "approvals-for-all",
     "show-approvals",
     "show-timesheet",
+    "show-reports",
 )
 """The key bar's order, most important first, by binding id (so a remapped key keeps its
 place); a shown action not listed comes after these, in the registry's order. The bar
@@ -490,6 +564,7 @@ NEEDS: dict[str, str] = {
     "stop-timer": "timers",
     "start-timer": "timers",
     "approvals-reject": "reject",
+    "reports-everyone": "approvals",
 }
 """Binding id -> the backend capability (`Capabilities` field) the action needs; every
 approvals action needs `approvals` (`SCOPE_NEEDS`). The key bar leaves out what the
@@ -552,6 +627,7 @@ PLACES: dict[Scope, str] = {
     Scope.reason: "in the reject reason dialog",
     Scope.help: "on the help screen",
     Scope.entry_grid: "in the grid",
+    Scope.reports: "on the reports screen",
 }
 """Where a scope's keys work, as a sentence says it."""
 
@@ -565,7 +641,7 @@ TEXTUAL_KEYS: dict[str, str] = {
 """Textual's own app-wide keys: a key of ours put on one of them never runs."""
 
 
-SCREENS = frozenset({Scope.timesheet, Scope.approvals, Scope.entry_grid})
+SCREENS = frozenset({Scope.timesheet, Scope.approvals, Scope.reports, Scope.entry_grid})
 """The main screens' scopes (the grid is part of the timesheet); the others are dialogs."""
 
 

@@ -34,6 +34,20 @@ from tui.widgets.banner import ProfileFacts
 OFFLINE_RETRY_SECONDS = 30.0
 """Offline, how long the app waits before it tries the server again by itself."""
 
+TIMESHEET, APPROVALS, REPORTS = "timesheet", "approvals", "reports"
+"""The main screens' names (keys `1`, `2`, `3`)."""
+
+
+def main_screen_class(name: str) -> type[Screen[Any]]:
+    """The class of a main screen made anew each time it is shown."""
+    if name == APPROVALS:
+        from tui.screens.approvals import ApprovalsScreen
+
+        return ApprovalsScreen
+    from tui.screens.reports import ReportsScreen
+
+    return ReportsScreen
+
 
 class TimesheetApp(TimesheetAppBase):
     CSS_PATH = "app.tcss"
@@ -89,7 +103,10 @@ class TimesheetApp(TimesheetAppBase):
             self.set_keymap(self._user_keymap)
         from tui.screens.timesheet import TimesheetScreen
 
-        self.push_screen(TimesheetScreen())
+        # The timesheet is kept (its grid's cursor and scroll survive a visit to another
+        # screen); approvals and reports are made anew each time they are shown.
+        self.install_screen(TimesheetScreen(), TIMESHEET)
+        self.push_screen(TIMESHEET)
         if self.hint:
             self.notify(self.hint, title="Welcome", timeout=12)
         if self.store.restored_count:
@@ -148,9 +165,13 @@ class TimesheetApp(TimesheetAppBase):
         await self._load_week()
 
     async def _load_week(self) -> None:
+        await self.store.load(self.week_query())
+
+    def week_query(self) -> EntryQuery:
+        """The timesheet's range: my entries of its week."""
         start, end = self.week_start, self.week_start + timedelta(days=6)
         person = self.store.person_id
-        await self.store.load(EntryQuery(start, end, person_ids=(person,) if person else ()))
+        return EntryQuery(start, end, person_ids=(person,) if person else ())
 
     def retry_when_due(self) -> None:
         """Offline for `OFFLINE_RETRY_SECONDS` since the last try: sign in and load again."""
@@ -236,18 +257,33 @@ class TimesheetApp(TimesheetAppBase):
 
     # ------------------------------------------------------------------ actions
 
-    def action_show_timesheet(self) -> None:
-        from tui.screens.timesheet import TimesheetScreen
+    def show_main_screen(self, name: str) -> None:
+        """Show one of the three main screens (`1` / `2` / `3`) in place of the shown one
+        (`switch_screen`, so there is no stack to unwind). Over a dialog or the help (modal:
+        Textual gives them only their own keys) it does nothing."""
+        from textual.screen import ModalScreen
 
-        if not isinstance(self.screen, TimesheetScreen):
-            self.pop_screen()
+        if isinstance(self.screen, ModalScreen) or len(self.screen_stack) < 2:
+            return
+        if name == TIMESHEET:
+            if self.screen is not self.get_screen(TIMESHEET):
+                self.switch_screen(TIMESHEET)
+            # Back on the timesheet: it shows its own range (my entries of its week) again.
+            if self.store.query != self.week_query():
+                self.load_week()
+            return
+        screen_class = main_screen_class(name)
+        if not isinstance(self.screen, screen_class):
+            self.switch_screen(screen_class())
+
+    def action_show_timesheet(self) -> None:
+        self.show_main_screen(TIMESHEET)
 
     def action_show_approvals(self) -> None:
-        from tui.screens.approvals import ApprovalsScreen
-        from tui.screens.timesheet import TimesheetScreen
+        self.show_main_screen(APPROVALS)
 
-        if isinstance(self.screen, TimesheetScreen):
-            self.push_screen(ApprovalsScreen())
+    def action_show_reports(self) -> None:
+        self.show_main_screen(REPORTS)
 
     def action_show_help(self) -> None:
         from tui.screens.help import HelpScreen

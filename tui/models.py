@@ -105,6 +105,9 @@ class Entry(BaseModel):
     submitted: bool = False
     invoiced: bool = False
     updated_at: datetime | None = None
+    billable_minutes: int | None = None
+    """The billable part of `minutes`, where the backend says (Productive's
+    `billable_time`); None where it has no such notion (Plannr)."""
 
     @property
     def status(self) -> EntryStatus:
@@ -251,6 +254,7 @@ class TimeEntryResource(Resource):
             submitted=a.submitted,
             invoiced=a.invoiced,
             updated_at=a.updated_at,
+            billable_minutes=a.billable_time,
         )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from tui.cli import approval_commands, config_commands, time_commands
+from tui.cli import approval_commands, config_commands, report_commands, time_commands
 from tui.cli.context import CliContext, CliError
 from tui.cli.serve import serve
 
@@ -105,5 +105,6 @@ for command in (
     *time_commands.COMMANDS,
     *approval_commands.COMMANDS,
     *config_commands.COMMANDS,
+    *report_commands.COMMANDS,
 ):
     main.add_command(command)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 Clock = Callable[[], datetime]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """2: deals (a service belongs to a deal, a deal to a project), `services.deal_id`."""
 
 SCHEMA = """
@@ -52,7 +52,8 @@ CREATE TABLE IF NOT EXISTS services (
     name        TEXT NOT NULL,
     project_id  INTEGER REFERENCES projects(id), -- the deal's project when it has a deal
     uuid        TEXT NOT NULL UNIQUE,            -- the service as a Plannr trackable
-    deal_id     INTEGER REFERENCES deals(id)
+    deal_id     INTEGER REFERENCES deals(id),
+    billable    INTEGER NOT NULL DEFAULT 1       -- its entries' billable_time is their time
 );
 CREATE TABLE IF NOT EXISTS tasks (
     id          INTEGER PRIMARY KEY,
@@ -267,6 +268,8 @@ def _migrate(conn: sqlite3.Connection) -> None:
     columns = {row[1] for row in conn.execute("PRAGMA table_info(services)")}
     if "deal_id" not in columns:
         conn.execute("ALTER TABLE services ADD COLUMN deal_id INTEGER REFERENCES deals(id)")
+    if "billable" not in columns:
+        conn.execute("ALTER TABLE services ADD COLUMN billable INTEGER NOT NULL DEFAULT 1")
     conn.execute(
         "UPDATE ledger_meta SET value = ? WHERE key = 'schema_version' AND value != ?",
         (str(SCHEMA_VERSION), str(SCHEMA_VERSION)),
@@ -315,14 +318,16 @@ def insert_service(
     name: str,
     project_id: int | None = None,
     deal_id: int | None = None,
+    billable: bool = True,
 ) -> int:
-    """A service; with a `deal_id` its project is the deal's (`project_id` is then ignored)."""
+    """A service; with a `deal_id` its project is the deal's (`project_id` is then ignored).
+    Time on a `billable` service is billable: an entry's `billable_time` follows it."""
     if deal_id is not None:
         row = conn.execute("SELECT project_id FROM deals WHERE id = ?", (deal_id,)).fetchone()
         project_id = row[0] if row is not None else None
     cursor = conn.execute(
-        "INSERT INTO services (name, project_id, deal_id, uuid) VALUES (?, ?, ?, '')",
-        (name, project_id, deal_id),
+        "INSERT INTO services (name, project_id, deal_id, uuid, billable) VALUES (?, ?, ?, '', ?)",
+        (name, project_id, deal_id, int(billable)),
     )
     service_id = int(cursor.lastrowid or 0)
     conn.execute(

@@ -433,11 +433,13 @@ def populate_demo(db: LedgerDB, *, seed: int = 7, today: date | None = None) -> 
                 (name,),
             ).fetchone()
             if row is None:
-                service_id = insert_service(conn, org, name=name, deal_id=internal_deal)
+                service_id = insert_service(
+                    conn, org, name=name, deal_id=internal_deal, billable=False
+                )
             else:
                 service_id = int(row[0])
                 conn.execute(
-                    "UPDATE services SET project_id = ?, deal_id = ? WHERE id = ?",
+                    "UPDATE services SET project_id = ?, deal_id = ?, billable = 0 WHERE id = ?",
                     (internal_id, internal_deal, service_id),
                 )
             services[("internal", name)] = service_id

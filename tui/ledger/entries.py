@@ -192,7 +192,7 @@ class Entries:
 
     def create(self, values: dict[str, object], *, running_since: str | None = None) -> int:
         columns = self.validate(values, creating=True)
-        columns.setdefault("billable_time", columns["time"])
+        columns.setdefault("billable_time", self._billable(columns["service_id"], columns["time"]))
         columns.setdefault("note", None)
         columns.setdefault("started_at", running_since)
         columns.update(
@@ -213,14 +213,22 @@ class Entries:
         row = self.require(entry_id)
         self._refuse_locked(row, "edit")
         columns = self.validate(values, creating=False)
-        if "time" in columns and "billable_time" not in columns:
-            columns["billable_time"] = columns["time"]
+        if ("time" in columns or "service_id" in columns) and "billable_time" not in columns:
+            columns["billable_time"] = self._billable(
+                columns.get("service_id", row["service_id"]), columns.get("time", row["time"])
+            )
         columns.update(updated_at=self.now, last_activity_at=self.now)
         assignments = ", ".join(f"{name} = ?" for name in columns)
         self.conn.execute(
             f"UPDATE time_entries SET {assignments} WHERE id = ?", (*columns.values(), row["id"])
         )
         return int(row["id"])
+
+    def _billable(self, service_id: object, minutes: object) -> object:
+        """An entry's billable time: its time on a billable service, else none."""
+        row = self.conn.execute("SELECT billable FROM services WHERE id = ?", (service_id,))
+        found = row.fetchone()
+        return minutes if found is None or found[0] else 0
 
     def delete(self, entry_id: object) -> None:
         row = self.require(entry_id)
@@ -355,7 +363,8 @@ class Entries:
             (self.now, minutes, row["id"]),
         )
         self.conn.execute(
-            "UPDATE time_entries SET time = min(time + ?, ?), billable_time = min(time + ?, ?),"
+            "UPDATE time_entries SET time = min(time + ?, ?), billable_time = min(time + ?, ?)"
+            " * (SELECT billable FROM services WHERE services.id = time_entries.service_id),"
             " timer_stopped_at = ?, updated_at = ?, last_activity_at = ? WHERE id = ?",
             (
                 minutes,

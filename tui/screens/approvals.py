@@ -1,10 +1,10 @@
 """The approvals screen: a week of everyone's entries, filtered, selected and approved.
 
-It loads its own range (all people, its week) into the shared store; leaving it reloads
-the timesheet's range. Rows are grouped by person (a header line with their total), the
-selection and its hours are in the status line, and approve / unapprove / reject run in
-app workers, so the app's one error handler reports what fails. Server text is shown
-literally (`printable`, in `rich.text.Text`, never markup).
+It loads its own range (all people, its week) into the shared store; back on the
+timesheet, the app loads the timesheet's range again. Rows are grouped by person (a header
+line with their total), the selection and its hours are in the status line, and approve /
+unapprove / reject run in app workers, so the app's one error handler reports what fails.
+Server text is shown literally (`printable`, in `rich.text.Text`, never markup).
 
 Column widths follow the table's width, not its rows: Status is a fixed share cut with `…`
 (a long rejection reason never pushes Note off the screen), Note takes the rest. `enter` is
@@ -296,12 +296,6 @@ class ApprovalsScreen(Screen[None]):
         if self.supported:
             table.focus()
             self.load()
-
-    def on_unmount(self) -> None:
-        # Back to the timesheet: it shows its own range (my entries of its week) again.
-        app = self.app
-        if app.is_running and not getattr(app, "_exit", False):
-            app.load_week()
 
     @property
     def table(self) -> ApprovalsTable:

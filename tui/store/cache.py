@@ -48,7 +48,10 @@ _RECORD_FIELDS = (
     "invoiced",
     "rejected_reason",
     "updated_at",
+    "billable_minutes",
 )
+"""The record's fields as the cache keeps them, after the date; a row an older version
+wrote lacks the last ones, which then take their defaults."""
 
 
 def _query_key(query: EntryQuery) -> str:
@@ -124,7 +127,7 @@ class Cache:
         records = []
         for (raw,) in self.conn.execute("SELECT record FROM cache_entries"):
             day, *values = json.loads(raw)
-            fields: dict[str, Any] = dict(zip(_RECORD_FIELDS, values, strict=True))
+            fields: dict[str, Any] = dict(zip(_RECORD_FIELDS, values, strict=False))
             records.append(EntryRecord(date=date.fromisoformat(day), **fields))
         return CachedRange(records, datetime.fromisoformat(fetched) if fetched else datetime.min)
 

@@ -38,6 +38,9 @@ class EntryRecord:
     invoiced: bool = False
     rejected_reason: str | None = None
     updated_at: str | None = None
+    billable_minutes: int | None = None
+    """The server's billable minutes (None: the backend has none). A staged edit of the
+    time does not change it: reports count the server's copy only."""
 
     @classmethod
     def from_entry(cls, entry: Entry, *, fallback: EntryRecord | None = None) -> EntryRecord:
@@ -63,6 +66,7 @@ class EntryRecord:
             invoiced=entry.invoiced,
             rejected_reason=entry.rejected_reason,
             updated_at=entry.updated_at.isoformat() if entry.updated_at else None,
+            billable_minutes=entry.billable_minutes,
         )
 
     def to_entry(self) -> Entry:
@@ -79,6 +83,7 @@ class EntryRecord:
             submitted=self.submitted,
             invoiced=self.invoiced,
             rejected_reason=self.rejected_reason,
+            billable_minutes=self.billable_minutes,
         )
 
     @property
