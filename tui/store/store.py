@@ -1080,6 +1080,18 @@ class Store:
         self.replace_records([EntryRecord.from_entry(entry, fallback=self.records.get(entry_id))])
         return ApprovalResult(entry_id, "rejected", reason)
 
+    async def unreject(self, entry_id: str) -> ApprovalResult:
+        """Take a rejection back; failures as for `reject`."""
+        self._need("reject", "rejections")
+        try:
+            entry = await self.backend.unreject_entry(entry_id)
+        except AuthError:
+            raise
+        except ApiError as error:
+            return ApprovalResult(entry_id, "failed", str(error))
+        self.replace_records([EntryRecord.from_entry(entry, fallback=self.records.get(entry_id))])
+        return ApprovalResult(entry_id, "unrejected")
+
     # ------------------------------------------------------------------ timers
 
     async def refresh_timer(self) -> Timer | None:
