@@ -130,7 +130,7 @@ async def test_rows_of_a_submitted_day_are_locked_with_a_hint(harness: Harness) 
 
 
 async def test_people_panel_counts_submitted_working_days(harness: Harness) -> None:
-    from tui.screens.approvals import ApprovalsScreen
+    from tui.screens.approvals import HEADER_PREFIX, ApprovalsScreen
 
     app = harness.app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
@@ -147,9 +147,11 @@ async def test_people_panel_counts_submitted_working_days(harness: Harness) -> N
             people.get_option_at_index(n).value: str(people.get_option_at_index(n).prompt)
             for n in range(people.option_count)
         }
-        assert prompts[str(me)].endswith("  2/5")
+        assert prompts[str(me)].startswith("2/5 ")
         others = [p for pid, p in prompts.items() if pid != str(me)]
-        assert others and all(p.endswith("  not submitted") for p in others)
+        assert others and all(p.startswith("0/5 ") for p in others)
+        header = view.table.get_row(f"{HEADER_PREFIX}{me}")
+        assert str(header[-1]) == "submitted 2/5"
 
 
 async def test_not_submitted_filter_lists_the_people_to_chase(harness: Harness) -> None:

@@ -395,8 +395,7 @@ class ApprovalsScreen(Screen[None]):
         if start == self.week_start:
             self.weeks = weeks
             self.refresh_people()
-            if self.status_filter == NOT_SUBMITTED:
-                self.rebuild()
+            self.schedule_rebuild()  # the person lines' "submitted 2/5"
 
     @property
     def loaded(self) -> bool:
@@ -634,11 +633,12 @@ class ApprovalsScreen(Screen[None]):
             widget.highlighted = ids.index(was) if was in ids else 0
 
     def people_label(self, person_id: str, name: str) -> str:
-        """A person's line in the panel: the name, and their week's submitted working
-        days once known (`Ana Lima  3/5`, `Bo  not submitted`)."""
+        """A person's line in the panel: their week's submitted working days once known,
+        first (a long name is cut at its end, never the count), then the name: `3/5 Ana
+        Lima`, `0/5 Bo` (the person's line in the table says "not submitted")."""
         week = self.weeks.get(person_id) if self.weeks is not None else None
         text = one_line(name)
-        return f"{text}  {week.label}" if week is not None else text
+        return f"{week.count} {text}" if week is not None else text
 
     # ----------------------------------------------------------------- selection
 

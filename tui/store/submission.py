@@ -146,11 +146,14 @@ class PersonWeek:
     working: int
 
     @property
+    def count(self) -> str:
+        """`5/5`, `2/5`, `0/5`: submitted working days out of the week's."""
+        return f"{self.submitted}/{self.working}"
+
+    @property
     def label(self) -> str:
         """`5/5`, `2/5`, or `not submitted`."""
-        if self.submitted == 0:
-            return "not submitted"
-        return f"{self.submitted}/{self.working}"
+        return "not submitted" if self.submitted == 0 else self.count
 
 
 async def people_weeks(
