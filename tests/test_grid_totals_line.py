@@ -42,6 +42,3 @@ def test_at_80_columns_the_line_fits_and_keeps_the_marks() -> None:
         assert text.startswith(" Week ")
         assert "Thu 1:00!" in text or "Thu 0:00!" in text
 
-
-def test_without_a_work_week_the_line_is_as_before() -> None:
-    assert totals_line(LOGGED, WEEK, 200).startswith(" Week 14:15   Mon 16 8:00  Tue 17 5:00")
