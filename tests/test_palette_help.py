@@ -16,6 +16,7 @@ from textual.command import CommandPalette
 
 from tests.app_harness import BACKENDS, SIZE, Harness, grid, settle
 from tests.conftest import FakeClock
+from tui.api.productive import ProductiveAdapter
 from tui.app import TimesheetApp
 from tui.commands import PALETTE_COMMANDS, TimesheetCommands
 from tui.config import load_config
@@ -299,8 +300,30 @@ for _title, _action in [
     ("Approve selection", "approve"),
     ("Unapprove selection", "unapprove"),
     ("Reject selection", "reject"),
+    ("Unreject selection", "unreject"),
 ]:
     effect(_title)(dispatched_on_approvals(_action))
+
+
+@effect("Submit week")
+async def _submit_week(harness, app, pilot, title) -> None:
+    from tui.screens.dialogs import ConfirmDialog
+
+    await run_command(pilot, title)
+    await settle(pilot)
+    assert isinstance(app.screen, ConfirmDialog) and app.screen.title_text == "Submit the week?"
+
+
+@effect("Unsubmit week")
+async def _unsubmit_week(harness, app, pilot, title) -> None:
+    from tui.screens.dialogs import ConfirmDialog
+
+    async with ProductiveAdapter.for_ledger(harness.db) as backend:
+        await backend.submit_days(str(harness.db.identity.owner_person_id), [app.week_start])
+    await run_command(pilot, title)
+    await settle(pilot)
+    assert isinstance(app.screen, ConfirmDialog)
+    assert app.screen.title_text == "Unsubmit the week?"
 
 
 @effect("Switch profile")
@@ -353,6 +376,7 @@ ON_APPROVALS = (
     "Approve selection",
     "Unapprove selection",
     "Reject selection",
+    "Unreject selection",
 )
 """The commands whose effect depends on the backend having approvals."""
 

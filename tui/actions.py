@@ -249,6 +249,24 @@ ACTIONS: tuple[Action, ...] = (
         title="Show details",
         show=False,
     ),
+    Action(
+        Scope.timesheet,
+        "submit-week",
+        "submit_week",
+        "W",
+        "Submit",
+        "Submit the week for approval (shows the short days first).",
+        title="Submit week",
+    ),
+    Action(
+        Scope.timesheet,
+        "unsubmit-week",
+        "unsubmit_week",
+        None,
+        "Unsubmit",
+        "Take the week's submission back, to edit its entries.",
+        title="Unsubmit week",
+    ),
     # ---------------------------------------------------------------- approvals
     Action(
         Scope.approvals,
@@ -296,6 +314,15 @@ ACTIONS: tuple[Action, ...] = (
     ),
     Action(
         Scope.approvals,
+        "approvals-unreject",
+        "unreject",
+        "U",
+        "Unreject",
+        "Take back the rejection of the selected entries (or the one under the cursor).",
+        title="Unreject selection",
+    ),
+    Action(
+        Scope.approvals,
         "approvals-for-all",
         "toggle_for_all",
         "f",
@@ -308,7 +335,8 @@ ACTIONS: tuple[Action, ...] = (
         "cycle_status",
         "v",
         "Status",
-        "Show entries awaiting approval, approved, rejected or all.",
+        "Show entries awaiting approval, approved, rejected, submitted, the people who have"
+        " not submitted, or all.",
     ),
     Action(
         Scope.approvals,
@@ -552,6 +580,8 @@ KEY_BAR: tuple[str, ...] = (
     "approvals-previous-week",
     "approvals-next-week",
     "approvals-for-all",
+    "submit-week",
+    "approvals-unreject",
     "show-approvals",
     "show-timesheet",
     "show-reports",
@@ -565,6 +595,9 @@ NEEDS: dict[str, str] = {
     "start-timer": "timers",
     "approvals-reject": "reject",
     "reports-everyone": "approvals",
+    "approvals-unreject": "reject",
+    "submit-week": "submission",
+    "unsubmit-week": "submission",
 }
 """Binding id -> the backend capability (`Capabilities` field) the action needs; every
 approvals action needs `approvals` (`SCOPE_NEEDS`). The key bar leaves out what the

@@ -26,6 +26,8 @@ class Capabilities:
     """Reject an entry with a reason."""
     timers: bool = False
     """Start and stop timers."""
+    submission: bool = False
+    """Submit a person's days for approval (Productive's timesheets)."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,40 @@ class StoppedTimer:
     """The entry the timer wrote to, with the server's minutes."""
 
 
+@dataclass(frozen=True)
+class Timesheet:
+    """One person's one submitted day."""
+
+    id: str
+    person_id: str
+    date: date
+
+
+@dataclass(frozen=True)
+class DayResult:
+    """What a submit or unsubmit did to one day."""
+
+    date: date
+    result: str
+    """`submitted` | `unsubmitted` | `unchanged` (already so) | `failed`."""
+    message: str | None = None
+
+
+@runtime_checkable
+class Submission(Protocol):
+    """A backend whose `capabilities.submission` is true also has these."""
+
+    async def timesheets(
+        self, days: Sequence[date], *, person_id: str | None = None
+    ) -> list[Timesheet]:
+        """The timesheets of these days (of one person, or of everyone)."""
+        ...
+
+    async def submit_days(self, person_id: str, days: Sequence[date]) -> list[DayResult]: ...
+
+    async def unsubmit_days(self, person_id: str, days: Sequence[date]) -> list[DayResult]: ...
+
+
 @runtime_checkable
 class Backend(Protocol):
     """What the store needs from a time-tracking service."""
@@ -148,6 +184,10 @@ class Backend(Protocol):
     async def unapprove_entries(self, ids: Sequence[str]) -> list[ItemResult]: ...
 
     async def reject_entry(self, entry_id: str, reason: str) -> Entry: ...
+
+    async def unreject_entry(self, entry_id: str) -> Entry:
+        """Take a rejection back (the entry is unapproved and no longer rejected)."""
+        ...
 
     async def current_timer(self) -> Timer | None: ...
 

@@ -665,6 +665,9 @@ class PlannrAdapter:
     async def reject_entry(self, entry_id: str, reason: str) -> Entry:
         raise UnsupportedError(NO_APPROVALS)
 
+    async def unreject_entry(self, entry_id: str) -> Entry:
+        raise UnsupportedError(NO_APPROVALS)
+
     # --------------------------------------------------------------------- timers
 
     async def _running(self) -> PlannrTimeEntry | None:

@@ -32,12 +32,14 @@ from pydantic import BaseModel, ValidationError
 
 from tui.api.base import (
     Capabilities,
+    DayResult,
     EntryBatch,
     EntryChange,
     EntryQuery,
     ItemResult,
     Outcome,
     StoppedTimer,
+    Timesheet,
     merge_batches,
 )
 from tui.api.errors import (
@@ -51,6 +53,7 @@ from tui.api.errors import (
     OutcomeUnknownError,
     PayloadTooLargeError,
     RequestRejectedError,
+    UnsupportedError,
 )
 from tui.api.http import (
     DEFAULT_TIMEOUT,
@@ -109,6 +112,11 @@ RELATIONSHIPS = {
     "service_id": ("service", "services"),
     "task_id": ("task", "tasks"),
 }
+
+NO_SUBMISSION = (
+    "This Productive organization does not use submission (timesheets are a plan "
+    "feature): entries are approved without being submitted."
+)
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -217,7 +225,9 @@ class ProductiveAdapter:
     """`Backend` for Productive's api/v2 (and the local ledger, which speaks it)."""
 
     name = "productive"
-    capabilities = Capabilities(bulk=True, approvals=True, reject=True, timers=True)
+    capabilities = Capabilities(
+        bulk=True, approvals=True, reject=True, timers=True, submission=True
+    )
 
     def __init__(
         self,
@@ -832,6 +842,157 @@ class ProductiveAdapter:
             # What reject answers is unconfirmed; without the entry in it, read the entry.
             return await self._entry(entry_id)
         return self._parse(_EntryOne, answer, f"PATCH {path}").data.to_entry()
+
+    async def unreject_entry(self, entry_id: str) -> Entry:
+        path = f"/time_entries/{entry_id}/unreject"
+        answer = await self.http.json("PATCH", path, headers=SINGLE_HEADERS)
+        if not isinstance(answer, dict) or not answer.get("data"):
+            return await self._entry(entry_id)
+        return self._parse(_EntryOne, answer, f"PATCH {path}").data.to_entry()
+
+    # --------------------------------------------------------------- submission
+
+    async def _timesheet_call(self, work: Awaitable[T]) -> T:
+        """A 403/404 on `/timesheets`: the organization doesn't use submission (a plan
+        feature), which is said plainly, not as a failure of the request."""
+        try:
+            return await work
+        except (ForbiddenError, NotFoundError):
+            raise UnsupportedError(NO_SUBMISSION) from None
+
+    async def timesheets(
+        self, days: Sequence[date], *, person_id: str | None = None
+    ) -> list[Timesheet]:
+        """Only the documented filters (`date`, `person_id`): one listing per day,
+        concurrently."""
+
+        async def one(day: date) -> list[Timesheet]:
+            params: dict[str, Any] = {"filter[date]": day.isoformat()}
+            if person_id is not None:
+                params["filter[person_id]"] = person_id
+            found = []
+            for resource in await self._timesheet_call(self._all("/timesheets", params)):
+                attributes = resource.attributes if isinstance(resource.attributes, dict) else {}
+                owner = resource.related_id("person")
+                try:
+                    stated = date.fromisoformat(str(attributes.get("date")))
+                except ValueError:
+                    stated = day
+                if owner is not None and stated == day:
+                    found.append(Timesheet(str(resource.id), str(owner), stated))
+            return found
+
+        lists = await self._bounded(one(day) for day in dict.fromkeys(days))
+        return [sheet for group in lists for sheet in group]
+
+    async def submit_days(self, person_id: str, days: Sequence[date]) -> list[DayResult]:
+        """One bulk POST for the days not yet submitted; a day the server says is
+        already submitted (a race) is `unchanged`."""
+        wanted = list(dict.fromkeys(days))
+        have = {s.date for s in await self.timesheets(wanted, person_id=person_id)}
+        results = {d: DayResult(d, "unchanged", "already submitted") for d in wanted if d in have}
+        send = [d for d in wanted if d not in have]
+        if send:
+            data = [
+                {
+                    "type": "timesheets",
+                    "attributes": {"date": d.isoformat()},
+                    "relationships": {"person": _relationship("people", person_id)},
+                }
+                for d in send
+            ]
+            try:
+                await self._timesheet_call(
+                    self.http.json(
+                        "POST", "/timesheets", json_body={"data": data}, headers=BULK_HEADERS
+                    )
+                )
+                results.update({d: DayResult(d, "submitted") for d in send})
+            except InvalidEntriesError as error:
+                results.update(await self._submit_one_by_one(person_id, send, error))
+            except OutcomeUnknownError:
+                # Settle by reading, never by resending blindly.
+                now = {s.date for s in await self.timesheets(send, person_id=person_id)}
+                results.update(
+                    {
+                        d: DayResult(d, "submitted")
+                        if d in now
+                        else DayResult(d, "failed", "The server's answer was lost; not submitted.")
+                        for d in send
+                    }
+                )
+        return [results[d] for d in wanted]
+
+    async def _submit_one_by_one(
+        self, person_id: str, days: list[date], error: InvalidEntriesError
+    ) -> dict[date, DayResult]:
+        """A bulk submit refused for some days (all or nothing): the refused days fail
+        with the server's words, unless they are submitted by now; the others go again."""
+        refused = {p.index: p.message for p in error.problems if p.index is not None}
+        if not refused:
+            refused = dict.fromkeys(range(len(days)), str(error))
+        now = {s.date for s in await self.timesheets(days, person_id=person_id)}
+        out: dict[date, DayResult] = {}
+        again = []
+        for index, day in enumerate(days):
+            if day in now:
+                out[day] = DayResult(day, "unchanged", "already submitted")
+            elif index in refused:
+                out[day] = DayResult(day, "failed", refused[index])
+            else:
+                again.append(day)
+        for day in again:
+            body = {
+                "data": {
+                    "type": "timesheets",
+                    "attributes": {"date": day.isoformat()},
+                    "relationships": {"person": _relationship("people", person_id)},
+                }
+            }
+            try:
+                await self._timesheet_call(
+                    self.http.json("POST", "/timesheets", json_body=body, headers=SINGLE_HEADERS)
+                )
+                out[day] = DayResult(day, "submitted")
+            except (AuthError, UnsupportedError):
+                raise
+            except ApiError as problem:
+                out[day] = DayResult(day, "failed", str(problem))
+        return out
+
+    async def unsubmit_days(self, person_id: str, days: Sequence[date]) -> list[DayResult]:
+        """One bulk DELETE of the days' timesheets; a day without one is `unchanged`.
+        A refused bulk (a day with approved entries) is retried day by day, so each day
+        gets its own answer."""
+        wanted = list(dict.fromkeys(days))
+        sheets = {s.date: s for s in await self.timesheets(wanted, person_id=person_id)}
+        results = {d: DayResult(d, "unchanged", "not submitted") for d in wanted if d not in sheets}
+        send = [d for d in wanted if d in sheets]
+        if send:
+            data = [{"type": "timesheets", "id": sheets[d].id} for d in send]
+            try:
+                await self._timesheet_call(
+                    self.http.json(
+                        "DELETE", "/timesheets", json_body={"data": data}, headers=BULK_HEADERS
+                    )
+                )
+                results.update({d: DayResult(d, "unsubmitted") for d in send})
+            except (AuthError, UnsupportedError):
+                raise
+            except ApiError:
+                for day in send:
+                    try:
+                        await self._timesheet_call(
+                            self.http.json(
+                                "DELETE", f"/timesheets/{sheets[day].id}", headers=SINGLE_HEADERS
+                            )
+                        )
+                        results[day] = DayResult(day, "unsubmitted")
+                    except (AuthError, UnsupportedError):
+                        raise
+                    except ApiError as problem:
+                        results[day] = DayResult(day, "failed", str(problem))
+        return [results[d] for d in wanted]
 
     # ------------------------------------------------------------------- timers
 

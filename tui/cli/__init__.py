@@ -14,7 +14,13 @@ from typing import Any
 
 import click
 
-from tui.cli import approval_commands, config_commands, report_commands, time_commands
+from tui.cli import (
+    approval_commands,
+    config_commands,
+    report_commands,
+    submit_commands,
+    time_commands,
+)
 from tui.cli.context import CliContext, CliError
 from tui.cli.serve import serve
 
@@ -104,6 +110,7 @@ for command in (
     serve,
     *time_commands.COMMANDS,
     *approval_commands.COMMANDS,
+    *submit_commands.COMMANDS,
     *config_commands.COMMANDS,
     *report_commands.COMMANDS,
 ):

@@ -1,4 +1,4 @@
-"""`approve`, `unapprove` and `reject`: a manager's bulk actions from the command line.
+"""`approve`, `unapprove`, `reject` and `unreject`: a manager's bulk actions from the command line.
 
 Entries are named by id, or chosen by filters (`--person`, `--from`, `--to`; the range
 defaults to this ISO week). With filters the command first shows what it will do (how many
@@ -421,4 +421,32 @@ def reject(ctx: click.Context, ids: tuple[str, ...], reason: str, as_json: bool)
     _report(cli_context(ctx).run(work), action, as_json)
 
 
-COMMANDS: list[click.Command] = [approve, unapprove, reject]
+@click.command()
+@click.argument("ids", nargs=-1, required=True, metavar="IDS...")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='Print one result per entry: {"id", "result", "message"}.',
+)
+@click.pass_context
+def unreject(ctx: click.Context, ids: tuple[str, ...], as_json: bool) -> None:
+    """Take back the rejection of entries (they wait for approval again).
+
+    Exit 0 when all are unrejected, 1 if some failed, 2 for usage or auth errors.
+
+    Example: timesheet unreject 4711
+    """
+    clean = list(dict.fromkeys(i.strip() for i in ids))
+    if not all(clean):
+        raise CliError("An entry id is empty.")
+    action = Action("unreject", "unreject", "Unrejecting", "unrejected", "rejected")
+
+    async def work(store: Store) -> list[ApprovalResult]:
+        _require(store, "reject", "Unrejecting entries", "unreject them")
+        return [await store.unreject(entry_id) for entry_id in clean]
+
+    _report(cli_context(ctx).run(work), action, as_json)
+
+
+COMMANDS: list[click.Command] = [approve, unapprove, reject, unreject]

@@ -108,6 +108,14 @@ CREATE TABLE IF NOT EXISTS timers (
     total_time     INTEGER
 );
 CREATE INDEX IF NOT EXISTS timers_person ON timers (person_id, started_at);
+CREATE TABLE IF NOT EXISTS timesheets (            -- one person's one submitted day
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    person_id   INTEGER NOT NULL REFERENCES people(id),
+    date        TEXT NOT NULL,
+    creator_id  INTEGER REFERENCES people(id),
+    created_at  TEXT NOT NULL,
+    UNIQUE (person_id, date)
+);
 CREATE INDEX IF NOT EXISTS timers_entry ON timers (time_entry_id);
 """
 

@@ -188,10 +188,32 @@ class Entries:
                 ]
             )
 
+    def timesheet_of(self, person_id: object, day: object) -> int | None:
+        """The id of the timesheet that submits this person's day, if there is one."""
+        row = fetch_row(
+            self.conn,
+            "SELECT id FROM timesheets WHERE person_id = ? AND date = ?",
+            (person_id, day),
+        )
+        return None if row is None else int(row["id"])
+
+    def _refuse_submitted(self, person_id: object, day: object, what: str) -> None:
+        if self.timesheet_of(person_id, day) is not None:
+            raise Rejected(
+                [
+                    Problem(
+                        "date",
+                        f"{day} is submitted; unsubmit it first to {what}.",
+                        "Day is submitted",
+                    )
+                ]
+            )
+
     # --------------------------------------------------------------------- writes
 
     def create(self, values: dict[str, object], *, running_since: str | None = None) -> int:
         columns = self.validate(values, creating=True)
+        self._refuse_submitted(columns["person_id"], columns["date"], "add an entry to it")
         columns.setdefault("billable_time", self._billable(columns["service_id"], columns["time"]))
         columns.setdefault("note", None)
         columns.setdefault("started_at", running_since)
@@ -212,11 +234,20 @@ class Entries:
     def update(self, entry_id: object, values: dict[str, object]) -> int:
         row = self.require(entry_id)
         self._refuse_locked(row, "edit")
+        # A rejected entry went back to its owner to fix: editable on a submitted day.
+        if not row["rejected"]:
+            self._refuse_submitted(row["person_id"], row["date"], f"edit entry {row['id']}")
         columns = self.validate(values, creating=False)
+        person_id = columns.get("person_id", row["person_id"])
+        day = columns.get("date", row["date"])
+        if (person_id, day) != (row["person_id"], row["date"]):
+            self._refuse_submitted(person_id, day, "move an entry to it")
         if ("time" in columns or "service_id" in columns) and "billable_time" not in columns:
             columns["billable_time"] = self._billable(
                 columns.get("service_id", row["service_id"]), columns.get("time", row["time"])
             )
+        if row["rejected"]:  # the fix is the answer to the rejection; the day stays submitted
+            columns.update(rejected=0, rejected_reason=None, rejected_at=None)
         columns.update(updated_at=self.now, last_activity_at=self.now)
         assignments = ", ".join(f"{name} = ?" for name in columns)
         self.conn.execute(
@@ -233,6 +264,8 @@ class Entries:
     def delete(self, entry_id: object) -> None:
         row = self.require(entry_id)
         self._refuse_locked(row, "delete")
+        if not row["rejected"]:
+            self._refuse_submitted(row["person_id"], row["date"], f"delete entry {row['id']}")
         self.conn.execute("DELETE FROM time_entries WHERE id = ?", (row["id"],))
 
     # ------------------------------------------------------------------ approvals
@@ -313,6 +346,8 @@ class Entries:
         if entry_id is not None:
             row = self.require(entry_id)
             self._refuse_locked(row, "time")
+            if not row["rejected"]:
+                self._refuse_submitted(row["person_id"], row["date"], "time an entry of it")
             target = int(row["id"])
         else:
             target = self.create(

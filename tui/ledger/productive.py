@@ -48,6 +48,7 @@ from tui.ledger.jsonapi import (
     rows_by_ids,
     to_one,
 )
+from tui.ledger.timesheets import TimesheetEndpoints
 
 DEFAULT_MAX_BULK_ITEMS = 200
 
@@ -175,6 +176,7 @@ class ProductiveDialect:
             r("/tasks", self.list_tasks, methods=["GET"]),
             r("/tasks/{row_id}", self.get_task, methods=["GET"]),
             r("/organization_memberships", self.list_memberships, methods=["GET"]),
+            *TimesheetEndpoints(self.db, self.authorize, self.max_bulk_items).routes(),
         ]
 
     # ------------------------------------------------------------------ serializers
@@ -219,7 +221,7 @@ class ProductiveDialect:
                 "task": to_one("tasks", row["task_id"]),
                 "approver": to_one("people", row["approver_id"]),
                 "creator": to_one("people", row["creator_id"]),
-                "timesheet": NOT_INCLUDED,
+                "timesheet": to_one("timesheets", self._timesheet_id(row)),
             }
         return {
             "id": str(row["id"]),
@@ -227,6 +229,21 @@ class ProductiveDialect:
             "attributes": attributes,
             "relationships": {"organization": organization, **related},
         }
+
+    def _timesheet_id(self, row: sqlite3.Row) -> int | None:
+        """The timesheet that submits the entry's day (read on the request's own thread,
+        inside its transaction)."""
+        if not row["submitted"]:
+            return None
+        found = (
+            self.db.connection()
+            .execute(
+                "SELECT id FROM timesheets WHERE person_id = ? AND date = ?",
+                (row["person_id"], row["date"]),
+            )
+            .fetchone()
+        )
+        return None if found is None else int(found[0])
 
     @staticmethod
     def person_resource(row: sqlite3.Row) -> dict[str, Any]:

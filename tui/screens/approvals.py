@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from tui.store.changes import StoreChange
     from tui.store.records import EntryRecord
     from tui.store.store import Store
+    from tui.store.submission import PersonWeek
 
 # Status filters: label and the statuses shown (empty: any).
 STATUS_FILTERS: dict[str, tuple[str, tuple[EntryStatus, ...]]] = {
@@ -59,14 +60,20 @@ STATUS_FILTERS: dict[str, tuple[str, tuple[EntryStatus, ...]]] = {
     ),
     "approved": ("approved", (EntryStatus.approved,)),
     "rejected": ("rejected", (EntryStatus.rejected,)),
+    "submitted": ("submitted", (EntryStatus.submitted,)),
+    "not-submitted": ("not submitted", ()),
     "all": ("all", ()),
 }
+NOT_SUBMITTED = "not-submitted"
+"""The filter that lists the people with no timesheet on the week's working days (all
+their entries, and a line for those with none), so a manager can chase them."""
 RESULT_MARKS = {
     "approved": ("✓", "green"),
     "pending": ("…", "yellow"),
     "failed": ("✗", "red"),
     "unapproved": ("↺", "cyan"),
     "rejected": ("⊘", "magenta"),
+    "unrejected": ("↺", "cyan"),
 }
 HEADER_PREFIX = "person:"
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -237,6 +244,10 @@ class ApprovalsScreen(Screen[None]):
         self._people_shown: list[str] = []
         self.widths = column_widths(0)
         """The table's column widths, by column key (see `column_widths`)."""
+        self.weeks: dict[str, PersonWeek] | None = None
+        """Each person's submitted working days of the week (from `/timesheets`); None:
+        not known (not read yet, or the backend has no submission)."""
+        self._people_labels: list[str] = []
 
     # ------------------------------------------------------------------ building
 
@@ -338,7 +349,9 @@ class ApprovalsScreen(Screen[None]):
         self.results.clear()
         self.selected.clear()
         self.summary = ""
+        self.weeks = None
         self.rebuild()
+        self.load_weeks()
         return self.app.run_worker(
             partial(self.store.load, self.entry_query),
             name="approvals-load",
@@ -346,6 +359,37 @@ class ApprovalsScreen(Screen[None]):
             exclusive=True,
             exit_on_error=False,
         )
+
+    def load_weeks(self) -> Worker[None] | None:
+        """Who has submitted which working days of the week, for the people panel and the
+        "not submitted" filter."""
+        if not self.store.capabilities.submission:
+            return None
+        return self.run_worker(
+            self._read_weeks(self.week_start),
+            name="approvals-weeks",
+            group="approvals-weeks",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    async def _read_weeks(self, start: date) -> None:
+        from tui.api.errors import ApiError
+        from tui.store.submission import people_weeks
+
+        if not self.store.people:
+            await self.store.refresh_people()
+        try:
+            weeks = await people_weeks(
+                self.store, list(self.store.people), start, start + timedelta(days=6)
+            )
+        except ApiError as error:  # no submission here: the panel shows names only
+            self.summary = self.summary or str(error)
+            return
+        if start == self.week_start:
+            self.weeks = weeks
+            self.refresh_people()
+            self.schedule_rebuild()  # the person lines' "submitted 2/5"
 
     @property
     def loaded(self) -> bool:
@@ -375,8 +419,14 @@ class ApprovalsScreen(Screen[None]):
         if not self.loaded:
             return []
         start, end = self.entry_query.start, self.entry_query.end
+        people = self.people_list.selected
+        if self.status_filter == NOT_SUBMITTED:
+            chased = set(self.not_submitted())
+            people = [p for p in people if p in chased] if people else sorted(chased)
+            if not people:
+                return []
         ids = self.store.select(
-            person_ids=self.people_list.selected,
+            person_ids=people,
             start=start,
             end=end,
             statuses=STATUS_FILTERS[self.status_filter][1],
@@ -393,6 +443,16 @@ class ApprovalsScreen(Screen[None]):
 
     def person_name(self, person_id: str | None) -> str:
         return person_name(self.store.people, person_id) or NO_VALUE["person_id"]
+
+    def not_submitted(self) -> list[str]:
+        """The people (ids, by name) with no timesheet on the week's working days; none
+        while that is not known."""
+        if self.weeks is None:
+            return []
+        from tui.store.submission import not_submitted
+
+        ids = not_submitted(list(self.weeks.values()))
+        return sorted(ids, key=lambda p: (self.person_name(p).casefold(), p))
 
     def rebuild(self, *, columns: bool = False) -> None:
         """Draw the rows again (`columns`: the columns too, at `widths`); the cursor stays
@@ -427,6 +487,14 @@ class ApprovalsScreen(Screen[None]):
                     key=f"{HEADER_PREFIX}{record.person_id or ''}",
                 )
             table.add_row(*self.entry_cells(record), key=entry_id)
+        if self.status_filter == NOT_SUBMITTED and self.loaded:
+            chosen = set(self.people_list.selected)
+            for person_id in self.not_submitted():
+                if person_id in counts or (chosen and person_id not in chosen):
+                    continue
+                table.add_row(
+                    *self.header_cells(person_id, 0, 0), key=f"{HEADER_PREFIX}{person_id}"
+                )
         if cursor_key is not None and cursor_key in table.rows:
             table.move_cursor(row=table.get_row_index(cursor_key), animate=False)
         self.update_status()
@@ -438,9 +506,16 @@ class ApprovalsScreen(Screen[None]):
             _cut(self.person_name(person_id), "bold"),
             _cut(format_minutes(minutes), "bold", right=True),
             Text(""),
-            _cut(plural(count, "entry", "entries"), "dim"),
-            Text(""),
+            _cut(plural(count, "entry", "entries") if count else "no entries", "dim"),
+            _cut(self.week_label(person_id), "dim"),
         ]
+
+    def week_label(self, person_id: str | None) -> str:
+        """`submitted 2/5`, `not submitted`, or nothing while that is not known."""
+        week = self.weeks.get(person_id or "") if self.weeks is not None else None
+        if week is None:
+            return ""
+        return week.label if week.submitted == 0 else f"submitted {week.label}"
 
     def entry_cells(self, record: EntryRecord) -> list[Text]:
         result = self.results.get(record.id)
@@ -531,7 +606,8 @@ class ApprovalsScreen(Screen[None]):
     def refresh_people(self) -> None:
         people = sorted(self.store.people.values(), key=lambda p: p.name.casefold())
         ids = [p.id for p in people]
-        if ids == self._people_shown:
+        labels = [self.people_label(p.id, p.name) for p in people]
+        if ids == self._people_shown and labels == self._people_labels:
             return
         widget = self.people_list
         chosen = set(widget.selected)
@@ -539,13 +615,24 @@ class ApprovalsScreen(Screen[None]):
         was = widget.get_option_at_index(highlighted).value if highlighted is not None else None
         widget.clear_options()
         widget.add_options(
-            [Selection(Text(one_line(p.name)), p.id, p.id in chosen) for p in people]
+            [
+                Selection(Text(label), p.id, p.id in chosen)
+                for p, label in zip(people, labels, strict=True)
+            ]
         )
-        self._people_shown = ids
+        self._people_shown, self._people_labels = ids, labels
         # The highlight stays on its person, else starts on the first: `space` always
         # toggles someone (with no highlight, the first space did nothing).
         if ids:
             widget.highlighted = ids.index(was) if was in ids else 0
+
+    def people_label(self, person_id: str, name: str) -> str:
+        """A person's line in the panel: their week's submitted working days once known,
+        first (a long name is cut at its end, never the count), then the name: `3/5 Ana
+        Lima`, `0/5 Bo` (the person's line in the table says "not submitted")."""
+        week = self.weeks.get(person_id) if self.weeks is not None else None
+        text = one_line(name)
+        return f"{week.count} {text}" if week is not None else text
 
     # ----------------------------------------------------------------- selection
 
@@ -747,6 +834,25 @@ class ApprovalsScreen(Screen[None]):
             ReasonDialog(f"Why reject {self.describe(ids)}?", title="Reject"), answered
         )
 
+    def action_unreject(self) -> None:
+        """`U`: take back the rejection of the selected entries (the rejected ones)."""
+        if not self._usable():
+            return
+        if not self.store.capabilities.reject:
+            self.notify(
+                f"{printable(self.store.backend.name.title())} has no rejections.",
+                severity="warning",
+            )
+            return
+        ids = [i for i in self.targets() if self.store.records[i].rejected]
+        if not ids:
+            self.notify("Nothing to unreject: select rejected entries with space.")
+            return
+        self._approval_worker(partial(self._run_unrejects, ids), "approvals-unreject")
+
+    async def _run_unrejects(self, ids: list[str]) -> None:
+        self.show_results([await self.store.unreject(entry_id) for entry_id in ids])
+
     async def _run_rejects(self, ids: list[str], reason: str) -> None:
         results = [await self.store.reject(entry_id, reason) for entry_id in ids]
         self.show_results(results)
@@ -764,6 +870,7 @@ class ApprovalsScreen(Screen[None]):
             ("pending", "still pending other approvers"),
             ("unapproved", "unapproved"),
             ("rejected", "rejected"),
+            ("unrejected", "unrejected"),
             ("failed", "failed"),
         )
         summary = ", ".join(f"{counts[key]} {label}" for key, label in labels if counts[key])

@@ -43,7 +43,9 @@ class TimesheetScreen(Screen[None]):
         yield ProblemBanner(self.store, self.app.profile_facts)
         yield TimerPanel(store, id="timer")
         yield Static(id="week-bar")
-        yield EntryGrid(store, id="grid")
+        grid = EntryGrid(store, id="grid")
+        grid.work_week, grid.today = store.settings.work_week, store.today
+        yield grid
         yield KeyBar(self.store.capabilities, here="show-timesheet")
 
     def on_mount(self) -> None:
@@ -151,6 +153,22 @@ class TimesheetScreen(Screen[None]):
                 self.app.start_timer(service_id)
 
         self.app.push_screen(ServicePicker(self.store), picked)
+
+    def action_submit_week(self) -> None:
+        """`W`: submit the week shown, after showing its short days."""
+        self._submission(submitting=True)
+
+    def action_unsubmit_week(self) -> None:
+        self._submission(submitting=False)
+
+    def _submission(self, *, submitting: bool) -> None:
+        if not self.store.capabilities.submission:
+            name = self.store.backend.name.title()
+            self.notify(f"{name} has no submission of timesheets.", severity="warning")
+            return
+        from tui.screens.submit_week import ask
+
+        ask(self.app, self.store, self.app.week_start, submitting=submitting)
 
     def action_show_details(self) -> None:
         """`i`: the cursor row's details (its full note, rejection reason, approval)."""

@@ -94,7 +94,18 @@ class EntryRecord:
 
     @property
     def locked(self) -> bool:
-        return self.approved or self.invoiced
+        """Approved, invoiced, or on a submitted day (a rejected entry went back to its
+        owner to fix: it stays editable)."""
+        return self.approved or self.invoiced or (self.submitted and not self.rejected)
+
+    @property
+    def lock_reason(self) -> str:
+        """Why `locked`, as a status line says it."""
+        if self.invoiced:
+            return "invoiced"
+        if self.approved:
+            return "approved"
+        return "submitted" if self.locked else ""
 
     def values(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in FIELDS}

@@ -487,8 +487,11 @@ class Store:
         if staged is not None and staged.kind is Kind.delete:
             raise StagingError(f"Entry {entry_id} is staged for deletion; undo that first.")
         if base is not None and base.locked and (staged is None or staged.kind is not Kind.create):
-            why = "approved" if base.approved else "invoiced"
-            hint = " unapprove it first." if base.approved else " it can no longer change."
+            why = base.lock_reason
+            hint = {
+                "approved": " unapprove it first.",
+                "submitted": " unsubmit its week to edit it.",
+            }.get(why, " it can no longer change.")
             raise StagingError(f"Entry {entry_id} is {why};{hint}")
         return base, staged
 
@@ -621,8 +624,8 @@ class Store:
                 )
         if locked:
             raise StagingError(
-                f"{len(locked)} of the {len(ids)} entries are approved or invoiced; unapprove "
-                "them first (nothing was staged)."
+                f"{len(locked)} of the {len(ids)} entries are approved, invoiced or "
+                "submitted; unapprove or unsubmit them first (nothing was staged)."
                 if len(ids) > 1
                 else f"Entry {locked[0]} is approved; unapprove it first."
             )
@@ -1079,6 +1082,18 @@ class Store:
             return ApprovalResult(entry_id, "failed", str(error))
         self.replace_records([EntryRecord.from_entry(entry, fallback=self.records.get(entry_id))])
         return ApprovalResult(entry_id, "rejected", reason)
+
+    async def unreject(self, entry_id: str) -> ApprovalResult:
+        """Take a rejection back; failures as for `reject`."""
+        self._need("reject", "rejections")
+        try:
+            entry = await self.backend.unreject_entry(entry_id)
+        except AuthError:
+            raise
+        except ApiError as error:
+            return ApprovalResult(entry_id, "failed", str(error))
+        self.replace_records([EntryRecord.from_entry(entry, fallback=self.records.get(entry_id))])
+        return ApprovalResult(entry_id, "unrejected")
 
     # ------------------------------------------------------------------ timers
 

@@ -37,6 +37,7 @@ from tui.store.conflicts import conflict_message
 from tui.store.present import person_name, service_name, task_title
 from tui.store.records import EntryRecord, RowState
 from tui.store.values import format_minutes, printable
+from tui.store.workweek import WorkWeek
 from tui.widgets.entry_grid.columns import (
     FOOTER_LINES,
     GAP,
@@ -177,6 +178,10 @@ class EntryGrid(ScrollView, can_focus=True):
     ) -> None:
         super().__init__(id=id, name=name, classes=classes)
         self.store = store
+        self.work_week: WorkWeek | None = None
+        """The day target for the totals line (`Wed 1:15/8:00`); None: no targets."""
+        self.today: Callable[[], date] | None = None
+        """Today, so only days up to it are marked short."""
         self._cursor_id: str | None = None
         self._rows = 0
         self._columns: tuple[Column, ...] = ()
@@ -941,11 +946,12 @@ class EntryGrid(ScrollView, can_focus=True):
     def _totals_line(self, width: int) -> str:
         """The totals line, made again only when the totals, the range or the width
         changed (not per frame)."""
-        key = (width, self._totals.version, self.store.query)
+        today = self.today() if self.today is not None else None
+        key = (width, self._totals.version, self.store.query, self.work_week, today)
         cached = self._totals_text
         if cached is not None and cached[0] == key:
             return cached[1]
-        text = totals_line(self._totals.days, self.store.query, width)
+        text = totals_line(self._totals.days, self.store.query, width, self.work_week, today)
         self._totals_text = (key, text)
         return text
 
@@ -969,8 +975,10 @@ class EntryGrid(ScrollView, can_focus=True):
             reason = row.record.rejected_reason
             return f" Rejected{': ' + printable(reason) if reason else '.'}", True
         if row.record.locked:
-            why = "Approved" if row.record.approved else "Invoiced"
-            return f" {why}: locked.", False
+            why = row.record.lock_reason
+            if why == "submitted":
+                return " Submitted; unsubmit to edit.", False
+            return f" {why.title()}: locked.", False
         return "", False
 
     def _describe(self, field: str, value: Any) -> str:

@@ -12,6 +12,7 @@ from rich.cells import cell_len
 
 from tui.api.base import EntryQuery
 from tui.store.values import format_minutes, week_start
+from tui.store.workweek import WorkWeek
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -61,32 +62,67 @@ class DayTotals:
         return True
 
 
-def totals_line(days: dict[date, int], query: EntryQuery | None, width: int) -> str:
+SHORT_MARK = "!"
+"""After a working day's time when it holds less than the day target."""
+
+
+def totals_line(
+    days: dict[date, int],
+    query: EntryQuery | None,
+    width: int,
+    work_week: WorkWeek | None = None,
+    today: date | None = None,
+) -> str:
     """The range's total first (so a narrow grid never hides it), then per day: the
-    dates of the week when one week is shown, else per weekday; short day names when the
-    long ones do not fit in `width`. A row staged onto a day outside `query` (moved to
-    another week) counts there, not here."""
+    dates of the week when one week is shown, else per weekday. With `work_week`, a
+    working day reads against its target (`Wed 1:15/8:00`) and a short one (up to
+    `today`) is marked `!`. What does not fit in `width` goes step by step: the dates, the
+    targets (the marks stay), the wide gaps, then the days off without time. A row staged
+    onto a day outside `query` (moved to another week) counts there, not here."""
     if query is not None:
         days = {day: m for day, m in days.items() if query.covers(day)}
     weeks = {week_start(day) for day in days}
     if query is not None and week_start(query.start) == week_start(query.end):
         weeks.add(week_start(query.start))
     total = format_minutes(sum(days.values()))
-    if len(weeks) == 1:
-        monday = next(iter(weeks))
-        week = [date.fromordinal(monday.toordinal() + n) for n in range(7)]
-        long = [f"{day:%a %d} {format_minutes(days.get(day, 0))}" for day in week]
-        short = [f"{day:%a} {format_minutes(days.get(day, 0))}" for day in week]
-        label = "Week"
-    else:
+    if len(weeks) != 1:
         per_weekday = [0] * 7
         for day, minutes in days.items():
             per_weekday[day.weekday()] += minutes
-        long = short = [
+        parts = [
             f"{name} {format_minutes(m)}" for name, m in zip(WEEKDAYS, per_weekday, strict=True)
         ]
-        label = "Total"
-    text = f" {label} {total}   " + "  ".join(long)
-    if cell_len(text) > width:
-        text = f" {label} {total}   " + "  ".join(short)
+        text = f" Total {total}   " + "  ".join(parts)
+        return text if cell_len(text) <= width else f" Total {total}  " + " ".join(parts)
+    monday = next(iter(weeks))
+    week = [date.fromordinal(monday.toordinal() + n) for n in range(7)]
+
+    def cell(day: date, *, dated: bool, target: bool) -> str:
+        minutes = days.get(day, 0)
+        name = f"{day:%a %d}" if dated else f"{day:%a}"
+        text = f"{name} {format_minutes(minutes)}"
+        goal = work_week.target(day) if work_week is not None else 0
+        if not goal:
+            return text
+        if target:
+            text += f"/{format_minutes(goal)}"
+        if minutes < goal and (today is None or day <= today):
+            text += SHORT_MARK
+        return text
+
+    def busy(day: date) -> bool:
+        return bool(days.get(day)) or (work_week is not None and work_week.is_work_day(day))
+
+    tries = [
+        (f" Week {total}   ", "  ", True, True, week),
+        (f" Week {total}   ", "  ", False, True, week),
+        (f" Week {total}   ", "  ", False, False, week),
+        (f" Week {total}  ", " ", False, False, week),
+        (f" Week {total}  ", " ", False, False, [d for d in week if busy(d)]),
+    ]
+    text = ""
+    for head, gap, dated, target, shown in tries:
+        text = head + gap.join(cell(d, dated=dated, target=target) for d in shown)
+        if cell_len(text) <= width:
+            break
     return text

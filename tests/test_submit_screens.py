@@ -1,0 +1,180 @@
+"""Submission in the app, through the pilot over the demo ledger: `W` on the timesheet, the
+locked rows of a submitted day, and the approvals screen's people panel counts and its
+"not submitted" filter. Outcomes are checked with SQL on the ledger."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.app_harness import SIZE, Harness, grid, settle
+from tests.conftest import FakeClock
+from tui.api.productive import ProductiveAdapter
+from tui.screens.dialogs import ConfirmDialog
+from tui.store.records import RowState
+from tui.store.store import StagingError
+from tui.store.workweek import WorkWeek
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def harness(tmp_path: Path, clock: FakeClock) -> Harness:
+    return Harness(tmp_path, clock)
+
+
+def sql(harness: Harness, query: str, *params: object) -> list[tuple]:
+    with harness.db.transaction() as conn:
+        return [tuple(row) for row in conn.execute(query, params).fetchall()]
+
+
+def owner_days(harness: Harness, start: date) -> list[str]:
+    """The owner's days of the week that have entries."""
+    end = start + timedelta(days=6)
+    return [
+        r[0]
+        for r in sql(
+            harness,
+            "SELECT DISTINCT date FROM time_entries WHERE person_id = ? AND date BETWEEN ? AND ?"
+            " ORDER BY date",
+            harness.db.identity.owner_person_id,
+            start.isoformat(),
+            end.isoformat(),
+        )
+    ]
+
+
+def timesheets(harness: Harness, person_id: int | None = None) -> list[str]:
+    who = harness.db.identity.owner_person_id if person_id is None else person_id
+    return [r[0] for r in sql(harness, "SELECT date FROM timesheets WHERE person_id = ?", who)]
+
+
+async def submit_days(harness: Harness, person_id: int, days: list[date]) -> None:
+    async with ProductiveAdapter.for_ledger(harness.db) as backend:
+        results = await backend.submit_days(str(person_id), days)
+    assert {r.result for r in results} == {"submitted"}
+
+
+async def test_w_asks_with_the_short_days_then_submits_each_day(harness: Harness) -> None:
+    app = harness.app(work_week=WorkWeek(workday_minutes=24 * 60))  # every day is short
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        days = owner_days(harness, app.week_start)
+        assert days
+        await pilot.press("W")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDialog)
+        assert dialog.title_text == "Submit the week?"
+        assert dialog.message.startswith("Submit ")
+        question, short = dialog.message.split("Short days (up to today):")
+        for day in days:
+            assert f"{date.fromisoformat(day):%a %d}" in question
+        today = app.store.today()
+        shown_short = [
+            app.week_start + timedelta(days=n)
+            for n in range(7)
+            if f"{app.week_start + timedelta(days=n):%a %d}" in short
+        ]
+        assert shown_short == [d for d in WorkWeek().working_days(app.week_start, today)]
+        assert timesheets(harness) == []  # nothing sent before the answer
+        await pilot.press("y")
+        await settle(pilot)
+        assert sorted(timesheets(harness)) == days
+        shown = [n.message for n in app._notifications]
+        assert any(
+            all(f"{date.fromisoformat(d):%a %d}  submitted" in m for d in days) for m in shown
+        )
+
+
+async def test_w_lists_the_days_already_submitted(harness: Harness) -> None:
+    app = harness.app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        first = date.fromisoformat(owner_days(harness, app.week_start)[0])
+        await submit_days(harness, harness.db.identity.owner_person_id, [first])
+        await pilot.press("W")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        assert f"Already submitted: {first:%a %d}." in app.screen.message
+
+
+async def test_rows_of_a_submitted_day_are_locked_with_a_hint(harness: Harness) -> None:
+    app = harness.app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        store = app.store
+        draft = next(
+            i
+            for i in store.order
+            if not store.records[i].submitted
+            and not store.records[i].approved
+            and not store.records[i].invoiced
+        )
+        day = store.records[draft].date
+        await submit_days(harness, harness.db.identity.owner_person_id, [day])
+        app.load_week()
+        await settle(pilot)
+        record = store.records[draft]
+        assert record.submitted and record.locked
+        view = grid(app)
+        view.move_to(draft)
+        await pilot.pause()
+        assert store.row(draft).state is RowState.clean
+        status_line = view.render_line(view.scrollable_content_region.height - 1).text
+        assert "Submitted; unsubmit to edit." in status_line
+        with pytest.raises(StagingError, match="submitted"):
+            store.stage_edit(draft, "minutes", 15)
+
+
+async def test_people_panel_counts_submitted_working_days(harness: Harness) -> None:
+    from tui.screens.approvals import HEADER_PREFIX, ApprovalsScreen
+
+    app = harness.app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        monday = app.week_start
+        me = harness.db.identity.owner_person_id
+        await submit_days(harness, me, [monday, monday + timedelta(days=1)])
+        await pilot.press("2")
+        await settle(pilot)
+        view = app.screen
+        assert isinstance(view, ApprovalsScreen)
+        people = view.people_list
+        prompts = {
+            people.get_option_at_index(n).value: str(people.get_option_at_index(n).prompt)
+            for n in range(people.option_count)
+        }
+        assert prompts[str(me)].startswith("2/5 ")
+        others = [p for pid, p in prompts.items() if pid != str(me)]
+        assert others and all(p.startswith("0/5 ") for p in others)
+        header = view.table.get_row(f"{HEADER_PREFIX}{me}")
+        assert str(header[-1]) == "submitted 2/5"
+
+
+async def test_not_submitted_filter_lists_the_people_to_chase(harness: Harness) -> None:
+    from tui.screens.approvals import HEADER_PREFIX, NOT_SUBMITTED, ApprovalsScreen
+
+    app = harness.app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        me = harness.db.identity.owner_person_id
+        await submit_days(harness, me, [app.week_start])
+        await pilot.press("2")
+        await settle(pilot)
+        view = app.screen
+        assert isinstance(view, ApprovalsScreen)
+        while view.status_filter != NOT_SUBMITTED:
+            await pilot.press("v")
+        await settle(pilot)
+        table = view.table
+        headers = {
+            key.value[len(HEADER_PREFIX) :]
+            for key in table.rows
+            if key.value and key.value.startswith(HEADER_PREFIX)
+        }
+        everyone = {str(r[0]) for r in sql(harness, "SELECT id FROM people")}
+        assert headers == everyone - {str(me)}
+        assert "status: not submitted" in str(view.query_one("#approvals-filters").render())
