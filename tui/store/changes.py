@@ -67,6 +67,9 @@ class StopResult:
     """The server's minutes (the Plannr seed's stop gives 28)."""
     rounded_minutes: int | None
     """What rounding would make it; staged as an edit, never applied silently."""
+    short: bool = False
+    """It ran under a minute and its entry holds nothing else: offer to discard it
+    (`Store.discard_timer`), not to round it."""
 
 
 class ProblemKind(enum.Enum):
