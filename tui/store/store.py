@@ -943,16 +943,38 @@ class Store:
             out.append(entry_id)
         return out
 
-    def totals(self, ids: Iterable[str]) -> tuple[dict[str, int], dict[date, int]]:
-        """Minutes per person and per day of these entries."""
+    def totals(
+        self, ids: Iterable[str], *, live: bool = False
+    ) -> tuple[dict[str, int], dict[date, int]]:
+        """Minutes per person and per day of these entries (`live`: with the running
+        timer's minutes so far in its entry)."""
         per_person: dict[str, int] = defaultdict(int)
         per_day: dict[date, int] = defaultdict(int)
+        running = self.live_timer_minutes() if live else None
         for entry_id in ids:
             record = self.records.get(entry_id)
             if record is not None:
-                per_person[record.person_id or ""] += record.minutes
-                per_day[record.date] += record.minutes
+                minutes = record.minutes
+                if running is not None and running[0] == entry_id:
+                    minutes += running[1]
+                per_person[record.person_id or ""] += minutes
+                per_day[record.date] += minutes
         return dict(per_person), dict(per_day)
+
+    def live_timer_minutes(self) -> tuple[str, int] | None:
+        """(entry id, whole minutes run so far) of the running timer, which its entry
+        does not hold until the stop; None when no timer runs."""
+        timer = self.timer
+        if timer is None or not timer.running or timer.entry_id is None:
+            return None
+        return timer.entry_id, self.elapsed_seconds() // 60
+
+    def live_minutes(self, record: EntryRecord) -> int:
+        """The entry's minutes as shown: with the running timer's so far, if it is its."""
+        running = self.live_timer_minutes()
+        if running is not None and running[0] == record.id:
+            return record.minutes + running[1]
+        return record.minutes
 
     def _need(self, capability: str, what: str) -> None:
         if not getattr(self.capabilities, capability):
