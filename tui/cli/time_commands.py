@@ -231,7 +231,7 @@ def start(
     try:
         started_at = parse_start_at(at, ago, now=datetime.now(UTC))
     except ValueProblem as problem:
-        raise CliError(f"{problem} Nothing was started.") from None
+        raise CliError(str(problem)) from None
     if _is_plannr(ctx):
         from tui.config import parse_trackable
 
@@ -317,7 +317,7 @@ def stop(ctx: click.Context, timer_id: str | None, at: str | None, as_json: bool
             try:
                 moment = parse_stop_at(at, start=timer.started_at, now=store.clock())
             except ValueProblem as problem:
-                raise CliError(f"--at: {problem} Nothing was stopped.") from None
+                raise CliError(f"--at {problem}") from None
         try:
             return await store.stop_timer(timer_id, at=moment)
         except NotFoundError as error:
