@@ -386,9 +386,7 @@ class EntryGrid(ScrollView, can_focus=True):
             return
         self._live, self._live_day = live, day
         changed = self._totals.recount(LIVE_KEY, day, live[1] if live else 0)
-        for entry in (old, live):
-            if entry is not None:
-                self._refresh_ids([entry[0]])
+        self._refresh_ids({entry[0] for entry in (old, live) if entry is not None})
         if changed:
             self._refresh_footer()
 
