@@ -5,6 +5,7 @@ grid, its totals and the approvals screen."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -221,3 +222,29 @@ async def test_the_approvals_screen_shows_the_live_time(clock, tmp_path: Path) -
         days = str(screen.query_one("#approvals-days", Static).render())
         assert f"{record.date:%a}" in days
         assert not isinstance(app.focused, Input)
+
+
+async def test_the_start_picker_takes_an_optional_start_time(harness, clock) -> None:
+    from tui.screens.dialogs import ServicePicker
+
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, ServicePicker)
+        await pilot.press("tab", *"25h ago", "enter")
+        await pilot.pause()
+        error = str(picker.query_one("#picker-since-error", Static).render())
+        assert "longer than a day" in error and app.screen is picker
+        since = picker.query_one("#picker-since", Input)
+        since.value = "20m ago"
+        await pilot.press("enter")
+        await settle(pilot)
+        timer = app.store.timer
+        assert timer is not None and timer.started_at == clock.now - timedelta(minutes=20)
+        clock.advance(minutes=10)
+        await pilot.press("s")
+        await settle(pilot)
+        assert timer.entry_id and ledger_minutes(harness, timer.entry_id) == 30

@@ -112,19 +112,23 @@ def parse_stop_at(text: str, *, start: datetime, now: datetime) -> datetime:
     return moment
 
 
-def parse_start_at(at: str | None, ago: str | None, *, now: datetime) -> datetime | None:
-    """When a timer's clock began: `--at 9:00` or `--ago 20m`; None for now."""
+def parse_start_at(
+    at: str | None, ago: str | None, *, now: datetime, flags: bool = True
+) -> datetime | None:
+    """When a timer's clock began: `--at 9:00` or `--ago 20m`; None for now. `flags`:
+    name the options in the sentences (the CLI), else the values alone (the app)."""
+    at_flag, ago_flag = ("--at ", "--ago ") if flags else ("", "")
     if at is not None and ago is not None:
         raise ValueProblem("Give --at or --ago, not both.")
     if ago is not None:
         try:
             minutes = parse_span(ago)
         except ValueProblem as problem:
-            raise ValueProblem(f"--ago: {problem}") from None
+            raise ValueProblem(f"{ago_flag}{problem}") from None
         if minutes > MAX_AGO_MINUTES:
             raise ValueProblem(
-                f"--ago {ago.strip()} is longer than a day; a timer can start at most "
-                "24 hours ago (log older time with `timesheet add`)."
+                f"{ago_flag}{ago.strip()} is longer than a day; a timer can start at most "
+                "24 hours ago (log older time as an entry)."
             )
         return now - timedelta(minutes=minutes)
     if at is None:
@@ -133,14 +137,26 @@ def parse_start_at(at: str | None, ago: str | None, *, now: datetime) -> datetim
     hm = _clock(raw, at)
     moment = _latest(*hm, now) if hm is not None else _datetime(raw)
     if moment is None:
-        raise ValueProblem(f"--at {at.strip()!r} is not a time; write HH:MM (9:00).")
+        raise ValueProblem(f"{at_flag}{at.strip()!r} is not a time; write HH:MM (9:00).")
     if moment > now:
-        raise ValueProblem(f"--at {at.strip()} is in the future; a timer can start at most now.")
+        raise ValueProblem(
+            f"{at_flag}{at.strip()} is in the future; a timer can start at most now."
+        )
     if now - moment > timedelta(minutes=MAX_AGO_MINUTES):
         raise ValueProblem(
-            f"--at {at.strip()} is more than a day ago; a timer can start at most 24 hours ago."
+            f"{at_flag}{at.strip()} is more than a day ago; a timer can start at most 24 hours ago."
         )
     return moment
+
+
+def parse_started(text: str, *, now: datetime) -> datetime | None:
+    """The start picker's optional time: empty (now), `9:00`, or `20m ago`."""
+    raw = " ".join(text.strip().lower().split())
+    if not raw or raw == "now":
+        return None
+    if (match := _AGO.match(raw)) is not None:
+        return parse_start_at(None, match.group(1), now=now, flags=False)
+    return parse_start_at(raw, None, now=now, flags=False)
 
 
 def span_minutes(start: datetime, end: datetime) -> int:
