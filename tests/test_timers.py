@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import FakeClock
+from tests.conftest import JSONAPI, FakeClock, productive_headers
 from tests.faults import FaultTransport
 from tui.api.plannr import PlannrAdapter
 from tui.api.productive import ProductiveAdapter
@@ -310,3 +310,36 @@ async def test_an_ignored_start_is_made_up_at_stop_with_one_patch_and_told_once(
     assert second.timer_notice is None  # told once, at the start
     await second.backend.aclose()
     assert json.loads((tmp_path / "work.timers.json").read_text()) == {}
+
+
+# ------------------------------------------------------------------ the ledger itself
+
+
+async def test_the_ledgers_post_timers_honours_started_at(
+    ledger: LedgerDB, transport: FaultTransport, clock: FakeClock
+) -> None:
+    headers = {**productive_headers(ledger), "Content-Type": JSONAPI}
+
+    def body(started_at: object) -> dict[str, Any]:
+        return {
+            "data": {
+                "type": "timers",
+                "attributes": {"started_at": started_at},
+                "relationships": {"service": {"data": {"type": "services", "id": GENERAL}}},
+            }
+        }
+
+    async with httpx.AsyncClient(transport=transport, base_url="http://ledger") as client:
+        for refused in ((clock.now + timedelta(minutes=5)).isoformat(), "9 o'clock", 5):
+            answer = await client.post("/api/v2/timers", json=body(refused), headers=headers)
+            assert answer.status_code == 422, refused
+            assert answer.json()["errors"][0]["source"]["pointer"].endswith("started_at")
+        since = clock.now - timedelta(minutes=20)
+        answer = await client.post("/api/v2/timers", json=body(since.isoformat()), headers=headers)
+        assert answer.status_code == 201
+        started = answer.json()["data"]["attributes"]["started_at"]
+        assert datetime.fromisoformat(started.replace("Z", "+00:00")) == since
+        clock.advance(minutes=10)
+        timer_id = answer.json()["data"]["id"]
+        stopped = await client.patch(f"/api/v2/timers/{timer_id}/stop", headers=headers)
+        assert stopped.json()["data"]["attributes"]["total_time"] == 30
