@@ -1235,7 +1235,7 @@ class Store:
         if (at is not None or intended is not None) and wanted != entry.minutes:
             entry = await self._set_stopped_minutes(entry, wanted)
         self.timer_starts.forget(server.id)
-        timer = server.model_copy(update={"started_at": start, "stopped_at": end})
+        timer = server  # as the server holds it; the entry's minutes say what was booked
         (record,) = self._take_server_copies([entry])
         self.emit(StoreChange(timer=True))
         if before == 0 and is_short(start, end):
