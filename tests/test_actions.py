@@ -19,6 +19,7 @@ from tui.screens.entry_detail import DetailModal
 from tui.screens.help import HelpScreen
 from tui.screens.reports import ReportsScreen
 from tui.screens.save_review import SaveReview
+from tui.screens.stop_at import StopAtDialog
 from tui.screens.timesheet import TimesheetScreen
 from tui.widgets.entry_grid import EntryGrid
 
@@ -30,6 +31,7 @@ SCOPE_CLASS: dict[Scope, type] = {
     Scope.confirm: ConfirmDialog,
     Scope.service_picker: ServicePicker,
     Scope.reason: ReasonDialog,
+    Scope.stop_at: StopAtDialog,
     Scope.help: HelpScreen,
     Scope.entry_grid: EntryGrid,
     Scope.approvals_table: ApprovalsTable,
@@ -91,6 +93,7 @@ def test_the_released_binding_ids_are_kept_with_their_keys() -> None:
         kept = {action.id for action in actions_of(scope) if action.keys}
         assert ids <= kept, scope
     assert find(Scope.app, "stop-timer").keys == "s"
+    assert find(Scope.app, "stop-timer-at").keys == "S"  # terminals send S, not shift+s
     assert find(Scope.timesheet, "start-timer").keys == "t"
     assert find(Scope.app, "help").keys == find(Scope.help, "help").keys == "question_mark"
 

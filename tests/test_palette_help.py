@@ -98,6 +98,27 @@ async def _stop_timer(harness, app, pilot, title) -> None:
     assert app.store.timer is None
 
 
+@effect("Stop timer at a time")
+async def _stop_timer_at(harness, app, pilot, title) -> None:
+    from tui.screens.stop_at import StopAtDialog
+
+    await run_command(pilot, title)
+    assert isinstance(app.screen, StopAtDialog)
+    await pilot.press("escape")
+    assert app.store.timer is not None and app.store.timer.running
+
+
+@effect("Discard timer")
+async def _discard_timer(harness, app, pilot, title) -> None:
+    from tui.screens.dialogs import ConfirmDialog
+
+    await run_command(pilot, title)
+    assert isinstance(app.screen, ConfirmDialog)
+    assert "Discard the running timer" in app.screen.message
+    await pilot.press("n")
+    assert app.store.timer is not None and app.store.timer.running
+
+
 @effect("Start timer")
 async def _start_timer(harness, app, pilot, title) -> None:
     from tui.screens.dialogs import ServicePicker

@@ -103,7 +103,7 @@ async def test_timer_panel_shows_the_running_timer_and_ticks(
         assert panel.elapsed_text == "1:12:00"  # the demo timer started 1:12 before "now"
         assert "Project management" in panel.what_text
         assert "Preparing the quarterly planning & staffing overview" in panel.what_text
-        assert panel.keys_text == "s stop" and panel.border_title == "Timer"
+        assert panel.keys_text == "s stop · S stop at" and panel.border_title == "Timer"
         assert not panel.has_class("-forgotten") and not panel.has_class("-idle")
         assert panel.ticking
         clock.advance(seconds=1)

@@ -37,6 +37,8 @@ class Scope(enum.Enum):
     """`ServicePicker`, the start-a-timer dialog."""
     reason = "reason"
     """`ReasonDialog`, the reject reason."""
+    stop_at = "stop-at"
+    """`StopAtDialog`, the stop-at-a-time dialog."""
     help = "help"
     """`HelpScreen`."""
     entry_grid = "entry-grid"
@@ -136,8 +138,26 @@ ACTIONS: tuple[Action, ...] = (
         "stop_timer",
         "s",
         "Stop timer",
-        "Stop the running timer at once.",
+        "Stop the running timer at once (a forgotten one asks when it should have stopped).",
         title="Stop timer",
+    ),
+    Action(
+        Scope.app,
+        "stop-timer-at",
+        "stop_timer_at",
+        "S",
+        "Stop at",
+        "Stop the running timer at an earlier time (17:30, 30m ago).",
+        title="Stop timer at a time",
+    ),
+    Action(
+        Scope.app,
+        "discard-timer",
+        "discard_timer",
+        None,
+        "Discard timer",
+        "Stop a timer started by mistake and delete its entry.",
+        title="Discard timer",
     ),
     Action(Scope.app, "help", "show_help", "question_mark", "Help", "Show the keys.", title="Help"),
     Action(
@@ -510,6 +530,7 @@ ACTIONS: tuple[Action, ...] = (
     ),
     Action(Scope.service_picker, "picker-cancel", "cancel", "escape", "Cancel", "Start no timer."),
     Action(Scope.reason, "reason-cancel", "cancel", "escape", "Cancel", "Give no reason."),
+    Action(Scope.stop_at, "stop-at-cancel", "cancel", "escape", "Cancel", "Keep it running."),
     Action(
         Scope.entry_detail,
         "detail-close",
@@ -592,6 +613,8 @@ shows as many whole items as its width holds, in this order."""
 
 NEEDS: dict[str, str] = {
     "stop-timer": "timers",
+    "stop-timer-at": "timers",
+    "discard-timer": "timers",
     "start-timer": "timers",
     "approvals-reject": "reject",
     "reports-everyone": "approvals",
@@ -658,6 +681,7 @@ PLACES: dict[Scope, str] = {
     Scope.confirm: "in a yes/no question",
     Scope.service_picker: "in the service picker",
     Scope.reason: "in the reject reason dialog",
+    Scope.stop_at: "in the stop-at dialog",
     Scope.help: "on the help screen",
     Scope.entry_grid: "in the grid",
     Scope.reports: "on the reports screen",

@@ -25,7 +25,7 @@ from tui.api.errors import ApiError, AuthError
 from tui.commands import TimesheetCommands
 from tui.config import BUILTIN_PROFILE, ConfigError, load_config
 from tui.screens.base import TimesheetAppBase
-from tui.store.changes import ProblemKind, StoreChange
+from tui.store.changes import ProblemKind, StopResult, StoreChange
 from tui.store.present import plural
 from tui.store.store import UNREACHABLE, StagingError, Store
 from tui.store.values import format_minutes, week_range
@@ -223,7 +223,76 @@ class TimesheetApp(TimesheetAppBase):
         if self.store.timer is None:
             self.notify("No timer is running.")
             return
-        result = await self.store.stop_timer()
+        if self.store.timer_forgotten:
+            self.action_stop_timer_at(forgotten=True)
+            return
+        self.report_stop(await self.store.stop_timer())
+
+    def action_stop_timer_at(self, forgotten: bool = False) -> None:
+        """Ask when the timer should have stopped (`S`; `s` on a forgotten timer)."""
+        from tui.screens.stop_at import StopAtDialog
+        from tui.store.values import format_elapsed
+
+        timer = self.store.timer
+        if not self.store.capabilities.timers or timer is None or not timer.running:
+            self.notify("No timer is running.")
+            return
+        record = self.store.records.get(timer.entry_id or "")
+        message = "Stop the timer at:"
+        if forgotten:
+            running = format_elapsed(self.store.elapsed_seconds())
+            message = f"This timer has run {running}; was it left on? Stop it at:"
+
+        def answered(moment: datetime | None) -> None:
+            if moment is not None:
+                self.stop_timer_at(timer.id, moment)
+
+        dialog = StopAtDialog(
+            timer.started_at, record.minutes if record else 0, self.store.clock, message=message
+        )
+        self.push_screen(dialog, answered)
+
+    @work(group="timer", exit_on_error=False)
+    async def stop_timer_at(self, timer_id: str, moment: datetime) -> None:
+        self.report_stop(await self.store.stop_timer(timer_id, at=moment))
+
+    def action_discard_timer(self) -> None:
+        from tui.screens.dialogs import ConfirmDialog
+
+        timer = self.store.timer
+        if not self.store.capabilities.timers or timer is None or not timer.running:
+            self.notify("No timer is running.")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.discard_timer(timer.id)
+
+        question = f"Discard the running timer and delete its entry {timer.entry_id}?"
+        self.push_screen(ConfirmDialog(question, title="Discard timer"), answered)
+
+    @work(group="timer", exit_on_error=False)
+    async def discard_timer(self, timer_id: str) -> None:
+        await self.store.discard_timer(timer_id)
+        self.notify("Timer discarded; its entry is deleted.", title="Timer discarded")
+
+    def report_stop(self, result: StopResult) -> None:
+        """Say what a stop did; one under a minute offers to discard instead of rounding."""
+        if result.short:
+            from tui.screens.dialogs import ConfirmDialog
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.discard_timer(result.timer.id)
+
+            question = (
+                f"The timer ran under a minute ({format_minutes(result.minutes)}). "
+                f"Discard it and delete its entry {result.entry.id}?"
+            )
+            self.push_screen(
+                ConfirmDialog(question, title="Timer stopped", yes="Discard", no="Keep"), answered
+            )
+            return
         message = f"Stopped at {format_minutes(result.minutes)} ({result.minutes} min)."
         if result.rounded_minutes is not None and result.rounded_minutes != result.minutes:
             message += (
@@ -233,9 +302,13 @@ class TimesheetApp(TimesheetAppBase):
         self.notify(message, title="Timer stopped")
 
     @work(group="timer", exit_on_error=False)
-    async def start_timer(self, service_id: str, note: str = "") -> None:
-        await self.store.start_timer(service_id, note=note)
+    async def start_timer(
+        self, service_id: str, note: str = "", started_at: datetime | None = None
+    ) -> None:
+        await self.store.start_timer(service_id, note=note, started_at=started_at)
         self.notify("Timer started.")
+        if self.store.timer_notice:
+            self.notify(self.store.timer_notice, title="Start time", timeout=15)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place worker errors become a notification (by exception type)."""

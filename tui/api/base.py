@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from tui.models import Entry, EntryStatus, Person, Service, Task, Timer
@@ -191,9 +191,21 @@ class Backend(Protocol):
 
     async def current_timer(self) -> Timer | None: ...
 
+    async def timer(self, timer_id: str) -> Timer:
+        """One timer by id (running or stopped), with its note and service when known."""
+        ...
+
     async def start_timer(
-        self, service_id: str, *, task_id: str | None = None, note: str = ""
-    ) -> Timer: ...
+        self,
+        service_id: str,
+        *,
+        task_id: str | None = None,
+        note: str = "",
+        started_at: datetime | None = None,
+    ) -> Timer:
+        """`started_at`: the timer's clock began then (in the past); the returned timer's
+        `started_at` is what the server holds (a server may ignore the one sent)."""
+        ...
 
     async def stop_timer(self, timer_id: str | None = None) -> StoppedTimer: ...
 

@@ -690,15 +690,23 @@ class PlannrAdapter:
         item = await self._running()
         return self._timer(item) if item is not None else None
 
+    async def timer(self, timer_id: str) -> Timer:
+        return self._timer(await self._get(timer_id))
+
     async def start_timer(
-        self, service_id: str, *, task_id: str | None = None, note: str = ""
+        self,
+        service_id: str,
+        *,
+        task_id: str | None = None,
+        note: str = "",
+        started_at: datetime | None = None,
     ) -> Timer:
-        """A new entry with no end (Plannr has no tasks: `task_id` is ignored)."""
+        """A new entry with no end (Plannr has no tasks: `task_id` is ignored); a timer
+        that began earlier is an entry whose `start_date` is then."""
         body: dict[str, Any] = self._trackable_fields(service_id)
         name, description = split_note(note)
-        body.update(
-            name=name or PLACEHOLDER_NAME, start_date=_iso(self.clock().astimezone(self.tz))
-        )
+        start = started_at if started_at is not None else self.clock()
+        body.update(name=name or PLACEHOLDER_NAME, start_date=_iso(start.astimezone(self.tz)))
         if description:
             body["description"] = description
         item = self._parse(await self._call("POST", "/time-entry", body=body), "POST /time-entry")

@@ -24,7 +24,7 @@ from collections.abc import (
     Sequence,
 )
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import httpx
@@ -169,6 +169,10 @@ def parse_problems(body: Any) -> list[ItemProblem]:
             )
         )
     return problems
+
+
+def _moment(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _relationship(kind: str, ident: str | None) -> dict[str, Any]:
@@ -1017,13 +1021,31 @@ class ProductiveAdapter:
                 entry = await self._entry(entry_id)
         return running.to_timer(entry)
 
+    async def timer(self, timer_id: str) -> Timer:
+        found = await self._get(_TimerOne, f"/timers/{timer_id}")
+        entry_id = found.data.related_id("time_entry")
+        entry = None
+        if entry_id is not None:
+            with contextlib.suppress(NotFoundError):
+                entry = await self._entry(entry_id)
+        return found.data.to_timer(entry)
+
     async def start_timer(
-        self, service_id: str, *, task_id: str | None = None, note: str = ""
+        self,
+        service_id: str,
+        *,
+        task_id: str | None = None,
+        note: str = "",
+        started_at: datetime | None = None,
     ) -> Timer:
+        """`started_at` (a timer that began earlier) is sent as the timer's attribute;
+        whether Productive honours it is unconfirmed: the returned timer says."""
+        attributes = {"started_at": _moment(started_at)} if started_at is not None else {}
         if task_id is None and not note:
             body = {
                 "data": {
                     "type": "timers",
+                    "attributes": attributes,
                     "relationships": {"service": _relationship("services", service_id)},
                 }
             }
@@ -1035,6 +1057,7 @@ class ProductiveAdapter:
         }
         if task_id is not None:
             relationships["task"] = _relationship("tasks", task_id)
+        day = started_at.astimezone().date() if started_at is not None else self.today()
         created = await self._send_one(
             _EntryOne,
             "POST",
@@ -1042,7 +1065,7 @@ class ProductiveAdapter:
             {
                 "data": {
                     "type": "time_entries",
-                    "attributes": {"date": self.today().isoformat(), "time": 0, "note": note},
+                    "attributes": {"date": day.isoformat(), "time": 0, "note": note},
                     "relationships": relationships,
                 }
             },
@@ -1051,6 +1074,7 @@ class ProductiveAdapter:
         body = {
             "data": {
                 "type": "timers",
+                "attributes": attributes,
                 "relationships": {"time_entry": _relationship("time_entries", entry_id)},
             }
         }

@@ -1,4 +1,4 @@
-"""Logging time from scripts: `status`, `start`, `stop`, `add`, `services`, `entries`,
+"""Logging time from scripts: `status`, `start`, `stop`, `discard`, `add`, `services`, `entries`,
 `import` and `delete`.
 
 Each command opens a journal-less store over the profile's backend (`CliContext.run`),
@@ -205,6 +205,8 @@ async def _timer_service(store: Store, timer: Timer) -> str | None:
     "--trackable", metavar="TYPE:UUID", help="What to log on (Plannr), e.g. client:<uuid>."
 )
 @click.option("--note", default="", help="Note for the entry.")
+@click.option("--at", "at", metavar="TIME", help="The timer started at TIME (HH:MM), earlier.")
+@click.option("--ago", "ago", metavar="DURATION", help="The timer started DURATION ago (20m).")
 @click.pass_context
 def start(
     ctx: click.Context,
@@ -212,13 +214,24 @@ def start(
     task_id: str | None,
     trackable: str | None,
     note: str,
+    at: str | None,
+    ago: str | None,
 ) -> None:
     """Start a timer (a running timer of yours is stopped by the server first).
 
-    Productive and the ledger take --service; Plannr takes --trackable.
+    Productive and the ledger take --service; Plannr takes --trackable. --at 9:00 (the
+    latest 9:00 up to now) or --ago 20m (at most a day) start a timer whose clock began
+    then.
 
     Example: timesheet start --service 3 --note "Design review"
     """
+    from tui.store.timers import parse_start_at
+    from tui.store.values import ValueProblem
+
+    try:
+        started_at = parse_start_at(at, ago, now=datetime.now(UTC))
+    except ValueProblem as problem:
+        raise CliError(str(problem)) from None
     if _is_plannr(ctx):
         from tui.config import parse_trackable
 
@@ -246,32 +259,67 @@ def start(
         target = service_id
     shown = printable(target if ":" in target else f"service {target}")
 
-    async def work(store: Store) -> Timer:
-        return await store.start_timer(target, task_id=task_id, note=note)
+    async def work(store: Store) -> tuple[Timer, str | None]:
+        timer = await store.start_timer(target, task_id=task_id, note=note, started_at=started_at)
+        return timer, store.timer_notice
 
-    timer = cli_context(ctx).run(work)
+    timer, notice = cli_context(ctx).run(work)
     entry = f" (entry {timer.entry_id})" if timer.entry_id and timer.entry_id != timer.id else ""
-    click.echo(f"Started timer {timer.id}{entry} on {shown}.")
+    since = ""
+    if started_at is not None:
+        from tui.store.timers import clock_text
+
+        since = f", running since {clock_text(timer.started_at)}"
+    click.echo(f"Started timer {timer.id}{entry} on {shown}{since}.")
+    if notice:
+        click.echo(printable(notice), err=True)
+
+
+async def _timer_or_fail(store: Store, timer_id: str | None) -> Timer:
+    from tui.api.errors import NotFoundError
+
+    try:
+        timer = await store.timer_by_id(timer_id)
+    except NotFoundError as error:
+        raise ItemsFailed(f"Timer {timer_id}: {error}") from None
+    if timer is None:
+        raise ItemsFailed("No timer is running.")
+    return timer
 
 
 @click.command()
 @click.argument("timer_id", required=False)
+@click.option("--at", "at", metavar="TIME", help="Stop at TIME: HH:MM or a duration ago (30m ago).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
-def stop(ctx: click.Context, timer_id: str | None, as_json: bool) -> None:
+def stop(ctx: click.Context, timer_id: str | None, at: str | None, as_json: bool) -> None:
     """Stop the running timer (or TIMER_ID) at once and show the entry it wrote.
 
     The server's minutes are kept; with rounding_minutes set in [ui], rounded_minutes
-    shows what rounding would make it (nothing is changed). JSON: {"timer", "entry",
-    "minutes", "rounded_minutes"}.
+    shows what rounding would make it (nothing is changed). --at 17:30 (the latest 17:30
+    since the timer started) or --at "30m ago" stops it then: the entry gets what it held
+    before this timer plus the time from the start to TIME. JSON: {"timer", "entry",
+    "minutes", "rounded_minutes"}; "minutes" is the entry's resulting minutes.
 
-    Example: timesheet stop --json
+    Example: timesheet stop --at 17:30 --json
     """
     from tui.api.errors import NotFoundError
 
     async def work(store: Store) -> Any:
+        moment = None
+        if at is not None:
+            from tui.store.timers import parse_stop_at
+            from tui.store.values import ValueProblem
+
+            timer = await _timer_or_fail(store, timer_id)
+            if not timer.running:
+                raise CliError(f"Timer {timer.id} is already stopped; nothing was changed.")
+            try:
+                moment = parse_stop_at(at, start=timer.started_at, now=store.clock())
+            except ValueProblem as problem:
+                raise CliError(f"--at {problem}") from None
         try:
-            return await store.stop_timer(timer_id)
+            return await store.stop_timer(timer_id, at=moment)
         except NotFoundError as error:
             if timer_id is None:
                 raise ItemsFailed("No timer is running.") from None
@@ -295,11 +343,45 @@ def stop(ctx: click.Context, timer_id: str | None, as_json: bool) -> None:
         f"Stopped timer {result.timer.id}: {_hm(result.minutes)} on entry {record.id} "
         f"({record.date.isoformat()}){note}."
     )
-    if result.rounded_minutes is not None and result.rounded_minutes != result.minutes:
+    if result.short:
+        click.echo(
+            f"It ran under a minute; if it was a mistake, delete its entry with "
+            f"`timesheet discard {result.timer.id}`."
+        )
+    elif result.rounded_minutes is not None and result.rounded_minutes != result.minutes:
         click.echo(
             f"Rounding would make it {_hm(result.rounded_minutes)}; the entry keeps "
             f"{_hm(result.minutes)} (change it with the app)."
         )
+
+
+@click.command()
+@click.argument("timer_id", required=False)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def discard(ctx: click.Context, timer_id: str | None, yes: bool) -> None:
+    """Discard a timer started by mistake: stop it and delete its entry.
+
+    Refused (exit 2, nothing sent) when the entry holds time from before this timer.
+
+    Example: timesheet discard --yes
+    """
+    _confirm_allowed(yes, "discard")
+
+    async def work(store: Store) -> Timer:
+        timer = await _timer_or_fail(store, timer_id)
+        if not yes:
+            from tui.store.values import format_elapsed
+
+            running = format_elapsed(timer.elapsed_seconds(store.clock()))
+            _confirm(
+                f"Discard timer {timer.id} ({running}) and delete entry {timer.entry_id}?",
+                "Nothing was discarded.",
+            )
+        return await store.discard_timer(timer.id)
+
+    timer = cli_context(ctx).run(work)
+    click.echo(f"Discarded timer {timer.id} and deleted entry {timer.entry_id}.")
 
 
 # ---------------------------------------------------------------------- one entry
@@ -960,6 +1042,7 @@ COMMANDS: list[click.Command] = [
     status,
     start,
     stop,
+    discard,
     add,
     services,
     entries,

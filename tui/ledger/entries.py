@@ -338,11 +338,29 @@ class Entries:
         )
 
     def start_timer(
-        self, *, service_id: object = None, entry_id: object = None, note: str | None = None
+        self,
+        *,
+        service_id: object = None,
+        entry_id: object = None,
+        note: str | None = None,
+        started_at: object = None,
     ) -> int:
-        """Start a timer on a new entry for `service_id`, or resume `entry_id`.
+        """Start a timer on a new entry for `service_id`, or resume `entry_id`, running
+        since now or since `started_at` (a timestamp with an offset, not in the future).
         A person has one running timer: starting another stops the first."""
         me = self.identity.owner_person_id
+        since = self.now
+        day = self.moment.astimezone().date()
+        if started_at is not None:
+            parsed = _parse_timestamp(started_at)
+            if parsed is None:
+                raise Rejected(
+                    [Problem("started_at", "started_at must be a timestamp with an offset.")]
+                )
+            if datetime.fromisoformat(parsed) > self.moment:
+                raise Rejected([Problem("started_at", "started_at must not be in the future.")])
+            since = parsed
+            day = datetime.fromisoformat(parsed).astimezone().date()
         if entry_id is not None:
             row = self.require(entry_id)
             self._refuse_locked(row, "time")
@@ -352,25 +370,25 @@ class Entries:
         else:
             target = self.create(
                 {
-                    "date": self.moment.astimezone().date().isoformat(),
+                    "date": day.isoformat(),
                     "time": 0,
                     "person": me,
                     "service": service_id,
                     "note": note,
                 },
-                running_since=self.now,
+                running_since=since,
             )
         running = self.running_timer(me)
         if running is not None:
             self.stop_timer(running["id"])
         cursor = self.conn.execute(
             "INSERT INTO timers (person_id, time_entry_id, started_at) VALUES (?, ?, ?)",
-            (me, target, self.now),
+            (me, target, since),
         )
         self.conn.execute(
             "UPDATE time_entries SET timer_started_at = ?, timer_stopped_at = NULL,"
             " track_method_id = 2, updated_at = ? WHERE id = ?",
-            (self.now, self.now, target),
+            (since, self.now, target),
         )
         return int(cursor.lastrowid or 0)
 

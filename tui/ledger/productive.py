@@ -723,11 +723,14 @@ class ProductiveDialect:
                 ]
             )
 
+        attributes = item.get("attributes") or {}
+        started_at = attributes.get("started_at") if isinstance(attributes, dict) else None
+
         def work(entries: Entries) -> dict[str, Any]:
             if has_entry:
-                timer_id = entries.start_timer(entry_id=entry_id)
+                timer_id = entries.start_timer(entry_id=entry_id, started_at=started_at)
             else:
-                timer_id = entries.start_timer(service_id=service_id)
+                timer_id = entries.start_timer(service_id=service_id, started_at=started_at)
             return {"data": self.timer_resource(entries.timer(timer_id))}
 
         return document(await self.run(work, write=True), 201)

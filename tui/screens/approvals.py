@@ -242,6 +242,8 @@ class ApprovalsScreen(Screen[None]):
         """Entry ids in the table, in row order."""
         self._rebuild_pending = False
         self._people_shown: list[str] = []
+        self._live: tuple[str, int] | None = None
+        """(entry id, minutes run so far) of the running timer, as last drawn."""
         self.widths = column_widths(0)
         """The table's column widths, by column key (see `column_widths`)."""
         self.weeks: dict[str, PersonWeek] | None = None
@@ -301,6 +303,7 @@ class ApprovalsScreen(Screen[None]):
         if not self.supported:  # hidden, so neither takes the focus (nor keys, such as space)
             self.people_list.disabled = table.disabled = True
         self.app.store_changed.subscribe(self, self.on_store_change)
+        self.set_interval(1, self.update_live)
         self.refresh_people()
         self.update_filters()
         self.update_status()
@@ -468,7 +471,8 @@ class ApprovalsScreen(Screen[None]):
         ids = self.shown_ids()
         self.shown = ids
         self.selected &= set(ids)
-        per_person, _ = self.store.totals(ids)
+        per_person, _ = self.store.totals(ids, live=True)
+        self._live = self.store.live_timer_minutes()
         counts: dict[str | None, int] = defaultdict(int)
         for entry_id in ids:
             counts[self.store.records[entry_id].person_id] += 1
@@ -530,7 +534,7 @@ class ApprovalsScreen(Screen[None]):
             ),
             Text(mark, style=style),
             _cut(f"  {record.date:%a %d %b}"),
-            _cut(format_minutes(record.minutes), right=True),
+            _cut(format_minutes(self.store.live_minutes(record)), right=True),
             _cut(service_name(self.store.services, record.service_id)),
             _cut(status),
             _cut(one_line(record.note)),
@@ -549,6 +553,28 @@ class ApprovalsScreen(Screen[None]):
             ):
                 table.update_cell(entry_id, key, cell)
         self.update_status()
+
+    def update_live(self) -> None:
+        """Each second: when the running timer's minute changed, redraw its row, its
+        person's total and the totals below (no other row)."""
+        live = self.store.live_timer_minutes()
+        if live == self._live:
+            return
+        ids = {entry[0] for entry in (self._live, live) if entry is not None}
+        self._live = live
+        table = self.table
+        for entry_id in ids:
+            record = self.store.records.get(entry_id)
+            if record is None:
+                continue
+            who = record.person_id
+            key = f"{HEADER_PREFIX}{who or ''}"
+            if key not in table.rows:
+                continue
+            person = [i for i in self.shown if self.store.records[i].person_id == who]
+            minutes = self.store.totals(person, live=True)[0].get(who or "", 0)
+            table.update_cell(key, "time", _cut(format_minutes(minutes), "bold", right=True))
+        self.redraw_rows(ids)
 
     def update_filters(self) -> None:
         if not self.is_attached:
@@ -579,9 +605,9 @@ class ApprovalsScreen(Screen[None]):
         if not self.is_attached:
             return
         store = self.store
-        shown_minutes = sum(store.records[i].minutes for i in self.shown if i in store.records)
+        shown_minutes = sum(store.totals(self.shown, live=True)[0].values())
         selected = [i for i in self.shown if i in self.selected]
-        per_person, per_day = store.totals(selected if selected else self.shown)
+        per_person, per_day = store.totals(selected if selected else self.shown, live=True)
         days = []
         for offset in range(7):
             day = self.week_start + timedelta(days=offset)

@@ -10,7 +10,7 @@ at run time that it runs in such an app.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from textual.app import App
@@ -44,6 +44,9 @@ class TimesheetAppBase(App[None]):
         """(Re)load the timesheet's week in the app's exclusive load worker."""
         raise NotImplementedError
 
-    def start_timer(self, service_id: str, note: str = "") -> Worker[None]:
-        """Start a timer on the service, in the app's timer worker."""
+    def start_timer(
+        self, service_id: str, note: str = "", started_at: datetime | None = None
+    ) -> Worker[None]:
+        """Start a timer on the service (its clock began at `started_at`, or now), in the
+        app's timer worker."""
         raise NotImplementedError

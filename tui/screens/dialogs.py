@@ -7,6 +7,7 @@ the dialog holds a text field, `y` and `n` are letters for the field, so `enter`
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
@@ -22,7 +23,8 @@ from textual.widgets.option_list import Option
 
 from tui.actions import Scope, bindings
 from tui.store.present import one_line, service_context, service_name
-from tui.store.values import printable
+from tui.store.timers import parse_started
+from tui.store.values import ValueProblem, printable
 
 if TYPE_CHECKING:
     from tui.store.store import Store
@@ -127,6 +129,13 @@ class ServicePicker(ModalScreen[str | None]):
     ServicePicker.-empty #picker-empty {
         display: block;
     }
+    ServicePicker #picker-since {
+        margin-top: 1;
+    }
+    ServicePicker #picker-since-error {
+        color: $text-error;
+        height: auto;
+    }
     """
     )
 
@@ -136,6 +145,8 @@ class ServicePicker(ModalScreen[str | None]):
         super().__init__()
         self.store = store
         self.title_text = title
+        self.started_at: datetime | None = None
+        """When the picked timer's clock began (the optional time field); None: now."""
         # The full label, `Design (Acme › Website)`: the name and where the service belongs.
         labels = {
             service_id: service_name(store.services, service_id) for service_id in store.services
@@ -163,11 +174,13 @@ class ServicePicker(ModalScreen[str | None]):
             option_list.can_focus = False  # the input keeps the focus; up/down move here
             yield option_list
             yield Static(Content("No service matches."), id="picker-empty")
+            yield Input(placeholder="Started: now, or 9:00, 20m ago (tab)", id="picker-since")
+            yield Static(Content(""), id="picker-since-error")
             yield Static(Content("↑↓ move · enter start · esc cancel"), classes="dialog-keys")
 
     def on_mount(self) -> None:
         self.refilter("")
-        self.query_one(Input).focus()
+        self.query_one("#picker-input", Input).focus()
 
     @property
     def option_list(self) -> OptionList:
@@ -215,19 +228,35 @@ class ServicePicker(ModalScreen[str | None]):
             self.option_list.action_cursor_up()
 
     @on(Input.Submitted, "#picker-input")
+    @on(Input.Submitted, "#picker-since")
     def pick_highlighted(self, event: Input.Submitted) -> None:
         event.stop()
         option = self.option_list.highlighted_option
         if option is None or option.id is None:
             self.app.bell()
             return
-        self.dismiss(option.id)
+        self.pick(option.id)
 
     @on(OptionList.OptionSelected, "#picker-list")
     def pick_clicked(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         if event.option.id is not None:
-            self.dismiss(event.option.id)
+            self.pick(event.option.id)
+
+    def pick(self, service_id: str) -> None:
+        """Dismiss with the service, once the optional start time reads."""
+        text = self.query_one("#picker-since", Input).value
+        try:
+            self.started_at = parse_started(text, now=self.store.clock())
+        except ValueProblem as problem:
+            self.query_one("#picker-since-error", Static).update(Content(str(problem)))
+            self.app.bell()
+            return
+        self.dismiss(service_id)
+
+    @on(Input.Changed, "#picker-since")
+    def clear_since_error(self) -> None:
+        self.query_one("#picker-since-error", Static).update(Content(""))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

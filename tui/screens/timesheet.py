@@ -148,11 +148,13 @@ class TimesheetScreen(Screen[None]):
     def action_start_timer(self) -> None:
         from tui.screens.dialogs import ServicePicker
 
+        picker = ServicePicker(self.store)
+
         def picked(service_id: str | None) -> None:
             if service_id:
-                self.app.start_timer(service_id)
+                self.app.start_timer(service_id, started_at=picker.started_at)
 
-        self.app.push_screen(ServicePicker(self.store), picked)
+        self.app.push_screen(picker, picked)
 
     def action_submit_week(self) -> None:
         """`W`: submit the week shown, after showing its short days."""

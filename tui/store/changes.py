@@ -64,9 +64,13 @@ class StopResult:
     timer: Timer
     entry: EntryRecord
     minutes: int
-    """The server's minutes (the Plannr seed's stop gives 28)."""
+    """The entry's minutes on the server after the stop (the Plannr seed's stop gives 28);
+    for a stop at an earlier time, what it held before plus the span to that time."""
     rounded_minutes: int | None
     """What rounding would make it; staged as an edit, never applied silently."""
+    short: bool = False
+    """It ran under a minute and its entry holds nothing else: offer to discard it
+    (`Store.discard_timer`), not to round it."""
 
 
 class ProblemKind(enum.Enum):

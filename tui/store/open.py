@@ -43,6 +43,7 @@ def open_store(
     from tui.store.cache import Cache
     from tui.store.journal import Journal, journal_path
     from tui.store.store import Store, StoreSettings
+    from tui.store.timers import TimerStarts
     from tui.store.workweek import WorkWeek
 
     try:
@@ -57,10 +58,15 @@ def open_store(
         settle_grace_seconds=ui.settle_grace,
         work_week=WorkWeek.of(ui.workday_minutes, ui.work_days),
     )
-    if not journal:
-        return Store(backend, settings=settings)
     state = journal_path(profile_name, state_dir)
-    return Store(backend, Journal(state), cache=Cache(state), settings=settings)
+    # Starts the server ignored, shared by the app and the CLI (a `start` and a later
+    # `stop` are two processes); the file is written only when there is one.
+    starts = TimerStarts(state.with_name(state.stem + ".timers.json"))
+    if not journal:
+        return Store(backend, settings=settings, timer_starts=starts)
+    return Store(
+        backend, Journal(state), cache=Cache(state), settings=settings, timer_starts=starts
+    )
 
 
 def demo_profile(folder: Path) -> LedgerProfile:

@@ -19,7 +19,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from tui.api.base import Backend, Capabilities, EntryBatch, EntryQuery, ItemResult, Outcome
+from tui.api.base import (
+    Backend,
+    Capabilities,
+    EntryBatch,
+    EntryChange,
+    EntryQuery,
+    ItemResult,
+    Outcome,
+)
 from tui.api.errors import ApiError, AuthError, NetworkError, NotFoundError, ServerError
 from tui.models import Entry, EntryStatus, Person, Service, Task, Timer
 from tui.store.cache import Cache
@@ -39,6 +47,15 @@ from tui.store.journal import Journal
 from tui.store.planner import SavePlanner
 from tui.store.records import FIELDS, EntryRecord, Row, RowState, missing_for_create
 from tui.store.staging import Action, HistoryStep, Kind, Staged, Staging
+from tui.store.timers import (
+    TimerStarts,
+    held_sentence,
+    ignored_sentence,
+    ignored_start,
+    is_short,
+    minutes_before,
+    stopped_minutes,
+)
 from tui.store.unsettled import WAITING, Unsettled, waiting_sentence
 from tui.store.values import ValueProblem, check_minutes, parse_date, parse_minutes, round_minutes
 from tui.store.workweek import WorkWeek
@@ -88,8 +105,13 @@ class Store:
         clock: Clock = utc_now,
         cache: Cache | None = None,
         sleep: Sleep = asyncio.sleep,
+        timer_starts: TimerStarts | None = None,
     ) -> None:
         self.backend = backend
+        self.timer_starts = timer_starts or TimerStarts()
+        """Starts a server ignored (`start_timer(started_at=...)`), by timer id."""
+        self.timer_notice: str | None = None
+        """Said once, after a start whose time the server ignored; the caller shows it."""
         self.journal = journal
         self.cache = cache
         self.settings = settings
@@ -924,16 +946,38 @@ class Store:
             out.append(entry_id)
         return out
 
-    def totals(self, ids: Iterable[str]) -> tuple[dict[str, int], dict[date, int]]:
-        """Minutes per person and per day of these entries."""
+    def totals(
+        self, ids: Iterable[str], *, live: bool = False
+    ) -> tuple[dict[str, int], dict[date, int]]:
+        """Minutes per person and per day of these entries (`live`: with the running
+        timer's minutes so far in its entry)."""
         per_person: dict[str, int] = defaultdict(int)
         per_day: dict[date, int] = defaultdict(int)
+        running = self.live_timer_minutes() if live else None
         for entry_id in ids:
             record = self.records.get(entry_id)
             if record is not None:
-                per_person[record.person_id or ""] += record.minutes
-                per_day[record.date] += record.minutes
+                minutes = record.minutes
+                if running is not None and running[0] == entry_id:
+                    minutes += running[1]
+                per_person[record.person_id or ""] += minutes
+                per_day[record.date] += minutes
         return dict(per_person), dict(per_day)
+
+    def live_timer_minutes(self) -> tuple[str, int] | None:
+        """(entry id, whole minutes run so far) of the running timer, which its entry
+        does not hold until the stop; None when no timer runs."""
+        timer = self.timer
+        if timer is None or not timer.running or timer.entry_id is None:
+            return None
+        return timer.entry_id, self.elapsed_seconds() // 60
+
+    def live_minutes(self, record: EntryRecord) -> int:
+        """The entry's minutes as shown: with the running timer's so far, if it is its."""
+        running = self.live_timer_minutes()
+        if running is not None and running[0] == record.id:
+            return record.minutes + running[1]
+        return record.minutes
 
     def _need(self, capability: str, what: str) -> None:
         if not getattr(self.capabilities, capability):
@@ -1098,7 +1142,8 @@ class Store:
     # ------------------------------------------------------------------ timers
 
     async def refresh_timer(self) -> Timer | None:
-        self.timer = await self.backend.current_timer()
+        running = await self.backend.current_timer()
+        self.timer = self.timer_starts.shown(running) if running is not None else None
         self.emit(StoreChange(timer=True))
         return self.timer
 
@@ -1114,12 +1159,34 @@ class Store:
             and self.elapsed_seconds() > self.settings.forgotten_timer_hours * 3600
         )
 
+    async def timer_by_id(self, timer_id: str | None = None) -> Timer | None:
+        """The running timer (None if none), or the given one, as people see it."""
+        if timer_id is None or (self.timer is not None and self.timer.id == timer_id):
+            return self.timer if timer_id is not None else await self.refresh_timer()
+        return self.timer_starts.shown(await self.backend.timer(timer_id))
+
     async def start_timer(
-        self, service_id: str, *, task_id: str | None = None, note: str = ""
+        self,
+        service_id: str,
+        *,
+        task_id: str | None = None,
+        note: str = "",
+        started_at: datetime | None = None,
     ) -> Timer:
+        """Start now, or since `started_at`; a server that keeps its own start instead is
+        remembered (the stop adds the missed minutes) and told once (`timer_notice`)."""
         self._need("timers", "timers")
         before = self.timer.entry_id if self.timer is not None and self.timer.running else None
-        self.timer = await self.backend.start_timer(service_id, task_id=task_id, note=note)
+        self.timer = await self.backend.start_timer(
+            service_id, task_id=task_id, note=note, started_at=started_at
+        )
+        self.timer_notice = None
+        if started_at is not None and ignored_start(started_at, self.timer.started_at):
+            kept = self.timer.started_at
+            self.timer_starts.remember(self.timer.id, started_at)
+            if self.timer_starts.take_notice(self.timer.id):
+                self.timer_notice = ignored_sentence(self.backend.name.title(), started_at, kept)
+            self.timer = self.timer_starts.shown(self.timer)
         self.emit(StoreChange(timer=True))
         # The server stopped the timer that ran (its entry now has its minutes) and made
         # an entry for the new one: show both without waiting for a reload.
@@ -1153,9 +1220,15 @@ class Store:
             self.emit(StoreChange(ids=frozenset(kept), fields=frozenset(FIELDS)))
         return records
 
-    async def stop_timer(self, timer_id: str | None = None) -> StopResult:
+    async def stop_timer(
+        self, timer_id: str | None = None, *, at: datetime | None = None
+    ) -> StopResult:
         """Stop at once and take the server's minutes; a rounded value, if rounding is
-        on, is staged as an edit of the stopped entry for the user to keep or undo."""
+        on, is staged as an edit of the stopped entry for the user to keep or undo.
+
+        With `at` (checked by the caller with `parse_stop_at`), or for a timer whose
+        start the server ignored, one PATCH then sets the entry's minutes to what it held
+        before this timer plus the span from the start to `at` (or now)."""
         self._need("timers", "timers")
         try:
             stopped = await self.backend.stop_timer(timer_id)
@@ -1165,8 +1238,23 @@ class Store:
                 await self.refresh_timer()
             raise
         self.timer = None
-        (record,) = self._take_server_copies([stopped.entry])
+        server = stopped.timer
+        now = self.clock()
+        intended = self.timer_starts.get(server.id)
+        start = intended.started_at if intended is not None else server.started_at
+        end = at or server.stopped_at or now
+        before = minutes_before(stopped.entry.minutes, server, now)
+        wanted = stopped_minutes(before, start, end)
+        entry = stopped.entry
+        # A plain stop keeps the server's minutes, whatever its own rounding.
+        if (at is not None or intended is not None) and wanted != entry.minutes:
+            entry = await self._set_stopped_minutes(entry, wanted)
+        self.timer_starts.forget(server.id)
+        timer = server  # as the server holds it; the entry's minutes say what was booked
+        (record,) = self._take_server_copies([entry])
         self.emit(StoreChange(timer=True))
+        if before == 0 and is_short(start, end):
+            return StopResult(timer, record, record.minutes, None, short=True)
         step = self.settings.rounding_minutes
         rounded = round_minutes(record.minutes, step) if step else None
         if rounded is not None and rounded != record.minutes and not record.locked:
@@ -1174,7 +1262,56 @@ class Store:
                 self.stage_edits(
                     {record.id: {"minutes": rounded}}, label=f"round to {step} minutes"
                 )
-        return StopResult(stopped.timer, record, record.minutes, rounded)
+        return StopResult(timer, record, record.minutes, rounded)
+
+    async def _set_stopped_minutes(self, entry: Entry, minutes: int) -> Entry:
+        """One PATCH of a just-stopped entry's minutes; the server's answer is kept."""
+        assert entry.id is not None
+        change = EntryChange(entry.id, {"minutes": minutes}, base=entry)
+        (result,) = await self.backend.update_entries([change])
+        if not result.ok or result.entry is None:
+            raise ApiError(
+                f"The timer stopped, but setting entry {entry.id} to "
+                f"{minutes} minutes failed: {result.error or 'no answer'}"
+            )
+        return result.entry
+
+    async def discard_timer(self, timer_id: str | None = None) -> Timer:
+        """Stop a timer started by mistake and delete its entry; refused (`StagingError`,
+        nothing sent) when the entry holds time from before this timer."""
+        self._need("timers", "timers")
+        timer = await self.timer_by_id(timer_id)
+        if timer is None:
+            raise NotFoundError("No timer is running.")
+        if timer.entry_id is None:
+            raise StagingError(f"Timer {timer.id} names no entry to delete.")
+        (read,) = await self.backend.get_entries([timer.entry_id])
+        entry = read.entry if read.ok else None
+        if entry is not None:
+            held = entry.minutes
+            if not timer.running:
+                held = minutes_before(entry.minutes, timer, self.clock())
+            if held > 0:
+                raise StagingError(held_sentence(timer.id, timer.entry_id, held))
+        if timer.running:
+            await self.backend.stop_timer(timer.id)
+        if self.timer is not None and self.timer.id == timer.id:
+            self.timer = None
+        self.timer_starts.forget(timer.id)
+        self.emit(StoreChange(timer=True))
+        if entry is not None:
+            (gone,) = await self.backend.delete_entries([timer.entry_id])
+            if not gone.ok and not gone.missing:
+                raise ApiError(
+                    f"The timer stopped, but deleting entry {timer.entry_id} failed: "
+                    f"{gone.error or 'no answer'}"
+                )
+        self.records.pop(timer.entry_id, None)
+        if self.index_of(timer.entry_id) is not None:
+            self.order.remove(timer.entry_id)
+            self._index = None
+            self.emit(StoreChange(removed=(timer.entry_id,)))
+        return timer
 
     async def aclose(self) -> None:
         await self.backend.aclose()

@@ -31,6 +31,12 @@ class ValueProblem(ValueError):
 
 def parse_minutes(text: str) -> int:
     """Minutes from `90`, `90m`, `1.5h`, `1h30`, `1:30`; at least 1, under 24 h."""
+    return check_minutes(parse_span(text))
+
+
+def parse_span(text: str) -> int:
+    """Minutes from the forms `parse_minutes` reads, with no upper limit (a span of time,
+    such as `--ago 20m`, rather than time worked)."""
     raw = text.strip().lower()
     if not raw:
         raise ValueProblem("Give a time: minutes (90) or hours (1:30, 1h30, 1.5h).")
@@ -49,7 +55,6 @@ def parse_minutes(text: str) -> int:
         raise ValueProblem(
             f"{text.strip()!r} is not a duration; write minutes (90) or hours (1:30, 1h30, 1.5h)."
         )
-    check_minutes(minutes)
     return minutes
 
 

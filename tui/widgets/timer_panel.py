@@ -192,7 +192,9 @@ class TimerPanel(Widget):
             return
         self.set_class(False, "-idle")
         what.update(self.describe())
-        keys.update(Content(f"{key_for(self.app, 'stop-timer', default_key('stop-timer'))} stop"))
+        stop = key_for(self.app, "stop-timer", default_key("stop-timer"))
+        stop_at = key_for(self.app, "stop-timer-at", default_key("stop-timer-at"))
+        keys.update(Content(f"{stop} stop · {stop_at} stop at"))
         self.tick()
         if self._ticker is not None and not self.ticking:
             self._ticker.resume()

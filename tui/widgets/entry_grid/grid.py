@@ -61,6 +61,9 @@ from tui.widgets.entry_grid.source import GridSource
 from tui.widgets.entry_grid.totals import DayTotals, totals_line
 from tui.widgets.timer_panel import key_for
 
+LIVE_KEY = "\x00running-timer"
+"""The running timer's minutes count in the totals under this key (no entry id is it)."""
+
 
 class _Frame(NamedTuple):
     """Styles resolved once per frame (not per line)."""
@@ -206,6 +209,10 @@ class EntryGrid(ScrollView, can_focus=True):
         """What the open service or task editor can stage."""
         self._edit_error: str | None = None
         """Why the open editor's value was refused: shown on the status line."""
+        self._live: tuple[str, int] | None = None
+        """(entry id, minutes run so far) of the running timer, as last drawn."""
+        self._live_day: date | None = None
+        """The day its minutes count on in the totals (None: not shown)."""
         self._build_columns()
 
     # ------------------------------------------------------------------ compose
@@ -225,6 +232,9 @@ class EntryGrid(ScrollView, can_focus=True):
 
     def on_mount(self) -> None:
         self.reload()
+        # Cheap: one subtraction a second, and a redraw (of one row and the totals) only
+        # when the running timer's minute changes.
+        self.set_interval(1, self.update_live)
 
     def on_resize(self, event: events.Resize) -> None:
         self._relayout()
@@ -313,6 +323,8 @@ class EntryGrid(ScrollView, can_focus=True):
         self._people = set()
         self._totals.clear()
         self._measure(order, full=True)
+        self._live = self._live_day = None
+        self.update_live()
         self._build_columns()
         self._sync_size()
         self._refind_cursor(fallback=0)
@@ -363,6 +375,25 @@ class EntryGrid(ScrollView, can_focus=True):
             self._sync_size()
             self._place_editor()
             self.refresh()
+        self.update_live()
+
+    def update_live(self) -> None:
+        """Follow the running timer: its row's time and the day and week totals count
+        the minutes it has run; only that row and the totals line are redrawn, and only
+        when its minute (or which entry runs, or its day) changed."""
+        live = self.store.live_timer_minutes()
+        old = self._live
+        day = None
+        if live is not None and self.store.index_of(live[0]) is not None:
+            row = self.store.row(live[0])
+            day = None if row.state is RowState.deleted else row.record.date
+        if live == old and day == self._live_day:
+            return
+        self._live, self._live_day = live, day
+        changed = self._totals.recount(LIVE_KEY, day, live[1] if live else 0)
+        self._refresh_ids({entry[0] for entry in (old, live) if entry is not None})
+        if changed:
+            self._refresh_footer()
 
     def show_edit_error(self, message: str) -> None:
         """Keep the editor open and say on the status line why its value was refused."""
@@ -929,6 +960,9 @@ class EntryGrid(ScrollView, can_focus=True):
         if key == "note":
             return note_text(record.note)
         if key == "time":
+            live = self._live
+            if live is not None and live[0] == record.id:
+                return format_minutes(record.minutes + live[1])
             return format_minutes(record.minutes)
         if key == "status":
             return record.status.value

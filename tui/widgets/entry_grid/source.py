@@ -59,3 +59,8 @@ class GridSource(Lookups, Protocol):
     def status(self) -> SyncStatus:
         """Loading or not: an empty grid says `Loading…` rather than "No entries"."""
         ...
+
+    def live_timer_minutes(self) -> tuple[str, int] | None:
+        """(entry id, minutes run so far) of the running timer: its row and the totals
+        show them on top of the entry's minutes; None when no timer runs."""
+        ...
