@@ -487,7 +487,7 @@ def table(figures: list[Figure]) -> str:
                 f.figure,
                 f"{num(f.value)} {f.unit}",
                 "-" if f.baseline is None else f"{num(f.baseline)} {f.unit}",
-                "-" if f.ratio is None else f"{f.ratio:.2f}",
+                "-" if f.ratio is None else f"{f.ratio:.3f}",
                 f.target,
                 verdict,
             )
