@@ -318,6 +318,9 @@ def grid_figures(results: Results, sizes: Sizes, folder: Path) -> None:
     per_entry = (large["rss_loaded_mb"] - large["rss_idle_mb"]) * 2**20 / max(1, n)
     results.limit(f"memory per entry above idle RSS at {n:,}", per_entry, 400.0, "B")
     results.info(f"peak RSS at {n:,}", large["rss_peak_mb"], "MB", baseline=large["rss_idle_mb"])
+    results.info(
+        f"of which the store's records, per entry, at {n:,}", large["store_bytes_per_entry"], "B"
+    )
 
 
 # ------------------------------------------------------------------ network

@@ -200,6 +200,9 @@ async def grid(url: str, token: str, org: str, person: str, presses: int) -> dic
         settle_memory()
         out["rss_loaded_mb"] = rss_mb()
         out["rss_peak_mb"] = rss_mb("VmHWM")
+        from benchmarks.store import retained_bytes
+
+        out["store_bytes_per_entry"] = retained_bytes(store) / max(1, len(store.order))
         profile = profiler("keys")
         full_collections = [0]
 
