@@ -73,6 +73,19 @@ def profiler(name: str) -> Any:
     return profile
 
 
+def tracer() -> bool:
+    """With TIMESHEET_BENCH_TRACEMALLOC=1, tracemalloc from the load on (the grid child
+    then reports where the memory still held after the load was allocated)."""
+    import os
+
+    if os.environ.get("TIMESHEET_BENCH_TRACEMALLOC") != "1":
+        return False
+    import tracemalloc
+
+    tracemalloc.start()
+    return True
+
+
 def stop(profile: Any) -> None:
     if profile is not None:
         profile.disable()
@@ -183,6 +196,7 @@ async def grid(url: str, token: str, org: str, person: str, presses: int) -> dic
             return (time.perf_counter() - started) * 1000
 
         profile = profiler("load")
+        tracing = tracer()
         started, cpu = time.perf_counter(), time.process_time()
         go.set()
         streaming: list[float] = []
@@ -203,6 +217,12 @@ async def grid(url: str, token: str, org: str, person: str, presses: int) -> dic
         from benchmarks.store import retained_bytes
 
         out["store_bytes_per_entry"] = retained_bytes(store) / max(1, len(store.order))
+        if tracing:
+            import tracemalloc
+
+            top = tracemalloc.take_snapshot().statistics("lineno")[:12]
+            tracemalloc.stop()
+            out["allocated_at"] = [f"{s.size / 2**20:.1f} MB {s.traceback}" for s in top]
         profile = profiler("keys")
         full_collections = [0]
 
