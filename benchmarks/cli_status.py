@@ -20,6 +20,7 @@ imported or a command failed (never for timings).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -29,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import tomli_w
@@ -135,11 +137,11 @@ def serve(db: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], dict[st
     raise SystemExit(f"serve did not start: {process.stderr.read() if process.stderr else ''}")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=11)
-    args = parser.parse_args()
-
+@contextlib.contextmanager
+def profiles() -> Iterator[tuple[dict[str, list[str]], dict[str, str], dict[str, bool]]]:
+    """The commands to time (the baseline and `status --json` on each profile that works),
+    their environment, and whether each profile has a running timer; a ledger served by
+    `timesheet serve` for the Productive profile while inside."""
     from tui.ledger.demo import create_demo_ledger
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -182,7 +184,6 @@ def main() -> int:
             config.chmod(0o600)
 
             commands = {"baseline": [sys.executable, "-c", "import httpx, pydantic"]}
-            failed = False
             for profile in ("ledger", "productive"):
                 argv = [
                     timesheet_command(),
@@ -203,46 +204,62 @@ def main() -> int:
                 )
                 if check.returncode != 0:
                     print(f"{profile}: status --json failed: {check.stderr.strip()}")
-                    failed = True
                     continue
                 running[profile] = json.loads(check.stdout)["timer"] is not None
                 commands[profile] = argv
-            times = medians(commands, env, args.runs)
-            baseline = statistics.median(times.pop("baseline"))
-            print(f"python -c 'import httpx, pydantic': median {baseline * 1000:6.0f} ms")
-            for profile, profile_times in times.items():
-                seconds = statistics.median(profile_times)
-                ratio = seconds / baseline
-                verdict = "ok" if ratio <= 2.0 else "MISSED (target <= 2.0x)"
-                print(
-                    f"timesheet status --json ({profile:10}): median {seconds * 1000:6.0f} ms"
-                    f"  ratio {ratio:4.2f}x  {verdict}  "
-                    f"(timer {'running' if running[profile] else 'none'})"
-                )
-                found = imports([sys.executable, "-m", "tui", *commands[profile][1:]], env)
-                heavy = {name: group(found, name) for name in WATCH}
-                listed = ", ".join(
-                    f"{name} {us / 1000:.0f}"
-                    for name, us in sorted(heavy.items(), key=lambda kv: -(kv[1] or 0))
-                    if us is not None
-                )
-                print(
-                    f"    imported (own ms under -X importtime, package and submodules): "
-                    f"{listed}; total {sum(found.values()) / 1000:.0f}"
-                )
-                bad = [name for name in FORBIDDEN if group(found, name) is not None]
-                if bad:
-                    print(f"    FORBIDDEN imports: {', '.join(bad)}")
-                    failed = True
-                else:
-                    print(f"    not imported: {', '.join(FORBIDDEN)}")
-                print(f"    modules imported in all: {len(found)}")
+            yield commands, env, running
         finally:
             server.send_signal(signal.SIGINT)
             try:
                 server.communicate(timeout=15)
             except subprocess.TimeoutExpired:
                 server.kill()
+
+
+def measure(runs: int) -> dict[str, float]:
+    """Median seconds of the baseline and of `status --json` on each profile (the suite's
+    figures); a profile whose command fails is missing."""
+    with profiles() as (commands, env, _):
+        return {name: statistics.median(t) for name, t in medians(commands, env, runs).items()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=11)
+    args = parser.parse_args()
+
+    with profiles() as (commands, env, running):
+        failed = len(commands) < 3
+        times = medians(commands, env, args.runs)
+        baseline = statistics.median(times.pop("baseline"))
+        print(f"python -c 'import httpx, pydantic': median {baseline * 1000:6.0f} ms")
+        for profile, profile_times in times.items():
+            seconds = statistics.median(profile_times)
+            ratio = seconds / baseline
+            verdict = "ok" if ratio <= 2.0 else "MISSED (target <= 2.0x)"
+            print(
+                f"timesheet status --json ({profile:10}): median {seconds * 1000:6.0f} ms"
+                f"  ratio {ratio:4.2f}x  {verdict}  "
+                f"(timer {'running' if running[profile] else 'none'})"
+            )
+            found = imports([sys.executable, "-m", "tui", *commands[profile][1:]], env)
+            heavy = {name: group(found, name) for name in WATCH}
+            listed = ", ".join(
+                f"{name} {us / 1000:.0f}"
+                for name, us in sorted(heavy.items(), key=lambda kv: -(kv[1] or 0))
+                if us is not None
+            )
+            print(
+                f"    imported (own ms under -X importtime, package and submodules): "
+                f"{listed}; total {sum(found.values()) / 1000:.0f}"
+            )
+            bad = [name for name in FORBIDDEN if group(found, name) is not None]
+            if bad:
+                print(f"    FORBIDDEN imports: {', '.join(bad)}")
+                failed = True
+            else:
+                print(f"    not imported: {', '.join(FORBIDDEN)}")
+            print(f"    modules imported in all: {len(found)}")
     return 1 if failed else 0
 
 

@@ -1,0 +1,296 @@
+"""The app-level figures, each in a fresh child process started by `python -m benchmarks`.
+
+    python -m benchmarks.app_child bare            a bare Textual app showing one Static
+    python -m benchmarks.app_child demo            the `--demo` app (as `timesheet --demo`)
+    python -m benchmarks.app_child grid URL TOKEN ORG PERSON [--keys N]
+
+`bare` and `demo` print `FRAME` once the first frame (with rows, for the demo) is drawn, so
+the parent times process start -> first frame. `grid` runs the real app headless over a
+ledger served by another process (`timesheet serve`), loads the whole ledger into the grid
+and prints one JSON line: load time, RSS idle/loaded/peak, CPU per key and per cell edit.
+CPU is `time.process_time` (this process only: the ledger is elsewhere).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import gc
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+SIZE = (160, 45)
+
+
+def rss_mb(field: str = "VmRSS") -> float:
+    """A /proc/self/status figure (VmRSS, VmHWM) in MB; resource's maxrss elsewhere."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def settle_memory() -> None:
+    """Collect garbage and hand freed heap back to the OS, so RSS shows what is kept."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def app_css() -> str:
+    """The app's stylesheet by its full path: a subclass's relative CSS_PATH would be
+    looked up next to this file."""
+    import tui.app
+
+    return str(Path(tui.app.__file__).with_name(str(tui.app.TimesheetApp.CSS_PATH)))
+
+
+def profiler(name: str) -> Any:
+    """With TIMESHEET_BENCH_PROFILE=DIR, a running cProfile whose stats `stop` writes to
+    DIR/NAME-SIZE.prof; else None."""
+    import os
+
+    folder = os.environ.get("TIMESHEET_BENCH_PROFILE")
+    if not folder:
+        return None
+    import cProfile
+
+    profile = cProfile.Profile()
+    profile.bench_path = Path(folder) / f"{name}.prof"  # type: ignore[attr-defined]
+    profile.enable()
+    return profile
+
+
+def tracer() -> bool:
+    """With TIMESHEET_BENCH_TRACEMALLOC=1, tracemalloc from the load on (the grid child
+    then reports where the memory still held after the load was allocated)."""
+    import os
+
+    if os.environ.get("TIMESHEET_BENCH_TRACEMALLOC") != "1":
+        return False
+    import tracemalloc
+
+    tracemalloc.start()
+    return True
+
+
+def stop(profile: Any) -> None:
+    if profile is not None:
+        profile.disable()
+        profile.dump_stats(str(profile.bench_path))
+
+
+def frame() -> None:
+    print("FRAME", flush=True)
+
+
+def bare() -> None:
+    from textual.app import App, ComposeResult
+    from textual.widgets import Static
+
+    class Bare(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Static("one Static")
+
+        def on_mount(self) -> None:
+            self.call_after_refresh(self.shown)
+
+        def shown(self) -> None:
+            frame()
+            self.exit()
+
+    Bare().run(headless=True, size=SIZE)
+
+
+def demo() -> None:
+    """`timesheet --demo`'s path (tui.launch.run_app), headless, until rows are drawn."""
+    from tui.config import UiSettings
+    from tui.store.open import open_demo_store
+
+    with tempfile.TemporaryDirectory(prefix="timesheet-bench-demo-") as folder:
+        store = open_demo_store(Path(folder), UiSettings())
+        from tui.app import TimesheetApp
+
+        class Demo(TimesheetApp):
+            CSS_PATH = app_css()
+
+            def on_mount(self) -> None:
+                super().on_mount()
+                self._bench_poll = self.set_interval(0.005, self._bench_check)
+
+            def _bench_check(self) -> None:
+                if self.store.order:
+                    self._bench_poll.stop()
+                    self.call_after_refresh(self._bench_shown)
+
+            def _bench_shown(self) -> None:
+                frame()
+                self.exit()
+
+        Demo(store, demo=True).run(headless=True, size=SIZE)
+
+
+async def grid(url: str, token: str, org: str, person: str, presses: int) -> dict[str, Any]:
+    from datetime import date, timedelta
+
+    from tui.api.base import EntryQuery
+    from tui.api.productive import ProductiveAdapter
+    from tui.app import TimesheetApp
+    from tui.store.cache import Cache
+    from tui.store.journal import Journal
+    from tui.store.store import Store
+    from tui.widgets.entry_grid import EntryGrid
+
+    folder = Path(tempfile.mkdtemp(prefix="timesheet-bench-grid-"))
+    adapter = ProductiveAdapter(
+        base_url=url, token=token, organization_id=org, person_id=person, rate_limited=False
+    )
+    store = Store(adapter, Journal(folder / "state.db"), cache=Cache(folder / "state.db"))
+    today = date.today()
+    everything = EntryQuery(today - timedelta(days=800), today + timedelta(days=1))
+    ready, go, done = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    class Bench(TimesheetApp):
+        CSS_PATH = app_css()
+
+        async def _load_week(self) -> None:
+            # The whole ledger (every person, two years) instead of one week, once the
+            # benchmark says so: the idle RSS is measured before it.
+            ready.set()
+            await go.wait()
+            await self.store.load(everything)
+            done.set()
+
+    app = Bench(store)
+    out: dict[str, Any] = {}
+    async with app.run_test(headless=True, size=SIZE) as pilot:
+        await asyncio.wait_for(ready.wait(), 60)
+        await pilot.pause()
+        settle_memory()
+        out["rss_idle_mb"] = rss_mb()
+        view = app.screen.query_one(EntryGrid)
+        view.focus()
+        await pilot.pause()
+
+        async def answered_ms() -> float:
+            """A key (down, or up at the last row) posted to the app as the terminal
+            would, until the grid's cursor has moved (the loop's own clock, no pilot)."""
+            before = view.cursor_row
+            key = "up" if before >= len(store.order) - 1 else "down"
+            started = time.perf_counter()
+            app.simulate_key(key)
+            while view.cursor_row == before:
+                await asyncio.sleep(0.001)
+            return (time.perf_counter() - started) * 1000
+
+        profile = profiler("load")
+        tracing = tracer()
+        started, cpu = time.perf_counter(), time.process_time()
+        go.set()
+        streaming: list[float] = []
+        while not done.is_set():  # a key now and then while rows stream in
+            await asyncio.sleep(0.25)
+            if not done.is_set() and len(store.order) > 2:
+                streaming.append(await answered_ms())
+        await pilot.pause()  # the frame after the last page
+        out["load_s"] = time.perf_counter() - started
+        out["load_cpu_s"] = time.process_time() - cpu
+        stop(profile)
+        out["loaded"] = len(store.order)
+        out["streaming_key_ms"] = max(streaming) if streaming else await answered_ms()
+        out["streaming_keys"] = len(streaming)
+        settle_memory()
+        out["rss_loaded_mb"] = rss_mb()
+        out["rss_peak_mb"] = rss_mb("VmHWM")
+        from benchmarks.store import retained_bytes
+
+        out["store_bytes_per_entry"] = retained_bytes(store) / max(1, len(store.order))
+        if tracing:
+            import tracemalloc
+
+            top = tracemalloc.take_snapshot().statistics("lineno")[:12]
+            tracemalloc.stop()
+            out["allocated_at"] = [f"{s.size / 2**20:.1f} MB {s.traceback}" for s in top]
+        profile = profiler("keys")
+        full_collections = [0]
+
+        def count(phase: str, info: dict[str, int]) -> None:
+            if phase == "start" and info["generation"] == 2:
+                full_collections[0] += 1
+
+        gc.callbacks.append(count)
+
+        async def cpu_ms(key: str) -> float:
+            before = time.process_time()
+            await pilot.press(key)
+            return (time.process_time() - before) * 1000
+
+        for _ in range(SIZE[1] + 5):  # the cursor to the view's bottom: each down scrolls
+            await pilot.press("down")
+        out["down_ms"] = statistics.median([await cpu_ms("down") for _ in range(presses)])
+        await pilot.press("home")
+        out["pagedown_ms"] = statistics.median(
+            [await cpu_ms("pagedown") for _ in range(min(presses, 8))]
+        )
+        ends = []
+        for _ in range(min(presses, 5)):
+            await pilot.press("home")
+            ends.append(await cpu_ms("end"))
+        out["end_ms"] = statistics.median(ends)
+
+        stop(profile)
+        profile = profiler("edit")
+        # A cell edit on an editable row (a submitted or approved one opens no editor).
+        editable = [
+            i for i, entry_id in enumerate(store.order[:200]) if not store.records[entry_id].locked
+        ]
+        note = view.column_keys.index("note") if "note" in view.column_keys else 0
+        edits = []
+        for index in editable[: min(presses, 5)]:
+            view.cursor_row = index
+            view.cursor_column = note
+            await pilot.pause()
+            before = time.process_time()
+            await pilot.press("enter")
+            await pilot.press("x")
+            await pilot.press("enter")
+            edits.append((time.process_time() - before) * 1000)
+        out["edit_ms"] = statistics.median(edits)
+        stop(profile)
+        out["staged"] = store.staged_count
+        gc.callbacks.remove(count)
+        out["full_gc_during_keys"] = full_collections[0]
+        await app.workers.wait_for_complete()
+    await adapter.aclose()
+    return out
+
+
+def main(argv: list[str]) -> int:
+    mode = argv[0]
+    if mode == "bare":
+        bare()
+    elif mode == "demo":
+        demo()
+    elif mode == "grid":
+        url, token, org, person = argv[1:5]
+        presses = int(argv[argv.index("--keys") + 1]) if "--keys" in argv else 20
+        print(json.dumps(asyncio.run(grid(url, token, org, person, presses))), flush=True)
+    else:
+        raise SystemExit(f"unknown mode {mode!r}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
