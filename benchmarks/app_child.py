@@ -127,7 +127,7 @@ def demo() -> None:
             CSS_PATH = app_css()
 
             def on_mount(self) -> None:
-                super().on_mount()
+                # Textual calls every class's on_mount itself: no super() call here.
                 self._bench_poll = self.set_interval(0.005, self._bench_check)
 
             def _bench_check(self) -> None:
