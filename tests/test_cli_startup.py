@@ -80,6 +80,16 @@ def test_status_answers_without_loading_what_it_never_uses(tmp_path: Path) -> No
         for line in done.stderr.splitlines()
         if line.startswith("import time:")
     }
-    assert "httpx" in imported and "tui.store.store" in imported
-    for unused in ("textual", "keyring", "rich", "pygments", "tui.app", "tui.screens"):
+    assert "httpx" in imported and "tui.api.ledger" in imported
+    # `status` reads the backend alone: no store, no journal or cache behind it.
+    for unused in (
+        "textual",
+        "keyring",
+        "rich",
+        "pygments",
+        "tui.app",
+        "tui.screens",
+        "tui.store.store",
+        "tui.store.cache",
+    ):
         assert unused not in imported, unused
