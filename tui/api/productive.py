@@ -141,6 +141,12 @@ class _EntryPage(Document):
     data: list[Entry]  # type: ignore[assignment]
 
 
+class _EntryRead(Document):
+    """One entry read by id, validated straight into `Entry` (see `Entry`)."""
+
+    data: Entry  # type: ignore[assignment]
+
+
 class _ResourceList(Document):
     data: list[Resource]
 
@@ -604,7 +610,7 @@ class ProductiveAdapter:
     async def get_entries(self, ids: Sequence[str]) -> list[ItemResult]:
         async def one(index: int, entry_id: str) -> ItemResult:
             try:
-                document = await self._get(_EntryOne, f"/time_entries/{entry_id}")
+                document = await self._get(_EntryRead, f"/time_entries/{entry_id}")
             except (AuthError, ForbiddenError):
                 raise
             except NotFoundError:
@@ -617,7 +623,7 @@ class ProductiveAdapter:
                 )
             except ApiError as error:
                 return ItemResult(index, Outcome.failed, id=entry_id, error=str(error))
-            return ItemResult(index, Outcome.ok, entry=document.data.to_entry(), id=entry_id)
+            return ItemResult(index, Outcome.ok, entry=document.data, id=entry_id)
 
         return await self._bounded(one(i, str(e)) for i, e in enumerate(ids))
 
@@ -1060,7 +1066,7 @@ class ProductiveAdapter:
         return next((t for t in document.data if t.attributes.stopped_at is None), None)
 
     async def _entry(self, entry_id: str) -> Entry:
-        return (await self._get(_EntryOne, f"/time_entries/{entry_id}")).data.to_entry()
+        return (await self._get(_EntryRead, f"/time_entries/{entry_id}")).data
 
     async def current_timer(self) -> Timer | None:
         running = await self._running()
