@@ -701,6 +701,60 @@ async def test_approval_for_all_approvers_approves_both(ledger, adapter, transpo
     assert all(r["approved"] == 0 for r in rows(ledger))
 
 
+class Staggered(httpx.AsyncBaseTransport):
+    """Records how many requests were in flight as each one left, and answers the bulk
+    chunks in reverse (each later chunk is held open a shorter moment)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.now = 0
+        self.at_start: list[int] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.now += 1
+        self.at_start.append(self.now)
+        try:
+            await asyncio.sleep(0.002 * max(0, 12 - len(self.at_start)))
+            return await self.inner.handle_async_request(request)
+        finally:
+            self.now -= 1
+
+
+async def test_a_large_approval_sends_its_first_chunk_alone_then_four_at_once(
+    ledger, transport, sleeps
+) -> None:
+    ids = seed(ledger, 1000)
+    staggered = Staggered(transport)
+    async with make(ledger, staggered, sleeps, bulk_chunk_size=100) as backend:
+        results = await backend.approve_entries(ids)
+    calls = transport.calls("PATCH", f"{ENTRIES}/approve")
+    assert [c.items for c in calls] == [100] * 10
+    assert staggered.at_start[0] == 1 and max(staggered.at_start) == 4
+    assert [r.index for r in results] == list(range(1000))  # in order, however answered
+    assert [r.id for r in results] == ids
+    assert all(r.ok and r.entry and r.entry.approved for r in results)
+    assert all(r["approved"] == 1 for r in rows(ledger))
+
+
+async def test_a_refused_token_midway_sends_no_further_chunks(ledger, transport, sleeps) -> None:
+    ids = seed(ledger, 1000)
+    transport.inject(
+        Fault.status_code(401),
+        method="PATCH",
+        match=lambda request: json.loads(request.content)["data"][0]["id"] == ids[50],
+    )
+    async with make(ledger, InFlight(transport), sleeps, bulk_chunk_size=50) as backend:
+        with pytest.raises(AuthError):
+            await backend.approve_entries(ids)
+    # Of 20 chunks: the first alone, then four at once, one of them refused; those in
+    # flight were answered, and nothing further went out.
+    calls = transport.calls("PATCH", f"{ENTRIES}/approve")
+    assert sorted(c.body["data"][0]["id"] for c in calls) == sorted(
+        ids[n] for n in (0, 50, 100, 150, 200)
+    )
+    assert sum(r["approved"] for r in rows(ledger)) == 200
+
+
 async def test_an_entry_missing_from_the_approval_answer_fails(ledger, adapter, transport) -> None:
     first, second = seed(ledger, 2)
     answer = await adapter.http.json("GET", f"/time_entries/{first}")

@@ -80,6 +80,31 @@ def test_status_answers_without_loading_what_it_never_uses(tmp_path: Path) -> No
         for line in done.stderr.splitlines()
         if line.startswith("import time:")
     }
-    assert "httpx" in imported and "tui.store.store" in imported
-    for unused in ("textual", "keyring", "rich", "pygments", "tui.app", "tui.screens"):
+    assert "httpx" in imported and "tui.api.ledger" in imported
+    # `status` reads the backend alone: no store, no journal or cache behind it.
+    for unused in (
+        "textual",
+        "keyring",
+        "rich",
+        "pygments",
+        "tui.app",
+        "tui.screens",
+        "tui.store.store",
+        "tui.store.cache",
+        "tui.cli.approval_commands",
+        "tui.cli.report_commands",
+        "tui.cli.serve",
+    ):
         assert unused not in imported, unused
+
+
+def test_each_command_module_lists_the_commands_it_holds() -> None:
+    """The launcher loads a command's module only when it runs: its table must name
+    every command of every module, and only those."""
+    import importlib
+
+    from tui.cli import COMMAND_MODULES
+
+    for module, names in COMMAND_MODULES.items():
+        held = [command.name for command in importlib.import_module(module).COMMANDS]
+        assert tuple(held) == names, module

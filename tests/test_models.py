@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -88,6 +89,47 @@ def test_seed_entry_becomes_a_domain_entry() -> None:
         billable_minutes=120,  # the seed's billable_time
     )
     assert entry.person_id is None and entry.status is EntryStatus.draft
+
+
+@pytest.mark.parametrize(
+    "example", [e for e in EXAMPLES if e.response is not None], ids=lambda e: e.path
+)
+def test_a_resource_validates_straight_into_the_entry_to_entry_gives(example) -> None:
+    """A listing page is validated into entries in one pass of pydantic's JSON parser;
+    each entry is the one the resource model and `to_entry` give."""
+    document = TimeEntryDocument.model_validate(example.response)
+    assert isinstance(document.data, list)
+    for raw, resource in zip(example.response["data"], document.data, strict=True):
+        straight = Entry.model_validate_json(json.dumps(raw))
+        assert straight == resource.to_entry()
+        assert Entry.model_validate(raw) == straight
+
+
+def test_an_entry_from_the_wire_reads_its_relationships_as_related_id_does() -> None:
+    raw = {
+        "id": 7,
+        "type": "time_entries",
+        "attributes": {"date": "2026-11-02", "time": 30, "note": None, "billable_time": 15},
+        "relationships": {
+            "person": {"data": {"type": "people", "id": 12}},
+            "service": {"meta": {"included": False}},
+            "task": {"data": {"type": "tasks", "id": {"odd": 1}}},
+        },
+    }
+    entry = Entry.model_validate_json(json.dumps(raw))
+    assert entry == TimeEntryResource.model_validate(raw).to_entry()
+    assert (entry.id, entry.note, entry.person_id, entry.service_id, entry.task_id) == (
+        "7",
+        "",
+        "12",
+        None,
+        None,
+    )
+    assert (entry.minutes, entry.billable_minutes) == (30, 15)
+    # Built from its own fields, as everywhere else in the app.
+    assert Entry(date=date(2026, 11, 2), minutes=30, person_id="12", id="7") == entry.model_copy(
+        update={"billable_minutes": None}
+    )
 
 
 def test_seed_requests_integer_ids_are_accepted_as_strings() -> None:

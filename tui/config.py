@@ -92,9 +92,7 @@ Trackable = Annotated[str, AfterValidator(lambda value: ":".join(parse_trackable
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", use_attribute_docstrings=True, defer_build=True
-    )
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class _RemoteProfile(_Model):

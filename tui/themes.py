@@ -55,7 +55,7 @@ Colour = Annotated[str, AfterValidator(_check_colour)]
 class ThemeFile(BaseModel):
     """One theme file; the keys are those of :class:`textual.theme.Theme`."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     name: str | None = Field(None, min_length=1, pattern=r"^[A-Za-z0-9_-]+$")
     """The name ``[ui] theme`` chooses it by; defaults to the file name without ``.toml``."""

@@ -27,9 +27,10 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from tui import config
 from tui.api.errors import (
@@ -52,6 +53,7 @@ log = logging.getLogger("tui.api.http")
 
 Sleep = Callable[[float], Awaitable[None]]
 ProblemParser = Callable[[Any], list[ItemProblem]]
+M = TypeVar("M", bound=BaseModel)
 
 TOO_MANY = re.compile(r"\btoo (many|large|big)\b|\bmaximum\b.*\bitems\b", re.IGNORECASE)
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -381,22 +383,44 @@ class HttpClient:
         try:
             return response.json()
         except RecursionError:  # nesting deeper than the decoder's stack
-            raise BadResponseError(
-                self.redact(
-                    f"{self.service} answered {response.request.method} {response.request.url.path}"
-                    " with JSON nested too deep to read."
-                ),
-                status=response.status_code,
-            ) from None
+            raise self._too_deep(response) from None
         except (json.JSONDecodeError, UnicodeDecodeError):
-            kind = response.headers.get("content-type", "no content type").split(";")[0]
-            raise BadResponseError(
-                self.redact(
-                    f"{self.service} answered {response.request.method} {response.request.url.path}"
-                    f" with something that is not JSON ({kind}, HTTP {response.status_code})."
-                ),
-                status=response.status_code,
-            ) from None
+            raise self._not_json(response) from None
+
+    def validate(self, response: httpx.Response, model: type[M]) -> M:
+        """The body validated straight from its bytes into `model`, in one pass of
+        pydantic's JSON parser (no dicts and lists in between: a listing page costs a
+        fifth of `json.loads` plus validating the result). A body that is not JSON is
+        `decode`'s sentence; a document of the wrong shape raises pydantic's
+        `ValidationError`, for the caller to word."""
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError as error:
+            first = error.errors()[0]
+            if first["type"] != "json_invalid":
+                raise
+            if "recursion limit" in str(first["msg"]):
+                raise self._too_deep(response) from None
+            raise self._not_json(response) from None
+
+    def _too_deep(self, response: httpx.Response) -> BadResponseError:
+        return BadResponseError(
+            self.redact(
+                f"{self.service} answered {response.request.method} {response.request.url.path}"
+                " with JSON nested too deep to read."
+            ),
+            status=response.status_code,
+        )
+
+    def _not_json(self, response: httpx.Response) -> BadResponseError:
+        kind = response.headers.get("content-type", "no content type").split(";")[0]
+        return BadResponseError(
+            self.redact(
+                f"{self.service} answered {response.request.method} {response.request.url.path}"
+                f" with something that is not JSON ({kind}, HTTP {response.status_code})."
+            ),
+            status=response.status_code,
+        )
 
     # -------------------------------------------------------------------- helpers
 

@@ -2,11 +2,12 @@
 
 Imports are lazy on purpose: a scripting command must answer without paying for textual
 (about 0.4 s), keyring or the ledger server, so each command imports what it needs when
-it runs.
+it runs, and only the module of the command that runs is imported (`COMMAND_MODULES`).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,20 +15,44 @@ from typing import Any
 
 import click
 
-from tui.cli import (
-    approval_commands,
-    config_commands,
-    report_commands,
-    submit_commands,
-    time_commands,
-)
 from tui.cli.context import CliContext, CliError
-from tui.cli.serve import serve
+
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "tui.cli.serve": ("serve",),
+    "tui.cli.time_commands": (
+        "status",
+        "start",
+        "stop",
+        "discard",
+        "add",
+        "services",
+        "entries",
+        "import",
+        "delete",
+    ),
+    "tui.cli.approval_commands": ("approve", "unapprove", "reject", "unreject"),
+    "tui.cli.submit_commands": ("submit", "unsubmit", "gaps"),
+    "tui.cli.config_commands": ("config",),
+    "tui.cli.report_commands": ("report",),
+}
+"""Each module's `COMMANDS`, by name: a command's module is imported when it runs (or
+when `--help` lists them all), not at start-up (a test checks the names)."""
+_MODULE_OF = {name: module for module, names in COMMAND_MODULES.items() for name in names}
 
 
 class CommandGroup(click.Group):
     """`timesheet`: click's usage errors become one sentence on stderr, like every other
-    error (click prints the usage, a hint and the error on four lines)."""
+    error (click prints the usage, a hint and the error on four lines); each command is
+    loaded from its module when first asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_MODULE_OF})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in _MODULE_OF:
+            for command in importlib.import_module(_MODULE_OF[cmd_name]).COMMANDS:
+                self.add_command(command)
+        return super().get_command(ctx, cmd_name)
 
     def make_context(
         self, info_name: str | None, args: list[str], *rest: Any, **kwargs: Any
@@ -104,14 +129,3 @@ def main(ctx: click.Context, profile: str | None, config_path: Path | None, demo
             run_app(ctx.obj, demo=demo)
         except JournalError as error:  # e.g. written by a newer timesheet: say so, touch nothing
             raise CliError(str(error)) from None
-
-
-for command in (
-    serve,
-    *time_commands.COMMANDS,
-    *approval_commands.COMMANDS,
-    *submit_commands.COMMANDS,
-    *config_commands.COMMANDS,
-    *report_commands.COMMANDS,
-):
-    main.add_command(command)

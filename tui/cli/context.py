@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
+    from tui.api.base import Backend
     from tui.config import LoadedConfig, Profile, UiSettings
     from tui.store.store import Store
 
@@ -84,6 +85,26 @@ class CliContext:
         except ConfigError as error:
             raise CliError(str(error)) from None
 
+    def run_backend(self, work: Callable[[Backend], Awaitable[T]]) -> T:
+        """Like `run`, on the profile's backend alone: for a command that reads one thing
+        and needs no store (`status` answers without loading it)."""
+        from tui.config import ConfigError
+        from tui.store.open import open_profile_backend
+
+        name, profile = self.profile()
+        try:
+            backend = open_profile_backend(name, profile, self.ui())
+        except ConfigError as error:
+            raise CliError(str(error)) from None
+
+        async def main() -> T:
+            try:
+                return await work(backend)
+            finally:
+                await backend.aclose()
+
+        return run_mapped(main(), base_url=getattr(profile, "base_url", None))
+
     def run(self, work: Callable[[Store], Awaitable[T]]) -> T:
         """Run `work` on a fresh store and close it; API errors become one sentence and
         the design's exit code."""
@@ -113,12 +134,21 @@ def run_mapped(coroutine: Coroutine[Any, Any, T], *, base_url: str | None = None
     server's `base_url`, a server that cannot be reached is named by host and port."""
     from tui.api.errors import ApiError, AuthError, ForbiddenError, NetworkError, UnsupportedError
     from tui.config import ConfigError
-    from tui.store.store import StagingError
 
+    # A store's refusal, where the command loaded the store (`status` does not, and
+    # loading it only to name its error would cost every such command the import).
+    store = sys.modules.get("tui.store.store")
+    refusals: tuple[type[Exception], ...] = (
+        ConfigError,
+        AuthError,
+        ForbiddenError,
+        UnsupportedError,
+        *((store.StagingError,) if store is not None else ()),
+    )
     startup_done()
     try:
         return asyncio.run(coroutine)
-    except (ConfigError, AuthError, ForbiddenError, UnsupportedError, StagingError) as error:
+    except refusals as error:
         raise CliError(str(error)) from None
     except NetworkError as error:
         raise ItemsFailed(unreachable_sentence(error, base_url)) from None

@@ -122,3 +122,6 @@ def serve(ctx: click.Context, host: str, port: int, db_path: Path | None, demo: 
         with contextlib.suppress(KeyboardInterrupt):
             server.run(sockets=[sock])
         click.echo("Ledger stopped.")
+
+
+COMMANDS: list[click.Command] = [serve]

@@ -27,6 +27,7 @@ from tui.store.present import one_line, person_name, plural, service_name, task_
 from tui.store.values import printable
 
 if TYPE_CHECKING:
+    from tui.api.base import Backend
     from tui.models import Timer
     from tui.store.records import EntryRecord
     from tui.store.store import Store
@@ -157,14 +158,21 @@ def status(ctx: click.Context, as_json: bool) -> None:
     Example: timesheet status --json
     """
 
-    async def work(store: Store) -> tuple[Timer | None, str | None]:
-        timer = await store.refresh_timer()
+    from tui.store.open import timer_starts
+
+    context = cli_context(ctx)
+    starts = timer_starts(context.profile()[0])
+
+    async def work(backend: Backend) -> tuple[Timer | None, str | None]:
+        # The backend alone, as the store's `refresh_timer` reads it: no store to load.
+        running = await backend.current_timer()
+        timer = starts.shown(running) if running is not None else None
         service = None
         if timer is not None and not as_json:
-            service = await _timer_service(store, timer)
+            service = await _timer_service(backend, timer)
         return timer, service
 
-    timer, service = cli_context(ctx).run(work)
+    timer, service = context.run_backend(work)
 
     now = datetime.now(UTC)
     if as_json:
@@ -183,14 +191,14 @@ def status(ctx: click.Context, as_json: bool) -> None:
     click.echo(" — ".join(p for p in parts if p))
 
 
-async def _timer_service(store: Store, timer: Timer) -> str | None:
+async def _timer_service(backend: Backend, timer: Timer) -> str | None:
     """The name of the service the timer runs on: one cheap read, skipped on any error."""
     from tui.api.errors import ApiError
 
     if timer.service_id is None:
         return None
     try:
-        services = {s.id: s for s in await store.backend.services()}
+        services = {s.id: s for s in await backend.services()}
     except ApiError:
         services = {}
     return service_name(services, timer.service_id)

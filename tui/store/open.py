@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from tui.api.base import Backend
     from tui.config import LedgerProfile, Profile, UiSettings
     from tui.store.store import Store
+    from tui.store.timers import TimerStarts
 
 DEMO_PROFILE = "demo"
 
@@ -38,18 +40,13 @@ def open_store(
     settings; with `journal`, a journal and cache in `journal_path(profile_name,
     state_dir)`. A profile that cannot be opened (no token, a bad URL) is a
     `ConfigError` with one sentence."""
-    from tui.api.factory import open_backend
-    from tui.config import ConfigError, ProductiveProfile
+    from tui.config import ProductiveProfile
     from tui.store.cache import Cache
     from tui.store.journal import Journal, journal_path
     from tui.store.store import Store, StoreSettings
-    from tui.store.timers import TimerStarts
     from tui.store.workweek import WorkWeek
 
-    try:
-        backend = open_backend(profile_name, profile, ui, env=env)
-    except ValueError as error:  # an adapter refusing a value of the profile
-        raise ConfigError(str(error)) from None
+    backend = open_profile_backend(profile_name, profile, ui, env=env)
     settings = StoreSettings(
         rounding_minutes=ui.rounding_minutes,
         forgotten_timer_hours=ui.forgotten_timer_hours,
@@ -59,14 +56,37 @@ def open_store(
         work_week=WorkWeek.of(ui.workday_minutes, ui.work_days),
     )
     state = journal_path(profile_name, state_dir)
-    # Starts the server ignored, shared by the app and the CLI (a `start` and a later
-    # `stop` are two processes); the file is written only when there is one.
-    starts = TimerStarts(state.with_name(state.stem + ".timers.json"))
+    starts = timer_starts(profile_name, state_dir)
     if not journal:
         return Store(backend, settings=settings, timer_starts=starts)
     return Store(
         backend, Journal(state), cache=Cache(state), settings=settings, timer_starts=starts
     )
+
+
+def open_profile_backend(
+    profile_name: str, profile: Profile, ui: UiSettings, *, env: Mapping[str, str] = os.environ
+) -> Backend:
+    """The profile's backend alone, for a command that needs no store (`status`); a
+    profile that cannot be opened is a `ConfigError` with one sentence."""
+    from tui.api.factory import open_backend
+    from tui.config import ConfigError
+
+    try:
+        return open_backend(profile_name, profile, ui, env=env)
+    except ValueError as error:  # an adapter refusing a value of the profile
+        raise ConfigError(str(error)) from None
+
+
+def timer_starts(profile_name: str, state_dir: Path | None = None) -> TimerStarts:
+    """Starts the server ignored, shared by the app and the CLI (a `start` and a later
+    `stop` are two processes), in a file next to the profile's journal, written only when
+    there is one."""
+    from tui.store.journal import journal_path
+    from tui.store.timers import TimerStarts
+
+    state = journal_path(profile_name, state_dir)
+    return TimerStarts(state.with_name(state.stem + ".timers.json"))
 
 
 def demo_profile(folder: Path) -> LedgerProfile:
