@@ -458,6 +458,18 @@ class BigStore:
         self.status = SyncStatus()
         self.row_calls = 0
 
+    def append(self, count: int) -> tuple[str, ...]:
+        """`count` more rows at the end, as a streamed page brings them."""
+        start = len(self.order)
+        added = tuple(str(n) for n in range(start, start + count))
+        for n, entry_id in enumerate(added, start):
+            record = replace(self.records["0"], id=entry_id, note=f"note {n}")
+            self._rows[entry_id] = Row(record, RowState.clean, {})
+            self.records[entry_id] = record
+            self._index[entry_id] = n
+        self.order.extend(added)
+        return added
+
     def row(self, entry_id: str) -> Row:
         self.row_calls += 1
         return self._rows[entry_id]
@@ -512,6 +524,25 @@ async def test_a_100k_row_store_renders_and_a_key_costs_only_the_visible_rows() 
         big.records["0"] = replace(first, minutes=first.minutes + 600)
         grid.reload()
         assert sum(grid.day_totals.values()) == sum(totals.values()) + 600
+
+
+async def test_pages_streamed_in_below_the_view_redraw_no_rows_and_end_reaches_them() -> None:
+    big = BigStore(1_000)
+    app = GridApp(big)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        grid = app.query_one(EntryGrid)
+        visible = grid.scrollable_content_region.height
+        big.row_calls = 0
+        for _ in range(10):
+            grid.apply_change(StoreChange(added=big.append(200), status=True))
+            await pilot.pause()
+        # At most the status line's row (the cursor's) per redraw of the footer.
+        assert big.row_calls < visible and grid.row_count == 3_000
+        await pilot.press("end")
+        await pilot.pause()
+        assert grid.cursor_id == "2999" and grid.virtual_size.height == 3_000 + 3
+        assert "note 2999" in row_line(grid, 2_999)
 
 
 async def test_an_entry_moved_to_another_week_leaves_this_weeks_totals(store: Store) -> None:

@@ -41,3 +41,18 @@ def test_at_80_columns_the_line_fits_and_keeps_the_marks() -> None:
         assert cell_len(text) <= 80, text
         assert text.startswith(" Week ")
         assert "Thu 1:00!" in text or "Thu 0:00!" in text
+
+
+def test_rows_adding_the_same_day_and_minutes_share_one_tuple_of_them() -> None:
+    from tui.widgets.entry_grid.totals import DayTotals
+
+    totals = DayTotals()
+    day = date(2026, 3, 2)
+    totals.count("1", day, 30)
+    totals.count("2", date(2026, 3, 2), 30)  # equal, not the same objects
+    totals.count("3", day, 45)
+    assert totals.days == {day: 105}
+    parts = totals._counted
+    assert parts["1"] is parts["2"] and parts["3"] == (day, 45)
+    totals.uncount("1")
+    assert totals.days == {day: 75}

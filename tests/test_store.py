@@ -428,3 +428,31 @@ async def test_starting_a_timer_shows_the_stopped_one_and_the_new_entry(
     assert store.records[old_entry].minutes == running_for  # stopped by the server
     assert timer.entry_id in store.order  # the new one's entry, at once
     assert store.row(timer.entry_id).record.service_id == service
+
+
+async def test_streamed_pages_extend_the_row_index_and_tell_only_new_lookups(
+    ledger: LedgerDB, clock: FakeClock
+) -> None:
+    from tui.ledger.demo import populate_large
+
+    populate_large(ledger, entries=900, today=TODAY)  # five pages of 200
+    transport = httpx.ASGITransport(app=create_app(ledger, clock=clock))
+    store = Store(adapter(ledger, transport), clock=clock)
+    await store.open()
+    indexes: list[int] = []
+    pages: list[StoreChange] = []
+
+    def follow(change: StoreChange) -> None:  # as the grid does: look a new row up
+        if change.added:
+            assert store.index_of(change.added[-1]) == len(store.order) - 1
+            indexes.append(id(store._index))
+            pages.append(change)
+
+    store.subscribe(follow)
+    await store.load(EntryQuery(TODAY - timedelta(days=800), TODAY + timedelta(days=1)))
+    assert len(indexes) >= 5 and len(set(indexes)) == 1  # one index, grown page by page
+    # Pages naming only the people and services `open` read are no news (a `lookups`
+    # change redraws every row and the timer panel).
+    assert not any(change.lookups for change in pages)
+    assert all(store.index_of(i) == n for n, i in enumerate(store.order))
+    await store.backend.aclose()

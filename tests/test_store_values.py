@@ -90,3 +90,17 @@ def test_display_and_rounding() -> None:
     assert format_elapsed(4325) == "1:12:05"
     assert [round_minutes(m, 15) for m in (28, 22, 7, 1, 30)] == [30, 15, 15, 15, 30]
     assert round_minutes(28, 0) == 28
+
+
+def test_records_of_one_day_and_one_note_share_those_values() -> None:
+    from datetime import date
+
+    from tui.models import Entry
+    from tui.store.records import EntryRecord
+
+    note = "".join(["Stand", "up"])  # built at run time: not one constant object
+    first = EntryRecord.from_entry(Entry(id="1", date=date(2026, 3, 2), minutes=15, note=note))
+    again = "".join(["Stan", "dup"])
+    second = EntryRecord.from_entry(Entry(id="2", date=date(2026, 3, 2), minutes=30, note=again))
+    assert first.date is second.date and first.note is second.note
+    assert (second.date, second.note, second.minutes) == (date(2026, 3, 2), "Standup", 30)

@@ -9,6 +9,7 @@ from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Static
 
 from tui.actions import Scope, bindings
@@ -18,6 +19,7 @@ from tui.store.store import StagingError, Store
 from tui.store.values import week_range
 from tui.widgets.banner import ProblemBanner
 from tui.widgets.entry_grid import EntryGrid
+from tui.widgets.entry_grid.grid import STREAM_INTERVAL
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.timer_panel import TimerPanel
 
@@ -37,6 +39,11 @@ class TimesheetScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = bindings(Scope.timesheet)
 
     app = getters.app(TimesheetAppBase)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._week_bar_due: Timer | None = None
+        """Pending while a streamed page's count waits for the week bar (not per page)."""
 
     def compose(self) -> ComposeResult:
         store = self.app.store
@@ -59,10 +66,19 @@ class TimesheetScreen(Screen[None]):
 
     def on_store_change(self, change: StoreChange) -> None:
         self.query_one(EntryGrid).apply_change(change)
-        if change.status or change.reset or change.ids:
-            self.update_week_bar()
+        if not (change.status or change.reset or change.ids):
+            return
+        if change.status and self.store.status.loading and not (change.reset or change.ids):
+            # A page streamed in: the "loading n/total" count follows a few times a second.
+            if self._week_bar_due is None:
+                self._week_bar_due = self.set_timer(STREAM_INTERVAL, self.update_week_bar)
+            return
+        self.update_week_bar()
 
     def update_week_bar(self) -> None:
+        due, self._week_bar_due = self._week_bar_due, None
+        if due is not None:
+            due.stop()
         store = self.store
         start = self.app.week_start
         status = store.status
@@ -85,7 +101,8 @@ class TimesheetScreen(Screen[None]):
             parts.append(f"{len(store.failures)} failed")
         from rich.text import Text
 
-        self.query_one("#week-bar", Static).update(Text("  ·  ".join(parts)))
+        # One line high whatever it says: no layout needed.
+        self.query_one("#week-bar", Static).update(Text("  ·  ".join(parts)), layout=False)
 
     # ------------------------------------------------------------------ actions
 

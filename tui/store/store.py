@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from tui.api.base import (
     Backend,
@@ -61,6 +61,7 @@ from tui.store.values import ValueProblem, check_minutes, parse_date, parse_minu
 from tui.store.workweek import WorkWeek
 
 log = logging.getLogger("tui.store")
+V = TypeVar("V")
 
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
@@ -356,9 +357,11 @@ class Store:
     ) -> None:
         """Take one page; when `stream`, show its rows at once (at the end, in arrival
         order; the order is settled when the last page is in)."""
-        self.people.update(batch.people)
-        self.services.update(batch.services)
-        self.tasks.update(batch.tasks)
+        # Every page names its people and services again: only a new or changed one is
+        # news (a `lookups` change redraws every row and the timer panel).
+        lookups = _take_new(self.people, batch.people)
+        lookups = _take_new(self.services, batch.services) or lookups
+        lookups = _take_new(self.tasks, batch.tasks) or lookups
         added = []
         for entry in batch.entries:
             if entry.id is None:
@@ -366,13 +369,19 @@ class Store:
             record = EntryRecord.from_entry(entry)
             if stream and record.id not in self.records:
                 added.append(record.id)
-                self.order.append(record.id)
                 self.records[record.id] = record
             fresh[record.id] = record
-        self._index = None
+        if added:
+            # Appended at the end: no row moved, so the index grows by the page (a rebuild
+            # per page would grow with pages × rows).
+            index = self._index
+            if index is not None:
+                start = len(self.order)
+                index.update(zip(added, range(start, start + len(added)), strict=True))
+            self.order.extend(added)
         self.status.loaded = len(fresh)
         self.status.total = batch.total
-        self.emit(StoreChange(added=tuple(added), status=True, lookups=bool(batch.people)))
+        self.emit(StoreChange(added=tuple(added), status=True, lookups=lookups))
 
     def _rebuild_order(self) -> None:
         """Server rows by date then id, and the new rows dated in the range (a new row of
@@ -1334,3 +1343,10 @@ def _complete(values: Mapping[str, Any]) -> dict[str, Any]:
         "service_id": values.get("service_id"),
         "task_id": values.get("task_id"),
     }
+
+
+def _take_new(known: dict[str, V], sent: dict[str, V]) -> bool:
+    """Put what `sent` adds or changes into `known`; True if anything was new."""
+    new = [(key, value) for key, value in sent.items() if known.get(key) != value]
+    known.update(new)
+    return bool(new)

@@ -24,17 +24,21 @@ class DayTotals:
         self.days: dict[date, int] = {}
         self._counted: dict[str, tuple[date, int]] = {}
         """Each row's contribution (only rows that add minutes)."""
+        self._pairs: dict[tuple[date, int], tuple[date, int]] = {}
+        """One (day, minutes) tuple for all the rows that add the same: a range has few
+        days and few distinct times, so the rows share them (not one tuple each)."""
         self.version = 0
         """Goes up whenever `days` changes: the totals line is remade only then."""
 
     def clear(self) -> None:
-        self.days, self._counted = {}, {}
+        self.days, self._counted, self._pairs = {}, {}, {}
         self.version += 1
 
     def count(self, entry_id: str, day: date, minutes: int) -> None:
         """Count a row not counted yet (a load's hot loop: no checks)."""
         if minutes:
-            self._counted[entry_id] = (day, minutes)
+            pair = (day, minutes)
+            self._counted[entry_id] = self._pairs.setdefault(pair, pair)
             self.days[day] = self.days.get(day, 0) + minutes
             self.version += 1
 
