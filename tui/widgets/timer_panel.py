@@ -211,7 +211,10 @@ class TimerPanel(Widget):
         self._set_elapsed(f"running for {elapsed} — probably forgotten?" if forgotten else elapsed)
 
     def _set_elapsed(self, text: str) -> None:
-        label = self.query_one("#timer-elapsed", Static)
+        found = self.query("#timer-elapsed").results(Static)
+        label = next(found, None)
+        if label is None:  # a tick or a change that came while the panel is taken down
+            return
         old = label.content
         old_text = old.plain if isinstance(old, Content) else str(old)
         # A relayout only when the width changes (9:59:59 → 10:00:00, the warning).
