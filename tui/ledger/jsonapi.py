@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -337,3 +338,43 @@ def to_one(kind: str, ident: Any) -> dict[str, Any]:
 
 
 NOT_INCLUDED: dict[str, Any] = {"meta": {"included": False}}
+
+
+class BulkRejected(Exception):
+    """Some items of a bulk call were refused; the whole call is rolled back."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(f"{len(errors)} problems")
+        self.errors = errors
+
+
+class Authorizing(Protocol):
+    """An endpoint group: it checks a request's credentials (raising JsonApiError)."""
+
+    def authorize(self, request: Request) -> None: ...
+
+
+Group = TypeVar("Group", bound=Authorizing)
+
+
+def endpoint(
+    handler: Callable[[Group, Request], Awaitable[Response]],
+) -> Callable[[Group, Request], Awaitable[Response]]:
+    """Authorize, then turn the ledger's refusals into JSON:API error documents: one
+    status for a bulk refusal whose errors agree, else 422."""
+
+    @functools.wraps(handler)
+    async def wrapped(self: Group, request: Request) -> Response:
+        try:
+            self.authorize(request)
+            return await handler(self, request)
+        except JsonApiError as error:
+            return error_document(error.status, error.errors)
+        except BulkRejected as error:
+            statuses = {e["status"] for e in error.errors}
+            status = int(statuses.pop()) if len(statuses) == 1 else 422
+            return error_document(status, error.errors)
+        except Rejected as error:
+            return error_document(error.status, rejected_errors(error))
+
+    return wrapped

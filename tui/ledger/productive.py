@@ -7,10 +7,9 @@ and list responses carry them, and errors point at the item (`/data/3/attributes
 
 from __future__ import annotations
 
-import functools
 import secrets
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -30,10 +29,11 @@ from tui.ledger.entries import (
 )
 from tui.ledger.jsonapi import (
     NOT_INCLUDED,
+    BulkRejected,
     Filter,
     JsonApiError,
     document,
-    error_document,
+    endpoint,
     expect_resource,
     page_of_ids,
     pagination,
@@ -62,41 +62,12 @@ STATUS_CONDITIONS = {
 }
 _DATE_OPS = {None: "=", "eq": "=", "gt": ">", "gt_eq": ">=", "lt": "<", "lt_eq": "<="}
 
-Handler = Callable[["ProductiveDialect", Request], Awaitable[Response]]
 Included = tuple[
     set[str], Callable[[sqlite3.Connection, list[sqlite3.Row], list[str]], list[dict[str, Any]]]
 ]
 """What a lookup listing may include, and how it builds the `included` member."""
 SERVICE_INCLUDES = {"deal", "deal.project"}
 """As on Productive: a service's deal (budget), and the deal's project."""
-
-
-def endpoint(handler: Handler) -> Handler:
-    """Authorize, then turn the ledger's refusals into JSON:API error documents."""
-
-    @functools.wraps(handler)
-    async def wrapped(self: ProductiveDialect, request: Request) -> Response:
-        try:
-            self.authorize(request)
-            return await handler(self, request)
-        except JsonApiError as error:
-            return error_document(error.status, error.errors)
-        except BulkRejected as error:
-            statuses = {e["status"] for e in error.errors}
-            status = int(statuses.pop()) if len(statuses) == 1 else 422
-            return error_document(status, error.errors)
-        except Rejected as error:
-            return error_document(error.status, rejected_errors(error))
-
-    return wrapped
-
-
-class BulkRejected(Exception):
-    """Some items of a bulk call were refused; the whole call is rolled back."""
-
-    def __init__(self, errors: list[dict[str, Any]]) -> None:
-        super().__init__(f"{len(errors)} problems")
-        self.errors = errors
 
 
 def _date_value(f: Filter) -> str:

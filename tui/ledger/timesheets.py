@@ -9,9 +9,8 @@ all or nothing, its errors pointing at the refused items (`/data/3/...`).
 
 from __future__ import annotations
 
-import functools
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -22,10 +21,11 @@ from starlette.routing import Route
 from tui.ledger.db import LedgerDB
 from tui.ledger.entries import Entries, Problem, Rejected, in_transaction, parse_id
 from tui.ledger.jsonapi import (
+    BulkRejected,
     Filter,
     JsonApiError,
     document,
-    error_document,
+    endpoint,
     expect_resource,
     page_of_ids,
     pagination,
@@ -39,32 +39,6 @@ from tui.ledger.jsonapi import (
     rows_by_ids,
     to_one,
 )
-
-Handler = Callable[["TimesheetEndpoints", Request], Awaitable[Response]]
-
-
-class _ItemsRejected(Exception):
-    def __init__(self, errors: list[dict[str, Any]]) -> None:
-        super().__init__(f"{len(errors)} problems")
-        self.errors = errors
-
-
-def _endpoint(handler: Handler) -> Handler:
-    @functools.wraps(handler)
-    async def wrapped(self: TimesheetEndpoints, request: Request) -> Response:
-        try:
-            self.authorize(request)
-            return await handler(self, request)
-        except JsonApiError as error:
-            return error_document(error.status, error.errors)
-        except _ItemsRejected as error:
-            statuses = {e["status"] for e in error.errors}
-            status = int(statuses.pop()) if len(statuses) == 1 else 422
-            return error_document(status, error.errors)
-        except Rejected as error:
-            return error_document(error.status, rejected_errors(error))
-
-    return wrapped
 
 
 def _date_value(f: Filter) -> str:
@@ -230,7 +204,7 @@ class TimesheetEndpoints:
             except Rejected as rejected:
                 errors.extend(rejected_errors(rejected, index))
         if errors:
-            raise _ItemsRejected(errors)
+            raise BulkRejected(errors)
         return out
 
     @staticmethod
@@ -239,7 +213,7 @@ class TimesheetEndpoints:
         _, person = relationship_id(item, "person")
         return submit_day(entries, person, attributes.get("date"))
 
-    @_endpoint
+    @endpoint
     async def list_timesheets(self, request: Request) -> Response:
         ops: set[str | None] = {None}
         filters = parse_filters(
@@ -267,7 +241,7 @@ class TimesheetEndpoints:
 
         return document(await self.run(work))
 
-    @_endpoint
+    @endpoint
     async def get_timesheet(self, request: Request) -> Response:
         def work(entries: Entries) -> dict[str, Any]:
             return {
@@ -278,7 +252,7 @@ class TimesheetEndpoints:
 
         return document(await self.run(work))
 
-    @_endpoint
+    @endpoint
     async def create_timesheets(self, request: Request) -> Response:
         body, _ = await read_body(request)
         if isinstance(body["data"], list):
@@ -298,7 +272,7 @@ class TimesheetEndpoints:
 
         return document(await self.run(single, write=True), 201)
 
-    @_endpoint
+    @endpoint
     async def delete_timesheets(self, request: Request) -> Response:
         body, _ = await read_body(request)
         items = self._items(body, need_id=True)
@@ -309,7 +283,7 @@ class TimesheetEndpoints:
         await self.run(work, write=True)
         return document(None, 204)
 
-    @_endpoint
+    @endpoint
     async def delete_timesheet(self, request: Request) -> Response:
         timesheet_id = request.path_params["timesheet_id"]
         await self.run(lambda entries: unsubmit_day(entries, timesheet_id), write=True)
