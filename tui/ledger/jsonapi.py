@@ -138,6 +138,24 @@ async def read_body(request: Request) -> tuple[Any, bool]:
     return body, bulk
 
 
+def bulk_items(
+    body: dict[str, Any], kind: str, limit: int, *, need_id: bool
+) -> list[dict[str, Any]]:
+    """A bulk request's `data` list, each item checked as a `kind` resource: 400 when
+    `data` is not a list, 413 over `limit` items."""
+    data = body["data"]
+    if not isinstance(data, list):
+        raise JsonApiError(400, "Bad request", "A bulk request needs data: [...].", pointer="/data")
+    if len(data) > limit:
+        raise JsonApiError(
+            413,
+            "Payload too large",
+            f"A bulk request takes at most {limit} items (got {len(data)}).",
+            pointer="/data",
+        )
+    return [expect_resource(item, kind, i, need_id=need_id) for i, item in enumerate(data)]
+
+
 def expect_resource(item: Any, kind: str, index: int | None, *, need_id: bool) -> dict[str, Any]:
     """Check one resource object of a request body; return it."""
     where = "/data" if index is None else f"/data/{index}"

@@ -32,6 +32,7 @@ from tui.ledger.jsonapi import (
     BulkRejected,
     Filter,
     JsonApiError,
+    bulk_items,
     document,
     endpoint,
     expect_resource,
@@ -360,21 +361,7 @@ class ProductiveDialect:
         return body, self._bulk_items(body, need_id=need_id)
 
     def _bulk_items(self, body: dict[str, Any], *, need_id: bool) -> list[dict[str, Any]]:
-        data = body["data"]
-        if not isinstance(data, list):
-            raise JsonApiError(
-                400, "Bad request", "A bulk request needs data: [...].", pointer="/data"
-            )
-        if len(data) > self.max_bulk_items:
-            raise JsonApiError(
-                413,
-                "Payload too large",
-                f"A bulk request takes at most {self.max_bulk_items} items (got {len(data)}).",
-                pointer="/data",
-            )
-        return [
-            expect_resource(item, "time_entries", i, need_id=need_id) for i, item in enumerate(data)
-        ]
+        return bulk_items(body, "time_entries", self.max_bulk_items, need_id=need_id)
 
     def _each(
         self,

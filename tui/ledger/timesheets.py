@@ -24,6 +24,7 @@ from tui.ledger.jsonapi import (
     BulkRejected,
     Filter,
     JsonApiError,
+    bulk_items,
     document,
     endpoint,
     expect_resource,
@@ -177,21 +178,7 @@ class TimesheetEndpoints:
         return await in_transaction(self.db, work, write=write)
 
     def _items(self, body: dict[str, Any], *, need_id: bool) -> list[dict[str, Any]]:
-        data = body["data"]
-        if not isinstance(data, list):
-            raise JsonApiError(
-                400, "Bad request", "A bulk request needs data: [...].", pointer="/data"
-            )
-        if len(data) > self.max_bulk_items:
-            raise JsonApiError(
-                413,
-                "Payload too large",
-                f"A bulk request takes at most {self.max_bulk_items} items (got {len(data)}).",
-                pointer="/data",
-            )
-        return [
-            expect_resource(item, "timesheets", i, need_id=need_id) for i, item in enumerate(data)
-        ]
+        return bulk_items(body, "timesheets", self.max_bulk_items, need_id=need_id)
 
     @staticmethod
     def _each(items: list[dict[str, Any]], apply: Callable[[dict[str, Any]], Any]) -> list[Any]:
