@@ -199,3 +199,14 @@ def require_terminal_or_yes(yes: bool, refusal: str) -> None:
 
 def cli_context(ctx: click.Context) -> CliContext:
     return ctx.ensure_object(CliContext)
+
+
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+"""`--format table|csv|json` as `fmt`, for the commands that list rows (entries, report)."""

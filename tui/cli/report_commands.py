@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tui.cli.context import CliError, cli_context
+from tui.cli.context import CliError, cli_context, format_option
 from tui.cli.output import csv_text, echo_json, table
 from tui.cli.time_commands import _date, _my_id, _week_range
 from tui.store.report import By, ReportRow, build_report, report_rows
@@ -56,14 +56,7 @@ def _share(billable: int | None, minutes: int) -> str:
     metavar="ID|me|all",
     help="Whose time: a person id, me, or all (everyone you may see).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "csv", "json"]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@format_option
 @click.pass_context
 def report(
     ctx: click.Context,

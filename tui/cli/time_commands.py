@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tui.cli.context import CliError, ItemsFailed, cli_context, require_terminal_or_yes
+from tui.cli.context import (
+    CliError,
+    ItemsFailed,
+    cli_context,
+    format_option,
+    require_terminal_or_yes,
+)
 from tui.cli.output import csv_text, echo_json, entry_json, table, timer_json
 from tui.store.present import one_line, person_name, plural, service_name, task_title
 from tui.store.values import printable
@@ -572,14 +578,7 @@ def _week_range(start: date | None, end: date | None) -> tuple[date, date]:
     type=click.Choice(list(STATUS_FILTERS)),
     help="Only these (unapproved: draft, submitted and rejected).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "csv", "json"]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@format_option
 @click.option(
     "--raw",
     is_flag=True,
