@@ -1721,3 +1721,30 @@ def test_a_ledger_from_before_deals_opens_with_them(tmp_path: Path) -> None:
         assert row[0] == deal
     finally:
         db.close()
+
+
+def test_closing_the_ledger_waits_for_a_transaction_running_on_another_thread(
+    tmp_path: Path,
+) -> None:
+    """A request still in a worker thread when its server shuts down: closing its
+    connection under it could crash the process; the close waits for it to end."""
+    import threading
+    import time
+
+    from tui.ledger.db import LedgerDB
+
+    db = LedgerDB(tmp_path / "ledger.db")
+    inside, finished = threading.Event(), []
+
+    def slow_read() -> None:
+        with db.transaction() as conn:
+            inside.set()
+            time.sleep(0.3)
+            finished.append(conn.execute("SELECT count(*) FROM services").fetchone()[0])
+
+    worker = threading.Thread(target=slow_read)
+    worker.start()
+    assert inside.wait(5)
+    db.close()
+    assert finished, "the ledger closed while a transaction was still running"
+    worker.join()

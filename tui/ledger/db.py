@@ -171,6 +171,9 @@ class LedgerDB:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
+        self._idle = threading.Condition(self._all_lock)
+        """Notified when a transaction ends: `close` waits for the running ones."""
+        self._running = 0
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = self.connection()
         conn.executescript(SCHEMA)
@@ -197,18 +200,30 @@ class LedgerDB:
     @contextlib.contextmanager
     def transaction(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
         """One transaction: committed when the block ends, rolled back if it raises."""
-        conn = self.connection()
-        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        with self._idle:
+            self._running += 1
         try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        else:
-            conn.execute("COMMIT")
+            conn = self.connection()
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            else:
+                conn.execute("COMMIT")
+        finally:
+            with self._idle:
+                self._running -= 1
+                self._idle.notify_all()
 
-    def close(self) -> None:
-        with self._all_lock:
+    def close(self, *, wait_seconds: float = 10.0) -> None:
+        """Close every thread's connection, once the transactions running on other
+        threads have ended (a request still in a worker thread when its server shuts
+        down): closing a connection while another thread executes on it can crash the
+        process, not just raise."""
+        with self._idle:
+            self._idle.wait_for(lambda: self._running == 0, timeout=wait_seconds)
             for conn in self._all:
                 with contextlib.suppress(sqlite3.Error):
                     conn.close()
