@@ -18,6 +18,7 @@ import contextlib
 import ctypes
 import gc
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -60,7 +61,6 @@ def app_css() -> str:
 def profiler(name: str) -> Any:
     """With TIMESHEET_BENCH_PROFILE=DIR, a running cProfile whose stats `stop` writes to
     DIR/NAME-SIZE.prof; else None."""
-    import os
 
     folder = os.environ.get("TIMESHEET_BENCH_PROFILE")
     if not folder:
@@ -76,7 +76,6 @@ def profiler(name: str) -> Any:
 def tracer() -> bool:
     """With TIMESHEET_BENCH_TRACEMALLOC=1, tracemalloc from the load on (the grid child
     then reports where the memory still held after the load was allocated)."""
-    import os
 
     if os.environ.get("TIMESHEET_BENCH_TRACEMALLOC") != "1":
         return False
@@ -90,6 +89,26 @@ def stop(profile: Any) -> None:
     if profile is not None:
         profile.disable()
         profile.dump_stats(str(profile.bench_path))
+
+
+class GcPauses:
+    """Full (generation 2) collections while it is open: how many, the longest in ms."""
+
+    def __init__(self) -> None:
+        self.count, self.worst_ms, self._started = 0, 0.0, 0.0
+        gc.callbacks.append(self._seen)
+
+    def _seen(self, phase: str, info: dict[str, int]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.count += 1
+            self.worst_ms = max(self.worst_ms, (time.perf_counter() - self._started) * 1000)
+
+    def close(self) -> None:
+        gc.callbacks.remove(self._seen)
 
 
 def frame() -> None:
@@ -148,6 +167,7 @@ async def grid(url: str, token: str, org: str, person: str, presses: int) -> dic
     from tui.api.base import EntryQuery
     from tui.api.productive import ProductiveAdapter
     from tui.app import TimesheetApp
+    from tui.cli.context import startup_done
     from tui.store.cache import Cache
     from tui.store.journal import Journal
     from tui.store.store import Store
@@ -175,6 +195,7 @@ async def grid(url: str, token: str, org: str, person: str, presses: int) -> dic
 
     app = Bench(store)
     out: dict[str, Any] = {}
+    startup_done()  # as `tui.launch.run_app` does before the app runs
     async with app.run_test(headless=True, size=SIZE) as pilot:
         await asyncio.wait_for(ready.wait(), 60)
         await pilot.pause()
@@ -197,6 +218,14 @@ async def grid(url: str, token: str, org: str, person: str, presses: int) -> dic
 
         profile = profiler("load")
         tracing = tracer()
+        pauses = GcPauses()
+        if os.environ.get("TIMESHEET_BENCH_SLOW"):
+            import logging
+
+            logging.basicConfig(level=logging.WARNING, filename="/tmp/slow.log")
+            loop = asyncio.get_running_loop()
+            loop.set_debug(True)
+            loop.slow_callback_duration = float(os.environ["TIMESHEET_BENCH_SLOW"])
         started, cpu = time.perf_counter(), time.process_time()
         go.set()
         streaming: list[float] = []
@@ -207,12 +236,19 @@ async def grid(url: str, token: str, org: str, person: str, presses: int) -> dic
         await pilot.pause()  # the frame after the last page
         out["load_s"] = time.perf_counter() - started
         out["load_cpu_s"] = time.process_time() - cpu
+        pauses.close()
+        out["full_gc_during_load"] = pauses.count
+        out["full_gc_worst_ms"] = pauses.worst_ms
         stop(profile)
         out["loaded"] = len(store.order)
         out["streaming_key_ms"] = max(streaming) if streaming else await answered_ms()
         out["streaming_keys"] = len(streaming)
         settle_memory()
         out["rss_loaded_mb"] = rss_mb()
+        if os.environ.get("TIMESHEET_BENCH_MALLOCSTATS"):
+            with open(os.environ["TIMESHEET_BENCH_MALLOCSTATS"], "w") as stats:
+                os.dup2(stats.fileno(), 2)
+                sys._debugmallocstats()
         out["rss_peak_mb"] = rss_mb("VmHWM")
         from benchmarks.store import retained_bytes
 
@@ -284,6 +320,7 @@ def main(argv: list[str]) -> int:
     elif mode == "demo":
         demo()
     elif mode == "grid":
+        gc.disable()  # as `timesheet` does (tui.__main__) until the app runs
         url, token, org, person = argv[1:5]
         presses = int(argv[argv.index("--keys") + 1]) if "--keys" in argv else 20
         print(json.dumps(asyncio.run(grid(url, token, org, person, presses))), flush=True)

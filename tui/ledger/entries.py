@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
-from tui.ledger.db import Identity, LedgerDB, fetch_row, timestamp
+from tui.ledger.db import Identity, LedgerConnection, LedgerDB, fetch_row, timestamp
 
 MAX_MINUTES = 24 * 60
 MAX_NOTE_LENGTH = 10_000
@@ -78,7 +78,7 @@ def _parse_timestamp(value: object) -> str | None:
 class Entries:
     """Entry and timer operations over one connection inside one transaction."""
 
-    def __init__(self, conn: sqlite3.Connection, db: LedgerDB) -> None:
+    def __init__(self, conn: LedgerConnection, db: LedgerDB) -> None:
         self.conn = conn
         self.moment = db.clock()
         self.now = timestamp(self.moment)

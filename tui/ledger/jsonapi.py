@@ -14,6 +14,7 @@ from typing import Any, Protocol, TypeVar
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tui.ledger.db import LedgerConnection
 from tui.ledger.entries import Problem, Rejected
 
 MEDIA_TYPE = "application/vnd.api+json"
@@ -281,7 +282,7 @@ def parse_page(request: Request) -> Page:
 
 
 def page_of_ids(
-    conn: sqlite3.Connection,
+    conn: LedgerConnection,
     table: str,
     where: Sequence[str],
     params: Sequence[Any],
@@ -294,7 +295,7 @@ def page_of_ids(
     with the order reversed: the last page of 100k rows costs what the first does.
     """
     clause = f" WHERE {' AND '.join(where)}" if where else ""
-    total = conn.execute(f"SELECT count(*) FROM {table}{clause}", params).fetchone()[0]
+    total = conn.count(f"SELECT count(*) FROM {table}{clause}", params)
     offset = (page.number - 1) * page.size
     if offset >= total:
         return [], total
