@@ -545,6 +545,29 @@ async def test_pages_streamed_in_below_the_view_redraw_no_rows_and_end_reaches_t
         assert "note 2999" in row_line(grid, 2_999)
 
 
+async def test_pages_told_after_later_pages_arrived_still_redraw_no_rows() -> None:
+    """A store's change reaches the grid on the next turn of the loop: by then the store
+    may hold the next pages too. Each page still only grows the grid (no full redraw,
+    no pass over the rows), and the grid ends with every row."""
+    big = BigStore(1_000)
+    app = GridApp(big)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        grid = app.query_one(EntryGrid)
+        visible = grid.scrollable_content_region.height
+        big.row_calls = 0
+        for _ in range(5):
+            pages = [big.append(200) for _ in range(3)]  # three taken, then told one by one
+            for added in pages:
+                grid.apply_change(StoreChange(added=added, status=True))
+            await pilot.pause()
+        assert big.row_calls < visible and grid.row_count == 4_000
+        assert sum(grid.day_totals.values()) == sum(big.records[i].minutes for i in big.order)
+        await pilot.press("end")
+        await pilot.pause()
+        assert grid.cursor_id == "3999" and grid.virtual_size.height == 4_000 + 3
+
+
 async def test_an_entry_moved_to_another_week_leaves_this_weeks_totals(store: Store) -> None:
     app = GridApp(store)
     async with app.run_test(size=SIZE) as pilot:

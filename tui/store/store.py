@@ -42,6 +42,7 @@ from tui.store.changes import (
     StoreChange,
     SyncStatus,
 )
+from tui.store.collector import LoadCollector
 from tui.store.conflicts import keep_mine_refusal
 from tui.store.journal import Journal
 from tui.store.planner import SavePlanner
@@ -300,9 +301,11 @@ class Store:
         self._rebuild_order()
         self.emit(StoreChange(reset=True, status=True))
         fresh: dict[str, EntryRecord] = {}
+        collector = LoadCollector()
         try:
             async for batch in self.backend.iter_entries(query):
                 self._take_batch(batch, fresh, stream=cached is None)
+                collector.page_taken()
         except (*UNREACHABLE, AuthError) as error:
             self.status.loading = False
             self._note_problem(error)
@@ -321,6 +324,8 @@ class Store:
             self.status.error = str(error)
             self.emit(StoreChange(status=True))
             raise
+        finally:
+            collector.close()
         self.status.loading = False
         self.status.cached_at = None
         self.status.problem = None

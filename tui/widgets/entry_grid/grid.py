@@ -494,9 +494,12 @@ class EntryGrid(ScrollView, can_focus=True):
         self.virtual_size = Size(self._total_width, self._rows + HEADER_LINES + FOOTER_LINES)
 
     def _appended(self, added: tuple[str, ...]) -> bool:
-        """Whether these rows are the last of the order (a page streamed in), O(page)."""
+        """Whether these rows follow the rows shown (a page streamed in), O(page). Later
+        pages may be in the order already: a change reaches the grid after the store
+        took it (signals are delivered on the next turn of the loop)."""
         order = self.store.order
-        return len(order) == self._rows + len(added) and tuple(order[self._rows :]) == added
+        end = self._rows + len(added)
+        return len(order) >= end and tuple(order[self._rows : end]) == added
 
     def _grow(self, count: int) -> None:
         """Rows appended at the end: draw the ones in view now; the scrollbar and totals

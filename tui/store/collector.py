@@ -1,0 +1,40 @@
+"""Keeping a big load's records out of the cycle collector's full passes.
+
+Every record the store keeps is tracked by the cycle collector, which walks all of them
+in each full collection: at 100k entries a full pass took 80-95 ms, several times while
+the rows streamed in, and a key pressed then waited for it. The records hold no cycles
+(strings, dates, numbers), so they need no collector at all: after each page, `gc.freeze`
+moves everything alive into the permanent generation, which full passes skip.
+
+What was alive at a freeze and later turns into cyclic garbage stays in the permanent
+generation. In the app (a process that froze its start-up objects already, see
+`tui.cli.context.startup_done`) that is left so: a 20k-entry load over HTTP left 99 such
+objects, while unfreezing and collecting at the end of a 100k load is a 200-400 ms pause
+just when the rows are ready. Any other process (a test, a script) gets its generations
+back when the load ends, however it ends: the next full collection frees those objects.
+"""
+
+from __future__ import annotations
+
+import gc
+
+
+class LoadCollector:
+    """Freezes after each page of a load once it is past its first page; `close` undoes
+    that where the process had frozen nothing before the load."""
+
+    def __init__(self) -> None:
+        self.pages = 0
+        self._frozen = False
+        self._refreeze = gc.get_freeze_count() > 0
+
+    def page_taken(self) -> None:
+        self.pages += 1
+        if self.pages > 1 and gc.isenabled():  # a one-page week needs none of this
+            gc.freeze()
+            self._frozen = True
+
+    def close(self) -> None:
+        if self._frozen and not self._refreeze:
+            gc.unfreeze()
+        self._frozen = False
