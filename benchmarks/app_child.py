@@ -9,6 +9,11 @@ the parent times process start -> first frame. `grid` runs the real app headless
 ledger served by another process (`timesheet serve`), loads the whole ledger into the grid
 and prints one JSON line: load time, RSS idle/loaded/peak, CPU per key and per cell edit.
 CPU is `time.process_time` (this process only: the ledger is elsewhere).
+
+Finding causes (each off unless set): TIMESHEET_BENCH_PROFILE=DIR (cProfile of the load,
+the keys and the edits), TIMESHEET_BENCH_TRACEMALLOC=1 (where the kept memory was
+allocated), TIMESHEET_BENCH_SLOW=SECONDS (callbacks that held the loop, see
+`log_slow_callbacks`), TIMESHEET_BENCH_MALLOCSTATS=PATH (pymalloc's arenas after the load).
 """
 
 from __future__ import annotations
@@ -83,6 +88,37 @@ def tracer() -> bool:
 
     tracemalloc.start()
     return True
+
+
+def log_slow_callbacks() -> None:
+    """With TIMESHEET_BENCH_SLOW=SECONDS, asyncio's debug mode logs every callback of the
+    load that held the loop longer (to TIMESHEET_BENCH_SLOW_LOG, else stderr). Debug mode
+    slows everything: for finding the culprit, not for figures."""
+    seconds = os.environ.get("TIMESHEET_BENCH_SLOW")
+    if not seconds:
+        return
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, filename=os.environ.get("TIMESHEET_BENCH_SLOW_LOG"))
+    loop = asyncio.get_running_loop()
+    loop.set_debug(True)
+    loop.slow_callback_duration = float(seconds)
+
+
+def write_malloc_stats() -> None:
+    """With TIMESHEET_BENCH_MALLOCSTATS=PATH, pymalloc's arena statistics after the load
+    (how much of the RSS is fragmentation) go to PATH."""
+    path = os.environ.get("TIMESHEET_BENCH_MALLOCSTATS")
+    if not path:
+        return
+    with open(path, "w") as stats:
+        saved = os.dup(2)
+        os.dup2(stats.fileno(), 2)
+        try:
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def stop(profile: Any) -> None:
@@ -219,13 +255,7 @@ async def grid(url: str, token: str, org: str, person: str, presses: int) -> dic
         profile = profiler("load")
         tracing = tracer()
         pauses = GcPauses()
-        if os.environ.get("TIMESHEET_BENCH_SLOW"):
-            import logging
-
-            logging.basicConfig(level=logging.WARNING, filename="/tmp/slow.log")
-            loop = asyncio.get_running_loop()
-            loop.set_debug(True)
-            loop.slow_callback_duration = float(os.environ["TIMESHEET_BENCH_SLOW"])
+        log_slow_callbacks()
         started, cpu = time.perf_counter(), time.process_time()
         go.set()
         streaming: list[float] = []
@@ -250,10 +280,7 @@ async def grid(url: str, token: str, org: str, person: str, presses: int) -> dic
         out["cache_write_s"] = time.perf_counter() - cache_started
         settle_memory()
         out["rss_loaded_mb"] = rss_mb()
-        if os.environ.get("TIMESHEET_BENCH_MALLOCSTATS"):
-            with open(os.environ["TIMESHEET_BENCH_MALLOCSTATS"], "w") as stats:
-                os.dup2(stats.fileno(), 2)
-                sys._debugmallocstats()
+        write_malloc_stats()
         out["rss_peak_mb"] = rss_mb("VmHWM")
         from benchmarks.store import retained_bytes
 
