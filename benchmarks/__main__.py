@@ -56,11 +56,12 @@ class Sizes:
     runs: int  # process starts per start-up figure
     cli_runs: int
     presses: int
+    huge: int = 0  # entries of the big load (a manager's years), full run only
 
 
 TINY = Sizes(600, 300, 600, 200, 50, (20, 20, 10), 10, 1, 1, 3)
 QUICK = Sizes(10_000, 1_000, 10_000, 5_000, 200, (400, 350, 250), 100, 3, 5, 15)
-FULL = Sizes(100_000, 1_000, 10_000, 5_000, 200, (400, 350, 250), 100, 5, 11, 20)
+FULL = Sizes(100_000, 1_000, 10_000, 5_000, 200, (400, 350, 250), 100, 5, 11, 20, 1_000_000)
 
 
 @dataclass
@@ -321,6 +322,32 @@ def grid_figures(results: Results, sizes: Sizes, folder: Path) -> None:
     results.info(
         f"of which the store's records, per entry, at {n:,}", large["store_bytes_per_entry"], "B"
     )
+    if sizes.huge:
+        huge_figures(results, sizes, folder)
+
+
+def huge_figures(results: Results, sizes: Sizes, folder: Path) -> None:
+    """The big load: every entry of a ledger of `sizes.huge` streamed into the grid, the UI
+    answering keys meanwhile, and the keys after it."""
+    path = folder / "huge.db"
+    large_ledger(path, sizes.huge)
+    with serving(path) as served:
+        log(f"grid at {sizes.huge:,} entries")
+        huge = grid_child(served, sizes.presses)
+    path.unlink()
+    n = huge["loaded"]
+    results.limit(f"streaming load {n:,} entries", huge["load_s"], 120.0, "s")
+    results.limit(
+        f"key answered while {n:,} rows stream in (worst of {huge['streaming_keys']})",
+        huge["streaming_key_ms"],
+        100.0,
+        "ms",
+    )
+    for key, label in (("down_ms", "down"), ("pagedown_ms", "pagedown"), ("end_ms", "end")):
+        results.limit(f"key {label} CPU at {n:,}", huge[key], 20.0, "ms")
+    per_entry = (huge["rss_loaded_mb"] - huge["rss_idle_mb"]) * 2**20 / max(1, n)
+    results.info(f"memory per entry above idle RSS at {n:,}", per_entry, "B")
+    results.info(f"peak RSS at {n:,}", huge["rss_peak_mb"], "MB", baseline=huge["rss_idle_mb"])
 
 
 # ------------------------------------------------------------------ network

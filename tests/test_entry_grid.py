@@ -3,7 +3,6 @@ the pilot: rendering, the cursor, in-place editing, literal server text, totals.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -323,7 +322,7 @@ async def test_cursor_stays_on_its_entry_when_rows_come_before_it(store: Store) 
         grid.move_to(target)
         # A refresh finds new server rows dated before it (as `_replace_range` does).
         first = store.records[store.order[0]]
-        new = [replace(first, id=str(900000 + n), minutes=30) for n in range(3)]
+        new = [first.replaced(id=str(900000 + n), minutes=30) for n in range(3)]
         store.records.update((r.id, r) for r in new)
         store._rebuild_order()
         store.emit(StoreChange(added=tuple(r.id for r in new)))
@@ -406,7 +405,7 @@ async def test_failed_and_conflict_rows_show_their_reason(store: Store) -> None:
         assert row_line(grid, store.index_of(failed)).startswith("!")
         assert "Failed: The service is archived." in lines(grid)[-1]
         store.stage_edit(conflict, "note", "mine")
-        store.conflicts[conflict] = replace(store.records[conflict], note="theirs")
+        store.conflicts[conflict] = store.records[conflict].replaced(note="theirs")
         store.emit(StoreChange(ids=frozenset({conflict}), fields=frozenset({"state"})))
         grid.move_to(conflict)
         await pilot.pause()
@@ -463,7 +462,7 @@ class BigStore:
         start = len(self.order)
         added = tuple(str(n) for n in range(start, start + count))
         for n, entry_id in enumerate(added, start):
-            record = replace(self.records["0"], id=entry_id, note=f"note {n}")
+            record = self.records["0"].replaced(id=entry_id, note=f"note {n}")
             self._rows[entry_id] = Row(record, RowState.clean, {})
             self.records[entry_id] = record
             self._index[entry_id] = n
@@ -521,7 +520,7 @@ async def test_a_100k_row_store_renders_and_a_key_costs_only_the_visible_rows() 
         assert big.row_calls <= visible
         # An explicit reload counts everything again.
         first = big.records["0"]
-        big.records["0"] = replace(first, minutes=first.minutes + 600)
+        big.records["0"] = first.replaced(minutes=first.minutes + 600)
         grid.reload()
         assert sum(grid.day_totals.values()) == sum(totals.values()) + 600
 

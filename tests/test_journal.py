@@ -17,6 +17,7 @@ from tui.api.productive import ProductiveAdapter
 from tui.cli import main
 from tui.ledger.db import LedgerDB
 from tui.store.journal import SCHEMA_VERSION, Journal, JournalError, journal_path
+from tui.store.records import EntryRecord
 from tui.store.staging import Kind, Staged
 from tui.store.store import Store
 
@@ -308,3 +309,14 @@ async def test_undoing_past_the_kept_history_leaves_no_redo_that_would_skip_step
     assert again.row(new_id).record.note == shown == "note 2"
     assert again.redo() is None and again.undo() is None
     again.journal.close()  # type: ignore[union-attr]
+
+
+def test_a_base_time_journaled_with_another_offset_still_matches_the_servers_copy() -> None:
+    """Records keep `updated_at` in UTC; a journal written before kept the server's own
+    offset. The same moment must not read as a conflict after the upgrade."""
+    staged = Staged.from_json({**EDIT, "base_updated_at": "2026-11-18T10:00:00.250+01:00"})
+    server = EntryRecord(
+        "4711", date(2026, 11, 18), 60, "Review", "1", "2", None,
+        updated_at="2026-11-18T09:00:00.250Z",
+    )  # fmt: skip
+    assert staged.base_updated_at == server.updated_at

@@ -4,7 +4,7 @@ and no second copy of it anywhere else in tui/."""
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -49,7 +49,7 @@ BASE = EntryRecord(
 
 
 def record(**values: object) -> EntryRecord:
-    return replace(BASE, **values)
+    return BASE.replaced(**values)
 
 
 # ------------------------------------------------------------------ one_line

@@ -137,10 +137,12 @@ class Cache:
         except (OSError, sqlite3.Error):
             return
         try:
-            rows = [
+            # Made one at a time as SQLite takes them: a list of a million rows would be
+            # a million tuples for the cycle collector to walk, on the app's GIL.
+            rows = (
                 (r.id, json.dumps([r.date.isoformat(), *(getattr(r, f) for f in _RECORD_FIELDS)]))
                 for r in records
-            ]
+            )
             conn.execute("BEGIN IMMEDIATE")
             try:
                 conn.execute("DELETE FROM cache_entries")

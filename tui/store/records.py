@@ -9,8 +9,8 @@ from __future__ import annotations
 import enum
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from tui.models import Entry, EntryStatus
@@ -32,24 +32,173 @@ def _day(value: date) -> date:
     return _DAYS.setdefault(value, value)
 
 
-@dataclass(slots=True, frozen=True)
+APPROVED, REJECTED, SUBMITTED, INVOICED = 1, 2, 4, 8
+"""The record's state flags, packed in one small int (one slot, a shared object)."""
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def moment_micros(value: datetime | str | None) -> int | None:
+    """A server timestamp as microseconds since the epoch (an offset-less one is UTC)."""
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def moment_text(micros: int | None) -> str | None:
+    """`moment_micros` back as ISO 8601 in UTC (`2026-11-30T09:00:00.250000+00:00`)."""
+    if micros is None:
+        return None
+    return (_EPOCH + timedelta(microseconds=micros)).isoformat()
+
+
+def same_moment_text(value: str | None) -> str | None:
+    """Any ISO timestamp in the one form `EntryRecord.updated_at` has (a journal written
+    before records kept microseconds holds the server's own offset)."""
+    try:
+        return moment_text(moment_micros(value))
+    except ValueError:
+        return value
+
+
+Day = date
+"""`datetime.date`, by a name the record's own `date` attribute does not hide."""
+
+_LAYOUT = (
+    "id",
+    "date",
+    "minutes",
+    "note",
+    "person_id",
+    "service_id",
+    "task_id",
+    "flags",
+    "rejected_reason",
+    "updated_micros",
+    "billable_minutes",
+)
+"""`EntryRecord`'s slots, in the order `_set` takes them."""
+_INIT_FIELDS = (
+    *FIELDS,
+    "id",
+    "approved",
+    "rejected",
+    "submitted",
+    "invoiced",
+    "rejected_reason",
+    "updated_at",
+    "billable_minutes",
+)
+"""What `EntryRecord(...)` takes, by name."""
+_EDITABLE = frozenset(FIELDS)
+
+
 class EntryRecord:
+    """One entry as the store keeps it: immutable, compared by value.
+
+    About 120 bytes: `__slots__`, the four state flags in one int, `updated_at` kept as
+    an int of microseconds (an ISO string cost 81 bytes an entry), the ids and notes
+    interned (`from_entry`), the dates shared."""
+
+    __slots__ = _LAYOUT
     id: str
-    date: date
+    date: Day
     minutes: int
     note: str
     person_id: str | None
     service_id: str | None
     task_id: str | None
-    approved: bool = False
-    rejected: bool = False
-    submitted: bool = False
-    invoiced: bool = False
-    rejected_reason: str | None = None
-    updated_at: str | None = None
-    billable_minutes: int | None = None
+    flags: int
+    rejected_reason: str | None
+    updated_micros: int | None
+    billable_minutes: int | None
     """The server's billable minutes (None: the backend has none). A staged edit of the
     time does not change it: reports count the server's copy only."""
+
+    def __init__(
+        self,
+        id: str,
+        date: Day,
+        minutes: int,
+        note: str,
+        person_id: str | None,
+        service_id: str | None,
+        task_id: str | None,
+        approved: bool = False,
+        rejected: bool = False,
+        submitted: bool = False,
+        invoiced: bool = False,
+        rejected_reason: str | None = None,
+        updated_at: datetime | str | None = None,
+        billable_minutes: int | None = None,
+    ) -> None:
+        flags = (
+            (APPROVED if approved else 0)
+            | (REJECTED if rejected else 0)
+            | (SUBMITTED if submitted else 0)
+            | (INVOICED if invoiced else 0)
+        )
+        self._set(
+            id,
+            date,
+            minutes,
+            note,
+            person_id,
+            service_id,
+            task_id,
+            flags,
+            rejected_reason,
+            moment_micros(updated_at),
+            billable_minutes,
+        )
+
+    def _set(self, *values: Any) -> None:
+        for name, value in zip(_LAYOUT, values, strict=True):
+            object.__setattr__(self, name, value)
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in _LAYOUT)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"EntryRecord is immutable: cannot set {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, EntryRecord):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{name}={getattr(self, name)!r}" for name in (*FIELDS, "flags", "updated_at")
+        )
+        return f"EntryRecord(id={self.id!r}, {shown})"
+
+    @property
+    def approved(self) -> bool:
+        return bool(self.flags & APPROVED)
+
+    @property
+    def rejected(self) -> bool:
+        return bool(self.flags & REJECTED)
+
+    @property
+    def submitted(self) -> bool:
+        return bool(self.flags & SUBMITTED)
+
+    @property
+    def invoiced(self) -> bool:
+        return bool(self.flags & INVOICED)
+
+    @property
+    def updated_at(self) -> str | None:
+        """When the server last changed it, ISO 8601 in UTC (what conflicts compare)."""
+        return moment_text(self.updated_micros)
 
     @classmethod
     def from_entry(cls, entry: Entry, *, fallback: EntryRecord | None = None) -> EntryRecord:
@@ -76,7 +225,7 @@ class EntryRecord:
             submitted=entry.submitted,
             invoiced=entry.invoiced,
             rejected_reason=entry.rejected_reason,
-            updated_at=entry.updated_at.isoformat() if entry.updated_at else None,
+            updated_at=entry.updated_at,
             billable_minutes=entry.billable_minutes,
         )
 
@@ -122,7 +271,18 @@ class EntryRecord:
         return {name: getattr(self, name) for name in FIELDS}
 
     def with_values(self, values: dict[str, Any]) -> EntryRecord:
-        return replace(self, **values) if values else self
+        """A copy with these editable fields (`FIELDS`) changed."""
+        if not values.keys() <= _EDITABLE:
+            raise TypeError(f"not editable: {sorted(values.keys() - _EDITABLE)}")
+        return self.replaced(**values)
+
+    def replaced(self, **changes: Any) -> EntryRecord:
+        """A copy with these of the constructor's fields changed."""
+        if not changes:
+            return self
+        fields = {name: getattr(self, name) for name in _INIT_FIELDS}
+        fields.update(changes)
+        return EntryRecord(**fields)
 
     def content_key(self) -> tuple[Any, ...]:
         """What identifies an entry's content, to find a create whose answer was lost."""

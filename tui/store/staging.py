@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tui.store.records import same_moment_text
+
 
 class Kind(str, enum.Enum):
     create = "create"
@@ -53,7 +55,7 @@ class Staged:
             kind=Kind(raw["kind"]),
             values=raw["values"],
             original=raw["original"],
-            base_updated_at=raw.get("base_updated_at"),
+            base_updated_at=same_moment_text(raw.get("base_updated_at")),
         )
 
 
