@@ -340,6 +340,33 @@ async def test_the_editor_keys_paste_and_clicks_work_as_in_an_input(store: Store
         assert "pas_ted" not in grid.render_line(region.y - grid.region.y).text
 
 
+async def test_letters_typed_in_the_editor_run_no_screen_key_and_the_bar_hides_them(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """The grid keeps the focus while editing, so the timesheet screen's letter keys
+    (n new, d delete) must type, as past a focused Input, and leave the key bar."""
+    from tui.widgets.key_bar import KeyBar
+
+    app = Harness(tmp_path, clock).app()
+    async with app.run_test(size=(160, 30)) as pilot:
+        await settle(pilot)
+        bar = app.screen.query_one(KeyBar)
+        view = grid(app)
+        entry_id = next(i for i in app.store.order if not app.store.records[i].locked)
+        view.move_to(entry_id)
+        assert view.move_to_column("note")
+        rows = len(app.store.order)
+        assert "n New" in bar.text
+        await pilot.press("enter", "n", "d")
+        await pilot.pause()
+        assert view.editor.value == "nd" and len(app.store.order) == rows
+        assert app.store.staged_count == 0
+        assert bar.text.startswith("esc Cancel edit") and "n New" not in bar.text
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.store.row(entry_id).record.note == "nd" and "n New" in bar.text
+
+
 def test_a_narrow_view_takes_from_note_first_then_the_names() -> None:
     wide = widths(160, person=False)
     assert {k: wide[k] for k in ("service", "task")} == {

@@ -149,7 +149,11 @@ class EntryGrid(ScrollView, can_focus=True):
         & > .entry-grid--status { color: $text-muted; }
         & > .entry-grid--status-error { color: $error; text-style: bold; }
         & > .entry-grid--empty { color: $text-muted; }
-        & > .entry-grid--editor { background: $primary-muted; color: $foreground; }
+        & > .entry-grid--editor {
+            background: $primary-muted;
+            background-tint: $foreground 5%;  /* as a focused Input */
+            color: $foreground;
+        }
         & > .entry-grid--editor-selection {
             background: $input-selection-background;
             color: $input-selection-foreground;
@@ -628,6 +632,11 @@ class EntryGrid(ScrollView, can_focus=True):
     @property
     def _page(self) -> int:
         return max(1, self.scrollable_content_region.height - HEADER_LINES - FOOTER_LINES)
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        # While editing, printable keys type (as into a focused Input): the bindings on
+        # them (the screen's n, d, u, ...) are off, and the key bar leaves them out.
+        return self._editing is not None and character is not None and character.isprintable()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_edit":
