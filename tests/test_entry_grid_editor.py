@@ -367,6 +367,32 @@ async def test_letters_typed_in_the_editor_run_no_screen_key_and_the_bar_hides_t
         assert app.store.row(entry_id).record.note == "nd" and "n New" in bar.text
 
 
+async def test_the_cursor_cell_follows_focus_and_theme_though_styles_are_kept(
+    store: Store,
+) -> None:
+    """The grid keeps its resolved styles between frames; a blur or a theme change must
+    still show (they come with `notify_style_update`)."""
+    app = GridApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        grid = app.query_one(EntryGrid)
+        line = store.index_of(grid.cursor_id or "") + 1 - grid.scroll_offset.y
+
+        def cursor_style() -> object:
+            column = grid.columns[grid.cursor_column]
+            strip = grid.render_lines(grid.region.reset_offset)[line].crop(column.x, column.x + 1)
+            return next(iter(strip)).style
+
+        focused = cursor_style()
+        app.set_focus(None)
+        await pilot.pause()
+        blurred = cursor_style()
+        assert blurred != focused
+        app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"
+        await pilot.pause()
+        assert cursor_style() not in (blurred, focused)
+
+
 def test_a_narrow_view_takes_from_note_first_then_the_names() -> None:
     wide = widths(160, person=False)
     assert {k: wide[k] for k in ("service", "task")} == {
