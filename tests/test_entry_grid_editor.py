@@ -393,6 +393,47 @@ async def test_the_cursor_cell_follows_focus_and_theme_though_styles_are_kept(
         assert cursor_style() not in (blurred, focused)
 
 
+EDITING_KEYS = [
+    "left", "shift+left", "ctrl+left", "ctrl+shift+left", "right", "shift+right",
+    "ctrl+right", "ctrl+shift+right", "backspace", "ctrl+shift+a", "home", "ctrl+a", "end",
+    "ctrl+e", "shift+home", "shift+end", "delete", "ctrl+d", "ctrl+w", "ctrl+u",
+    "ctrl+backspace", "ctrl+k",
+]  # fmt: skip
+
+
+async def test_the_editor_edits_exactly_as_textuals_input() -> None:
+    """The grid's own editor takes Input's keys: each key from several caret positions
+    and selections leaves the same text, caret and selection as a real Input."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import Input
+    from textual.widgets.input import Selection
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Input(compact=True, select_on_focus=False)
+
+    text = "alpha beta-gamma  delta"
+    async with One().run_test() as pilot:
+        real = pilot.app.query_one(Input)
+        real.focus()
+        await pilot.pause()
+        for key in EDITING_KEYS:
+            for anchor, cursor in [(0, 0), (7, 7), (23, 23), (0, 23), (12, 6)]:
+                real.value = text
+                real.selection = Selection(anchor, cursor)
+                ours = LineEdit()
+                ours.open_with(text)
+                ours.anchor, ours.cursor = anchor, cursor
+                await pilot.press(key)
+                assert ours.press(key), key
+                start, end = real.selection
+                assert (ours.value, ours.anchor, ours.cursor) == (real.value, start, end), (
+                    key,
+                    anchor,
+                    cursor,
+                )
+
+
 def test_a_narrow_view_takes_from_note_first_then_the_names() -> None:
     wide = widths(160, person=False)
     assert {k: wide[k] for k in ("service", "task")} == {

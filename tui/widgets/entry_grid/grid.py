@@ -7,6 +7,10 @@ there are several); after that a change touches only the rows it names. Column w
 from the view's width alone (`columns.layout`), never from the rows. The grid never sorts:
 the source owns the order, the grid follows it by entry id.
 
+The cell editor is drawn the same way, over its cells in its row, and the grid keeps the
+focus while it is open (it feeds the editor the keys): opening, typing and closing change no
+focus and lay nothing out, so an edit costs about two scrolling keys (issue 18).
+
 Text from the server is literal: cells are plain `Segment`s of `printable(...)` text, never
 markup, so a note like ``[bold red]x[/] \\x1b[2J`` shows exactly as typed (with ``␛``).
 """
