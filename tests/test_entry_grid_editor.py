@@ -190,6 +190,32 @@ async def test_service_suggestions_tell_the_designs_apart_and_pick_stages_the_id
         assert edited(messages)[-1] == (entry_id, "service_id", labels[shown[2]])
 
 
+async def test_a_click_on_a_suggestion_stages_it_and_a_click_on_a_row_moves_nothing(
+    store: Store,
+) -> None:
+    labels = designs(store)
+    messages: list[Message] = []
+    app = GridApp(store, stage=False)
+    async with app.run_test(size=(120, 24), message_hook=messages.append) as pilot:
+        await pilot.pause()
+        grid = app.query_one(EntryGrid)
+        entry_id = editable_ids(store)[0]
+        await open_editor(pilot, grid, entry_id, "service")
+        await pilot.press(*"design")
+        await pilot.pause()
+        cursor = grid.cursor_row
+        # A click on another row while editing: the cursor stays, the editor stays open.
+        region = grid.editor_region
+        assert region is not None
+        await pilot.click(offset=(region.x, grid.region.y + grid.region.height - 4))
+        assert grid.cursor_row == cursor and grid.editing is not None
+        suggestions = grid.query_one(OptionList)
+        second = str(suggestions.get_option_at_index(1).prompt)
+        await pilot.click(offset=(suggestions.region.x + 2, suggestions.region.y + 1))
+        await pilot.pause()
+        assert edited(messages) == [(entry_id, "service_id", labels[second])]
+
+
 async def test_task_suggestions_list_the_rows_service_first(store: Store) -> None:
     app = GridApp(store, stage=False)
     async with app.run_test(size=(120, 30)) as pilot:
