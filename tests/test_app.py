@@ -225,16 +225,13 @@ async def test_server_text_is_shown_literally(harness) -> None:
 
 async def edit_cell(pilot, entry_id: str, column: str, text: str) -> None:
     """Move to a cell, open the editor with enter, replace its text, confirm with enter."""
-    from textual.widgets import Input
-
     view = grid(pilot.app)
     view.move_to(entry_id)
     assert view.move_to_column(column)
     await pilot.press("enter")
     await pilot.pause()
-    editor = view.query_one("#entry-grid-editor", Input)
-    assert editor.has_focus
-    editor.value = ""
+    assert view.editing is not None and view.has_focus  # the grid keeps the focus
+    view.editor.value = ""
     await pilot.press(*text)
     await pilot.press("enter")
     await pilot.pause()

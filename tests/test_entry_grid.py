@@ -10,7 +10,6 @@ import pytest
 from textual import on
 from textual.app import App, ComposeResult
 from textual.message import Message
-from textual.widgets import Input
 
 from tests.conftest import FROZEN_NOW, FakeClock
 from tui.api.base import EntryQuery
@@ -187,18 +186,20 @@ async def test_editing_a_note_posts_cell_edited_and_stages_it(store: Store) -> N
         assert grid.move_to_column("note")
         await pilot.press("enter")
         await pilot.pause()
-        editor = grid.query_one(Input)
-        assert editor.display and app.focused is editor
+        editor = grid.editor
+        assert grid.editing is not None and app.focused is grid
         assert editor.value == store.records[entry_id].note
         # Exactly over the note cell of the cursor row.
         note = next(c for c in grid.columns if c.key == "note")
-        assert editor.region.y == grid.region.y + store.index_of(entry_id) + 1
-        assert editor.region.x == grid.region.x + note.x
+        region = grid.editor_region
+        assert region is not None
+        assert region.y == grid.region.y + store.index_of(entry_id) + 1
+        assert region.x == grid.region.x + note.x
         editor.value = ""
         await pilot.press(*"Fixed the build", "enter")
         await pilot.pause()
         assert edited(messages) == [(entry_id, "note", "Fixed the build")]
-        assert not editor.display and app.focused is grid and grid.editing is None
+        assert app.focused is grid and grid.editing is None
         row = store.row(entry_id)
         assert row.state is RowState.changed and row.record.note == "Fixed the build"
         text = row_line(grid, store.index_of(entry_id))
@@ -212,13 +213,13 @@ async def test_escape_cancels_and_other_columns_post_their_fields(store: Store) 
         await pilot.pause()
         grid = app.query_one(EntryGrid)
         entry_id = grid.cursor_id
-        editor = grid.query_one(Input)
+        editor = grid.editor
         grid.move_to_column("time")
         await pilot.press("enter")
         assert editor.value == format_minutes(store.records[entry_id].minutes)
         await pilot.press("escape")
         await pilot.pause()
-        assert not editor.display and app.focused is grid and edited(messages) == []
+        assert grid.editing is None and app.focused is grid and edited(messages) == []
         for column, typed in [("time", "1h30"), ("date", "yesterday")]:
             grid.move_to_column(column)
             await pilot.press("enter")
@@ -229,7 +230,7 @@ async def test_escape_cancels_and_other_columns_post_their_fields(store: Store) 
         assert edited(messages) == [(entry_id, "minutes", "1h30"), (entry_id, "date", "yesterday")]
         grid.move_to_column("status")  # not editable: no editor
         await pilot.press("enter")
-        assert not editor.display
+        assert grid.editing is None
 
 
 async def test_service_and_task_names_resolve_to_ids(store: Store) -> None:
@@ -239,7 +240,7 @@ async def test_service_and_task_names_resolve_to_ids(store: Store) -> None:
         await pilot.pause()
         grid = app.query_one(EntryGrid)
         entry_id = grid.cursor_id
-        editor = grid.query_one(Input)
+        editor = grid.editor
         services = store.services
         target = next(iter(services.values()))
         grid.move_to_column("service")
@@ -252,7 +253,7 @@ async def test_service_and_task_names_resolve_to_ids(store: Store) -> None:
                 assert edited(messages)[-1] == (entry_id, "service_id", target.id)
                 grid.finish_edit()
             else:
-                assert editor.display and grid.edit_error
+                assert grid.editing is not None and grid.edit_error
                 grid.finish_edit()
         assert len(edited(messages)) == 1
         # A unique prefix resolves; one shared by several names asks for more.
@@ -306,7 +307,7 @@ async def test_server_text_is_shown_literally(store: Store) -> None:
         # keeps the stored note as it was.
         grid.move_to_column("note")
         await pilot.press("enter")
-        editor = grid.query_one(Input)
+        editor = grid.editor
         assert editor.value == "[bold red]x[/] ␛[2J ⏎ next"
         await pilot.press("enter")
         await pilot.pause()

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual import events
 from textual.message import Message
-from textual.widgets import Input, OptionList
+from textual.widgets import OptionList
 
 from tests import test_entry_grid
 from tests.app_harness import Harness, grid, settle
@@ -23,7 +24,7 @@ from tui.store.store import Store
 from tui.store.values import format_minutes
 from tui.widgets.entry_grid import EntryGrid
 from tui.widgets.entry_grid.columns import NOTE_COMFORT, SPECS, WIDE_TARGETS, layout, widths
-from tui.widgets.entry_grid.editor import Choice, matching, resolve
+from tui.widgets.entry_grid.editor import Choice, LineEdit, matching, resolve
 
 pytestmark = pytest.mark.anyio
 
@@ -40,14 +41,14 @@ def status_line(grid: EntryGrid) -> str:
     return grid.render_line(grid.scrollable_content_region.height - 1).text
 
 
-async def open_editor(pilot: Any, grid: EntryGrid, entry_id: str, column: str) -> Input:
+async def open_editor(pilot: Any, grid: EntryGrid, entry_id: str, column: str) -> LineEdit:
     grid.move_to(entry_id)
     assert grid.move_to_column(column)
     await pilot.press("enter")
     await pilot.pause()
-    editor = grid.query_one(Input)
-    assert editor.display and grid.editing is not None
-    return editor
+    assert grid.editing is not None and grid.editor_region is not None
+    assert grid.app.focused is grid  # the grid keeps the focus while editing
+    return grid.editor
 
 
 async def test_typing_into_an_editor_replaces_its_value(store: Store) -> None:
@@ -85,12 +86,14 @@ async def test_the_editor_covers_whole_cells_and_grows_with_its_value(store: Sto
         for column_key in ("time", "date"):
             editor = await open_editor(pilot, grid, entry_id, column_key)
             column = next(c for c in grid.columns if c.key == column_key)
-            y = editor.region.y
-            x = editor.region.x - grid.region.x
-            right = x + editor.region.width
+            region = grid.editor_region
+            assert region is not None
+            y = region.y
+            x = region.x - grid.region.x
+            right = x + region.width
             assert grid.scroll_offset.y > 0
             assert y == grid.region.y + 1 + index - grid.scroll_offset.y
-            assert x == column.x and editor.region.width >= len(editor.value) + 1
+            assert x == column.x and region.width >= len(editor.value) + 1
             assert right in ends  # it stops where a column stops: no cell shows cut
             drawn = screen_lines(app)[y][grid.region.x :]
             row = row_line(grid, index)
@@ -111,7 +114,7 @@ async def test_a_refused_value_shows_on_the_status_line_and_hides_no_row(store: 
         editor = await open_editor(pilot, grid, entry_id, "time")
         await pilot.press("ctrl+u", *"abc", "enter")
         await pilot.pause()
-        assert editor.display and app.focused is editor and editor.value == "abc"
+        assert grid.editing is not None and app.focused is grid and editor.value == "abc"
         assert "not a duration" in status_line(grid) and "not a duration" in (grid.edit_error or "")
         assert store.staged_count == 0
         # The next row is drawn as it is; the message is on the grid's last line.
@@ -127,7 +130,7 @@ async def test_a_refused_value_shows_on_the_status_line_and_hides_no_row(store: 
         assert grid.edit_error is None and "not a duration" not in status_line(grid)
         await pilot.press("ctrl+u", *"2:15", "enter")
         await pilot.pause()
-        assert not editor.display and store.row(entry_id).record.minutes == 135
+        assert grid.editing is None and store.row(entry_id).record.minutes == 135
 
 
 def designs(store: Store) -> dict[str, str]:
@@ -160,7 +163,8 @@ async def test_service_suggestions_tell_the_designs_apart_and_pick_stages_the_id
         shown = [str(option.prompt) for option in suggestions.options]
         assert sorted(shown) == sorted(labels)
         # Below the editor, over the rows, drawn on screen.
-        assert suggestions.region.y == editor.region.y + 1
+        region = grid.editor_region
+        assert region is not None and suggestions.region.y == region.y + 1
         assert shown[1] in screen_lines(app)[suggestions.region.y + 1]
         # Enter with nothing highlighted names them all; down, down, enter picks the second.
         await pilot.press("enter")
@@ -184,6 +188,32 @@ async def test_service_suggestions_tell_the_designs_apart_and_pick_stages_the_id
         await pilot.press("enter")
         await pilot.pause()
         assert edited(messages)[-1] == (entry_id, "service_id", labels[shown[2]])
+
+
+async def test_a_click_on_a_suggestion_stages_it_and_a_click_on_a_row_moves_nothing(
+    store: Store,
+) -> None:
+    labels = designs(store)
+    messages: list[Message] = []
+    app = GridApp(store, stage=False)
+    async with app.run_test(size=(120, 24), message_hook=messages.append) as pilot:
+        await pilot.pause()
+        grid = app.query_one(EntryGrid)
+        entry_id = editable_ids(store)[0]
+        await open_editor(pilot, grid, entry_id, "service")
+        await pilot.press(*"design")
+        await pilot.pause()
+        cursor = grid.cursor_row
+        # A click on another row while editing: the cursor stays, the editor stays open.
+        region = grid.editor_region
+        assert region is not None
+        await pilot.click(offset=(region.x, grid.region.y + grid.region.height - 4))
+        assert grid.cursor_row == cursor and grid.editing is not None
+        suggestions = grid.query_one(OptionList)
+        second = str(suggestions.get_option_at_index(1).prompt)
+        await pilot.click(offset=(suggestions.region.x + 2, suggestions.region.y + 1))
+        await pilot.pause()
+        assert edited(messages) == [(entry_id, "service_id", labels[second])]
 
 
 async def test_task_suggestions_list_the_rows_service_first(store: Store) -> None:
@@ -269,12 +299,165 @@ async def test_an_editor_scrolled_off_its_row_hides_and_keeps_its_text(store: St
         await pilot.press(*"half typed")
         grid.scroll_to(y=grid.max_scroll_y, animate=False, immediate=True)
         await pilot.pause()
-        assert editor.styles.visibility == "hidden"
+        assert grid.editor_region is None and grid.editing is not None
         assert not any("half typed" in line for line in screen_lines(app))
         grid.scroll_to(y=0, animate=False, immediate=True)
         await pilot.pause()
-        assert editor.styles.visibility == "visible" and editor.value == "half typed"
-        assert app.focused is editor
+        assert grid.editor_region is not None and editor.value == "half typed"
+        assert any("half typed" in line for line in screen_lines(app))
+        assert app.focused is grid
+
+
+async def test_a_cell_edit_moves_no_focus_and_lays_the_screen_out_never(store: Store) -> None:
+    """Issue 18: enter, a key, enter cost 77 ms CPU because the focus went to an Input and
+    back (CSS re-applied over the DOM, bindings recomputed, the grid redrawn) and the
+    overlay's show, move and hide each laid the screen out. Now the grid keeps the focus and
+    draws the editor in its row."""
+    messages: list[Message] = []
+    app = GridApp(store)
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await pilot.pause()
+        grid = app.query_one(EntryGrid)
+        entry_id = editable_ids(store)[0]
+        grid.move_to(entry_id)
+        assert grid.move_to_column("note")
+        await pilot.pause()
+        layouts: list[object] = []
+        app.screen.screen_layout_refresh_signal.subscribe(grid, layouts.append)
+        messages.clear()
+        await pilot.press("enter", "x", "enter")
+        await pilot.pause()
+        assert store.row(entry_id).record.note == "x" and grid.editing is None
+        focus_moves = [m for m in messages if isinstance(m, events.Focus | events.Blur)]
+        assert (focus_moves, len(layouts)) == ([], 0) and app.focused is grid
+
+
+async def test_the_editor_keys_paste_and_clicks_work_as_in_an_input(store: Store) -> None:
+    app = GridApp(store, stage=False)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await pilot.pause()
+        grid = app.query_one(EntryGrid)
+        editor = await open_editor(pilot, grid, editable_ids(store)[0], "note")
+        assert editor.selection == (0, len(editor.value))  # all selected: typing replaces
+        await pilot.press(*"abc def")
+        assert editor.value == "abc def" and editor.selection == (7, 7)
+        await pilot.press("ctrl+w")
+        assert editor.value == "abc "
+        await pilot.press("home", "shift+right", "shift+right", "X")
+        assert editor.value == "Xc "
+        await pilot.press("ctrl+left", "delete", "end", "left", "backspace")
+        assert editor.value == " " and editor.cursor == 0
+        # A bracketed paste inserts its first line at the caret.
+        app.post_message(events.Paste("pasted\nsecond line"))
+        await pilot.pause()
+        assert editor.value == "pasted " and grid.editing is not None
+        # A click in the editor puts the caret under the mouse.
+        region = grid.editor_region
+        assert region is not None
+        await pilot.click(offset=(region.x + 3, region.y))
+        await pilot.press("_")
+        assert editor.value == "pas_ted "
+        # The text is drawn in the cell, the caret with the cursor style.
+        line = grid.render_line(region.y - grid.region.y)
+        assert "pas_ted" in line.text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert grid.editing is None
+        assert "pas_ted" not in grid.render_line(region.y - grid.region.y).text
+
+
+async def test_letters_typed_in_the_editor_run_no_screen_key_and_the_bar_hides_them(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """The grid keeps the focus while editing, so the timesheet screen's letter keys
+    (n new, d delete) must type, as past a focused Input, and leave the key bar."""
+    from tui.widgets.key_bar import KeyBar
+
+    app = Harness(tmp_path, clock).app()
+    async with app.run_test(size=(160, 30)) as pilot:
+        await settle(pilot)
+        bar = app.screen.query_one(KeyBar)
+        view = grid(app)
+        entry_id = next(i for i in app.store.order if not app.store.records[i].locked)
+        view.move_to(entry_id)
+        assert view.move_to_column("note")
+        rows = len(app.store.order)
+        assert "n New" in bar.text
+        await pilot.press("enter", "n", "d")
+        await pilot.pause()
+        assert view.editor.value == "nd" and len(app.store.order) == rows
+        assert app.store.staged_count == 0
+        assert bar.text.startswith("esc Cancel edit") and "n New" not in bar.text
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.store.row(entry_id).record.note == "nd" and "n New" in bar.text
+
+
+async def test_the_cursor_cell_follows_focus_and_theme_though_styles_are_kept(
+    store: Store,
+) -> None:
+    """The grid keeps its resolved styles between frames; a blur or a theme change must
+    still show (they come with `notify_style_update`)."""
+    app = GridApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        grid = app.query_one(EntryGrid)
+        line = store.index_of(grid.cursor_id or "") + 1 - grid.scroll_offset.y
+
+        def cursor_style() -> object:
+            column = grid.columns[grid.cursor_column]
+            strip = grid.render_lines(grid.region.reset_offset)[line].crop(column.x, column.x + 1)
+            return next(iter(strip)).style
+
+        focused = cursor_style()
+        app.set_focus(None)
+        await pilot.pause()
+        blurred = cursor_style()
+        assert blurred != focused
+        app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"
+        await pilot.pause()
+        assert cursor_style() not in (blurred, focused)
+
+
+EDITING_KEYS = [
+    "left", "shift+left", "ctrl+left", "ctrl+shift+left", "right", "shift+right",
+    "ctrl+right", "ctrl+shift+right", "backspace", "ctrl+shift+a", "home", "ctrl+a", "end",
+    "ctrl+e", "shift+home", "shift+end", "delete", "ctrl+d", "ctrl+w", "ctrl+u",
+    "ctrl+backspace", "ctrl+k",
+]  # fmt: skip
+
+
+async def test_the_editor_edits_exactly_as_textuals_input() -> None:
+    """The grid's own editor takes Input's keys: each key from several caret positions
+    and selections leaves the same text, caret and selection as a real Input."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import Input
+    from textual.widgets.input import Selection
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Input(compact=True, select_on_focus=False)
+
+    text = "alpha beta-gamma  delta"
+    async with One().run_test() as pilot:
+        real = pilot.app.query_one(Input)
+        real.focus()
+        await pilot.pause()
+        for key in EDITING_KEYS:
+            for anchor, cursor in [(0, 0), (7, 7), (23, 23), (0, 23), (12, 6)]:
+                real.value = text
+                real.selection = Selection(anchor, cursor)
+                ours = LineEdit()
+                ours.open_with(text)
+                ours.anchor, ours.cursor = anchor, cursor
+                await pilot.press(key)
+                assert ours.press(key), key
+                start, end = real.selection
+                assert (ours.value, ours.anchor, ours.cursor) == (real.value, start, end), (
+                    key,
+                    anchor,
+                    cursor,
+                )
 
 
 def test_a_narrow_view_takes_from_note_first_then_the_names() -> None:

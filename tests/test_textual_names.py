@@ -40,6 +40,7 @@ HOOK_PREFIXES = {
 HOOKS = {
     "compose": "builds the widget tree",
     "check_action": "enables or hides actions",
+    "check_consume_key": "keys a widget types with (an Input's printable keys): their bindings are off",
     "get_system_commands": "the command palette's system commands",
     "get_content_width": "content measurement",
     "get_content_height": "content measurement",

@@ -2,7 +2,7 @@
 
 - `columns`: what each column shows and how wide (from the view's width alone).
 - `totals`: the per-day totals, kept incrementally, and the totals line (no textual).
-- `editor`: the cell editor overlay and its suggestion list.
+- `editor`: the cell editor (text, caret, selection: drawn by the grid) and its suggestion list.
 - `source`: `GridSource`, exactly what the grid reads from the store.
 - `grid`: the `EntryGrid` widget.
 """

@@ -1,30 +1,32 @@
-"""The grid's cell editor: a one-line input drawn over its cell, and the suggestion list
-under it for the service and task columns.
+"""The grid's cell editor: a one-line text the grid draws over its cell, and the
+suggestion list under it for the service and task columns.
 
-- The editor opens with its whole value selected, so typing replaces it (arrows, home and
-  end still move within the text).
-- Both are overlays (`overlay: screen`) placed by the grid at the cell: nothing under them
-  moves, and their opaque background covers exactly their region.
-- The list shows the choices matching what is typed (name or context, prefix first, then
-  words anywhere; letters in order when nothing else matches); up/down move in it, enter
-  or tab picks the highlighted one (tab: the first when none is), a click picks one.
-  Without a highlighted choice, enter resolves the typed text (`resolve`).
+- The editor is plain state (`LineEdit`: text, caret, selection), drawn by the grid in its
+  own row and fed the keys by the grid, which keeps the focus: opening, typing and closing
+  change no focus and lay nothing out (a focus change re-applies the CSS, recomputes the
+  bindings and redraws the grid; a shown, moved or hidden overlay lays the screen out).
+- It opens with its whole value selected, so typing replaces it; arrows, home and end move
+  within the text, with `Input`'s keys (shift selects, ctrl moves by words, ctrl+u/k/w
+  delete, backspace/delete, ctrl+x/c/v through the app's clipboard); a paste inserts its
+  first line.
+- The suggestion list is an overlay (`overlay: screen`) placed by the grid under the cell.
+  It shows the choices matching what is typed (name or context, prefix first, then words
+  anywhere; letters in order when nothing else matches); up/down move in it, enter or tab
+  picks the highlighted one (tab: the first when none is), a click picks one. Without a
+  highlighted choice, enter resolves the typed text (`resolve`).
 
 Choices are shown literally: `Content(label)`, never markup.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
 
-from rich.cells import cell_len
-from textual import events
+from rich.cells import cell_len, get_character_cell_size
 from textual.content import Content
-from textual.message import Message
-from textual.widgets import Input, OptionList
-from textual.widgets.input import Selection
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from tui.store.values import printable
@@ -166,57 +168,158 @@ class Suggestions(OptionList, can_focus=False):
         return option.id if option is not None else None
 
 
-class CellEditor(Input):
-    """The one-line editor; with `suggestions` shown, up/down move in them and tab picks."""
+_WORD_START = re.compile(r"(?<=\W)\w")
+"""Where a word starts (as `Input` has it): ctrl+left/right stop there."""
 
-    DEFAULT_CSS = """
-    CellEditor {
-        overlay: screen;
-        position: absolute;
-        height: 1;
-        border: none;
-        padding: 0;
-        background: $primary-muted;
-        &:focus { background: $primary-muted; }
-    }
-    """
 
-    PICK_KEYS: ClassVar[frozenset[str]] = frozenset({"tab"})
-    """Keys that pick a suggestion (enter picks one only when it is highlighted)."""
+class LineEdit:
+    """The open editor's text, caret and selection: plain state, no widget. `changed` is
+    told after each change (True: the text changed; False: only the caret or selection).
+    The key names and what they do are `Input`'s."""
 
-    class Picked(Message):
-        """A suggestion was picked by key: stage its id."""
+    def __init__(self, changed: Callable[[bool], None] | None = None) -> None:
+        self._value = ""
+        self.cursor = 0
+        """The caret, as an index into `value` (0 to its length)."""
+        self.anchor = 0
+        """The selection's other end (equal to `cursor`: nothing selected)."""
+        self.scroll = 0
+        """The first cell shown, when the text is wider than the editor."""
+        self._changed = changed
 
-        def __init__(self, editor: CellEditor, choice_id: str) -> None:
-            super().__init__()
-            self.editor = editor
-            self.choice_id = choice_id
+    @property
+    def value(self) -> str:
+        return self._value
 
-        @property
-        def control(self) -> CellEditor:
-            return self.editor
+    @value.setter
+    def value(self, text: str) -> None:
+        """Replace the text; the caret goes to its end."""
+        self._value = text
+        self.cursor = self.anchor = len(text)
+        self._tell(True)
 
-    def __init__(self, suggestions: Suggestions, *, id: str | None = None) -> None:
-        super().__init__(id=id, compact=True, select_on_focus=True)
-        self.suggestions = suggestions
+    @property
+    def selection(self) -> tuple[int, int]:
+        """(start, end) of the selected text, start <= end (equal: none)."""
+        anchor, cursor = self.anchor, self.cursor
+        return (anchor, cursor) if anchor <= cursor else (cursor, anchor)
+
+    @property
+    def selected_text(self) -> str:
+        start, end = self.selection
+        return self._value[start:end]
 
     def open_with(self, text: str) -> None:
-        """Show `text`, all of it selected: typing replaces it."""
-        self.value = text
-        self.selection = Selection(0, len(text))
+        """Show `text`, all of it selected: typing replaces it (no change is told)."""
+        self._value = text
+        self.anchor, self.cursor, self.scroll = 0, len(text), 0
 
-    async def _on_key(self, event: events.Key) -> None:
-        suggestions = self.suggestions
-        if suggestions.display and event.key in ("up", "down"):
-            event.stop()
-            event.prevent_default()
-            suggestions.move_highlight(1 if event.key == "down" else -1)
-            return
-        if suggestions.display and event.key in self.PICK_KEYS:
-            event.stop()
-            event.prevent_default()
-            picked = suggestions.picked_id(or_first=True)
-            if picked is not None:
-                self.post_message(self.Picked(self, picked))
-            return
-        await super()._on_key(event)
+    def _tell(self, text_changed: bool) -> None:
+        if self._changed is not None:
+            self._changed(text_changed)
+
+    def replace(self, text: str, start: int, end: int) -> None:
+        """Put `text` in place of `value[start:end]`; the caret after it."""
+        value = self._value
+        start, end = sorted((max(0, start), min(len(value), end)))
+        self._value = f"{value[:start]}{text}{value[end:]}"
+        self.cursor = self.anchor = start + len(text)
+        self._tell(self._value != value)
+
+    def insert(self, text: str) -> None:
+        """Type `text`: it replaces the selection, if any."""
+        self.replace(text, *self.selection)
+
+    def _move(self, target: int, *, select: bool = False, anchor: int | None = None) -> None:
+        target = max(0, min(target, len(self._value)))
+        if anchor is not None:
+            self.anchor = anchor
+        self.cursor = target
+        if not select:
+            self.anchor = target
+        self._tell(False)
+
+    def _word_left(self) -> int:
+        hits = list(_WORD_START.finditer(self._value[: self.cursor]))
+        return hits[-1].start() if hits else 0
+
+    def _word_right(self) -> int:
+        hit = _WORD_START.search(self._value[self.cursor :])
+        return len(self._value) if hit is None else self.cursor + hit.start()
+
+    def _delete(self, start: int, end: int) -> None:
+        if self.anchor != self.cursor:
+            self.replace("", *self.selection)
+        else:
+            self.replace("", start, end)
+
+    def press(self, key: str) -> bool:
+        """Do what `key` does in an `Input` (not enter, nor the clipboard keys); False if
+        it does nothing here (printable characters are `insert`ed by the caller)."""
+        cursor, end = self.cursor, len(self._value)
+        start, stop = self.selection
+        collapsed = self.anchor == self.cursor
+        if key == "left":
+            self._move(cursor - 1 if collapsed else start)
+        elif key == "right":
+            self._move(cursor + 1 if collapsed else stop)
+        elif key == "shift+left":
+            self._move(cursor - 1, select=True)
+        elif key == "shift+right":
+            self._move(cursor + 1, select=True)
+        elif key in ("ctrl+left", "ctrl+shift+left"):
+            self._move(self._word_left(), select=key == "ctrl+shift+left")
+        elif key in ("ctrl+right", "ctrl+shift+right"):
+            self._move(self._word_right(), select=key == "ctrl+shift+right")
+        elif key in ("home", "ctrl+a"):
+            self._move(0)
+        elif key in ("end", "ctrl+e"):
+            self._move(end)
+        elif key == "shift+home":
+            self._move(0, select=True, anchor=cursor)
+        elif key == "shift+end":
+            self._move(end, select=True, anchor=cursor)
+        elif key == "ctrl+shift+a":
+            self._move(end, select=True, anchor=0)
+        elif key == "backspace":
+            self._delete(cursor - 1, cursor)
+        elif key in ("delete", "ctrl+d"):
+            self._delete(cursor, cursor + 1)
+        elif key == "ctrl+w":
+            self._delete(self._word_left(), cursor)
+        elif key in ("ctrl+u", "super+backspace"):
+            self._delete(0, cursor)
+        elif key == "ctrl+k":
+            self._delete(cursor, end)
+        elif key in ("ctrl+backspace", "alt+backspace"):
+            hit = _WORD_START.search(self._value[cursor:])
+            self._delete(cursor, end if hit is None else cursor + hit.end() - 1)
+        else:
+            return False
+        return True
+
+    def index_at(self, cell: int) -> int:
+        """The index of the character at `cell` cells from the editor's left edge (its
+        end when past the text)."""
+        offset = cell + self.scroll
+        position = 0
+        for index, character in enumerate(self._value):
+            width = get_character_cell_size(character)
+            if position <= offset < position + width:
+                return index
+            position += width
+        return max(0, min(offset, len(self._value)))
+
+    def click(self, cell: int, *, select: bool = False) -> None:
+        """Put the caret at `cell` (a drag with `select` extends the selection)."""
+        self._move(self.index_at(cell), select=select)
+
+    def keep_caret_in(self, width: int) -> int:
+        """Scroll so the caret shows in `width` cells; returns the first cell shown."""
+        caret = cell_len(self._value[: self.cursor])
+        if caret < self.scroll:
+            self.scroll = caret
+        elif caret >= self.scroll + width:
+            self.scroll = caret - width + 1
+        self.scroll = max(0, min(self.scroll, max(0, cell_len(self._value) + 1 - width)))
+        return self.scroll

@@ -7,6 +7,10 @@ there are several); after that a change touches only the rows it names. Column w
 from the view's width alone (`columns.layout`), never from the rows. The grid never sorts:
 the source owns the order, the grid follows it by entry id.
 
+The cell editor is drawn the same way, over its cells in its row, and the grid keeps the
+focus while it is open (it feeds the editor the keys): opening, typing and closing change no
+focus and lay nothing out, so an edit costs about two scrolling keys (issue 18).
+
 Text from the server is literal: cells are plain `Segment`s of `printable(...)` text, never
 markup, so a note like ``[bold red]x[/] \\x1b[2J`` shows exactly as typed (with ``␛``).
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date
+from itertools import pairwise
 from typing import Any, ClassVar, NamedTuple
 
 from rich.cells import cell_len
@@ -30,7 +35,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
-from textual.widgets import Input, OptionList
+from textual.widgets import OptionList
 
 from tui.actions import Scope, bindings, default_key
 from tui.store.changes import StoreChange
@@ -52,8 +57,8 @@ from tui.widgets.entry_grid.columns import (
 )
 from tui.widgets.entry_grid.editor import (
     MAX_SUGGESTIONS,
-    CellEditor,
     Choice,
+    LineEdit,
     Suggestions,
     matching,
     resolve,
@@ -70,7 +75,7 @@ LIVE_KEY = "\x00running-timer"
 
 
 class _Frame(NamedTuple):
-    """Styles resolved once per frame (not per line)."""
+    """Styles resolved once (not per line, nor per frame), until the styles change."""
 
     base: Style
     header: Style
@@ -80,6 +85,9 @@ class _Frame(NamedTuple):
     cursor: Style
     cursor_row: Style
     states: dict[RowState, Style]
+    editor: Style
+    editor_selection: Style
+    editor_cursor: Style
 
 
 class EntryGrid(ScrollView, can_focus=True):
@@ -102,6 +110,9 @@ class EntryGrid(ScrollView, can_focus=True):
         "entry-grid--status",
         "entry-grid--status-error",
         "entry-grid--empty",
+        "entry-grid--editor",
+        "entry-grid--editor-selection",
+        "entry-grid--editor-cursor",
     }
 
     DEFAULT_CSS = """
@@ -142,6 +153,20 @@ class EntryGrid(ScrollView, can_focus=True):
         & > .entry-grid--status { color: $text-muted; }
         & > .entry-grid--status-error { color: $error; text-style: bold; }
         & > .entry-grid--empty { color: $text-muted; }
+        & > .entry-grid--editor {
+            background: $primary-muted;
+            background-tint: $foreground 5%;  /* as a focused Input */
+            color: $foreground;
+        }
+        & > .entry-grid--editor-selection {
+            background: $input-selection-background;
+            color: $input-selection-foreground;
+        }
+        & > .entry-grid--editor-cursor {
+            background: $input-cursor-background;
+            color: $input-cursor-foreground;
+            text-style: $input-cursor-text-style;
+        }
     }
     """
 
@@ -213,6 +238,11 @@ class EntryGrid(ScrollView, can_focus=True):
         """What the open service or task editor can stage."""
         self._edit_error: str | None = None
         """Why the open editor's value was refused: shown on the status line."""
+        self._line = LineEdit(self._editor_changed)
+        """The open editor's text, caret and selection (drawn in its row by `render_line`)."""
+        self._dragging = False
+        """A mouse drag is selecting in the editor."""
+        self._suggestion_list = Suggestions(id="entry-grid-suggestions", compact=True)
         self._live: tuple[str, int] | None = None
         """(entry id, minutes run so far) of the running timer, as last drawn."""
         self._live_day: date | None = None
@@ -226,16 +256,12 @@ class EntryGrid(ScrollView, can_focus=True):
 
     @property
     def is_container(self) -> bool:
-        # The cell editor and its suggestion list are (overlay) children.
+        # The suggestion list is an (overlay) child.
         return True
 
     def compose(self) -> ComposeResult:
-        suggestions = Suggestions(id="entry-grid-suggestions", compact=True)
-        suggestions.display = False
-        editor = CellEditor(suggestions, id="entry-grid-editor")
-        editor.display = False
-        yield editor
-        yield suggestions
+        self._suggestion_list.display = False
+        yield self._suggestion_list
 
     def on_mount(self) -> None:
         self.reload()
@@ -247,12 +273,8 @@ class EntryGrid(ScrollView, can_focus=True):
         self._relayout()
 
     @property
-    def _editor(self) -> CellEditor:
-        return self.query_one("#entry-grid-editor", CellEditor)
-
-    @property
     def _suggestions(self) -> Suggestions:
-        return self.query_one("#entry-grid-suggestions", Suggestions)
+        return self._suggestion_list
 
     # ------------------------------------------------------------------- public
 
@@ -278,6 +300,26 @@ class EntryGrid(ScrollView, can_focus=True):
     def editing(self) -> tuple[str, str] | None:
         """(entry id, field) of the open editor, or None."""
         return self._editing[:2] if self._editing else None
+
+    @property
+    def editor(self) -> LineEdit:
+        """The open editor's text, caret and selection (setting its `value` is typing)."""
+        return self._line
+
+    @property
+    def editor_region(self) -> Region | None:
+        """Where the open editor is drawn on the screen; None when it is closed or its
+        row is scrolled out of the view (it keeps its text until the row is back)."""
+        box = self._editor_box()
+        if box is None:
+            return None
+        x, width, index = box
+        scroll_x, scroll_y = self.scroll_offset
+        y = index + HEADER_LINES - scroll_y
+        if not HEADER_LINES <= y < self.scrollable_content_region.height - FOOTER_LINES:
+            return None
+        region = self.content_region
+        return Region(region.x + x - scroll_x, region.y + y, width, 1)
 
     @property
     def edit_error(self) -> str | None:
@@ -322,11 +364,11 @@ class EntryGrid(ScrollView, can_focus=True):
             # totals and people do not depend on the order.
             self._end_growth()
             self._refind_cursor(fallback=0)
-            self._place_editor()
+            self._place_suggestions()
             self.refresh()
             return
         self._fingerprint = fingerprint
-        self._cancel_edit(refocus=False)
+        self._cancel_edit()
         self._rows = len(order)
         self._people = set()
         self._totals.clear()
@@ -383,7 +425,7 @@ class EntryGrid(ScrollView, can_focus=True):
         if relayout:
             self._build_columns()
             self._sync_size()
-            self._place_editor()
+            self._place_suggestions()
             self.refresh()
         self.update_live()
 
@@ -412,10 +454,9 @@ class EntryGrid(ScrollView, can_focus=True):
             return
         self._edit_error = message
         self._refresh_status()
-        self._editor.focus()
 
     def finish_edit(self) -> None:
-        """Close the editor (its value was staged) and focus the grid."""
+        """Close the editor (its value was staged)."""
         self._cancel_edit()
 
     # ------------------------------------------------------------- measuring
@@ -471,7 +512,7 @@ class EntryGrid(ScrollView, can_focus=True):
         if self._laid_out_for != (self._view_width(), len(self._people) > 1):
             self._build_columns()
             self._sync_size()
-            self._place_editor()
+            self._place_suggestions()
             self.refresh()
 
     def _build_columns(self) -> None:
@@ -599,6 +640,11 @@ class EntryGrid(ScrollView, can_focus=True):
     def _page(self) -> int:
         return max(1, self.scrollable_content_region.height - HEADER_LINES - FOOTER_LINES)
 
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        # While editing, printable keys type (as into a focused Input): the bindings on
+        # them (the screen's n, d, u, ...) are off, and the key bar leaves them out.
+        return self._editing is not None and character is not None and character.isprintable()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_edit":
             return self._editing is not None
@@ -648,8 +694,7 @@ class EntryGrid(ScrollView, can_focus=True):
 
     def on_click(self, event: events.Click) -> None:
         if self._editing is not None:
-            self._editor.focus()
-            return
+            return  # the editor's caret follows the mouse (`on_mouse_down`)
         y = event.y
         height = self.scrollable_content_region.height
         if y < HEADER_LINES or y >= height - FOOTER_LINES:
@@ -680,30 +725,30 @@ class EntryGrid(ScrollView, can_focus=True):
         self._editing = (entry_id, field, text, value)
         self._edit_error = None
         self._choices = self._choices_for(field, record)
-        editor = self._editor
-        editor.open_with(text)
-        editor.display = True
+        self._line.open_with(text)
         self._suggest(text)
-        self._place_editor()
-        editor.focus()
+        self._place_suggestions()
+        self._refresh_editor()
+        self.refresh_bindings()  # the key bar: esc cancels now
 
     def action_cancel_edit(self) -> None:
         self._cancel_edit()
 
-    def _cancel_edit(self, *, refocus: bool = True) -> None:
+    def _cancel_edit(self) -> None:
         if self._editing is None:
             return
+        self._refresh_editor()  # its row, drawn again without it
         self._editing = None
         self._choices = []
+        self._release_drag()
         had_error, self._edit_error = self._edit_error is not None, None
         if not self.is_mounted:
             return
-        self._editor.display = False
-        self._suggestions.display = False
+        if self._suggestions.display:
+            self._suggestions.display = False
         if had_error:
             self._refresh_status()
-        if refocus:
-            self.focus()
+        self.refresh_bindings()
 
     def _edit_text(self, field: str, record: EntryRecord) -> tuple[str, Any]:
         """What the editor starts with, and the value that text stands for."""
@@ -747,7 +792,8 @@ class EntryGrid(ScrollView, can_focus=True):
         editor holds its first value)."""
         suggestions = self._suggestions
         if not self._choices or self._editing is None:
-            suggestions.display = False
+            if suggestions.display:
+                suggestions.display = False
             return
         shown = self._choices if typed == self._editing[2] else matching(self._choices, typed)
         suggestions.display = suggestions.show_choices(shown) > 0
@@ -767,9 +813,9 @@ class EntryGrid(ScrollView, can_focus=True):
             return resolve(typed, "task", self._choices)
         return typed, None
 
-    @on(Input.Submitted, "#entry-grid-editor")
-    def _editor_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
+    def _submit_edit(self) -> None:
+        """Enter: the highlighted suggestion, else the typed value (refused: the editor
+        stays open with the reason on the status line)."""
         if self._editing is None:
             return
         entry_id, field, prefilled, original = self._editing
@@ -777,7 +823,7 @@ class EntryGrid(ScrollView, can_focus=True):
         if self._suggestions.display and picked is not None:
             self._post_edit(entry_id, field, picked)
             return
-        typed = event.value
+        typed = self._line.value
         value: Any
         if typed == prefilled:
             # Unchanged: the value as it is (a note keeps its control characters).
@@ -789,12 +835,6 @@ class EntryGrid(ScrollView, can_focus=True):
                 return
         self._post_edit(entry_id, field, value)
 
-    @on(CellEditor.Picked)
-    def _editor_picked(self, event: CellEditor.Picked) -> None:
-        event.stop()
-        if self._editing is not None:
-            self._post_edit(self._editing[0], self._editing[1], event.choice_id)
-
     @on(OptionList.OptionSelected, "#entry-grid-suggestions")
     def _suggestion_clicked(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -804,55 +844,147 @@ class EntryGrid(ScrollView, can_focus=True):
     def _post_edit(self, entry_id: str, field: str, value: Any) -> None:
         self.post_message(self.CellEdited(self, entry_id, field, value))
 
-    @on(Input.Changed, "#entry-grid-editor")
-    def _editor_changed(self, event: Input.Changed) -> None:
-        event.stop()
+    def _edit_key(self, key: str, character: str | None) -> bool:
+        """A key while the editor is open: True if the editor used it. The others go on
+        to the bindings, as they did past a focused Input (escape cancels the edit)."""
+        suggestions = self._suggestions
+        if suggestions.display and key in ("up", "down"):
+            suggestions.move_highlight(1 if key == "down" else -1)
+            return True
+        if suggestions.display and key == "tab":
+            picked = suggestions.picked_id(or_first=True)
+            if picked is not None and self._editing is not None:
+                self._post_edit(self._editing[0], self._editing[1], picked)
+            return True
+        if key == "enter":
+            self._submit_edit()
+            return True
+        line = self._line
+        if key in ("ctrl+c", "super+c", "ctrl+x"):
+            if not line.selected_text:
+                return key == "ctrl+x"  # copying nothing: the app's ctrl+c (as in an Input)
+            self.app.copy_to_clipboard(line.selected_text)
+            if key == "ctrl+x":
+                line.insert("")
+            return True
+        if key == "ctrl+v":
+            line.insert(_first_line(self.app.clipboard))
+            return True
+        if line.press(key):
+            return True
+        if character is not None:
+            line.insert(character)
+            return True
+        return False
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Before the bindings: while editing, printable keys type and the editing keys
+        # edit, as in a focused Input (the grid keeps the focus).
         if self._editing is None:
             return
-        if self._edit_error is not None:
-            self._edit_error = None
-            self._refresh_status()
-        self._suggest(event.value)
-        self._place_editor()
+        if self._edit_key(event.key, event.character if event.is_printable else None):
+            event.stop()
+            event.prevent_default()
 
-    def on_input_blurred(self, event: Input.Blurred) -> None:
+    def on_paste(self, event: events.Paste) -> None:
+        """A (bracketed) paste into the open editor: its first line, as an Input does."""
+        if self._editing is None:
+            return
         event.stop()
+        if event.text:
+            self._line.insert(_first_line(event.text))
 
-    def _place_editor(self) -> None:
-        """The editor over the cursor's cell, as wide as its value (and one more for the
-        cursor), at least the column, ending where a column ends so no cell shows cut,
-        at most the view; the suggestions under it (over it near the bottom)."""
+    def _editor_cell(self, x: int, y: int) -> int | None:
+        """The cell of the editor under the grid's (x, y), counted from its left edge;
+        None when (x, y) is not on it."""
+        box = self._editor_box()
+        if box is None:
+            return None
+        left, width, index = box
+        scroll_x, scroll_y = self.scroll_offset
+        cell = x + scroll_x - left
+        return cell if y == index + HEADER_LINES - scroll_y and 0 <= cell < width else None
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        cell = self._editor_cell(event.x, event.y)
+        if cell is None:
+            return
+        event.stop()
+        self._line.click(cell)
+        self._dragging = True
+        self.capture_mouse()
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        box = self._editor_box() if self._dragging else None
+        if box is not None:
+            self._line.click(event.x + self.scroll_offset.x - box[0], select=True)
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        self._release_drag()
+
+    def _release_drag(self) -> None:
+        if self._dragging:
+            self._dragging = False
+            self.release_mouse()
+
+    def _editor_changed(self, text_changed: bool) -> None:
+        """The editor's text (True) or only its caret or selection changed."""
+        if self._editing is None:
+            return
+        if text_changed:
+            if self._edit_error is not None:
+                self._edit_error = None
+                self._refresh_status()
+            self._suggest(self._line.value)
+            self._place_suggestions()
+        self._refresh_editor()
+
+    def _refresh_editor(self) -> None:
+        """Redraw the open editor's row (one line)."""
         if self._editing is None or not self.is_mounted:
             return
+        index = self.store.index_of(self._editing[0])
+        if index is not None:
+            self.refresh_line(index + HEADER_LINES)
+
+    def _editor_box(self) -> tuple[int, int, int] | None:
+        """(x in the row's virtual line, width, row index) of the open editor: over the
+        cursor's cell, as wide as its value (and one more for the caret), at least the
+        column, ending where a column ends so no cell shows cut, at most the view, kept
+        in the view when scrolled sideways. None when closed."""
+        if self._editing is None:
+            return None
         field = self._editing[1]
         column = next((c for c in self._columns if c.spec.field == field), None)
         index = self.store.index_of(self._editing[0])
         if column is None or index is None:
-            return
-        editor = self._editor
-        scroll_x, scroll_y = self.scroll_offset
-        view = self.scrollable_content_region
-        view_width = max(1, view.width)
-        wanted = max(column.width, cell_len(editor.value) + 1)
+            return None
+        scroll_x = self.scroll_offset.x
+        view_width = max(1, self.scrollable_content_region.width)
+        wanted = max(column.width, cell_len(self._line.value) + 1)
         end = next((c.end for c in self._columns if c.end >= column.x + wanted), column.x + wanted)
         width = min(end - column.x, view_width)
         x = max(0, min(column.x - scroll_x, view_width - width))
+        return x + scroll_x, width, index
+
+    def _place_suggestions(self) -> None:
+        """The suggestions under the editor (over it near the bottom), at least as wide
+        as it; hidden (keeping their state) while its row is scrolled out of the view."""
+        suggestions = self._suggestions
+        box = self._editor_box() if suggestions.display else None
+        if box is None or not self.is_mounted:
+            return
+        left, width, index = box
+        scroll_x, scroll_y = self.scroll_offset
+        view = self.scrollable_content_region
+        view_width = max(1, view.width)
+        x = left - scroll_x
         y = index + HEADER_LINES - scroll_y
         body_end = view.height - FOOTER_LINES
-        # An overlay is not clipped to the grid: scrolled off the rows, it hides (keeping
-        # its text) until its row is back.
+        # An overlay is not clipped to the grid: scrolled off the rows, it hides.
         shown = "visible" if HEADER_LINES <= y < body_end else "hidden"
-        # Offsets are in the grid's virtual space: overlay children scroll with the rows.
-        editor.styles.width = width
-        editor.styles.offset = (x + scroll_x, y + scroll_y)
-        if editor.styles.visibility != shown:
-            editor.styles.visibility = shown
-            if shown == "visible":
-                editor.focus()  # hiding took its focus
-        suggestions = self._suggestions
-        suggestions.styles.visibility = shown
-        if not suggestions.display:
-            return
+        if suggestions.styles.visibility != shown:
+            suggestions.styles.visibility = shown
         list_end = x + scroll_x + max(width, suggestions.label_width + 2)
         list_end = next((c.end for c in self._columns if c.end >= list_end), list_end)
         list_width = min(list_end - x - scroll_x, view_width)
@@ -865,17 +997,18 @@ class EntryGrid(ScrollView, can_focus=True):
         else:
             height = max(1, min(lines, above))
             list_y = y - height
+        # Offsets are in the grid's virtual space: overlay children scroll with the rows.
         suggestions.styles.width = list_width
         suggestions.styles.height = height
         suggestions.styles.offset = (list_x + scroll_x, list_y + scroll_y)
 
     def watch_scroll_x(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_x(old_value, new_value)
-        self._place_editor()
+        self._place_suggestions()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
-        self._place_editor()
+        self._place_suggestions()
 
     # -------------------------------------------------------------- rendering
 
@@ -916,6 +1049,7 @@ class EntryGrid(ScrollView, can_focus=True):
             if state is not RowState.clean:
                 states[state] = base + overlay(f"entry-grid--{state.value}")
         cursor_row = get("entry-grid--cursor-row")
+        editor = base + get("entry-grid--editor")
         return _Frame(
             base=base,
             header=base + get("entry-grid--header"),
@@ -925,10 +1059,16 @@ class EntryGrid(ScrollView, can_focus=True):
             cursor=base + get("entry-grid--cursor"),
             cursor_row=Style.from_color(bgcolor=cursor_row.bgcolor),
             states=states,
+            editor=editor,
+            editor_selection=editor + get("entry-grid--editor-selection"),
+            editor_cursor=editor + get("entry-grid--editor-cursor"),
         )
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        self._frame = self._resolve_styles()  # once per frame, not per line
+        if self._frame is None:
+            # Until the styles change (`notify_style_update`: focus, theme, classes), not
+            # per frame: resolving them took half of a frame's CPU.
+            self._frame = self._resolve_styles()
         if self._laid_out_for is not None and self._laid_out_for[0] != self._view_width():
             self._relayout()  # a scrollbar came or went: the view's width changed
         order = self.store.order
@@ -967,8 +1107,44 @@ class EntryGrid(ScrollView, can_focus=True):
                 style = frame.base + self.get_component_rich_style("entry-grid--empty")
                 return Strip([Segment(text, style)], width)
             return Strip.blank(width, frame.base)
-        strip = self._row_strip(order[index], index == self.cursor_row, frame)
+        entry_id = order[index]
+        strip = self._row_strip(entry_id, index == self.cursor_row, frame)
+        if self._editing is not None and self._editing[0] == entry_id:
+            strip = self._with_editor(strip, frame)
         return strip.crop_extend(scroll_x, scroll_x + width, frame.base)
+
+    def _with_editor(self, strip: Strip, frame: _Frame) -> Strip:
+        """The row's line with the open editor drawn over its cells."""
+        box = self._editor_box()
+        if box is None:
+            return strip
+        x, width, _ = box
+        before = strip.crop_extend(0, x, frame.base)
+        after = strip.crop(x + width, max(x + width, strip.cell_length))
+        return Strip.join([before, self._editor_strip(width, frame), after])
+
+    def _editor_strip(self, width: int, frame: _Frame) -> Strip:
+        """The editor's `width` cells: its text (scrolled to the caret), the selection
+        and the caret (both only while the grid has the focus, as an Input's)."""
+        line = self._line
+        scroll = line.keep_caret_in(width)
+        text = line.value + " "  # the caret's cell at the end
+        if self.has_focus:
+            start, end = line.selection
+            caret = line.cursor
+        else:
+            start = end = caret = -1
+        cuts = sorted(cut for cut in {0, len(text), start, end, caret, caret + 1} if cut >= 0)
+        segments = []
+        for left, right in pairwise(cuts):
+            if left == caret:
+                style = frame.editor_cursor
+            elif start <= left < end:
+                style = frame.editor_selection
+            else:
+                style = frame.editor
+            segments.append(Segment(printable(text[left:right]), style))
+        return Strip(segments).crop_extend(scroll, scroll + width, frame.editor)
 
     def _empty_message(self) -> str:
         """What an empty grid says: still loading, or no entries and what to do next
@@ -1082,3 +1258,9 @@ class EntryGrid(ScrollView, can_focus=True):
             "person_id": self._person_name,
         }[field]
         return repr(namer(value))
+
+
+def _first_line(text: str) -> str:
+    """What a one-line editor takes of pasted text."""
+    lines = text.splitlines()
+    return lines[0] if lines else ""
