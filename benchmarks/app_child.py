@@ -288,7 +288,7 @@ async def grid(url: str, token: str, org: str, person: str, presses: int) -> dic
         if tracing:
             import tracemalloc
 
-            top = tracemalloc.take_snapshot().statistics("lineno")[:12]
+            top = tracemalloc.take_snapshot().statistics("lineno")[:25]
             tracemalloc.stop()
             out["allocated_at"] = [f"{s.size / 2**20:.1f} MB {s.traceback}" for s in top]
         profile = profiler("keys")
