@@ -22,7 +22,7 @@ from typing import Any
 from tui.api.base import EntryQuery
 from tui.models import Person, Service, Task
 from tui.store.private import connect_private
-from tui.store.records import EntryRecord
+from tui.store.records import RECORD_FIELDS, EntryRecord
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cache_entries (
@@ -41,21 +41,7 @@ CREATE TABLE IF NOT EXISTS cache_meta (
 );
 """
 
-_RECORD_FIELDS = (
-    "id",
-    "minutes",
-    "note",
-    "person_id",
-    "service_id",
-    "task_id",
-    "approved",
-    "rejected",
-    "submitted",
-    "invoiced",
-    "rejected_reason",
-    "updated_at",
-    "billable_minutes",
-)
+_RECORD_FIELDS = tuple(name for name in RECORD_FIELDS if name != "date")
 """The record's fields as the cache keeps them, after the date; a row an older version
 wrote lacks the last ones, which then take their defaults."""
 

@@ -90,9 +90,14 @@ _LAYOUT = (
     "billable_minutes",
 )
 """`EntryRecord`'s slots, in the order `_set` takes them."""
-_INIT_FIELDS = (
-    *FIELDS,
+RECORD_FIELDS = (
     "id",
+    "date",
+    "minutes",
+    "note",
+    "person_id",
+    "service_id",
+    "task_id",
     "approved",
     "rejected",
     "submitted",
@@ -291,7 +296,7 @@ class EntryRecord:
         """A copy with these of the constructor's fields changed."""
         if not changes:
             return self
-        fields = {name: getattr(self, name) for name in _INIT_FIELDS}
+        fields = {name: getattr(self, name) for name in RECORD_FIELDS}
         fields.update(changes)
         return EntryRecord(**fields)
 
