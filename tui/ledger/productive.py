@@ -201,14 +201,7 @@ class ProductiveDialect:
                 "task": to_one("tasks", row["task_id"]),
                 "approver": to_one("people", row["approver_id"]),
                 "creator": to_one("people", row["creator_id"]),
-                "timesheet": to_one(
-                    "timesheets",
-                    self._timesheet_id(row)
-                    if timesheets is None
-                    else timesheets.get((row["person_id"], row["date"]))
-                    if row["submitted"]
-                    else None,
-                ),
+                "timesheet": to_one("timesheets", self._timesheet_id(row, timesheets)),
             }
         return {
             "id": str(row["id"]),
@@ -217,11 +210,15 @@ class ProductiveDialect:
             "relationships": {"organization": organization, **related},
         }
 
-    def _timesheet_id(self, row: sqlite3.Row) -> int | None:
-        """The timesheet that submits the entry's day (read on the request's own thread,
-        inside its transaction)."""
+    def _timesheet_id(
+        self, row: sqlite3.Row, known: Mapping[tuple[int, str], int] | None = None
+    ) -> int | None:
+        """The timesheet that submits the entry's day: from `known` (`timesheet_ids`), or
+        read on the request's own thread, inside its transaction."""
         if not row["submitted"]:
             return None
+        if known is not None:
+            return known.get((row["person_id"], row["date"]))
         found = (
             self.db.connection()
             .execute(
