@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 import tomli_w
 
+from tests.conftest import LoopbackServer
 from tui.cli.context import startup_done
 from tui.ledger.db import LedgerDB
 from tui.ledger.demo import populate_demo
@@ -108,3 +110,45 @@ def test_each_command_module_lists_the_commands_it_holds() -> None:
     for module, names in COMMAND_MODULES.items():
         held = [command.name for command in importlib.import_module(module).COMMANDS]
         assert tuple(held) == names, module
+
+
+def test_status_over_http_answers_without_the_async_transports_machinery(
+    tmp_path: Path, ledger: LedgerDB, loopback: LoopbackServer
+) -> None:
+    """A command sends from threads (`HttpClient.send_from_threads`): anyio's asyncio
+    backend, which httpx's async transport loads for its first connection, stays out."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        tomli_w.dumps(
+            {
+                "profiles": {
+                    "prod": {
+                        "backend": "productive",
+                        "organization_id": ledger.identity.organization_id,
+                        "base_url": f"{loopback.url}/api/v2",
+                        "token_env": "TIMESHEET_TEST_TOKEN",
+                    }
+                },
+            }
+        )
+    )
+    done = subprocess.run(
+        [
+            *(sys.executable, "-X", "importtime", "-m", "tui"),
+            *("--config", str(config), "--profile", "prod", "status", "--json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "TIMESHEET_TEST_TOKEN": ledger.identity.token},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout) == {"timer": None}
+    imported = {
+        line.rsplit("|", 1)[-1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "httpcore" in imported
+    assert not {"anyio._backends._asyncio", "anyio._core._sockets"} & imported

@@ -81,9 +81,11 @@ class CliContext:
 
         name, profile = self.profile()
         try:
-            return open_store(name, profile, self.ui(), journal=False)
+            store = open_store(name, profile, self.ui(), journal=False)
         except ConfigError as error:
             raise CliError(str(error)) from None
+        send_from_threads(store.backend)
+        return store
 
     def run_backend(self, work: Callable[[Backend], Awaitable[T]]) -> T:
         """Like `run`, on the profile's backend alone: for a command that reads one thing
@@ -96,6 +98,7 @@ class CliContext:
             backend = open_profile_backend(name, profile, self.ui())
         except ConfigError as error:
             raise CliError(str(error)) from None
+        send_from_threads(backend)
 
         async def main() -> T:
             try:
@@ -118,6 +121,18 @@ class CliContext:
 
         _, profile = self.profile()
         return run_mapped(main(), base_url=getattr(profile, "base_url", None))
+
+
+def send_from_threads(backend: Backend) -> None:
+    """A remote backend's requests go through httpx's blocking client in threads
+    (`HttpClient.send_from_threads`): a command is short-lived and loading the async
+    transport's anyio machinery was a sixth of `status`'s start. The ledger (in-process)
+    and backends without an HTTP client are left as they are."""
+    from tui.api.http import HttpClient
+
+    http = getattr(backend, "http", None)
+    if isinstance(http, HttpClient):
+        http.send_from_threads()
 
 
 def startup_done() -> None:
