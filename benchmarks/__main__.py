@@ -38,7 +38,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks import cli_status
+from benchmarks import cli_status, imports
 from benchmarks.adapters import LatencyTransport
 
 LATENCY = 0.05
@@ -225,6 +225,11 @@ def startup(results: Results, sizes: Sizes) -> None:
                 times[mode].append(seconds)
     demo, bare = statistics.median(times["demo"]), statistics.median(times["bare"])
     results.ratio("start-up: --demo to first frame with rows", demo, bare, 2.0, "s")
+    extra = imports.not_needed(imports.before_first_frame("demo"))
+    name = "start-up: modules imported before the first frame that its screen doesn't need"
+    results.limit(name, len(extra), 0, "modules", count=True)
+    if extra:
+        log(f"    not needed before the first frame: {', '.join(extra)}")
 
 
 # ------------------------------------------------------------------ the grid
