@@ -152,3 +152,49 @@ def test_status_over_http_answers_without_the_async_transports_machinery(
     }
     assert "httpcore" in imported
     assert not {"anyio._backends._asyncio", "anyio._core._sockets"} & imported
+
+
+EXITING = """
+import atexit, sys, threading, time
+from tui.cli import context
+
+class Noisy:
+    def __del__(self):
+        print("torn down")
+
+kept = Noisy()  # the interpreter's teardown would delete it
+context._ran.append(True)  # as after a command's run_mapped
+atexit.register(lambda: print("exit handler ran"))
+if sys.argv[1] == "thread":
+    threading.Thread(target=lambda: (time.sleep(0.2), print("thread done"))).start()
+print("output", end=" ")
+context.exit_at_once(sys.argv[2] if sys.argv[2] == "bye" else int(sys.argv[2]))
+sys.exit(int(sys.argv[2]) if sys.argv[2] != "bye" else sys.argv[2])
+"""
+
+
+def run_exiting(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", EXITING, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_a_command_that_ran_exits_with_its_code_and_output_but_no_teardown() -> None:
+    done = run_exiting("alone", "3")
+    assert done.returncode == 3
+    assert done.stdout == "output exit handler ran\n"  # flushed, handlers run, no `torn down`
+
+
+def test_a_command_exiting_with_a_message_prints_it_and_exits_1() -> None:
+    done = run_exiting("alone", "bye")
+    assert (done.returncode, done.stderr, done.stdout) == (1, "bye\n", "output exit handler ran\n")
+
+
+def test_a_command_exits_the_usual_way_while_a_thread_is_still_at_work() -> None:
+    done = run_exiting("thread", "3")
+    assert done.returncode == 3
+    assert "thread done" in done.stdout and "torn down" in done.stdout

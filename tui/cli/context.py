@@ -7,9 +7,12 @@ and the scripting commands must start fast, and nothing here ever imports textua
 from __future__ import annotations
 
 import asyncio
+import atexit
 import gc
+import os
 import re
 import sys
+import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,6 +147,36 @@ def startup_done() -> None:
         gc.enable()
 
 
+_ran: list[bool] = []
+"""Set once a scripting command has run its work (`run_mapped`): its process may then
+`exit_at_once`."""
+
+
+def exit_at_once(code: object) -> None:
+    """End the process of a scripting command that has run (`run_mapped`) as `sys.exit(code)`
+    would, minus the interpreter's teardown of every module, class and schema it loaded
+    (a twentieth of `status`): the exit handlers still run and the output is flushed.
+    Returns (the caller exits the usual way) when no command ran, or when a thread that is
+    not a daemon is still alive, so that it is waited for as usual."""
+    main = threading.main_thread()
+    if not _ran or any(not t.daemon for t in threading.enumerate() if t is not main):
+        return
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:
+        print(code, file=sys.stderr)
+        status = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: Python's own exit says 120
+            status = status or 120
+    os._exit(status)
+
+
 def run_mapped(coroutine: Coroutine[Any, Any, T], *, base_url: str | None = None) -> T:
     """Run `coroutine`; API errors become one sentence and the design's exit code. With the
     server's `base_url`, a server that cannot be reached is named by host and port."""
@@ -161,6 +194,7 @@ def run_mapped(coroutine: Coroutine[Any, Any, T], *, base_url: str | None = None
         *((store.StagingError,) if store is not None else ()),
     )
     startup_done()
+    _ran.append(True)
     try:
         return asyncio.run(coroutine)
     except refusals as error:
