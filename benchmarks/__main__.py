@@ -480,10 +480,13 @@ def cli(results: Results, sizes: Sizes) -> None:
     log("CLI: status --json vs python -c 'import httpx, pydantic'")
     measured = cli_status.measure(sizes.cli_runs)
     baseline = measured.pop("baseline")
-    limits = {"productive": 1.5, "ledger": 1.8}
     for profile, seconds in measured.items():
         results.ratio(
-            f"CLI status --json, {profile} profile", seconds, baseline, limits[profile], "s"
+            f"CLI status --json, {profile} profile",
+            seconds,
+            baseline,
+            cli_status.LIMITS[profile],
+            "s",
         )
 
 
