@@ -155,12 +155,14 @@ _ran: list[bool] = []
 def exit_at_once(code: object) -> None:
     """End the process of a scripting command that has run (`run_mapped`) as `sys.exit(code)`
     would, minus the interpreter's teardown of every module, class and schema it loaded
-    (a twentieth of `status`): the exit handlers still run and the output is flushed.
-    Returns (the caller exits the usual way) when no command ran, or when a thread that is
-    not a daemon is still alive, so that it is waited for as usual."""
-    main = threading.main_thread()
-    if not _ran or any(not t.daemon for t in threading.enumerate() if t is not main):
+    (a twentieth of `status`): threads that are not daemons are waited for, the exit
+    handlers run and the output is flushed, as at any exit. Returns (the caller exits the
+    usual way) when no command ran."""
+    if not _ran:
         return
+    for thread in threading.enumerate():  # e.g. the ledger's AnyIO worker, winding down
+        if not thread.daemon and thread is not threading.current_thread():
+            thread.join()
     if code is None:
         status = 0
     elif isinstance(code, int):
