@@ -479,8 +479,9 @@ async def test_sent_from_threads_a_request_given_up_on_frees_its_connection(slee
         await client.aclose()
 
 
-def test_a_client_over_an_in_process_transport_is_not_sent_from_threads(ledger, sleeps) -> None:
-    transport = httpx.ASGITransport(app=create_app(ledger))
+async def test_a_client_over_an_in_process_transport_keeps_it(ledger, transport, sleeps) -> None:
     client = client_for(ledger, transport, sleeps)
     client.send_from_threads()
-    assert client._client._transport is transport
+    assert (await client.json("GET", "/services"))["data"]
+    assert len(transport.requests) == 1  # through the in-process transport, not a thread
+    await client.aclose()

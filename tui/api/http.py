@@ -316,6 +316,7 @@ class HttpClient:
         self.requests_sent = 0
         """Requests that went out (retries included), for tests and benchmarks."""
         self._in_process = transport is not None
+        self._threaded = False
         self._verify = tls_context(base_url)
         self._limits = httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_connections
@@ -344,11 +345,13 @@ class HttpClient:
         """From now on, send through httpx's blocking client, each request in a thread of
         its own (`ThreadedTransport`): the same pool limits, TLS checks, proxies from the
         environment, timeouts and errors, without the anyio machinery that httpx's async
-        transport loads (about 20 ms of a command's start). For a short-lived command (the
-        CLI), before its first request; a client over an in-process transport keeps it."""
-        if self._in_process or isinstance(self._client._transport, ThreadedTransport):
+        transport loads for its first connection (about 18 ms of `status`). For a
+        short-lived command (the CLI), before its first request; a client over an
+        in-process transport keeps it."""
+        if self._in_process or self._threaded:
             return
-        old = self._client
+        self._threaded = True
+        old = self._client  # never connected: nothing to close
         self._client = httpx.AsyncClient(
             base_url=old.base_url,
             headers=old.headers,
