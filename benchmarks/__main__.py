@@ -38,7 +38,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks import cli_status
+from benchmarks import cli_status, imports
 from benchmarks.adapters import LatencyTransport
 
 LATENCY = 0.05
@@ -226,6 +226,11 @@ def startup(results: Results, sizes: Sizes) -> None:
                 times[mode].append(seconds)
     demo, bare = statistics.median(times["demo"]), statistics.median(times["bare"])
     results.ratio("start-up: --demo to first frame with rows", demo, bare, 2.0, "s")
+    extra = imports.not_needed(imports.before_first_frame("demo"))
+    name = "start-up: modules imported before the first frame that its screen doesn't need"
+    results.limit(name, len(extra), 0, "modules", count=True)
+    if extra:
+        log(f"    not needed before the first frame: {', '.join(extra)}")
 
 
 # ------------------------------------------------------------------ the grid
@@ -502,10 +507,13 @@ def cli(results: Results, sizes: Sizes) -> None:
     log("CLI: status --json vs python -c 'import httpx, pydantic'")
     measured = cli_status.measure(sizes.cli_runs)
     baseline = measured.pop("baseline")
-    limits = {"productive": 1.5, "ledger": 1.8}
     for profile, seconds in measured.items():
         results.ratio(
-            f"CLI status --json, {profile} profile", seconds, baseline, limits[profile], "s"
+            f"CLI status --json, {profile} profile",
+            seconds,
+            baseline,
+            cli_status.LIMITS[profile],
+            "s",
         )
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import logging
+import socket
 import ssl
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -11,6 +13,7 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
+from tests.conftest import LoopbackServer, productive_headers
 from tests.faults import Fault, FaultTransport
 from tui.api import http
 from tui.api.errors import (
@@ -378,3 +381,107 @@ def test_https_verifies_certificates_and_plain_http_trusts_nothing() -> None:
     # Should a TLS connection ever be made on it, it fails closed: no CA is trusted.
     assert plain.verify_mode == ssl.CERT_REQUIRED and plain.check_hostname
     assert plain.cert_store_stats()["x509_ca"] == 0
+
+
+# ------------------------------------------------- sent from threads (the CLI's way)
+
+
+def answering(body: bytes, *, headers: tuple[tuple[bytes, bytes], ...] = (), delay: float = 0.0):
+    """An ASGI app that answers every request with `body`, after `delay` seconds."""
+
+    async def app(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        if scope["type"] != "http":
+            return
+        await asyncio.sleep(delay)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), *headers],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+def threaded_client(url: str, sleeps: Sleeps, **kwargs: object) -> HttpClient:
+    client = HttpClient(
+        url,
+        service="Productive",
+        headers={},
+        sleep=sleeps,
+        **kwargs,  # type: ignore[arg-type]
+    )
+    client.send_from_threads()
+    return client
+
+
+async def test_sent_from_threads_a_client_reads_what_the_async_one_reads(
+    ledger, loopback, sleeps
+) -> None:
+    headers = productive_headers(ledger)
+    url = f"{loopback.url}/api/v2"
+    plain = HttpClient(url, service="Productive", headers=headers, sleep=sleeps)
+    threaded = HttpClient(url, service="Productive", headers=headers, sleep=sleeps)
+    threaded.send_from_threads()
+    try:
+        pages = [
+            await client.json("GET", "/services", params={"page[size]": 2})
+            for client in (plain, threaded)
+        ]
+        together = await asyncio.gather(
+            *(threaded.json("GET", f"/services/{n}") for n in ("1", "2", "3"))
+        )
+    finally:
+        await plain.aclose()
+        await threaded.aclose()
+    assert pages[0] == pages[1] and len(pages[1]["data"]) == 2
+    assert [doc["data"]["id"] for doc in together] == ["1", "2", "3"]
+
+
+async def test_sent_from_threads_a_compressed_answer_past_the_body_limit_is_cut_off(
+    sleeps,
+) -> None:
+    bomb = gzip.compress(b" " * (http.MAX_BODY_BYTES + 1))
+    assert len(bomb) < 100_000  # what crosses the wire is small; what it decodes to is not
+    with LoopbackServer(answering(bomb, headers=((b"content-encoding", b"gzip"),))) as server:
+        client = threaded_client(server.url, sleeps)
+        with pytest.raises(BadResponseError) as caught:
+            await client.json("GET", "/services")
+        await client.aclose()
+    assert str(caught.value) == (
+        "Productive answered GET /services with more than 16 MB; the answer was not read."
+    )
+
+
+async def test_sent_from_threads_a_refused_connection_is_a_network_error_saying_so(
+    sleeps,
+) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    client = threaded_client(f"http://127.0.0.1:{port}", sleeps)
+    with pytest.raises(NetworkError) as caught:
+        await client.json("GET", "/services")
+    await client.aclose()
+    assert str(caught.value) == "Could not reach Productive (Connection refused)."
+    assert len(sleeps.calls) == RetryPolicy().attempts - 1  # retried: nothing was sent
+
+
+async def test_sent_from_threads_a_request_given_up_on_frees_its_connection(sleeps) -> None:
+    with LoopbackServer(answering(b'{"data": []}', delay=0.3)) as server:
+        client = threaded_client(server.url, sleeps, max_connections=1)
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(client.json("GET", "/slow"), 0.05)
+        # The only connection comes back once the abandoned answer arrives in its thread.
+        assert await asyncio.wait_for(client.json("GET", "/again"), 30) == {"data": []}
+        await client.aclose()
+
+
+async def test_a_client_over_an_in_process_transport_keeps_it(ledger, transport, sleeps) -> None:
+    client = client_for(ledger, transport, sleeps)
+    client.send_from_threads()
+    assert (await client.json("GET", "/services"))["data"]
+    assert len(transport.requests) == 1  # through the in-process transport, not a thread
+    await client.aclose()

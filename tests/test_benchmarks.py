@@ -20,6 +20,7 @@ FIELDS = {"figure", "value", "baseline", "ratio", "target", "unit", "pass"}
 # One row per target of issue 18 that the suite measures (the sizes in the names vary).
 FIGURES = (
     "start-up: --demo to first frame with rows",
+    "start-up: modules imported before the first frame that its screen doesn't need",
     "streaming load * vs bare client",
     "streaming load * entries",
     "key down CPU * vs *",
@@ -77,3 +78,19 @@ def test_the_suite_at_tiny_sizes_reports_every_figure_with_its_fields(tmp_path: 
     assert not missing, f"no figure for {missing}; got {names}"
     # The exit status follows the checked targets.
     assert done.returncode == (1 if any(row["pass"] is False for row in rows) else 0)
+
+
+def test_the_import_check_counts_a_module_with_its_submodules_only() -> None:
+    from benchmarks.imports import not_needed
+
+    names = ["tui.screens.timesheet", "tui.screens.help", "tui.screens.helpers", "keyring.core"]
+    assert not_needed(names) == ["tui.screens.help", "keyring.core"]
+
+
+@pytest.mark.subprocess
+def test_the_demo_imports_only_what_its_first_screen_needs_before_its_first_frame() -> None:
+    from benchmarks.imports import before_first_frame, not_needed
+
+    names = before_first_frame("demo")
+    assert {"tui.screens.timesheet", "tui.widgets.entry_grid.grid"} <= set(names)
+    assert not_needed(names) == []

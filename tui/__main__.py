@@ -11,7 +11,13 @@ def main() -> None:
     gc.disable()
     from tui.cli import main as cli
 
-    cli(prog_name="timesheet")
+    try:
+        cli(prog_name="timesheet")
+    except SystemExit as done:
+        from tui.cli.context import exit_at_once
+
+        exit_at_once(done.code)  # a scripting command that ran: no teardown
+        raise
 
 
 if __name__ == "__main__":

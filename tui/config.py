@@ -8,7 +8,6 @@ line); tokens are never echoed.  No textual here (layer rule); keyring is lazy (
 from __future__ import annotations
 
 import contextlib
-import difflib
 import json
 import os
 import re
@@ -338,6 +337,8 @@ def _describe(error: Any) -> str:
     if kind == "extra_forbidden":
         hint = ""
         if model is not None:
+            import difflib  # only to word this message
+
             close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
         return f"{key} is not a known setting{hint}."

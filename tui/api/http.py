@@ -20,9 +20,11 @@ import contextlib
 import email.utils
 import json
 import logging
+import queue
 import random
 import re
 import ssl
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -54,8 +56,10 @@ log = logging.getLogger("tui.api.http")
 Sleep = Callable[[float], Awaitable[None]]
 ProblemParser = Callable[[Any], list[ItemProblem]]
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 TOO_MANY = re.compile(r"\btoo (many|large|big)\b|\bmaximum\b.*\bitems\b", re.IGNORECASE)
+_ERRNO = re.compile(r"^\[Errno -?\d+\]\s*")
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
@@ -93,6 +97,105 @@ def tls_context(base_url: str) -> ssl.SSLContext | bool:
     if base_url.lower().startswith("https:"):
         return True
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
+class _Worker:
+    """A daemon thread that runs one request's blocking calls in order, each awaited on
+    the event loop (or not awaited at all: `then`). A daemon, so that a command
+    interrupted while a request hangs exits at once instead of waiting out its timeout."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._jobs: queue.SimpleQueue[tuple[asyncio.Future[Any] | None, Callable[[], Any]] | None]
+        self._jobs = queue.SimpleQueue()
+        threading.Thread(target=self._work, name="timesheet-http", daemon=True).start()
+
+    async def call(self, job: Callable[[], T]) -> T:
+        future: asyncio.Future[T] = self._loop.create_future()
+        self._jobs.put((future, job))
+        return await future
+
+    def then(self, job: Callable[[], object]) -> None:
+        """Run `job` after the calls already asked for, nobody waiting for it."""
+        self._jobs.put((None, job))
+
+    def stop(self) -> None:
+        """End the thread once the jobs already asked for are done."""
+        self._jobs.put(None)
+
+    def _work(self) -> None:
+        while (item := self._jobs.get()) is not None:
+            future, job = item
+            try:
+                result, error = job(), None
+            except BaseException as exc:  # handed to the awaiting task, raised there
+                result, error = None, exc
+            if future is not None:
+                with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+                    self._loop.call_soon_threadsafe(_settle, future, result, error)
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.cancelled():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+class _ThreadedStream(httpx.AsyncByteStream):
+    """A blocking response's raw body, chunk by chunk from its worker thread."""
+
+    def __init__(self, worker: _Worker, response: httpx.Response) -> None:
+        self._worker = worker
+        self._response = response
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        chunks = self._response.iter_raw()
+        while (chunk := await self._worker.call(lambda: next(chunks, None))) is not None:
+            yield chunk
+
+    async def aclose(self) -> None:
+        self._worker.then(self._response.close)
+        self._worker.stop()
+
+
+class ThreadedTransport(httpx.AsyncBaseTransport):
+    """An async transport over httpx's blocking `Client`, each request in a thread of its
+    own (see `HttpClient.send_from_threads`). Requests still run concurrently (the
+    threads wait on sockets, not on each other) and their errors are httpx's own."""
+
+    def __init__(self, *, verify: ssl.SSLContext | bool, limits: httpx.Limits) -> None:
+        self._client = httpx.Client(verify=verify, limits=limits)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        worker = _Worker()
+        sent: list[httpx.Response] = []
+
+        def send() -> httpx.Response:
+            sent.append(self._client.send(request, stream=True))
+            return sent[0]
+
+        def let_go() -> None:
+            for response in sent:
+                response.close()
+
+        try:
+            response = await worker.call(send)
+        except BaseException:  # given up on (cancelled) or failed: an answer is let go
+            worker.then(let_go)
+            worker.stop()
+            raise
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            stream=_ThreadedStream(worker, response),
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        self._client.close()
 
 
 @dataclass(frozen=True)
@@ -212,15 +315,19 @@ class HttpClient:
         self._secrets = [s for s in secrets if s]
         self.requests_sent = 0
         """Requests that went out (retries included), for tests and benchmarks."""
+        self._in_process = transport is not None
+        self._threaded = False
+        self._verify = tls_context(base_url)
+        self._limits = httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        )
         self._client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             headers={"User-Agent": USER_AGENT, **headers},
             transport=transport,
-            verify=tls_context(base_url),
+            verify=self._verify,
             timeout=timeout,
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
+            limits=self._limits,
         )
 
     def __repr__(self) -> str:
@@ -233,6 +340,24 @@ class HttpClient:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+    def send_from_threads(self) -> None:
+        """From now on, send through httpx's blocking client, each request in a thread of
+        its own (`ThreadedTransport`): the same pool limits, TLS checks, proxies from the
+        environment, timeouts and errors, without the anyio machinery that httpx's async
+        transport loads for its first connection (about 18 ms of `status`). For a
+        short-lived command (the CLI), before its first request; a client over an
+        in-process transport keeps it."""
+        if self._in_process or self._threaded:
+            return
+        self._threaded = True
+        old = self._client  # never connected: nothing to close
+        self._client = httpx.AsyncClient(
+            base_url=old.base_url,
+            headers=old.headers,
+            transport=ThreadedTransport(verify=self._verify, limits=self._limits),
+            timeout=old.timeout,
+        )
 
     # ---------------------------------------------------------------------- calls
 
@@ -428,7 +553,8 @@ class HttpClient:
     def _network_reason(error: Exception) -> str:
         if isinstance(error, httpx.TimeoutException):
             return "timed out"
-        return str(error) or type(error).__name__
+        # The socket's words without their errno: "[Errno 111] Connection refused".
+        return _ERRNO.sub("", str(error)) or type(error).__name__
 
     def _network_sentence(self, error: Exception) -> str:
         return self.redact(f"Could not reach {self.service} ({self._network_reason(error)}).")

@@ -7,9 +7,12 @@ and the scripting commands must start fast, and nothing here ever imports textua
 from __future__ import annotations
 
 import asyncio
+import atexit
 import gc
+import os
 import re
 import sys
+import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,9 +84,11 @@ class CliContext:
 
         name, profile = self.profile()
         try:
-            return open_store(name, profile, self.ui(), journal=False)
+            store = open_store(name, profile, self.ui(), journal=False)
         except ConfigError as error:
             raise CliError(str(error)) from None
+        send_from_threads(store.backend)
+        return store
 
     def run_backend(self, work: Callable[[Backend], Awaitable[T]]) -> T:
         """Like `run`, on the profile's backend alone: for a command that reads one thing
@@ -96,6 +101,7 @@ class CliContext:
             backend = open_profile_backend(name, profile, self.ui())
         except ConfigError as error:
             raise CliError(str(error)) from None
+        send_from_threads(backend)
 
         async def main() -> T:
             try:
@@ -120,6 +126,18 @@ class CliContext:
         return run_mapped(main(), base_url=getattr(profile, "base_url", None))
 
 
+def send_from_threads(backend: Backend) -> None:
+    """A remote backend's requests go through httpx's blocking client in threads
+    (`HttpClient.send_from_threads`): a command is short-lived, and the anyio machinery
+    of the async transport cost `status` about 18 ms. The ledger (in-process) and
+    backends without an HTTP client are left as they are."""
+    from tui.api.http import HttpClient
+
+    http = getattr(backend, "http", None)
+    if isinstance(http, HttpClient):
+        http.send_from_threads()
+
+
 def startup_done() -> None:
     """The command has loaded what it needs: keep those objects out of every later
     collection, so the work and the exit don't walk them again, and turn the collector
@@ -127,6 +145,38 @@ def startup_done() -> None:
     if not gc.isenabled():
         gc.freeze()
         gc.enable()
+
+
+_ran: list[bool] = []
+"""Set once a scripting command has run its work (`run_mapped`): its process may then
+`exit_at_once`."""
+
+
+def exit_at_once(code: object) -> None:
+    """End the process of a scripting command that has run (`run_mapped`) as `sys.exit(code)`
+    would, minus the interpreter's teardown of every module, class and schema it loaded
+    (a twentieth of `status`): threads that are not daemons are waited for, the exit
+    handlers run and the output is flushed, as at any exit. Returns (the caller exits the
+    usual way) when no command ran."""
+    if not _ran:
+        return
+    for thread in threading.enumerate():  # e.g. the ledger's AnyIO worker, winding down
+        if not thread.daemon and thread is not threading.current_thread():
+            thread.join()
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:
+        print(code, file=sys.stderr)
+        status = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: Python's own exit says 120
+            status = status or 120
+    os._exit(status)
 
 
 def run_mapped(coroutine: Coroutine[Any, Any, T], *, base_url: str | None = None) -> T:
@@ -146,6 +196,7 @@ def run_mapped(coroutine: Coroutine[Any, Any, T], *, base_url: str | None = None
         *((store.StagingError,) if store is not None else ()),
     )
     startup_done()
+    _ran.append(True)
     try:
         return asyncio.run(coroutine)
     except refusals as error:
