@@ -39,8 +39,8 @@ FIGURES = (
     "approve *: write requests",
     "save * mixed edits: write requests*",
     "save * mixed edits vs one call per change*",
-    "CLI status --json, ledger profile",
-    "CLI status --json, productive profile",
+    "CLI status --json, ledger profile*",
+    "CLI status --json, productive profile*",
 )
 
 
