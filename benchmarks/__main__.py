@@ -224,8 +224,11 @@ def startup(results: Results, sizes: Sizes) -> None:
             seconds = first_frame_s(mode)
             if round_:
                 times[mode].append(seconds)
-    demo, bare = statistics.median(times["demo"]), statistics.median(times["bare"])
-    results.ratio("start-up: --demo to first frame with rows", demo, bare, 2.0, "s")
+    # The least of each (taking turns): the machine's speed spells only ever add time.
+    demo, bare = min(times["demo"]), min(times["bare"])
+    results.ratio(
+        f"start-up: --demo to first frame with rows (least of {sizes.runs})", demo, bare, 2.0, "s"
+    )
     extra = imports.not_needed(imports.before_first_frame("demo"))
     name = "start-up: modules imported before the first frame that its screen doesn't need"
     results.limit(name, len(extra), 0, "modules", count=True)
@@ -270,20 +273,25 @@ async def bare_load(served: Served, concurrency: int = 4) -> tuple[float, float,
     return time.perf_counter() - started, time.process_time() - cpu, pages
 
 
+def grid_argv(served: Served, presses: int, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "benchmarks.app_child",
+        "grid",
+        served.url,
+        served.token,
+        served.org,
+        served.person,
+        "--keys",
+        str(presses),
+        *extra,
+    ]
+
+
 def grid_child(served: Served, presses: int) -> dict[str, Any]:
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.app_child",
-            "grid",
-            served.url,
-            served.token,
-            served.org,
-            served.person,
-            "--keys",
-            str(presses),
-        ],
+        grid_argv(served, presses),
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
@@ -294,34 +302,87 @@ def grid_child(served: Served, presses: int) -> dict[str, Any]:
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+def paced_grids(first: Served, second: Served, presses: int) -> list[dict[str, Any]]:
+    """Two grid children (each over its own ledger), loaded one after the other, whose
+    key presses then alternate one by one, so that the machine's speed spells fall on
+    both alike; their JSON figures, in order."""
+    from benchmarks.app_child import KEYS, PACED
+
+    children: list[tuple[subprocess.Popen[str], Any]] = []  # each with its stderr file
+    with contextlib.ExitStack() as stack:
+        stack.callback(_kill, children)
+        for served in (first, second):
+            err = stack.enter_context(tempfile.TemporaryFile("w+"))
+            child = subprocess.Popen(
+                grid_argv(served, presses, "--paced"),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                text=True,
+            )
+            children.append((child, err))
+            if _line(child) != PACED:  # loaded, waiting for keys
+                raise SystemExit(f"app_child grid failed: {_err_text(err)}")
+        for key in KEYS:
+            for _ in range(presses):
+                for child, _err in children:
+                    _send(child, key)
+                    _line(child)  # its CPU: the child keeps them
+        outs = []
+        for child, err in children:
+            _send(child, "done")
+            assert child.stdout is not None
+            lines = child.stdout.read().strip().splitlines()
+            if child.wait(timeout=900) != 0 or not lines:
+                raise SystemExit(f"app_child grid failed: {_err_text(err)}")
+            outs.append(dict(json.loads(lines[-1])))
+        return outs
+
+
+def _send(child: subprocess.Popen[str], line: str) -> None:
+    assert child.stdin is not None
+    child.stdin.write(line + "\n")
+    child.stdin.flush()
+
+
+def _line(child: subprocess.Popen[str]) -> str:
+    assert child.stdout is not None
+    return child.stdout.readline().strip()
+
+
+def _kill(children: list[tuple[subprocess.Popen[str], Any]]) -> None:
+    for child, _ in children:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
+def _err_text(err: Any) -> str:
+    err.seek(0)
+    return str(err.read())[-1500:]
+
+
 def grid_figures(results: Results, sizes: Sizes, folder: Path) -> None:
     small_path, large_path = folder / "keys-small.db", folder / "load.db"
     large_ledger(small_path, sizes.keys_small)
     large_ledger(large_path, sizes.load)
-    with serving(small_path) as served:
-        log(f"grid at {sizes.keys_small:,} entries")
-        small = grid_child(served, sizes.presses)
-    with serving(large_path) as served:
+    with serving(small_path) as small_served, serving(large_path) as served:
         asyncio.run(bare_load(served))  # warm the server's page cache alike for both
         bare_s, _, _ = asyncio.run(bare_load(served))
-        log(f"grid at {sizes.load:,} entries")
-        large = grid_child(served, sizes.presses)
+        log(f"grids at {sizes.keys_small:,} and {sizes.load:,} entries, keys taking turns")
+        small, large = paced_grids(small_served, served, sizes.presses)
     n = large["loaded"]
     results.ratio(f"streaming load {n:,} entries vs bare client", large["load_s"], bare_s, 2.0, "s")
     results.limit(f"streaming load {n:,} entries", large["load_s"], 10.0, "s")
-    least = f"least of {sizes.presses}"
     for key, label in (("down_ms", "down"), ("pagedown_ms", "pagedown"), ("end_ms", "end")):
         results.ratio(
-            f"key {label} CPU {n:,} vs {small['loaded']:,} ({least})",
+            f"key {label} CPU {n:,} vs {small['loaded']:,} (presses taking turns)",
             large[key],
             small[key],
             1.1,
             "ms",
         )
-        results.limit(f"key {label} CPU at {n:,} ({least})", large[key], 20.0, "ms")
-        results.info(
-            f"key {label} CPU at {n:,} (median)", large[key.replace("_ms", "_median_ms")], "ms"
-        )
+        results.limit(f"key {label} CPU at {n:,}", large[key], 20.0, "ms")
     results.limit(f"cell edit CPU at {n:,}", large["edit_ms"], 30.0, "ms")
     results.limit(
         f"key answered while {n:,} rows stream in (worst of {large['streaming_keys']})",
@@ -357,7 +418,7 @@ def huge_figures(results: Results, sizes: Sizes, folder: Path) -> None:
         "ms",
     )
     for key, label in (("down_ms", "down"), ("pagedown_ms", "pagedown"), ("end_ms", "end")):
-        results.limit(f"key {label} CPU at {n:,} (least of {sizes.presses})", huge[key], 20.0, "ms")
+        results.limit(f"key {label} CPU at {n:,}", huge[key], 20.0, "ms")
     per_entry = (huge["rss_loaded_mb"] - huge["rss_idle_mb"]) * 2**20 / max(1, n)
     results.info(f"memory per entry above idle RSS at {n:,}", per_entry, "B")
     results.info(f"peak RSS at {n:,}", huge["rss_peak_mb"], "MB", baseline=huge["rss_idle_mb"])

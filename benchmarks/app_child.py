@@ -2,13 +2,16 @@
 
     python -m benchmarks.app_child bare            a bare Textual app showing one Static
     python -m benchmarks.app_child demo            the `--demo` app (as `timesheet --demo`)
-    python -m benchmarks.app_child grid URL TOKEN ORG PERSON [--keys N]
+    python -m benchmarks.app_child grid URL TOKEN ORG PERSON [--keys N] [--paced]
 
 `bare` and `demo` print `FRAME` once the first frame (with rows, for the demo) is drawn, so
 the parent times process start -> first frame. `grid` runs the real app headless over a
 ledger served by another process (`timesheet serve`), loads the whole ledger into the grid
 and prints one JSON line: load time, RSS idle/loaded/peak, CPU per key and per cell edit.
-CPU is `time.process_time` (this process only: the ledger is elsewhere).
+CPU is `time.process_time` (this process only: the ledger is elsewhere). With `--paced`
+it prints `KEYS` once loaded and presses one key per line read from its stdin (`down`,
+`pagedown`, `end`; anything else ends that), printing each press's CPU: the parent
+alternates two grids' presses that way (`benchmarks.__main__.paced_grids`).
 
 Finding causes (each off unless set): TIMESHEET_BENCH_PROFILE=DIR (cProfile of the load,
 the keys and the edits), TIMESHEET_BENCH_TRACEMALLOC=1 (where the kept memory was
@@ -197,7 +200,14 @@ def demo() -> None:
         Demo(store, demo=True).run(headless=True, size=SIZE)
 
 
-async def grid(url: str, token: str, org: str, person: str, presses: int) -> dict[str, Any]:
+KEYS = ("down", "pagedown", "end")
+PACED = "KEYS"
+"""What a `--paced` grid child prints when it waits for keys on its stdin."""
+
+
+async def grid(
+    url: str, token: str, org: str, person: str, presses: int, *, paced: bool = False
+) -> dict[str, Any]:
     from datetime import date, timedelta
 
     from tui.api.base import EntryQuery
@@ -278,7 +288,9 @@ async def grid(url: str, token: str, org: str, person: str, presses: int) -> dic
         # The cache is written in a thread after the load: its CPU would count in the key
         # figures below (process time), its JSON rows in the memory.
         cache_started = time.perf_counter()
-        await asyncio.to_thread(store.cache.wait)
+        cache = store.cache
+        assert cache is not None
+        await asyncio.to_thread(cache.wait)
         out["cache_write_s"] = time.perf_counter() - cache_started
         settle_memory()
         out["rss_loaded_mb"] = rss_mb()
@@ -321,18 +333,27 @@ async def grid(url: str, token: str, org: str, person: str, presses: int) -> dic
             await shown.wait()
             return (time.process_time() - before) * 1000
 
+        async def sample(key: str) -> float:
+            if key != "down":  # from the top, so that each press moves a page or to the end
+                await pilot.press("home")
+            return await cpu_ms(key)
+
         for _ in range(SIZE[1] + 5):  # the cursor to the view's bottom: each down scrolls
             await pilot.press("down")
-        for key in ("down", "pagedown", "end"):
-            samples = []
-            for _ in range(presses):
-                if key != "down":  # from the top, so that each press moves a page or to the end
-                    await pilot.press("home")
-                samples.append(await cpu_ms(key))
-            # The least of them: this machine's CPU runs the same loop in 18 or 29 ms,
-            # by spells, so a median compares spells as often as sizes; noise only adds.
-            out[f"{key}_ms"] = min(samples)
-            out[f"{key}_median_ms"] = statistics.median(samples)
+        samples: dict[str, list[float]] = {key: [] for key in KEYS}
+        if paced:
+            # One press per line the parent sends, answered with its CPU, so that the
+            # presses of two grids alternate: this machine's CPU runs by spells at two
+            # speeds (the same loop in 9 or 14 ms), which then fall on both alike.
+            print(PACED, flush=True)
+            while (key := (await asyncio.to_thread(sys.stdin.readline)).strip()) in KEYS:
+                samples[key].append(await sample(key))
+                print(f"{samples[key][-1]:.4f}", flush=True)
+        else:
+            for key in KEYS:
+                samples[key] = [await sample(key) for _ in range(presses)]
+        for key, taken in samples.items():
+            out[f"{key}_ms"] = statistics.median(taken)
 
         stop(profile)
         profile = profiler("edit")
@@ -371,7 +392,9 @@ def main(argv: list[str]) -> int:
         gc.disable()  # as `timesheet` does (tui.__main__) until the app runs
         url, token, org, person = argv[1:5]
         presses = int(argv[argv.index("--keys") + 1]) if "--keys" in argv else 20
-        print(json.dumps(asyncio.run(grid(url, token, org, person, presses))), flush=True)
+        paced = "--paced" in argv
+        out = asyncio.run(grid(url, token, org, person, presses, paced=paced))
+        print(json.dumps(out), flush=True)
     else:
         raise SystemExit(f"unknown mode {mode!r}")
     return 0
