@@ -456,3 +456,41 @@ async def test_streamed_pages_extend_the_row_index_and_tell_only_new_lookups(
     assert not any(change.lookups for change in pages)
     assert all(store.index_of(i) == n for n, i in enumerate(store.order))
     await store.backend.aclose()
+
+
+@pytest.mark.parametrize("turns", [1, 12])  # while it reads the keys; while it indexes
+async def test_a_row_staged_while_a_streamed_load_settles_its_order_is_in_the_order(
+    ledger: LedgerDB, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, turns: int
+) -> None:
+    """The end of a streamed load sorts and indexes the rows a slice at a time, answering
+    keys in between: a new row staged then is in the settled order, where its date puts
+    it."""
+    import asyncio
+
+    import tui.store.store
+    from tui.ledger.demo import populate_large
+
+    monkeypatch.setattr(tui.store.store, "SETTLE_SLICE", 100)  # nine slices, ten turns
+
+    populate_large(ledger, entries=900, today=TODAY)
+    transport = httpx.ASGITransport(app=create_app(ledger, clock=clock))
+    store = Store(adapter(ledger, transport), clock=clock)
+    await store.open()
+    staged: list[str] = []
+
+    async def stage_once_the_pages_are_in() -> None:
+        while store.status.loading or not store.order:
+            await asyncio.sleep(0)
+        for _ in range(turns - 1):
+            await asyncio.sleep(0)
+        staged.append(store.stage_new(after=store.order[0]))
+
+    helper = asyncio.create_task(stage_once_the_pages_are_in())
+    await store.load(EntryQuery(TODAY - timedelta(days=800), TODAY + timedelta(days=1)))
+    await helper
+    assert staged and staged[0] in store.order
+    assert len(store.order) == 901
+    dates = [store._date_of(i) for i in store.order]
+    assert dates == sorted(dates)
+    assert all(store.index_of(i) == n for n, i in enumerate(store.order))
+    await store.backend.aclose()

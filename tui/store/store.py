@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import itertools
 import logging
 import uuid
 from collections import defaultdict
@@ -330,7 +331,7 @@ class Store:
         self.status.cached_at = None
         self.status.problem = None
         if cached is None:
-            self._rebuild_order()
+            await self._settle_streamed_order()
             self.emit(StoreChange(reset=True, status=True))
         else:
             self._replace_range(fresh)
@@ -392,9 +393,15 @@ class Store:
         """Server rows by date then id, and the new rows dated in the range (a new row of
         another week shows with that week, not in every one) after the server rows of
         their date, in the order they were staged."""
-        keys: list[tuple[date, int, int, str]] = [  # numeric ids sort as numbers
-            (r.date, 0, len(r.id), r.id) for r in self.records.values()
-        ]
+        keys = [_row_key(r) for r in self.records.values()]
+        keys.extend(self._new_row_keys())
+        keys.sort()
+        self.order = [key[-1] for key in keys]
+        self._index = None
+
+    def _new_row_keys(self) -> list[tuple[date, int, int, str]]:
+        """The sort keys of the new rows dated in the range, in the order staged."""
+        keys = []
         query = self.query
         for n, (entry_id, staged) in enumerate(self.staging.staged.items()):
             if staged.kind is not Kind.create or entry_id in self.records:
@@ -402,9 +409,31 @@ class Store:
             day = _new_date(staged)
             if query is None or day == date.min or query.covers(day):
                 keys.append((day, 1, n, entry_id))
+        return keys
+
+    async def _settle_streamed_order(self) -> None:
+        """`_rebuild_order` and the index at the end of a streamed load, a slice at a
+        time, so that a key pressed meanwhile is answered: at a million entries the keys,
+        the sort and the index held the loop for over a second. If anything was staged
+        or loaded in between, the order is rebuilt at once instead."""
+        staged, count = dict(self.staging.staged), len(self.records)
+        records = list(self.records.values())
+        keys: list[tuple[date, int, int, str]] = []
+        for start in range(0, len(records), SETTLE_SLICE):
+            keys.extend(_row_key(r) for r in records[start : start + SETTLE_SLICE])
+            await asyncio.sleep(0)
+        keys.extend(self._new_row_keys())
         keys.sort()
-        self.order = [key[-1] for key in keys]
-        self._index = None
+        order = [key[-1] for key in keys]
+        await asyncio.sleep(0)
+        index: dict[str, int] = {}
+        for start in range(0, len(order), SETTLE_SLICE):
+            index.update(zip(order[start : start + SETTLE_SLICE], itertools.count(start)))
+            await asyncio.sleep(0)
+        if dict(self.staging.staged) != staged or len(self.records) != count:
+            self._rebuild_order()
+            return
+        self.order, self._index = order, index
 
     def _date_of(self, entry_id: str) -> date:
         """The date a row sorts by: a new row's staged date, else the server's."""
@@ -1331,6 +1360,15 @@ class Store:
         await self.backend.aclose()
         if self.journal is not None:
             self.journal.close()
+
+
+SETTLE_SLICE = 50_000
+"""Rows sorted or indexed between two turns of the loop when a streamed load settles."""
+
+
+def _row_key(record: EntryRecord) -> tuple[date, int, int, str]:
+    """A server row's place: by date, then by id (numeric ids sort as numbers)."""
+    return (record.date, 0, len(record.id), record.id)
 
 
 def _new_date(staged: Staged) -> date:
