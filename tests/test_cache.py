@@ -47,3 +47,19 @@ def test_saving_a_range_returns_while_the_file_is_locked_and_lands_once_it_is_fr
     assert cached.records == records(50)
     assert cached.fetched_at == FETCHED
     cache.close()
+
+
+def test_a_range_too_big_to_cache_is_not_kept_and_the_last_copy_goes(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A manager's years would take seconds to write, and to read back at the next
+    start: such a range is loaded from the server, never shown from an older copy."""
+    import tui.store.cache
+
+    monkeypatch.setattr(tui.store.cache, "MAX_CACHED_ENTRIES", 40)
+    cache = Cache(tmp_path / "state.db")
+    cache.save_range(QUERY, records(40), FETCHED)
+    assert cache.load_range(QUERY) is not None  # at the limit: kept
+    cache.save_range(QUERY, records(41), FETCHED)
+    assert cache.load_range(QUERY) is None
+    cache.close()

@@ -46,6 +46,12 @@ _RECORD_FIELDS = tuple(name for name in RECORD_FIELDS if name != "date")
 wrote lacks the last ones, which then take their defaults."""
 
 
+MAX_CACHED_ENTRIES = 50_000
+"""The most entries a cached range keeps. A bigger range (a manager's years) took 15 s to
+write at a million entries, its thread sharing the GIL with the app's loop, and would take
+seconds to read back, on the loop, at the next start; it is loaded from the server."""
+
+
 def _query_key(query: EntryQuery) -> str:
     return json.dumps(
         {
@@ -108,7 +114,8 @@ class Cache:
     ) -> None:
         """Keep `records` as the cached copy of `query`'s range (replacing the last), in a
         thread: this returns at once (the records are frozen, the list is the caller's
-        to give away). A save that fails leaves the last copy as it was: it is a cache."""
+        to give away). A save that fails leaves the last copy as it was: it is a cache.
+        A range of more than `MAX_CACHED_ENTRIES` is not kept (and the last copy goes)."""
         self.wait()
         self._saving = threading.Thread(
             target=self._save_range,
@@ -132,12 +139,16 @@ class Cache:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 conn.execute("DELETE FROM cache_entries")
-                conn.executemany("INSERT INTO cache_entries (id, record) VALUES (?, ?)", rows)
-                for key, value in (("query", query_key), ("fetched_at", fetched_at)):
-                    conn.execute(
-                        "INSERT OR REPLACE INTO cache_meta (key, value) VALUES (?, ?)",
-                        (key, value),
-                    )
+                if len(records) > MAX_CACHED_ENTRIES:
+                    conn.execute("DELETE FROM cache_meta WHERE key IN ('query', 'fetched_at')")
+                else:
+                    insert = "INSERT INTO cache_entries (id, record) VALUES (?, ?)"
+                    conn.executemany(insert, rows)
+                    for key, value in (("query", query_key), ("fetched_at", fetched_at)):
+                        conn.execute(
+                            "INSERT OR REPLACE INTO cache_meta (key, value) VALUES (?, ?)",
+                            (key, value),
+                        )
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
