@@ -470,7 +470,8 @@ async def test_a_row_staged_while_a_streamed_load_settles_its_order_is_in_the_or
     import tui.store.store
     from tui.ledger.demo import populate_large
 
-    monkeypatch.setattr(tui.store.store, "SETTLE_SLICE", 100)  # nine slices, ten turns
+    monkeypatch.setattr(tui.store.store, "SETTLE_SLICE", 100)  # nine slices,
+    monkeypatch.setattr(tui.store.store, "SETTLE_PAUSE", 0)  # each one turn of the loop
 
     populate_large(ledger, entries=900, today=TODAY)
     transport = httpx.ASGITransport(app=create_app(ledger, clock=clock))

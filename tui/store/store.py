@@ -421,15 +421,15 @@ class Store:
         keys: list[tuple[date, int, int, str]] = []
         for start in range(0, len(records), SETTLE_SLICE):
             keys.extend(_row_key(r) for r in records[start : start + SETTLE_SLICE])
-            await asyncio.sleep(0)
+            await asyncio.sleep(SETTLE_PAUSE)
         keys.extend(self._new_row_keys())
         keys.sort()
         order = [key[-1] for key in keys]
-        await asyncio.sleep(0)
+        await asyncio.sleep(SETTLE_PAUSE)
         index: dict[str, int] = {}
         for start in range(0, len(order), SETTLE_SLICE):
             index.update(zip(order[start : start + SETTLE_SLICE], itertools.count(start)))
-            await asyncio.sleep(0)
+            await asyncio.sleep(SETTLE_PAUSE)
         if dict(self.staging.staged) != staged or len(self.records) != count:
             self._rebuild_order()
             return
@@ -1363,7 +1363,10 @@ class Store:
 
 
 SETTLE_SLICE = 50_000
-"""Rows sorted or indexed between two turns of the loop when a streamed load settles."""
+"""Rows sorted or indexed between two pauses when a streamed load settles."""
+SETTLE_PAUSE = 0.002
+"""Seconds of each pause: long enough for a key to go all the way through the app's
+message queues (one turn of the loop, `sleep(0)`, moved it one queue on per slice)."""
 
 
 def _row_key(record: EntryRecord) -> tuple[date, int, int, str]:
