@@ -415,7 +415,11 @@ class Store:
         """`_rebuild_order` and the index at the end of a streamed load, a slice at a
         time, so that a key pressed meanwhile is answered: at a million entries the keys,
         the sort and the index held the loop for over a second. If anything was staged
-        or loaded in between, the order is rebuilt at once instead."""
+        or loaded in between, the order is rebuilt at once instead. A load of one slice
+        or less (a week) is settled at once, with no pause."""
+        if len(self.records) <= SETTLE_SLICE:
+            self._rebuild_order()
+            return
         staged, count = dict(self.staging.staged), len(self.records)
         records = list(self.records.values())
         keys: list[tuple[date, int, int, str]] = []
