@@ -10,6 +10,7 @@ through to the ledger, so "reset after send" means the server really committed t
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -165,6 +166,29 @@ class FaultTransport(httpx.AsyncBaseTransport):
         return httpx.Response(
             response.status_code, headers=fault.headers, content=fault.content, request=request
         )
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class InFlight(httpx.AsyncBaseTransport):
+    """Counts requests in flight at once (the most seen is `peak`); each is held `hold`
+    seconds (0: one turn of the loop, so every task that may start, starts)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, *, hold: float = 0.0) -> None:
+        self.inner = inner
+        self.hold = hold
+        self.now = 0
+        self.peak = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.now += 1
+        self.peak = max(self.peak, self.now)
+        try:
+            await asyncio.sleep(self.hold)
+            return await self.inner.handle_async_request(request)
+        finally:
+            self.now -= 1
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -3,7 +3,6 @@ transport, and a core subset over a real loopback port."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -14,7 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import FROZEN_NOW, FakeClock, LoopbackServer
-from tests.faults import Fault, FaultTransport
+from tests.faults import Fault, FaultTransport, InFlight
 from tests.seeds import seed_stop_body
 from tui.api.base import Backend, EntryChange, EntryQuery, Outcome
 from tui.api.errors import (
@@ -114,27 +113,6 @@ class Sleeps:
 
     async def __call__(self, seconds: float) -> None:
         self.calls.append(seconds)
-
-
-class InFlight(httpx.AsyncBaseTransport):
-    """Counts requests in flight at once (the most seen is `peak`)."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.now = 0
-        self.peak = 0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.now += 1
-        self.peak = max(self.peak, self.now)
-        try:
-            await asyncio.sleep(0)  # let every task that may start, start
-            return await self.inner.handle_async_request(request)
-        finally:
-            self.now -= 1
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
 
 
 @pytest.fixture

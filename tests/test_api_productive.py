@@ -16,7 +16,7 @@ import pytest
 from starlette.responses import Response
 
 from tests.conftest import FROZEN_NOW, FakeClock, LoopbackServer
-from tests.faults import Fault, FaultTransport
+from tests.faults import Fault, FaultTransport, InFlight
 from tui.api.base import Backend, EntryChange, EntryQuery, Outcome
 from tui.api.errors import (
     ApiError,
@@ -56,24 +56,6 @@ class Sleeps:
 
     async def __call__(self, seconds: float) -> None:
         self.calls.append(seconds)
-
-
-class InFlight(httpx.AsyncBaseTransport):
-    """Counts requests in flight at once (each held open a moment)."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.now = 0
-        self.peak = 0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.now += 1
-        self.peak = max(self.peak, self.now)
-        try:
-            await asyncio.sleep(0.002)
-            return await self.inner.handle_async_request(request)
-        finally:
-            self.now -= 1
 
 
 @pytest.fixture
@@ -270,7 +252,7 @@ async def test_450_entries_are_three_pages_with_the_last_two_concurrent(
 ) -> None:
     ada, bob = add_person(ledger, "Ada", "Lovelace"), add_person(ledger, "Bob", "Byte")
     ids = seed(ledger, 450, people=[ada, bob])
-    in_flight = InFlight(transport)
+    in_flight = InFlight(transport, hold=0.002)
     async with make(ledger, in_flight, sleeps) as backend:
         batches = [b async for b in backend.iter_entries(MONTH)]
     calls = transport.calls("GET", ENTRIES)
@@ -300,7 +282,7 @@ async def test_450_entries_are_three_pages_with_the_last_two_concurrent(
 
 async def test_page_concurrency_bounds_the_pages_in_flight(ledger, transport, sleeps) -> None:
     seed(ledger, 1000)
-    in_flight = InFlight(transport)
+    in_flight = InFlight(transport, hold=0.002)
     async with make(ledger, in_flight, sleeps, page_concurrency=2) as backend:
         batch = await backend.list_entries(MONTH)
     assert len(batch.entries) == 1000 and in_flight.peak == 2
@@ -743,7 +725,7 @@ async def test_a_refused_token_midway_sends_no_further_chunks(ledger, transport,
         method="PATCH",
         match=lambda request: json.loads(request.content)["data"][0]["id"] == ids[50],
     )
-    async with make(ledger, InFlight(transport), sleeps, bulk_chunk_size=50) as backend:
+    async with make(ledger, InFlight(transport, hold=0.002), sleeps, bulk_chunk_size=50) as backend:
         with pytest.raises(AuthError):
             await backend.approve_entries(ids)
     # Of 20 chunks: the first alone, then four at once, one of them refused; those in

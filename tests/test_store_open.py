@@ -7,12 +7,18 @@ import ast
 from datetime import date
 from pathlib import Path
 
+import httpx
 import pytest
 
+from tests.faults import InFlight
+from tui.api.ledger import LedgerBackend
 from tui.cli.context import CliContext, CliError
 from tui.config import ConfigError, LedgerProfile, ProductiveProfile, UiSettings
+from tui.ledger.app import create_app
+from tui.ledger.demo import create_demo_ledger
 from tui.store.open import open_demo_store, open_store
 from tui.store.records import RowState
+from tui.store.store import Store
 
 pytestmark = pytest.mark.anyio
 
@@ -115,3 +121,17 @@ def test_the_app_and_the_cli_build_no_store_of_their_own(path: str) -> None:
     }
     assert "open_store" in called or "open_demo_store" in called
     assert not called & {"Store", "StoreSettings", "Journal", "Cache", "open_backend"}
+
+
+async def test_opening_asks_for_the_lookups_and_the_timer_at_once(tmp_path: Path) -> None:
+    """Who am I first, then people, services, tasks and the running timer together: two
+    round trips to a remote server instead of five."""
+    db = create_demo_ledger(tmp_path / "demo.db")
+    counted = InFlight(httpx.ASGITransport(app=create_app(db)), hold=0.01)
+    store = Store(LedgerBackend.open(db, transport=counted))
+    try:
+        await store.open()
+        assert counted.peak >= 4
+        assert store.people and store.services and store.tasks and store.timer is not None
+    finally:
+        await store.aclose()

@@ -33,7 +33,13 @@ from tui.ledger.db import (
     utc_now,
 )
 
-__all__ = ["DemoSummary", "create_demo_ledger", "populate_demo", "populate_large"]
+__all__ = [
+    "DemoSummary",
+    "create_demo_ledger",
+    "fill_if_empty",
+    "populate_demo",
+    "populate_large",
+]
 
 WEEKS = 6  # the current ISO week and the five before it
 TIMER_RUNNING_FOR = timedelta(hours=1, minutes=12)
@@ -749,11 +755,17 @@ def _other_approver(person_id: int, approver: int, fallback: int) -> int:
 def create_demo_ledger(path: Path | str, *, seed: int = 7, clock: Clock | None = None) -> LedgerDB:
     """Open (or create) the ledger at `path`; fill it with demo data if it has no entries."""
     db = LedgerDB(path, clock=clock or utc_now)
+    fill_if_empty(db, seed=seed)
+    return db
+
+
+def fill_if_empty(db: LedgerDB, *, seed: int = 7) -> bool:
+    """`populate_demo` on a ledger without entries; True if it filled it."""
     with db.transaction() as conn:
         empty = _count(conn, "time_entries") == 0
     if empty:
         populate_demo(db, seed=seed)
-    return db
+    return empty
 
 
 # ---------------------------------------------------------------------- the big one

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tui.api.base import Backend
-    from tui.config import LedgerProfile, Profile, UiSettings
+    from tui.config import Profile, UiSettings
     from tui.store.store import Store
     from tui.store.timers import TimerStarts
 
@@ -40,13 +40,25 @@ def open_store(
     settings; with `journal`, a journal and cache in `journal_path(profile_name,
     state_dir)`. A profile that cannot be opened (no token, a bad URL) is a
     `ConfigError` with one sentence."""
+    backend = open_profile_backend(profile_name, profile, ui, env=env)
+    return _store_over(backend, profile_name, profile, ui, journal=journal, state_dir=state_dir)
+
+
+def _store_over(
+    backend: Backend,
+    profile_name: str,
+    profile: Profile,
+    ui: UiSettings,
+    *,
+    journal: bool,
+    state_dir: Path | None,
+) -> Store:
     from tui.config import ProductiveProfile
     from tui.store.cache import Cache
     from tui.store.journal import Journal, journal_path
     from tui.store.store import Store, StoreSettings
     from tui.store.workweek import WorkWeek
 
-    backend = open_profile_backend(profile_name, profile, ui, env=env)
     settings = StoreSettings(
         rounding_minutes=ui.rounding_minutes,
         forgotten_timer_hours=ui.forgotten_timer_hours,
@@ -89,18 +101,20 @@ def timer_starts(profile_name: str, state_dir: Path | None = None) -> TimerStart
     return TimerStarts(state.with_name(state.stem + ".timers.json"))
 
 
-def demo_profile(folder: Path) -> LedgerProfile:
-    """A ledger profile on a demo ledger in `folder` (created and filled when new)."""
-    from tui.config import LedgerProfile
-    from tui.ledger.demo import create_demo_ledger
-
-    path = folder / "demo-ledger.db"
-    create_demo_ledger(path).close()
-    return LedgerProfile(path=path)
+DEMO_LEDGER = "demo-ledger.db"
 
 
 def open_demo_store(folder: Path, ui: UiSettings, *, journal: bool = True) -> Store:
-    """The demo: `open_store` on `demo_profile(folder)`, its journal in `folder` too."""
-    return open_store(
-        DEMO_PROFILE, demo_profile(folder), ui, journal=journal, state_dir=folder, env={}
-    )
+    """The demo: a store (journaled in `folder`) over a new ledger in `folder`, whose
+    demo data another process writes while the app starts (`tui.ledger.demo_fill`)."""
+    from tui.config import LedgerProfile
+    from tui.ledger.db import LedgerDB
+    from tui.ledger.demo_fill import DemoFill
+
+    profile = LedgerProfile(path=folder / DEMO_LEDGER)
+    db = LedgerDB(profile.path)  # the schema and identity here: the fill adds only rows
+    filling = DemoFill(db)  # before the adapter's imports, so that it starts sooner
+    from tui.api.ledger import LedgerBackend
+
+    backend = LedgerBackend.open(db, filling=filling, bulk_chunk_size=ui.bulk_chunk_size)
+    return _store_over(backend, DEMO_PROFILE, profile, ui, journal=journal, state_dir=folder)

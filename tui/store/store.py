@@ -15,7 +15,7 @@ import itertools
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
@@ -234,7 +234,8 @@ class Store:
         service unreachable, the cached lookups stand in (and `status.error` says so)."""
         try:
             self.me = await self.backend.current_person()
-            await self.refresh_lookups()
+            # The timer asks the server alongside the lookups: one round trip, not four.
+            await _all_of(self.refresh_lookups(), self._refresh_timer_if_any())
         except (*UNREACHABLE, AuthError) as error:
             self._note_problem(error)
             cached = self.cache.load_lookups() if self.cache else None
@@ -250,6 +251,10 @@ class Store:
             return
         if self.cache is not None:
             self.cache.save_lookups(self.me, self.people, self.services, self.tasks)
+
+    async def _refresh_timer_if_any(self) -> None:
+        """The running timer, where the backend has timers; offline, the panel keeps
+        what it showed (the lookups say the store is offline)."""
         if self.capabilities.timers:
             with contextlib.suppress(*UNREACHABLE):
                 await self.refresh_timer()
@@ -260,9 +265,13 @@ class Store:
         self.status.problem = Problem(kind, str(error), error.status)
 
     async def refresh_lookups(self) -> None:
-        await self._fetch_people()
-        self.services = {s.id: s for s in await self.backend.services()}
-        self.tasks = {t.id: t for t in await self.backend.tasks()}
+        """The people, services and tasks, asked for at once."""
+        people, services, tasks = await _all_of(
+            self.backend.people(), self.backend.services(), self.backend.tasks()
+        )
+        self._take_people(people)
+        self.services = {s.id: s for s in services}
+        self.tasks = {t.id: t for t in tasks}
         self.emit(StoreChange(lookups=True))
 
     async def refresh_people(self) -> dict[str, Person]:
@@ -272,7 +281,10 @@ class Store:
         return self.people
 
     async def _fetch_people(self) -> None:
-        self.people = {p.id: p for p in await self.backend.people()}
+        self._take_people(await self.backend.people())
+
+    def _take_people(self, people: Iterable[Person]) -> None:
+        self.people = {p.id: p for p in people}
         if self.me is not None:
             self.people.setdefault(self.me.id, self.me)
 
@@ -1371,6 +1383,17 @@ SETTLE_SLICE = 50_000
 SETTLE_PAUSE = 0.002
 """Seconds of each pause: long enough for a key to go all the way through the app's
 message queues (one turn of the loop, `sleep(0)`, moved it one queue on per slice)."""
+
+
+async def _all_of(*work: Coroutine[Any, Any, Any]) -> list[Any]:
+    """Each result of `work`, run at once; the first failure is raised as itself (not as
+    an ExceptionGroup) once the rest are cancelled, so callers catch what one call raises."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(job) for job in work]
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    return [task.result() for task in tasks]
 
 
 def _row_key(record: EntryRecord) -> tuple[date, int, int, str]:
