@@ -164,30 +164,52 @@ class Identity:
 
 
 class LedgerConnection(sqlite3.Connection):
-    """A connection that remembers row counts until the data changes: a client paging
-    through 100k entries asks for the same count with every page (5 ms each)."""
+    """A connection that remembers, until the data changes, what a client paging through
+    100k entries asks again with every page: the row count (5 ms each) and where each
+    page it served ended (so the next page starts there instead of skipping every row
+    before it: at 1M entries, a page in the middle skipped 500k rows, 70 ms)."""
 
-    MAX_COUNTS = 64
+    MAX_QUERIES = 64
+    MAX_PAGE_ENDS = 10_000
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._counts: dict[tuple[str, tuple[Any, ...]], tuple[tuple[int, int], int]] = {}
+        self._page_ends: dict[tuple[Any, ...], tuple[tuple[int, int], dict[int, tuple[Any, ...]]]]
+        self._page_ends = {}
+
+    def _unchanged_since(self) -> tuple[int, int]:
+        """What moves with any write: by this connection (`total_changes`) or another one
+        (`data_version`, which reading also starts the transaction's snapshot)."""
+        version = self.execute("PRAGMA data_version").fetchone()[0]
+        return (self.total_changes, int(version))
 
     def count(self, sql: str, params: Sequence[Any] = ()) -> int:
         """`sql`'s one number (a `SELECT count(*)`), from the last time it was asked if
-        nothing was written since: by this connection (`total_changes`) or another one
-        (`data_version`, read first, which also starts the transaction's snapshot)."""
-        version = self.execute("PRAGMA data_version").fetchone()[0]
-        token = (self.total_changes, int(version))
+        nothing was written since."""
+        token = self._unchanged_since()
         key = (sql, tuple(params))
         known = self._counts.get(key)
         if known is not None and known[0] == token:
             return known[1]
         total = int(self.execute(sql, params).fetchone()[0])
-        if len(self._counts) >= self.MAX_COUNTS:
+        if len(self._counts) >= self.MAX_QUERIES:
             self._counts.clear()
         self._counts[key] = (token, total)
         return total
+
+    def page_ends(self, query: tuple[Any, ...]) -> dict[int, tuple[Any, ...]]:
+        """The sort key of the last row of each page of `query` served since nothing was
+        written, by page number; the caller adds the pages it serves."""
+        token = self._unchanged_since()
+        known = self._page_ends.get(query)
+        if known is not None and known[0] == token and len(known[1]) < self.MAX_PAGE_ENDS:
+            return known[1]
+        if len(self._page_ends) >= self.MAX_QUERIES:
+            self._page_ends.clear()
+        ends: dict[int, tuple[Any, ...]] = {}
+        self._page_ends[query] = (token, ends)
+        return ends
 
 
 class LedgerDB:

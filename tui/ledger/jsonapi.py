@@ -281,6 +281,11 @@ def parse_page(request: Request) -> Page:
     return Page(number("number", 1), min(number("size", DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE))
 
 
+KEYSET_REACH = 20
+"""How many pages past a known page end a page is still read from there (skipping at
+most this many pages' rows) rather than by its offset."""
+
+
 def page_of_ids(
     conn: LedgerConnection,
     table: str,
@@ -291,8 +296,10 @@ def page_of_ids(
 ) -> tuple[list[int], int]:
     """The ids on one page and the total count.
 
-    OFFSET walks every skipped row, so a page past the middle is read from the other end
-    with the order reversed: the last page of 100k rows costs what the first does.
+    OFFSET walks every skipped row. So a page that follows one served since the last
+    write starts where that one ended (an ascending sort only: a descending one would
+    meet its NULLs after the end); any other page past the middle is read from the other
+    end with the order reversed: the last page of 100k rows costs what the first does.
     """
     clause = f" WHERE {' AND '.join(where)}" if where else ""
     total = conn.count(f"SELECT count(*) FROM {table}{clause}", params)
@@ -300,22 +307,35 @@ def page_of_ids(
     if offset >= total:
         return [], total
     rows = min(page.size, total - offset)
-    reverse = offset > total // 2
-    if reverse:
-        offset = total - offset - rows
-    order = ", ".join(
-        f"{column} {'ASC' if descending == reverse else 'DESC'}" for column, descending in sort
-    )
-    ids = [
-        r[0]
-        for r in conn.execute(
-            f"SELECT id FROM {table}{clause} ORDER BY {order} LIMIT ? OFFSET ?",
-            (*params, rows, offset),
+    columns = ", ".join(column for column, _ in sort)
+    ascending = not any(descending for _, descending in sort)
+    ends = conn.page_ends((table, clause, tuple(params), columns, page.size)) if ascending else {}
+    before = max((n for n in ends if page.number - KEYSET_REACH <= n < page.number), default=0)
+    if before:
+        # First in the WHERE clause: SQLite then starts its index range at the page end
+        # (after the filters, it read the range from its start and tested every row).
+        keyset = f"({columns}) > ({', '.join('?' * len(sort))})"
+        found = conn.execute(
+            f"SELECT id, {columns} FROM {table} WHERE {' AND '.join([keyset, *where])}"
+            f" ORDER BY {', '.join(f'{c} ASC' for c, _ in sort)} LIMIT ? OFFSET ?",
+            (*ends[before], *params, rows, (page.number - before - 1) * page.size),
+        ).fetchall()
+    else:
+        reverse = offset > total // 2
+        if reverse:
+            offset = total - offset - rows
+        order = ", ".join(
+            f"{column} {'ASC' if descending == reverse else 'DESC'}" for column, descending in sort
         )
-    ]
-    if reverse:
-        ids.reverse()
-    return ids, total
+        found = conn.execute(
+            f"SELECT id, {columns} FROM {table}{clause} ORDER BY {order} LIMIT ? OFFSET ?",
+            (*params, rows, offset),
+        ).fetchall()
+        if reverse:
+            found.reverse()
+    if ascending and found and None not in tuple(found[-1])[1:]:
+        ends[page.number] = tuple(found[-1])[1:]
+    return [r[0] for r in found], total
 
 
 def rows_by_ids(conn: sqlite3.Connection, table: str, ids: list[int]) -> list[sqlite3.Row]:
