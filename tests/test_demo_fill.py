@@ -3,6 +3,7 @@ and the demo store's first request waiting for it."""
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -77,3 +78,15 @@ async def test_the_demo_stores_first_request_waits_for_the_data(tmp_path: Path) 
         assert store.order
     finally:
         await store.aclose()
+
+
+def test_the_child_leaves_nothing_behind_once_the_folder_is_gone(tmp_path: Path) -> None:
+    folder = tmp_path / "timesheet-demo-x"
+    db = LedgerDB(folder / "demo.db")
+    fill = DemoFill(db)
+    child = fill._child
+    assert child is not None
+    db.close()
+    shutil.rmtree(folder)  # the app ended before the child started writing
+    assert child.wait(timeout=30) != 0
+    assert not folder.exists()

@@ -89,8 +89,14 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python -m tui.ledger.demo_fill PATH", file=sys.stderr)
         return 2
+    from pathlib import Path
+
     from tui.ledger.demo import create_demo_ledger
 
+    # Only into the ledger the app made: its folder may be gone by now (the app ended,
+    # its temporary folder removed), and a new ledger there would be left behind.
+    if not Path(argv[0]).is_file():
+        return 1
     create_demo_ledger(argv[0]).close()
     return 0
 
