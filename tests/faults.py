@@ -192,3 +192,18 @@ class InFlight(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+class LatePages(httpx.AsyncBaseTransport):
+    """Holds each listing page `late[number]` seconds before it answers."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, late: dict[int, float]) -> None:
+        self.inner = inner
+        self.late = late
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(self.late.get(int(request.url.params.get("page[number]", "1")), 0))
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()

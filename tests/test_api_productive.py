@@ -16,7 +16,7 @@ import pytest
 from starlette.responses import Response
 
 from tests.conftest import FROZEN_NOW, FakeClock, LoopbackServer
-from tests.faults import Fault, FaultTransport, InFlight
+from tests.faults import Fault, FaultTransport, InFlight, LatePages
 from tui.api.base import Backend, EntryChange, EntryQuery, Outcome
 from tui.api.errors import (
     ApiError,
@@ -26,7 +26,7 @@ from tui.api.errors import (
     RateLimitedError,
 )
 from tui.api.http import RetryPolicy
-from tui.api.productive import ProductiveAdapter, parse_problems
+from tui.api.productive import PAGES_AHEAD, ProductiveAdapter, parse_problems
 from tui.ledger.app import create_app
 from tui.ledger.db import (
     LedgerDB,
@@ -287,6 +287,31 @@ async def test_page_concurrency_bounds_the_pages_in_flight(ledger, transport, sl
         batch = await backend.list_entries(MONTH)
     assert len(batch.entries) == 1000 and in_flight.peak == 2
     assert len(transport.calls("GET", ENTRIES)) == 5
+
+
+async def test_pages_are_handed_on_in_their_order_however_they_arrive(
+    ledger, transport, sleeps
+) -> None:
+    seed(ledger, 1400, spread=28)  # 7 pages, dated in page order
+    late = {number: 0.004 * (8 - number) for number in range(2, 8)}  # page 2 answers last
+    async with make(ledger, LatePages(transport, late), sleeps) as backend:
+        batches = [b async for b in backend.iter_entries(MONTH)]
+    keys = [(e.date, int(e.id or 0)) for b in batches for e in b.entries]
+    assert len(keys) == 1400 and keys == sorted(keys)
+
+
+async def test_a_late_page_holds_back_at_most_the_pages_ahead_of_it(
+    ledger, transport, sleeps
+) -> None:
+    seed(ledger, 200 * 40, spread=28)
+    async with make(ledger, LatePages(transport, {2: 0.3}), sleeps, page_concurrency=2) as backend:
+        asked: list[int] = []  # requests sent by the time each page was handed on
+        async for _ in backend.iter_entries(MONTH):
+            asked.append(len(transport.calls("GET", ENTRIES)))
+        asked_by_page_2 = asked[1]
+    # While page 2 was late, the other worker went on only PAGES_AHEAD * 2 pages past it.
+    assert asked_by_page_2 <= 2 + PAGES_AHEAD * 2
+    assert len(transport.calls("GET", ENTRIES)) == 40
 
 
 async def test_filters_for_people_and_statuses(ledger, adapter, transport) -> None:

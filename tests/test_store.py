@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.conftest import FROZEN_NOW, FakeClock
-from tests.faults import Fault, FaultTransport
+from tests.faults import Fault, FaultTransport, LatePages
 from tui.api.base import EntryQuery
 from tui.api.errors import AuthError, NotFoundError
 from tui.api.productive import ProductiveAdapter
@@ -491,6 +491,36 @@ async def test_a_row_staged_while_a_streamed_load_settles_its_order_is_in_the_or
     await helper
     assert staged and staged[0] in store.order
     assert len(store.order) == 901
+    dates = [store._date_of(i) for i in store.order]
+    assert dates == sorted(dates)
+    assert all(store.index_of(i) == n for n, i in enumerate(store.order))
+    await store.backend.aclose()
+
+
+async def test_rows_streamed_in_never_move_when_the_load_ends(
+    ledger: LedgerDB, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages answered out of order still show in the server's order while they stream
+    in, so the end of the load (sorted and indexed a slice at a time) moves no row."""
+    import tui.store.store
+    from tui.ledger.demo import populate_large
+
+    monkeypatch.setattr(tui.store.store, "SETTLE_SLICE", 100)  # a big load, in slices
+    populate_large(ledger, entries=1_000, today=TODAY)
+    late = {2: 0.03, 3: 0.02}  # pages 2 and 3 answer after 4 and 5
+    transport = LatePages(httpx.ASGITransport(app=create_app(ledger, clock=clock)), late)
+    store = Store(adapter(ledger, transport), clock=clock)
+    await store.open()
+    shown: list[list[str]] = []
+
+    def follow(change: StoreChange) -> None:
+        if change.added:
+            shown.append(list(store.order))
+
+    store.subscribe(follow)
+    await store.load(EntryQuery(TODAY - timedelta(days=800), TODAY + timedelta(days=1)))
+    assert len(shown) >= 5 and len(store.order) == 1_000
+    assert all(store.order[: len(rows)] == rows for rows in shown)
     dates = [store._date_of(i) for i in store.order]
     assert dates == sorted(dates)
     assert all(store.index_of(i) == n for n, i in enumerate(store.order))

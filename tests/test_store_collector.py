@@ -18,6 +18,7 @@ from tui.api.base import EntryQuery
 from tui.ledger.app import create_app
 from tui.ledger.db import LedgerDB
 from tui.ledger.demo import populate_large
+from tui.store.collector import LoadCollector
 from tui.store.store import Store
 
 pytestmark = pytest.mark.anyio
@@ -84,3 +85,26 @@ async def test_a_one_page_week_freezes_nothing(ledger, clock, unfrozen):
     assert len(store.order) == 30
     assert frozen == [0]
     await store.backend.aclose()
+
+
+def test_a_big_loads_end_runs_no_collection_and_freezes_what_it_built() -> None:
+    collector = LoadCollector()
+    collector.page_taken()
+    collector.page_taken()  # past its first page: a big load
+    try:
+        frozen = gc.get_freeze_count()
+        with collector.settling():
+            assert not gc.isenabled()
+            built = [[n] for n in range(1000)]  # what sorting and indexing leave alive
+        assert gc.isenabled()
+        assert gc.get_freeze_count() >= frozen + len(built)
+    finally:
+        collector.close()
+
+
+def test_a_weeks_load_settles_with_the_collector_on() -> None:
+    collector = LoadCollector()
+    collector.page_taken()  # one page: a week
+    with collector.settling():
+        assert gc.isenabled()
+    collector.close()

@@ -94,6 +94,9 @@ BULK = "application/vnd.api+json; ext=bulk"
 SINGLE_HEADERS = {"Content-Type": JSONAPI}
 BULK_HEADERS = {"Accept": BULK, "Content-Type": BULK}
 PAGE_SIZE = 200
+PAGES_AHEAD = 4
+"""How many times `page_concurrency` pages a listing may fetch past the next page it has
+yet to hand on (in order), while that one is late."""
 RATE_LIMITS = [(100, 10.0), (4000, 1800.0)]
 SERVICE_INCLUDES: tuple[str | None, ...] = ("deal.project", "deal", None)
 """What the services listing asks to include, best first: which the API accepts is
@@ -430,15 +433,26 @@ class ProductiveAdapter:
         # A few workers take page numbers in turn and hand each body over through a small
         # queue: at most `page_concurrency` requests are in flight and only a handful of
         # bodies wait in memory, however many pages there are (100k entries peaked at
-        # +468 MB when every finished page was held until the last one arrived).
+        # +468 MB when every finished page was held until the last one arrived). Pages
+        # are handed on in their order (a row never shows above one the server sorts
+        # before it), so a worker starts no page more than `PAGES_AHEAD` past the next one
+        # due: that bounds the pages held while an earlier one is late.
         numbers = iter(range(2, total_pages + 1))
         queue: asyncio.Queue[tuple[int, L] | Exception] = asyncio.Queue(
             maxsize=self.page_concurrency
         )
+        due = 2  # the next page to hand on
+        moved = asyncio.Condition()
+        ahead = PAGES_AHEAD * self.page_concurrency
+
+        async def in_reach(number: int) -> None:
+            async with moved:
+                await moved.wait_for(lambda: number < due + ahead)
 
         async def worker() -> None:
             try:
                 for number in numbers:
+                    await in_reach(number)
                     await queue.put(await page(number))
             except Exception as error:  # handed to the reader, which raises it
                 await queue.put(error)
@@ -447,12 +461,18 @@ class ProductiveAdapter:
             asyncio.ensure_future(worker())
             for _ in range(min(self.page_concurrency, total_pages - 1))
         ]
+        arrived: dict[int, L] = {}
         try:
             for _ in range(total_pages - 1):
                 item = await queue.get()
                 if isinstance(item, Exception):
                     raise item
-                yield item
+                arrived[item[0]] = item[1]
+                while due in arrived:
+                    number, due = due, due + 1
+                    async with moved:
+                        moved.notify_all()
+                    yield number, arrived.pop(number)
         finally:
             for task in workers:
                 task.cancel()

@@ -17,12 +17,15 @@ frees those objects.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+from collections.abc import Iterator
 
 
 class LoadCollector:
-    """Freezes after each page of a load once it is past its first page; `close` undoes
-    that where the process had frozen nothing before the load."""
+    """Freezes after each page of a load once it is past its first page, and holds the
+    collector off while the load's end sorts and indexes its rows (`settling`); `close`
+    undoes the freezing where the process had frozen nothing before the load."""
 
     def __init__(self) -> None:
         self.pages = 0
@@ -34,6 +37,22 @@ class LoadCollector:
         if self.pages > 1 and gc.isenabled():  # a one-page week needs none of this
             gc.freeze()
             self._frozen = True
+
+    @contextlib.contextmanager
+    def settling(self) -> Iterator[None]:
+        """No collection while the rows are sorted and indexed, then a freeze: at 1M
+        entries that builds a million new sort keys and lists of a million, and each
+        full pass over them took 33-94 ms (six of them), a key pressed meanwhile waiting
+        for it. Only for a load past its first page (a week needs none of this)."""
+        hold = self._frozen and gc.isenabled()
+        if hold:
+            gc.disable()
+        try:
+            yield
+        finally:
+            if hold:
+                gc.freeze()
+                gc.enable()
 
     def close(self) -> None:
         if self._frozen and not self._refreeze:

@@ -13,6 +13,7 @@ import bisect
 import contextlib
 import itertools
 import logging
+import operator
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
@@ -31,7 +32,7 @@ from tui.api.base import (
 )
 from tui.api.errors import ApiError, AuthError, NetworkError, NotFoundError, ServerError
 from tui.models import Entry, EntryStatus, Person, Service, Task, Timer
-from tui.store.cache import Cache
+from tui.store.cache import Cache, CachedRange
 from tui.store.changes import (
     ApprovalResult,
     DiffItem,
@@ -316,6 +317,20 @@ class Store:
         fresh: dict[str, EntryRecord] = {}
         collector = LoadCollector()
         try:
+            await self._load_from_server(query, cached, fresh, collector)
+        finally:
+            collector.close()
+
+    async def _load_from_server(
+        self,
+        query: EntryQuery,
+        cached: CachedRange | None,
+        fresh: dict[str, EntryRecord],
+        collector: LoadCollector,
+    ) -> None:
+        """`load`'s pages from the server into `fresh` (and, over no cached copy, into the
+        order as they come), then the rows settled and the range cached."""
+        try:
             async for batch in self.backend.iter_entries(query):
                 self._take_batch(batch, fresh, stream=cached is None)
                 collector.page_taken()
@@ -337,13 +352,12 @@ class Store:
             self.status.error = str(error)
             self.emit(StoreChange(status=True))
             raise
-        finally:
-            collector.close()
         self.status.loading = False
         self.status.cached_at = None
         self.status.problem = None
         if cached is None:
-            await self._settle_streamed_order()
+            with collector.settling():
+                await self._settle_streamed_order()
             self.emit(StoreChange(reset=True, status=True))
         else:
             self._replace_range(fresh)
@@ -433,6 +447,13 @@ class Store:
             self._rebuild_order()
             return
         staged, count = dict(self.staging.staged), len(self.records)
+        if await self._streamed_in_order():
+            # The pages came in the server's order, which is the grid's: nothing to sort.
+            if self._index is None or len(self._index) != len(self.order):
+                self._index = await _index_in_slices(self.order)
+            if dict(self.staging.staged) != staged or len(self.records) != count:
+                self._rebuild_order()
+            return
         records = list(self.records.values())
         keys: list[tuple[date, int, int, str]] = []
         for start in range(0, len(records), SETTLE_SLICE):
@@ -442,14 +463,29 @@ class Store:
         keys.sort()
         order = [key[-1] for key in keys]
         await asyncio.sleep(SETTLE_PAUSE)
-        index: dict[str, int] = {}
-        for start in range(0, len(order), SETTLE_SLICE):
-            index.update(zip(order[start : start + SETTLE_SLICE], itertools.count(start)))
-            await asyncio.sleep(SETTLE_PAUSE)
+        index = await _index_in_slices(order)
         if dict(self.staging.staged) != staged or len(self.records) != count:
             self._rebuild_order()
             return
         self.order, self._index = order, index
+
+    async def _streamed_in_order(self) -> bool:
+        """Whether `order` is already by `_row_key` (server rows only), checked a slice
+        at a time: a listing hands its pages on in the server's order, by date then id."""
+        order, records = self.order, self.records
+        last: tuple[date, int, int, str] | None = None
+        for start in range(0, len(order), SETTLE_SLICE):
+            ids = order[start : start + SETTLE_SLICE]
+            if any(i not in records for i in ids):  # a new row: it sorts by its staged date
+                return False
+            keys = [_row_key(records[i]) for i in ids]
+            if last is not None and keys and not last < keys[0]:
+                return False
+            if not all(map(operator.lt, keys, keys[1:])):
+                return False
+            last = keys[-1] if keys else last
+            await asyncio.sleep(SETTLE_PAUSE)
+        return True
 
     def _date_of(self, entry_id: str) -> date:
         """The date a row sorts by: a new row's staged date, else the server's."""
@@ -1383,6 +1419,15 @@ SETTLE_SLICE = 50_000
 SETTLE_PAUSE = 0.002
 """Seconds of each pause: long enough for a key to go all the way through the app's
 message queues (one turn of the loop, `sleep(0)`, moved it one queue on per slice)."""
+
+
+async def _index_in_slices(order: list[str]) -> dict[str, int]:
+    """Each id's position in `order`, `SETTLE_SLICE` at a time with a pause between."""
+    index: dict[str, int] = {}
+    for start in range(0, len(order), SETTLE_SLICE):
+        index.update(zip(order[start : start + SETTLE_SLICE], itertools.count(start)))
+        await asyncio.sleep(SETTLE_PAUSE)
+    return index
 
 
 async def _all_of(*work: Coroutine[Any, Any, Any]) -> list[Any]:
