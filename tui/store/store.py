@@ -473,6 +473,8 @@ class Store:
         """Whether `order` is already by `_row_key` (server rows only), checked a slice
         at a time: a listing hands its pages on in the server's order, by date then id."""
         order, records = self.order, self.records
+        if len(order) != len(records):  # a row the stream did not put in the order
+            return False
         last: tuple[date, int, int, str] | None = None
         for start in range(0, len(order), SETTLE_SLICE):
             ids = order[start : start + SETTLE_SLICE]
