@@ -47,7 +47,7 @@ from tui.store.collector import LoadCollector
 from tui.store.conflicts import keep_mine_refusal
 from tui.store.journal import Journal
 from tui.store.planner import SavePlanner
-from tui.store.records import FIELDS, EntryRecord, Row, RowState, missing_for_create
+from tui.store.records import FIELDS, EntryRecord, Records, Row, RowState, missing_for_create
 from tui.store.staging import Action, HistoryStep, Kind, Staged, Staging
 from tui.store.timers import (
     TimerStarts,
@@ -121,7 +121,7 @@ class Store:
         self.clock = clock
         self.sleep = sleep
         self.capabilities: Capabilities = backend.capabilities
-        self.records: dict[str, EntryRecord] = {}
+        self._records = Records()
         self.order: list[str] = []
         self.people: dict[str, Person] = {}
         self.services: dict[str, Service] = {}
@@ -138,7 +138,11 @@ class Store:
         self.unsettled: dict[str, Unsettled] = {}
         """Writes that may have reached the server, waiting for a read (journaled)."""
         self._listeners: list[Listener] = []
+        self._sorted = True
+        """`order` is by `_sort_date` (as `_rebuild_order` leaves it): `index_of` bisects.
+        Else (while pages stream in, in arrival order) `_index` answers."""
         self._index: dict[str, int] | None = None
+        """id → position while `order` is not sorted (None: made again when asked)."""
         self._offscreen: dict[str, EntryRecord] = {}
         """Server copies of staged entries outside the loaded range."""
         self.restored_count = 0
@@ -175,11 +179,65 @@ class Store:
     def today(self) -> date:
         return self.clock().astimezone().date()
 
+    @property
+    def records(self) -> Records:
+        """The server's copies of the loaded range, by id (with their minutes per day)."""
+        return self._records
+
+    @records.setter
+    def records(self, records: Mapping[str, EntryRecord]) -> None:
+        self._records = Records(records.values())
+
     def index_of(self, entry_id: str) -> int | None:
-        """Row position of an id; the index is rebuilt lazily after the order changes."""
-        if self._index is None:
-            self._index = {entry_id: i for i, entry_id in enumerate(self.order)}
-        return self._index.get(entry_id)
+        """Row position of an id: by bisection over the sorted order (no index: 63 bytes
+        an entry at 100k), the rows of its date searched for it; while pages stream in
+        (unsorted), from an index rebuilt lazily after the order changes."""
+        order = self.order
+        if not self._sorted:
+            if self._index is None:
+                self._index = {entry_id: i for i, entry_id in enumerate(order)}
+            return self._index.get(entry_id)
+        key = self._sort_date
+        day = key(entry_id)
+        first = bisect.bisect_left(order, day, key=key)
+        end = bisect.bisect_right(order, day, lo=first, key=key)
+        with contextlib.suppress(ValueError):
+            return order.index(entry_id, first, end)
+        if not self._shown(entry_id):
+            return None
+        # A row that should be in the order, not where its date puts it: a change moved
+        # it without telling (a bug). Answer right all the same, from an index.
+        try:
+            position = order.index(entry_id)
+        except ValueError:
+            return None
+        log.warning("row %s out of date order: indexing the rows", entry_id)
+        self._sorted, self._index = False, None
+        return position
+
+    def _sort_date(self, entry_id: str) -> date:
+        """The date a row is placed by in `order`: a new row's staged date, else its
+        server copy's date when it took its place (`Records.placed`), else date.min."""
+        staged = self.staging.staged.get(entry_id)
+        if staged is not None and staged.kind is Kind.create:
+            return _new_date(staged)
+        records = self._records
+        record = records.get(entry_id)
+        if record is None:
+            return date.min
+        placed = records.placed
+        return placed.get(entry_id, record.date) if placed else record.date
+
+    def _shown(self, entry_id: str) -> bool:
+        """Whether `order` should hold this id: a server row, or a new row dated in the
+        range (as `_rebuild_order` makes it)."""
+        if entry_id in self._records:
+            return True
+        staged = self.staging.staged.get(entry_id)
+        if staged is None or staged.kind is not Kind.create:
+            return False
+        day, query = _new_date(staged), self.query
+        return query is None or day == date.min or query.covers(day)
 
     def row(self, entry_id: str) -> Row:
         staged = self.staging.get(entry_id)
@@ -378,6 +436,8 @@ class Store:
                 self.records[record.id] = record
             fresh[record.id] = record
         if added:
+            if self._sorted and not self._still_sorted(added):
+                self._sorted, self._index = False, None
             # Appended at the end: no row moved, so the index grows by the page (a rebuild
             # per page would grow with pages × rows).
             index = self._index
@@ -389,6 +449,14 @@ class Store:
         self.status.total = batch.total
         self.emit(StoreChange(added=tuple(added), status=True, lookups=lookups))
 
+    def _still_sorted(self, added: list[str]) -> bool:
+        """Whether `order` stays sorted with these server rows appended."""
+        records = self._records
+        days = [records[i].date for i in added]
+        if self.order and self._sort_date(self.order[-1]) > days[0]:
+            return False
+        return all(a <= b for a, b in itertools.pairwise(days))
+
     def _rebuild_order(self) -> None:
         """Server rows by date then id, and the new rows dated in the range (a new row of
         another week shows with that week, not in every one) after the server rows of
@@ -397,7 +465,8 @@ class Store:
         keys.extend(self._new_row_keys())
         keys.sort()
         self.order = [key[-1] for key in keys]
-        self._index = None
+        self._sorted, self._index = True, None
+        self._records.placed.clear()
 
     def _new_row_keys(self) -> list[tuple[date, int, int, str]]:
         """The sort keys of the new rows dated in the range, in the order staged."""
@@ -430,14 +499,11 @@ class Store:
         keys.sort()
         order = [key[-1] for key in keys]
         await asyncio.sleep(SETTLE_PAUSE)
-        index: dict[str, int] = {}
-        for start in range(0, len(order), SETTLE_SLICE):
-            index.update(zip(order[start : start + SETTLE_SLICE], itertools.count(start)))
-            await asyncio.sleep(SETTLE_PAUSE)
         if dict(self.staging.staged) != staged or len(self.records) != count:
             self._rebuild_order()
             return
-        self.order, self._index = order, index
+        self.order, self._sorted, self._index = order, True, None
+        self._records.placed.clear()
 
     def _date_of(self, entry_id: str) -> date:
         """The date a row sorts by: a new row's staged date, else the server's."""
@@ -449,10 +515,14 @@ class Store:
 
     def _place(self, entry_id: str) -> bool:
         """Put a new row in the order after the rows of its date (the order is by date);
-        False when that moved other rows (the index is then rebuilt lazily)."""
-        position = bisect.bisect_right(self.order, self._date_of(entry_id), key=self._date_of)
+        False when that moved other rows (an index is then rebuilt lazily)."""
+        key = self._sort_date if self._sorted else self._date_of
+        position = bisect.bisect_right(self.order, key(entry_id), key=key)
         self.order.insert(position, entry_id)
-        if position == len(self.order) - 1 and self._index is not None:
+        appended = position == len(self.order) - 1
+        if self._sorted:
+            return appended
+        if appended and self._index is not None:
             self._index[entry_id] = position  # appended: no row moved
             return True
         self._index = None
@@ -771,9 +841,10 @@ class Store:
         server = self.conflicts.pop(entry_id)
         if server is None:
             self._commit("keep server's version", {entry_id: None})
+            shown = self.index_of(entry_id) is not None
             self.records.pop(entry_id, None)
             self._offscreen.pop(entry_id, None)
-            if self.index_of(entry_id) is not None:
+            if shown:
                 self.order.remove(entry_id)
                 self._index = None
                 self.emit(StoreChange(removed=(entry_id,), status=True))
@@ -935,6 +1006,10 @@ class Store:
             self.journal.write(dict.fromkeys(ids), marks, history=HistoryStep(rewrite=rewrite))
         for entry_id in marks:
             del self.unsettled[entry_id]
+        # Where each new row is, while its staged date still places it.
+        positions = (
+            {i: (self.index_of(i), self._sort_date(i)) for i in ids} if kind is Kind.create else {}
+        )
         self.staging.settle(ids, rewrite)
         if kind is Kind.delete:
             gone = set(ids)
@@ -960,9 +1035,13 @@ class Store:
             record = EntryRecord.from_entry(entry)
             created[entry_id] = record.id
             self.records[record.id] = record
-            position = self.index_of(entry_id)
-            if position is not None and self._index is not None:
-                self.order[position] = record.id
+            position, placed = positions[entry_id]
+            if position is None:
+                continue
+            self.order[position] = record.id
+            if record.date != placed:
+                self.records.placed[record.id] = placed  # the server moved it: not the row
+            if self._index is not None:
                 self._index[record.id] = self._index.pop(entry_id)
         self.emit(StoreChange(added=tuple(created.values()), removed=tuple(ids), status=True))
         return created
@@ -1353,8 +1432,9 @@ class Store:
                     f"The timer stopped, but deleting entry {timer.entry_id} failed: "
                     f"{gone.error or 'no answer'}"
                 )
+        shown = self.index_of(timer.entry_id) is not None
         self.records.pop(timer.entry_id, None)
-        if self.index_of(timer.entry_id) is not None:
+        if shown:
             self.order.remove(timer.entry_id)
             self._index = None
             self.emit(StoreChange(removed=(timer.entry_id,)))
