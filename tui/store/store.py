@@ -197,38 +197,56 @@ class Store:
         """Row position of an id: by bisection over the sorted order (no index: 63 bytes
         an entry at 100k), the rows of its date searched for it; while pages stream in
         (unsorted), from an index rebuilt lazily after the order changes."""
-        order = self.order
         if not self._sorted:
-            if self._index is None:
-                self._index = index = {}
-                for start in range(0, len(order), INDEX_SPAN):
-                    span = (start, min(start + INDEX_SPAN, len(order)))
-                    index.update(dict.fromkeys(order[start : span[1]], span))
-            found = self._index.get(entry_id)
-            if found is None:
-                return None
-            with contextlib.suppress(ValueError):
-                return order.index(entry_id, *found)
-            log.warning("row %s not where the index says: indexing the rows", entry_id)
-            self._index = None
-            return self.index_of(entry_id)
-        key = self._sort_date
-        day = key(entry_id)
-        first = bisect.bisect_left(order, day, key=key)
-        end = bisect.bisect_right(order, day, lo=first, key=key)
-        with contextlib.suppress(ValueError):
-            return order.index(entry_id, first, end)
-        if not self._shown(entry_id):
-            return None
+            return self._indexed(entry_id)
+        position = self._find(entry_id, self._sort_date(entry_id))
+        if position is not None or not self._shown(entry_id):
+            return position
         # A row that should be in the order, not where its date puts it: a change moved
         # it without telling (a bug). Answer right all the same, from an index.
         try:
-            position = order.index(entry_id)
+            position = self.order.index(entry_id)
         except ValueError:
             return None
         log.warning("row %s out of date order: indexing the rows", entry_id)
         self._sorted, self._index = False, None
         return position
+
+    def _indexed(self, entry_id: str) -> int | None:
+        """`index_of` from the index of an unsorted order (made now if there is none)."""
+        order = self.order
+        if self._index is None:
+            self._index = index = {}
+            for start in range(0, len(order), INDEX_SPAN):
+                end = min(start + INDEX_SPAN, len(order))
+                index.update(dict.fromkeys(order[start:end], (start, end)))
+        span = self._index.get(entry_id)
+        if span is None:
+            return None
+        with contextlib.suppress(ValueError):
+            return order.index(entry_id, *span)
+        log.warning("row %s not where the index says: indexing the rows", entry_id)
+        self._index = None
+        return self._indexed(entry_id)
+
+    def _find(
+        self, entry_id: str, day: date, placed: Mapping[str, date] | None = None
+    ) -> int | None:
+        """Position of an id among the rows of the sorted order placed by `day`; rows in
+        `placed` are where those dates placed them (their staged dates just changed)."""
+        order, sort_date = self.order, self._sort_date
+        key: Callable[[str], date] = sort_date
+        if placed:
+
+            def key(row_id: str) -> date:
+                return placed.get(row_id) or sort_date(row_id)
+
+        first = bisect.bisect_left(order, day, key=key)
+        end = bisect.bisect_right(order, day, lo=first, key=key)
+        try:
+            return order.index(entry_id, first, end)
+        except ValueError:
+            return None
 
     def _sort_date(self, entry_id: str) -> date:
         """The date a row is placed by in `order`: a new row's staged date, else its
@@ -597,22 +615,30 @@ class Store:
             gone = set(removed)
             self.order = [i for i in self.order if i not in gone]
             self._index = None
+        # New rows whose date changed move to their date's place: first out of the
+        # order, found where their old dates placed them (the staging holds the new).
+        moving = {
+            entry_id: _new_date(old)
+            for entry_id, (old, new) in action.changes.items()
+            if old is not None
+            and new is not None
+            and old.kind is new.kind is Kind.create
+            and _new_date(old) != _new_date(new)
+        }
+        found = [
+            self._find(i, day, moving) if self._sorted else self.index_of(i)
+            for i, day in moving.items()
+        ]
+        for at in sorted((p for p in found if p is not None), reverse=True):
+            del self.order[at]
+            self._index = None
         moved = False
-        for entry_id in added:
-            moved = not self._place(entry_id) or moved
-        for entry_id, (old, new) in action.changes.items():
-            # A new row whose date changed moves to its date's place.
-            if (
-                old is not None
-                and new is not None
-                and old.kind is new.kind is Kind.create
-                and _new_date(old) != _new_date(new)
-                and self.index_of(entry_id) is not None
-            ):
-                self.order.remove(entry_id)
-                self._index = None
+        for entry_id, position in zip(moving, found, strict=True):
+            if position is not None:
                 self._place(entry_id)
                 moved = True
+        for entry_id in added:
+            moved = not self._place(entry_id) or moved
         fields: set[str] = {"state"}
         for old, new in action.changes.values():
             for staged in (old, new):

@@ -389,6 +389,9 @@ class EntryGrid(ScrollView, can_focus=True):
         """Follow one `StoreChange`: redraw only what it names."""
         if change.reset:
             self._reload(force=False)
+            # Rows that moved may count elsewhere now (a new row's date changed).
+            if any([self._recount(entry_id) for entry_id in change.ids]):
+                self._refresh_footer()
             return
         order = self.store.order
         self._totals.base = self.store.records
