@@ -233,16 +233,45 @@ class Store:
         self, entry_id: str, day: date, placed: Mapping[str, date] | None = None
     ) -> int | None:
         """Position of an id among the rows of the sorted order placed by `day`; rows in
-        `placed` are where those dates placed them (their staged dates just changed)."""
-        order, sort_date = self.order, self._sort_date
-        key: Callable[[str], date] = sort_date
-        if placed:
+        `placed` are where those dates placed them (their staged dates just changed).
 
-            def key(row_id: str) -> date:
-                return placed.get(row_id) or sort_date(row_id)
+        A server row is looked for first by its whole key (date, then id, as
+        `_rebuild_order` sorts them): about 17 steps at 100k. Where rows of its date are
+        not in id order (a saved new row keeps its place after them), every row of that
+        date is searched."""
+        order = self.order
+        staged_get, records_get = self.staging.staged.get, self._records.get
+        moved = self._records.placed
 
-        first = bisect.bisect_left(order, day, key=key)
-        end = bisect.bisect_right(order, day, lo=first, key=key)
+        def sort_date(row_id: str) -> date:
+            if placed:
+                day = placed.get(row_id)
+                if day is not None:
+                    return day
+            staged = staged_get(row_id)
+            if staged is not None and staged.kind is Kind.create:
+                return _new_date(staged)
+            record = records_get(row_id)
+            if record is None:
+                return date.min
+            return moved.get(row_id, record.date) if moved else record.date
+
+        if not placed and records_get(entry_id) is not None:
+
+            def row_key(row_id: str) -> tuple[date, int, int, str]:
+                staged = staged_get(row_id)
+                if staged is None or staged.kind is not Kind.create:
+                    record = records_get(row_id)
+                    if record is not None:
+                        day = moved.get(row_id, record.date) if moved else record.date
+                        return (day, 0, len(row_id), row_id)
+                return (sort_date(row_id), 1, 0, "")
+
+            at = bisect.bisect_left(order, (day, 0, len(entry_id), entry_id), key=row_key)
+            if at < len(order) and order[at] == entry_id:
+                return at
+        first = bisect.bisect_left(order, day, key=sort_date)
+        end = bisect.bisect_right(order, day, lo=first, key=sort_date)
         try:
             return order.index(entry_id, first, end)
         except ValueError:
