@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -192,3 +193,39 @@ def test_random_changes_keep_every_row_found_and_the_totals_equal_a_recount(
 ) -> None:
     with tempfile.TemporaryDirectory() as folder:
         asyncio.run(run(ops, Path(folder)))
+
+
+async def save_many_new_rows(folder: Path, count: int) -> None:
+    clock = FakeClock()
+    db = LedgerDB(folder / "ledger.db", clock=clock)
+    populate_demo(db, today=TODAY)
+    store = Store(
+        ProductiveAdapter.for_ledger(db, transport=httpx.ASGITransport(app=create_app(db))),
+        clock=clock,
+        settings=StoreSettings(settle_grace_seconds=0),
+    )
+    try:
+        await store.open()
+        await store.load(EntryQuery(*WEEK, person_ids=(str(db.identity.owner_person_id),)))
+        service = next(iter(store.services))
+        new = [
+            store.stage_new({"date": day(n * 7 // count), "minutes": 15, "service_id": service})
+            for n in range(count)
+        ]
+        before = list(store.order)
+        report = await store.save()
+        assert set(report.created_ids) == set(new)
+        # Each saved row took its server id where it was: nothing moved.
+        assert store.order == [report.created_ids.get(i, i) for i in before]
+        assert store._sorted
+        for position, entry_id in enumerate(store.order):
+            assert store.index_of(entry_id) == position
+    finally:
+        await store.aclose()
+        db.close()
+
+
+@pytest.mark.parametrize("count", [3, 300])  # a search each; one pass over the order
+def test_saved_new_rows_take_their_server_ids_in_place(count: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        asyncio.run(save_many_new_rows(Path(folder), count))

@@ -1076,10 +1076,18 @@ class Store:
             self.journal.write(dict.fromkeys(ids), marks, history=HistoryStep(rewrite=rewrite))
         for entry_id in marks:
             del self.unsettled[entry_id]
-        # Where each new row is, while its staged date still places it.
-        positions = (
-            {i: (self.index_of(i), self._sort_date(i)) for i in ids} if kind is Kind.create else {}
-        )
+        # Where each new row is, while its staged date still places it. New rows of a
+        # date follow each other in the order they were staged (and sent): the row
+        # after the last one found is looked at first, not all the rows of its date.
+        positions: dict[str, tuple[int | None, date]] = {}
+        if kind is Kind.create:
+            order, last = self.order, -1
+            for entry_id in ids:
+                position: int | None = last + 1
+                if not (0 < last + 1 < len(order) and order[last + 1] == entry_id):
+                    position = self.index_of(entry_id)
+                positions[entry_id] = (position, self._sort_date(entry_id))
+                last = position if position is not None else last
         self.staging.settle(ids, rewrite)
         if kind is Kind.delete:
             gone = set(ids)

@@ -417,10 +417,9 @@ class EntryGrid(ScrollView, can_focus=True):
             self._refind_cursor(fallback=self.cursor_row)
             self.refresh()
         if change.ids:
-            index_of = self.store.index_of
             fields = set(change.fields)
             if "person_id" in fields or not fields:
-                ids = [i for i in change.ids if index_of(i) is not None]
+                ids = [i for i in change.ids if self._shows(i)]
                 relayout = self._measure(ids, totals=False) or relayout
             recount = fields & {"minutes", "date", "state"} or not fields
             if recount and any([self._recount(entry_id) for entry_id in change.ids]):
@@ -504,13 +503,18 @@ class EntryGrid(ScrollView, can_focus=True):
         people.discard(None)
         return (len(people) > 1) != ("person" in self.column_keys)
 
+    def _shows(self, entry_id: str) -> bool:
+        """Whether the grid shows this row: a server row always (a saved new row dated
+        in another week aside), else if it is in the order (a search, not a lookup)."""
+        return entry_id in self.store.records or self.store.index_of(entry_id) is not None
+
     def _recount(self, entry_id: str) -> bool:
         """Count one row again as it is now; True when the totals changed."""
         store = self.store
         record = store.records.get(entry_id)
         server = None if record is None else (record.date, record.minutes)
         shown = None
-        if store.index_of(entry_id) is not None:
+        if self._shows(entry_id):
             row = store.row(entry_id)
             if row.state is not RowState.deleted:
                 shown = (row.record.date, row.record.minutes)
@@ -1026,11 +1030,19 @@ class EntryGrid(ScrollView, can_focus=True):
     # -------------------------------------------------------------- rendering
 
     def _refresh_ids(self, ids: Iterable[str]) -> None:
-        """Redraw the visible lines of these ids (no work for ids off screen)."""
+        """Redraw the visible lines of these ids (no work for ids off screen; more ids
+        than lines: the lines are looked at, not the ids)."""
         top = self.scroll_offset.y
         bottom = top + self.scrollable_content_region.height
+        wanted = ids if isinstance(ids, set | frozenset) else set(ids)
+        if len(wanted) > bottom - top:
+            order = self.store.order
+            for line in range(top, min(bottom, len(order))):
+                if order[line] in wanted:
+                    self.refresh_line(line + HEADER_LINES)
+            return
         index_of = self.store.index_of
-        for entry_id in ids:
+        for entry_id in wanted:
             index = index_of(entry_id)
             if index is not None and top <= index < bottom:
                 self.refresh_line(index + HEADER_LINES)
