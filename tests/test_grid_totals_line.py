@@ -63,3 +63,8 @@ def test_rows_showing_their_server_copy_keep_no_part_of_their_own() -> None:
     assert totals.version != before
     assert totals.recount("2", (day, 60), (day, 60))  # saved: the part goes
     assert totals.days == {day: 60, other: 30} and not totals.counted("2")
+    # A load brings new copies: however alike, the totals line is made again.
+    seen = totals.version
+    totals.base = Records(records.values())
+    twin = Records(records.values())
+    assert totals.version != seen and twin.version != totals.base.version

@@ -7,6 +7,7 @@ store converts each `Entry` from an adapter into one of these and lets the model
 from __future__ import annotations
 
 import enum
+import itertools
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -380,6 +381,9 @@ class Row:
         return field in self.original
 
 
+_VERSIONS = itertools.count(1)
+
+
 class Records(dict[str, EntryRecord]):
     """The server's copies by id (a dict: reads are a dict's), keeping as they change:
 
@@ -390,7 +394,8 @@ class Records(dict[str, EntryRecord]):
       finds a row's position by bisection, with no id → position index).
 
     Every write goes through `__setitem__`, `__delitem__`, `pop`, `update`,
-    `setdefault`, `popitem` or `clear`; `version` goes up at each change of `days`."""
+    `setdefault`, `popitem` or `clear`; `version` goes up at each change of `days`, and
+    no two `Records` share one (a view that swaps one for another sees the change)."""
 
     __slots__ = ("days", "placed", "version")
 
@@ -398,7 +403,7 @@ class Records(dict[str, EntryRecord]):
         super().__init__()
         self.days: dict[date, int] = {}
         self.placed: dict[str, date] = {}
-        self.version = 0
+        self.version = next(_VERSIONS)
         for record in records:
             self[record.id] = record
 
@@ -412,7 +417,7 @@ class Records(dict[str, EntryRecord]):
                 days[day] = left
             else:
                 days.pop(day, None)
-            self.version += 1
+            self.version = next(_VERSIONS)
 
     def __setitem__(self, entry_id: str, record: EntryRecord) -> None:
         old = dict.get(self, entry_id)
@@ -465,4 +470,4 @@ class Records(dict[str, EntryRecord]):
         dict.clear(self)
         self.days.clear()
         self.placed.clear()
-        self.version += 1
+        self.version = next(_VERSIONS)
