@@ -18,7 +18,7 @@ from tui.ledger.db import LedgerDB
 from tui.ledger.demo import populate_demo
 from tui.models import Person, Service, Task
 from tui.store.changes import StoreChange, SyncStatus
-from tui.store.records import EntryRecord, Row, RowState
+from tui.store.records import EntryRecord, Records, Row, RowState
 from tui.store.store import StagingError, Store
 from tui.store.values import format_minutes, week_range
 from tui.widgets.entry_grid import EntryGrid, GridSource
@@ -452,7 +452,7 @@ class BigStore:
             for n, entry_id in enumerate(self.order)
         }
         self._index = {entry_id: n for n, entry_id in enumerate(self.order)}
-        self.records = {entry_id: row.record for entry_id, row in self._rows.items()}
+        self.records = Records(row.record for row in self._rows.values())
         self.staging = BigStaging()
         self.query: EntryQuery | None = None
         self.status = SyncStatus()

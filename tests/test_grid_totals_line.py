@@ -43,16 +43,28 @@ def test_at_80_columns_the_line_fits_and_keeps_the_marks() -> None:
         assert "Thu 1:00!" in text or "Thu 0:00!" in text
 
 
-def test_rows_adding_the_same_day_and_minutes_share_one_tuple_of_them() -> None:
+def test_rows_showing_their_server_copy_keep_no_part_of_their_own() -> None:
+    from tui.store.records import EntryRecord, Records
     from tui.widgets.entry_grid.totals import DayTotals
 
-    totals = DayTotals()
-    day = date(2026, 3, 2)
-    totals.count("1", day, 30)
-    totals.count("2", date(2026, 3, 2), 30)  # equal, not the same objects
-    totals.count("3", day, 45)
-    assert totals.days == {day: 105}
-    parts = totals._counted
-    assert parts["1"] is parts["2"] and parts["3"] == (day, 45)
-    totals.uncount("1")
+    day, other = date(2026, 3, 2), date(2026, 3, 3)
+    first = EntryRecord("1", day, 30, "", None, None, None)
+    records = Records([first, first.replaced(id="2", minutes=45)])
+    totals = DayTotals(records)
     assert totals.days == {day: 75}
+    assert not totals.recount("1", (day, 30), (day, 30))  # as the server has it: nothing
+    assert not totals.counted("1")
+    assert totals.recount("1", (other, 30), (day, 30))  # staged onto another day
+    assert totals.days == {day: 45, other: 30} and totals.counted("1")
+    assert totals.recount("2", None, (day, 45))  # staged for deletion
+    assert totals.days == {other: 30}
+    before = totals.version
+    records["2"] = first.replaced(id="2", minutes=60)  # the server's copy changed
+    assert totals.version != before
+    assert totals.recount("2", (day, 60), (day, 60))  # saved: the part goes
+    assert totals.days == {day: 60, other: 30} and not totals.counted("2")
+    # A load brings new copies: however alike, the totals line is made again.
+    seen = totals.version
+    totals.base = Records(records.values())
+    twin = Records(records.values())
+    assert totals.version != seen and twin.version != totals.base.version

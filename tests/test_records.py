@@ -44,6 +44,29 @@ def test_the_servers_moment_is_kept_to_the_microsecond_whatever_its_offset() -> 
     assert EntryRecord.from_entry(entry()).updated_at is None
 
 
+@pytest.mark.parametrize(
+    "moment",
+    [
+        None,
+        datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2026, 11, 18, tzinfo=UTC),
+    ],
+)
+def test_the_state_flags_and_the_moment_share_a_slot_without_mixing(
+    moment: datetime | None,
+) -> None:
+    import sys
+
+    names = ("approved", "rejected", "submitted", "invoiced")
+    for mask in range(16):
+        flags = {name: bool(mask >> n & 1) for n, name in enumerate(names)}
+        record = EntryRecord.from_entry(entry(updated_at=moment, **flags))
+        assert {name: getattr(record, name) for name in names} == flags
+        assert record.updated_at == (moment.isoformat() if moment else None)
+    # 112 bytes: one slot fewer than a slot each (the heap hands out 16-byte steps).
+    assert sys.getsizeof(record) <= 112
+
+
 def test_a_record_cannot_be_changed_in_place() -> None:
     record = EntryRecord.from_entry(entry())
     with pytest.raises(AttributeError):

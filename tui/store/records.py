@@ -7,8 +7,9 @@ store converts each `Entry` from an adapter into one of these and lets the model
 from __future__ import annotations
 
 import enum
+import itertools
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -42,7 +43,11 @@ def _number(value: int) -> int:
 
 
 APPROVED, REJECTED, SUBMITTED, INVOICED = 1, 2, 4, 8
-"""The record's state flags, packed in one small int (one slot, a shared object)."""
+"""The record's state flags, packed in one small int."""
+_FLAGS = 15
+_TIMED = 16
+"""In `EntryRecord.stamp`: the record has an `updated_at` (its microseconds above)."""
+_STAMP_SHIFT = 5
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -84,9 +89,8 @@ _LAYOUT = (
     "person_id",
     "service_id",
     "task_id",
-    "flags",
+    "stamp",
     "rejected_reason",
-    "updated_micros",
     "billable_minutes",
 )
 """`EntryRecord`'s slots, in the order `_set` takes them."""
@@ -113,9 +117,10 @@ _EDITABLE = frozenset(FIELDS)
 class EntryRecord:
     """One entry as the store keeps it: immutable, compared by value.
 
-    About 120 bytes: `__slots__`, the four state flags in one int, `updated_at` kept as
-    an int of microseconds (an ISO string cost 81 bytes an entry), the ids and notes
-    interned (`from_entry`), the dates shared."""
+    About 112 bytes: `__slots__`, `updated_at` kept as an int of microseconds (an ISO
+    string cost 81 bytes an entry) with the four state flags in its low bits (one slot
+    less: 16 bytes of the heap a record), the ids and notes interned (`from_entry`),
+    the dates shared."""
 
     __slots__ = _LAYOUT
     id: str
@@ -125,9 +130,9 @@ class EntryRecord:
     person_id: str | None
     service_id: str | None
     task_id: str | None
-    flags: int
+    stamp: int
+    """`updated_micros` above the bits `_TIMED` (it is not None) and the flags."""
     rejected_reason: str | None
-    updated_micros: int | None
     billable_minutes: int | None
     """The server's billable minutes (None: the backend has none). A staged edit of the
     time does not change it: reports count the server's copy only."""
@@ -155,6 +160,8 @@ class EntryRecord:
             | (SUBMITTED if submitted else 0)
             | (INVOICED if invoiced else 0)
         )
+        micros = moment_micros(updated_at)
+        stamp = flags if micros is None else micros << _STAMP_SHIFT | _TIMED | flags
         self._set(
             id,
             date,
@@ -163,9 +170,8 @@ class EntryRecord:
             person_id,
             service_id,
             task_id,
-            flags,
+            stamp,
             rejected_reason,
-            moment_micros(updated_at),
             billable_minutes,
         )
 
@@ -192,6 +198,17 @@ class EntryRecord:
             f"{name}={getattr(self, name)!r}" for name in (*FIELDS, "flags", "updated_at")
         )
         return f"EntryRecord(id={self.id!r}, {shown})"
+
+    @property
+    def flags(self) -> int:
+        """The state flags (`APPROVED | REJECTED | SUBMITTED | INVOICED`)."""
+        return self.stamp & _FLAGS
+
+    @property
+    def updated_micros(self) -> int | None:
+        """When the server last changed it, in microseconds since the epoch (UTC)."""
+        stamp = self.stamp
+        return stamp >> _STAMP_SHIFT if stamp & _TIMED else None
 
     @property
     def approved(self) -> bool:
@@ -362,3 +379,95 @@ class Row:
 
     def changed(self, field: str) -> bool:
         return field in self.original
+
+
+_VERSIONS = itertools.count(1)
+
+
+class Records(dict[str, EntryRecord]):
+    """The server's copies by id (a dict: reads are a dict's), keeping as they change:
+
+    - `days`: their minutes per day (the grid's day totals start from these, so it
+      keeps no per-row part of its own: 63 bytes an entry at 100k);
+    - `placed`: the date a copy had when its row took its place in the store's order,
+      for each copy whose date changed since (the order is by that date: the store
+      finds a row's position by bisection, with no id → position index).
+
+    Every write goes through `__setitem__`, `__delitem__`, `pop`, `update`,
+    `setdefault`, `popitem` or `clear`; `version` goes up at each change of `days`, and
+    no two `Records` share one (a view that swaps one for another sees the change)."""
+
+    __slots__ = ("days", "placed", "version")
+
+    def __init__(self, records: Iterable[EntryRecord] = ()) -> None:
+        super().__init__()
+        self.days: dict[date, int] = {}
+        self.placed: dict[str, date] = {}
+        self.version = next(_VERSIONS)
+        for record in records:
+            self[record.id] = record
+
+    def _add(self, record: EntryRecord, sign: int) -> None:
+        minutes = record.minutes
+        if minutes:
+            days = self.days
+            day = record.date
+            left = days.get(day, 0) + sign * minutes
+            if left:
+                days[day] = left
+            else:
+                days.pop(day, None)
+            self.version = next(_VERSIONS)
+
+    def __setitem__(self, entry_id: str, record: EntryRecord) -> None:
+        old = dict.get(self, entry_id)
+        dict.__setitem__(self, entry_id, record)
+        if old is not None:
+            if old is record:
+                return
+            self._add(old, -1)
+            if old.date != record.date:
+                placed = self.placed.setdefault(entry_id, old.date)
+                if placed == record.date:
+                    del self.placed[entry_id]
+        self._add(record, 1)
+
+    def __delitem__(self, entry_id: str) -> None:
+        old = self[entry_id]
+        dict.__delitem__(self, entry_id)
+        self.placed.pop(entry_id, None)
+        self._add(old, -1)
+
+    def pop(self, entry_id: str, *default: Any) -> Any:
+        if entry_id in self:
+            old = self[entry_id]
+            del self[entry_id]
+            return old
+        if default:
+            return default[0]
+        raise KeyError(entry_id)
+
+    def popitem(self) -> tuple[str, EntryRecord]:
+        entry_id = next(reversed(self.keys()))
+        return entry_id, self.pop(entry_id)
+
+    def setdefault(self, entry_id: str, record: EntryRecord) -> EntryRecord:
+        if entry_id not in self:
+            self[entry_id] = record
+        return self[entry_id]
+
+    def update(self, *others: Any, **named: EntryRecord) -> None:
+        for other in (*others, named):
+            pairs = other.items() if isinstance(other, Mapping) else other
+            for entry_id, record in pairs:
+                self[entry_id] = record
+
+    def __ior__(self, other: Any) -> Records:  # type: ignore[override,misc]
+        self.update(other)
+        return self
+
+    def clear(self) -> None:
+        dict.clear(self)
+        self.days.clear()
+        self.placed.clear()
+        self.version = next(_VERSIONS)

@@ -48,7 +48,7 @@ from tui.store.collector import LoadCollector
 from tui.store.conflicts import keep_mine_refusal
 from tui.store.journal import Journal
 from tui.store.planner import SavePlanner
-from tui.store.records import FIELDS, EntryRecord, Row, RowState, missing_for_create
+from tui.store.records import FIELDS, EntryRecord, Records, Row, RowState, missing_for_create
 from tui.store.staging import Action, HistoryStep, Kind, Staged, Staging
 from tui.store.timers import (
     TimerStarts,
@@ -68,6 +68,8 @@ V = TypeVar("V")
 
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
+INDEX_SPAN = 256
+"""Rows per span of the index of an unsorted order (`Store._index`)."""
 SETTLE_ROUNDS = 3
 """How often a command that must finish (a CLI command) waits out the grace and reads."""
 NEW_PREFIX = "new-"
@@ -122,7 +124,7 @@ class Store:
         self.clock = clock
         self.sleep = sleep
         self.capabilities: Capabilities = backend.capabilities
-        self.records: dict[str, EntryRecord] = {}
+        self._records = Records()
         self.order: list[str] = []
         self.people: dict[str, Person] = {}
         self.services: dict[str, Service] = {}
@@ -139,7 +141,14 @@ class Store:
         self.unsettled: dict[str, Unsettled] = {}
         """Writes that may have reached the server, waiting for a read (journaled)."""
         self._listeners: list[Listener] = []
-        self._index: dict[str, int] | None = None
+        self._sorted = True
+        """`order` is by `_sort_date` (as `_rebuild_order` leaves it): `index_of` bisects.
+        Else (while pages stream in, in arrival order) `_index` answers."""
+        self._index: dict[str, tuple[int, int]] | None = None
+        """id → the span of `order` holding it, while `order` is not sorted (None: made
+        again when asked). A span (a page, or a slice of `INDEX_SPAN`) is one tuple for
+        all its rows: no int object per row (at 100k, 3 MB that, freed, stayed in the
+        heap as holes between the records' ints)."""
         self._offscreen: dict[str, EntryRecord] = {}
         """Server copies of staged entries outside the loaded range."""
         self.restored_count = 0
@@ -176,11 +185,122 @@ class Store:
     def today(self) -> date:
         return self.clock().astimezone().date()
 
+    @property
+    def records(self) -> Records:
+        """The server's copies of the loaded range, by id (with their minutes per day)."""
+        return self._records
+
+    @records.setter
+    def records(self, records: Mapping[str, EntryRecord]) -> None:
+        self._records = Records(records.values())
+
     def index_of(self, entry_id: str) -> int | None:
-        """Row position of an id; the index is rebuilt lazily after the order changes."""
+        """Row position of an id: by bisection over the sorted order (no index: 63 bytes
+        an entry at 100k), the rows of its date searched for it; while pages stream in
+        (unsorted), from an index rebuilt lazily after the order changes."""
+        if not self._sorted:
+            return self._indexed(entry_id)
+        position = self._find(entry_id, self._sort_date(entry_id))
+        if position is not None or not self._shown(entry_id):
+            return position
+        # A row that should be in the order, not where its date puts it: a change moved
+        # it without telling (a bug). Answer right all the same, from an index.
+        try:
+            position = self.order.index(entry_id)
+        except ValueError:
+            return None
+        log.warning("row %s out of date order: indexing the rows", entry_id)
+        self._sorted, self._index = False, None
+        return position
+
+    def _indexed(self, entry_id: str) -> int | None:
+        """`index_of` from the index of an unsorted order (made now if there is none)."""
+        order = self.order
         if self._index is None:
-            self._index = {entry_id: i for i, entry_id in enumerate(self.order)}
-        return self._index.get(entry_id)
+            self._index = index = {}
+            for start in range(0, len(order), INDEX_SPAN):
+                end = min(start + INDEX_SPAN, len(order))
+                index.update(dict.fromkeys(order[start:end], (start, end)))
+        span = self._index.get(entry_id)
+        if span is None:
+            return None
+        with contextlib.suppress(ValueError):
+            return order.index(entry_id, *span)
+        log.warning("row %s not where the index says: indexing the rows", entry_id)
+        self._index = None
+        return self._indexed(entry_id)
+
+    def _find(
+        self, entry_id: str, day: date, placed: Mapping[str, date] | None = None
+    ) -> int | None:
+        """Position of an id among the rows of the sorted order placed by `day`; rows in
+        `placed` are where those dates placed them (their staged dates just changed).
+
+        A server row is looked for first by its whole key (date, then id, as
+        `_rebuild_order` sorts them): about 17 steps at 100k. Where rows of its date are
+        not in id order (a saved new row keeps its place after them), every row of that
+        date is searched."""
+        order = self.order
+        staged_get, records_get = self.staging.staged.get, self._records.get
+        moved = self._records.placed
+
+        def sort_date(row_id: str) -> date:
+            if placed:
+                day = placed.get(row_id)
+                if day is not None:
+                    return day
+            staged = staged_get(row_id)
+            if staged is not None and staged.kind is Kind.create:
+                return _new_date(staged)
+            record = records_get(row_id)
+            if record is None:
+                return date.min
+            return moved.get(row_id, record.date) if moved else record.date
+
+        if not placed and records_get(entry_id) is not None:
+
+            def row_key(row_id: str) -> tuple[date, int, int, str]:
+                staged = staged_get(row_id)
+                if staged is None or staged.kind is not Kind.create:
+                    record = records_get(row_id)
+                    if record is not None:
+                        day = moved.get(row_id, record.date) if moved else record.date
+                        return (day, 0, len(row_id), row_id)
+                return (sort_date(row_id), 1, 0, "")
+
+            at = bisect.bisect_left(order, (day, 0, len(entry_id), entry_id), key=row_key)
+            if at < len(order) and order[at] == entry_id:
+                return at
+        first = bisect.bisect_left(order, day, key=sort_date)
+        end = bisect.bisect_right(order, day, lo=first, key=sort_date)
+        try:
+            return order.index(entry_id, first, end)
+        except ValueError:
+            return None
+
+    def _sort_date(self, entry_id: str) -> date:
+        """The date a row is placed by in `order`: a new row's staged date, else its
+        server copy's date when it took its place (`Records.placed`), else date.min."""
+        staged = self.staging.staged.get(entry_id)
+        if staged is not None and staged.kind is Kind.create:
+            return _new_date(staged)
+        records = self._records
+        record = records.get(entry_id)
+        if record is None:
+            return date.min
+        placed = records.placed
+        return placed.get(entry_id, record.date) if placed else record.date
+
+    def _shown(self, entry_id: str) -> bool:
+        """Whether `order` should hold this id: a server row, or a new row dated in the
+        range (as `_rebuild_order` makes it)."""
+        if entry_id in self._records:
+            return True
+        staged = self.staging.staged.get(entry_id)
+        if staged is None or staged.kind is not Kind.create:
+            return False
+        day, query = _new_date(staged), self.query
+        return query is None or day == date.min or query.covers(day)
 
     def row(self, entry_id: str) -> Row:
         staged = self.staging.get(entry_id)
@@ -404,16 +524,26 @@ class Store:
                 self.records[record.id] = record
             fresh[record.id] = record
         if added:
+            if self._sorted and not self._still_sorted(added):
+                self._sorted, self._index = False, None
             # Appended at the end: no row moved, so the index grows by the page (a rebuild
             # per page would grow with pages × rows).
             index = self._index
             if index is not None:
                 start = len(self.order)
-                index.update(zip(added, range(start, start + len(added)), strict=True))
+                index.update(dict.fromkeys(added, (start, start + len(added))))
             self.order.extend(added)
         self.status.loaded = len(fresh)
         self.status.total = batch.total
         self.emit(StoreChange(added=tuple(added), status=True, lookups=lookups))
+
+    def _still_sorted(self, added: list[str]) -> bool:
+        """Whether `order` stays sorted with these server rows appended."""
+        records = self._records
+        days = [records[i].date for i in added]
+        if self.order and self._sort_date(self.order[-1]) > days[0]:
+            return False
+        return all(a <= b for a, b in itertools.pairwise(days))
 
     def _rebuild_order(self) -> None:
         """Server rows by date then id, and the new rows dated in the range (a new row of
@@ -423,7 +553,8 @@ class Store:
         keys.extend(self._new_row_keys())
         keys.sort()
         self.order = [key[-1] for key in keys]
-        self._index = None
+        self._sorted, self._index = True, None
+        self._records.placed.clear()
 
     def _new_row_keys(self) -> list[tuple[date, int, int, str]]:
         """The sort keys of the new rows dated in the range, in the order staged."""
@@ -438,21 +569,22 @@ class Store:
         return keys
 
     async def _settle_streamed_order(self) -> None:
-        """`_rebuild_order` and the index at the end of a streamed load, a slice at a
-        time, so that a key pressed meanwhile is answered: at a million entries the keys,
-        the sort and the index held the loop for over a second. If anything was staged
-        or loaded in between, the order is rebuilt at once instead. A load of one slice
-        or less (a week) is settled at once, with no pause."""
+        """`_rebuild_order` at the end of a streamed load, a slice at a time, so that a
+        key pressed meanwhile is answered: at a million entries the keys and the sort
+        held the loop for over a second. If anything was staged or loaded in between,
+        the order is rebuilt at once instead. A load of one slice or less (a week) is
+        settled at once, with no pause."""
         if len(self.records) <= SETTLE_SLICE:
             self._rebuild_order()
             return
         staged, count = dict(self.staging.staged), len(self.records)
         if await self._streamed_in_order():
             # The pages came in the server's order, which is the grid's: nothing to sort.
-            if self._index is None or len(self._index) != len(self.order):
-                self._index = await _index_in_slices(self.order)
             if dict(self.staging.staged) != staged or len(self.records) != count:
                 self._rebuild_order()
+                return
+            self._sorted, self._index = True, None
+            self._records.placed.clear()
             return
         records = list(self.records.values())
         keys: list[tuple[date, int, int, str]] = []
@@ -463,11 +595,11 @@ class Store:
         keys.sort()
         order = [key[-1] for key in keys]
         await asyncio.sleep(SETTLE_PAUSE)
-        index = await _index_in_slices(order)
         if dict(self.staging.staged) != staged or len(self.records) != count:
             self._rebuild_order()
             return
-        self.order, self._index = order, index
+        self.order, self._sorted, self._index = order, True, None
+        self._records.placed.clear()
 
     async def _streamed_in_order(self) -> bool:
         """Whether `order` is already by `_row_key` (server rows only), checked a slice
@@ -499,11 +631,15 @@ class Store:
 
     def _place(self, entry_id: str) -> bool:
         """Put a new row in the order after the rows of its date (the order is by date);
-        False when that moved other rows (the index is then rebuilt lazily)."""
-        position = bisect.bisect_right(self.order, self._date_of(entry_id), key=self._date_of)
+        False when that moved other rows (an index is then rebuilt lazily)."""
+        key = self._sort_date if self._sorted else self._date_of
+        position = bisect.bisect_right(self.order, key(entry_id), key=key)
         self.order.insert(position, entry_id)
-        if position == len(self.order) - 1 and self._index is not None:
-            self._index[entry_id] = position  # appended: no row moved
+        appended = position == len(self.order) - 1
+        if self._sorted:
+            return appended
+        if appended and self._index is not None:
+            self._index[entry_id] = (position, position + 1)  # appended: no row moved
             return True
         self._index = None
         return False
@@ -562,22 +698,30 @@ class Store:
             gone = set(removed)
             self.order = [i for i in self.order if i not in gone]
             self._index = None
+        # New rows whose date changed move to their date's place: first out of the
+        # order, found where their old dates placed them (the staging holds the new).
+        moving = {
+            entry_id: _new_date(old)
+            for entry_id, (old, new) in action.changes.items()
+            if old is not None
+            and new is not None
+            and old.kind is new.kind is Kind.create
+            and _new_date(old) != _new_date(new)
+        }
+        found = [
+            self._find(i, day, moving) if self._sorted else self.index_of(i)
+            for i, day in moving.items()
+        ]
+        for at in sorted((p for p in found if p is not None), reverse=True):
+            del self.order[at]
+            self._index = None
         moved = False
-        for entry_id in added:
-            moved = not self._place(entry_id) or moved
-        for entry_id, (old, new) in action.changes.items():
-            # A new row whose date changed moves to its date's place.
-            if (
-                old is not None
-                and new is not None
-                and old.kind is new.kind is Kind.create
-                and _new_date(old) != _new_date(new)
-                and self.index_of(entry_id) is not None
-            ):
-                self.order.remove(entry_id)
-                self._index = None
+        for entry_id, position in zip(moving, found, strict=True):
+            if position is not None:
                 self._place(entry_id)
                 moved = True
+        for entry_id in added:
+            moved = not self._place(entry_id) or moved
         fields: set[str] = {"state"}
         for old, new in action.changes.values():
             for staged in (old, new):
@@ -821,9 +965,10 @@ class Store:
         server = self.conflicts.pop(entry_id)
         if server is None:
             self._commit("keep server's version", {entry_id: None})
+            shown = self.index_of(entry_id) is not None
             self.records.pop(entry_id, None)
             self._offscreen.pop(entry_id, None)
-            if self.index_of(entry_id) is not None:
+            if shown:
                 self.order.remove(entry_id)
                 self._index = None
                 self.emit(StoreChange(removed=(entry_id,), status=True))
@@ -985,6 +1130,18 @@ class Store:
             self.journal.write(dict.fromkeys(ids), marks, history=HistoryStep(rewrite=rewrite))
         for entry_id in marks:
             del self.unsettled[entry_id]
+        # Where each new row is, while its staged date still places it. New rows of a
+        # date follow each other in the order they were staged (and sent): the row
+        # after the last one found is looked at first, not all the rows of its date.
+        positions: dict[str, tuple[int | None, date]] = {}
+        if kind is Kind.create:
+            order, last = self.order, -1
+            for entry_id in ids:
+                position: int | None = last + 1
+                if not (0 < last + 1 < len(order) and order[last + 1] == entry_id):
+                    position = self.index_of(entry_id)
+                positions[entry_id] = (position, self._sort_date(entry_id))
+                last = position if position is not None else last
         self.staging.settle(ids, rewrite)
         if kind is Kind.delete:
             gone = set(ids)
@@ -1010,9 +1167,13 @@ class Store:
             record = EntryRecord.from_entry(entry)
             created[entry_id] = record.id
             self.records[record.id] = record
-            position = self.index_of(entry_id)
-            if position is not None and self._index is not None:
-                self.order[position] = record.id
+            position, placed = positions[entry_id]
+            if position is None:
+                continue
+            self.order[position] = record.id
+            if record.date != placed:
+                self.records.placed[record.id] = placed  # the server moved it: not the row
+            if self._index is not None:
                 self._index[record.id] = self._index.pop(entry_id)
         self.emit(StoreChange(added=tuple(created.values()), removed=tuple(ids), status=True))
         return created
@@ -1403,8 +1564,9 @@ class Store:
                     f"The timer stopped, but deleting entry {timer.entry_id} failed: "
                     f"{gone.error or 'no answer'}"
                 )
+        shown = self.index_of(timer.entry_id) is not None
         self.records.pop(timer.entry_id, None)
-        if self.index_of(timer.entry_id) is not None:
+        if shown:
             self.order.remove(timer.entry_id)
             self._index = None
             self.emit(StoreChange(removed=(timer.entry_id,)))
@@ -1421,15 +1583,6 @@ SETTLE_SLICE = 50_000
 SETTLE_PAUSE = 0.002
 """Seconds of each pause: long enough for a key to go all the way through the app's
 message queues (one turn of the loop, `sleep(0)`, moved it one queue on per slice)."""
-
-
-async def _index_in_slices(order: list[str]) -> dict[str, int]:
-    """Each id's position in `order`, `SETTLE_SLICE` at a time with a pause between."""
-    index: dict[str, int] = {}
-    for start in range(0, len(order), SETTLE_SLICE):
-        index.update(zip(order[start : start + SETTLE_SLICE], itertools.count(start)))
-        await asyncio.sleep(SETTLE_PAUSE)
-    return index
 
 
 async def _all_of(*work: Coroutine[Any, Any, Any]) -> list[Any]:

@@ -222,9 +222,11 @@ class EntryGrid(ScrollView, can_focus=True):
         self._total_width = 0
         self._people: set[str | None] = set()
         """Distinct people of the rows seen (None is added in the hot loop, dropped after)."""
-        self._totals = DayTotals()
+        self._totals = DayTotals(store.records)
         self._totals_text: tuple[object, str] | None = None
         """(what it was made from, text) of the totals line, until that changes."""
+        self._totals_drawn: object = None
+        """The totals' version the totals line was last made for."""
         self._wanted: str | None = None
         """An entry the cursor was on before its row went; the cursor returns to it
         when it comes back (e.g. reloading the week), unless the user moved."""
@@ -362,6 +364,7 @@ class EntryGrid(ScrollView, can_focus=True):
         if not force and fingerprint == self._fingerprint:
             # The rows already measured, in a new order (the end of a streamed load):
             # totals and people do not depend on the order.
+            self._totals.base = self.store.records
             self._end_growth()
             self._refind_cursor(fallback=0)
             self._place_suggestions()
@@ -371,8 +374,10 @@ class EntryGrid(ScrollView, can_focus=True):
         self._cancel_edit()
         self._rows = len(order)
         self._people = set()
-        self._totals.clear()
-        self._measure(order, full=True)
+        self._totals.clear(self.store.records)
+        self._measure(order, totals=False)
+        for entry_id in list(self.store.staging.staged):
+            self._recount(entry_id)
         self._live = self._live_day = None
         self.update_live()
         self._build_columns()
@@ -384,13 +389,17 @@ class EntryGrid(ScrollView, can_focus=True):
         """Follow one `StoreChange`: redraw only what it names."""
         if change.reset:
             self._reload(force=False)
+            # Rows that moved may count elsewhere now (a new row's date changed).
+            if any([self._recount(entry_id) for entry_id in change.ids]):
+                self._refresh_footer()
             return
         order = self.store.order
+        self._totals.base = self.store.records
         relayout = False
         count, total = self._fingerprint
         if change.removed:
             for entry_id in change.removed:
-                self._totals.uncount(entry_id)
+                self._recount(entry_id)
             count, total = count - len(change.removed), total - sum(map(hash, change.removed))
             if self._editing and self._editing[0] in change.removed:
                 self._cancel_edit()
@@ -408,10 +417,9 @@ class EntryGrid(ScrollView, can_focus=True):
             self._refind_cursor(fallback=self.cursor_row)
             self.refresh()
         if change.ids:
-            index_of = self.store.index_of
             fields = set(change.fields)
             if "person_id" in fields or not fields:
-                ids = [i for i in change.ids if index_of(i) is not None]
+                ids = [i for i in change.ids if self._shows(i)]
                 relayout = self._measure(ids, totals=False) or relayout
             recount = fields & {"minutes", "date", "state"} or not fields
             if recount and any([self._recount(entry_id) for entry_id in change.ids]):
@@ -428,6 +436,8 @@ class EntryGrid(ScrollView, can_focus=True):
             self._place_suggestions()
             self.refresh()
         self.update_live()
+        if self._growth is None and self._totals.version != self._totals_drawn:
+            self._refresh_footer()  # the server copies' minutes changed (no row told)
 
     def update_live(self) -> None:
         """Follow the running timer: its row's time and the day and week totals count
@@ -442,7 +452,9 @@ class EntryGrid(ScrollView, can_focus=True):
         if live == old and day == self._live_day:
             return
         self._live, self._live_day = live, day
-        changed = self._totals.recount(LIVE_KEY, day, live[1] if live else 0)
+        changed = self._totals.recount(
+            LIVE_KEY, None if day is None or live is None else (day, live[1]), None
+        )
         self._refresh_ids({entry[0] for entry in (old, live) if entry is not None})
         if changed:
             self._refresh_footer()
@@ -476,32 +488,37 @@ class EntryGrid(ScrollView, can_focus=True):
             else:
                 yield entry_id, record, False
 
-    def _measure(self, ids: Iterable[str], *, full: bool = False, totals: bool = True) -> bool:
-        """Note these rows' people (and count them in the totals); True when the person
-        column should appear or go."""
+    def _measure(self, ids: Iterable[str], *, totals: bool = True) -> bool:
+        """Note these rows' people (and count again in the totals those not showing
+        their server copy as it is: a server row costs no work there); True when the
+        person column should appear or go."""
         people = self._people
         add_person = people.add
-        count, recount = self._totals.count, self._totals.recount
-        for entry_id, record, deleted in self._rows_for(ids):
+        store = self.store
+        staged, records, counted = store.staging.staged, store.records, self._totals.counted
+        for entry_id, record, _ in self._rows_for(ids):
             add_person(record.person_id)
-            if not totals:
-                continue
-            if full:
-                if not deleted:
-                    count(entry_id, record.date, record.minutes)
-            else:
-                recount(entry_id, None if deleted else record.date, record.minutes)
+            if totals and (entry_id in staged or counted(entry_id) or entry_id not in records):
+                self._recount(entry_id)
         people.discard(None)
         return (len(people) > 1) != ("person" in self.column_keys)
+
+    def _shows(self, entry_id: str) -> bool:
+        """Whether the grid shows this row: a server row always (a saved new row dated
+        in another week aside), else if it is in the order (a search, not a lookup)."""
+        return entry_id in self.store.records or self.store.index_of(entry_id) is not None
 
     def _recount(self, entry_id: str) -> bool:
         """Count one row again as it is now; True when the totals changed."""
         store = self.store
-        if store.index_of(entry_id) is None:
-            return self._totals.recount(entry_id, None, 0)
-        row = store.row(entry_id)
-        day = None if row.state is RowState.deleted else row.record.date
-        return self._totals.recount(entry_id, day, row.record.minutes)
+        record = store.records.get(entry_id)
+        server = None if record is None else (record.date, record.minutes)
+        shown = None
+        if self._shows(entry_id):
+            row = store.row(entry_id)
+            if row.state is not RowState.deleted:
+                shown = (row.record.date, row.record.minutes)
+        return self._totals.recount(entry_id, shown, server)
 
     def _view_width(self) -> int:
         width = self.scrollable_content_region.width if self.is_mounted else 0
@@ -1013,11 +1030,19 @@ class EntryGrid(ScrollView, can_focus=True):
     # -------------------------------------------------------------- rendering
 
     def _refresh_ids(self, ids: Iterable[str]) -> None:
-        """Redraw the visible lines of these ids (no work for ids off screen)."""
+        """Redraw the visible lines of these ids (no work for ids off screen; more ids
+        than lines: the lines are looked at, not the ids)."""
         top = self.scroll_offset.y
         bottom = top + self.scrollable_content_region.height
+        wanted = ids if isinstance(ids, set | frozenset) else set(ids)
+        if len(wanted) > bottom - top:
+            order = self.store.order
+            for line in range(top, min(bottom, len(order))):
+                if order[line] in wanted:
+                    self.refresh_line(line + HEADER_LINES)
+            return
         index_of = self.store.index_of
-        for entry_id in ids:
+        for entry_id in wanted:
             index = index_of(entry_id)
             if index is not None and top <= index < bottom:
                 self.refresh_line(index + HEADER_LINES)
@@ -1211,7 +1236,8 @@ class EntryGrid(ScrollView, can_focus=True):
         """The totals line, made again only when the totals, the range or the width
         changed (not per frame)."""
         today = self.today() if self.today is not None else None
-        key = (width, self._totals.version, self.store.query, self.work_week, today)
+        self._totals_drawn = self._totals.version
+        key = (width, self._totals_drawn, self.store.query, self.work_week, today)
         cached = self._totals_text
         if cached is not None and cached[0] == key:
             return cached[1]

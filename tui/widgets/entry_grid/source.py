@@ -13,7 +13,7 @@ from typing import Protocol, runtime_checkable
 from tui.api.base import EntryQuery
 from tui.store.changes import SyncStatus
 from tui.store.present import Lookups
-from tui.store.records import EntryRecord, Row
+from tui.store.records import Records, Row
 
 
 class StagedIds(Protocol):
@@ -42,9 +42,10 @@ class GridSource(Lookups, Protocol):
         ...
 
     @property
-    def records(self) -> Mapping[str, EntryRecord]:
-        """The server's copies. With `staging`, the fast path of a load: an id without a
-        staged change shows its record as it is, without building a `Row`."""
+    def records(self) -> Records:
+        """The server's copies, with their minutes per day (where the grid's totals
+        start from). With `staging`, the fast path of a load: an id without a staged
+        change shows its record as it is, without building a `Row`."""
         ...
 
     @property

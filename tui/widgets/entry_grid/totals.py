@@ -1,12 +1,16 @@
 """The grid's per-day totals, kept incrementally, and the totals line's text.
 
-Pure (no textual): a load counts every row once; after that a change uncounts and counts
-only the rows it names, so a keypress never costs a pass over the rows.
+Pure (no textual): the source's records keep their own minutes per day
+(`tui.store.records.Records.days`); the grid keeps only how the rows it shows differ from
+them (staged, new, deleted rows and the running timer: few), so a change recounts only
+the rows it names and a load no row at all.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Protocol
 
 from rich.cells import cell_len
 
@@ -16,53 +20,95 @@ from tui.store.workweek import WorkWeek
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
+Part = tuple[date, int] | None
+"""What one row adds to the totals: (day, minutes), or None (nothing)."""
+
+
+class DaySums(Protocol):
+    """Minutes per day of the server copies, kept as they change (`Records`)."""
+
+    @property
+    def days(self) -> Mapping[date, int]: ...
+
+    @property
+    def version(self) -> int:
+        """Goes up whenever `days` changes."""
+        ...
+
+
+class _NoSums:
+    days: Mapping[date, int] = {}
+    version = 0
+
 
 class DayTotals:
-    """Minutes per day of the rows counted, and each row's part in them."""
+    """Minutes per day: the server copies' (`base`, kept by the records) and, over them,
+    the difference each row shown otherwise makes (`adjust`)."""
 
-    def __init__(self) -> None:
-        self.days: dict[date, int] = {}
-        self._counted: dict[str, tuple[date, int]] = {}
-        """Each row's contribution (only rows that add minutes)."""
-        self._pairs: dict[tuple[date, int], tuple[date, int]] = {}
-        """One (day, minutes) tuple for all the rows that add the same: a range has few
-        days and few distinct times, so the rows share them (not one tuple each)."""
-        self.version = 0
-        """Goes up whenever `days` changes: the totals line is remade only then."""
+    def __init__(self, base: DaySums | None = None) -> None:
+        self.base: DaySums = base if base is not None else _NoSums()
+        """The server copies' minutes per day (the source's `records`)."""
+        self.adjust: dict[date, int] = {}
+        """What the rows whose part differs from their server copy's add to `base`."""
+        self._parts: dict[str, tuple[Part, Part]] = {}
+        """(shown part, server part) of each such row (only those)."""
+        self._version = 0
 
-    def clear(self) -> None:
-        self.days, self._counted, self._pairs = {}, {}, {}
-        self.version += 1
+    @property
+    def version(self) -> tuple[int, int]:
+        """Changes whenever `days` does: the totals line is remade only then."""
+        return self._version, self.base.version
 
-    def count(self, entry_id: str, day: date, minutes: int) -> None:
-        """Count a row not counted yet (a load's hot loop: no checks)."""
-        if minutes:
-            pair = (day, minutes)
-            self._counted[entry_id] = self._pairs.setdefault(pair, pair)
-            self.days[day] = self.days.get(day, 0) + minutes
-            self.version += 1
-
-    def uncount(self, entry_id: str) -> None:
-        old = self._counted.pop(entry_id, None)
-        if old is not None:
-            day, minutes = old
-            left = self.days.get(day, 0) - minutes
-            if left:
-                self.days[day] = left
+    @property
+    def days(self) -> dict[date, int]:
+        """Minutes per day of what is shown (days with none left out)."""
+        days = dict(self.base.days)
+        for day, minutes in self.adjust.items():
+            total = days.get(day, 0) + minutes
+            if total:
+                days[day] = total
             else:
-                self.days.pop(day, None)
-            self.version += 1
+                days.pop(day, None)
+        return days
 
-    def recount(self, entry_id: str, day: date | None, minutes: int) -> bool:
-        """Count a row again with what it holds now (`day` None: it adds nothing, as a
-        row gone or staged for deletion); True when the totals changed."""
-        before = self._counted.get(entry_id)
-        after = (day, minutes) if day is not None and minutes else None
+    def counted(self, entry_id: str) -> bool:
+        """Whether this row's part differs from its server copy's (it is kept here)."""
+        return entry_id in self._parts
+
+    def clear(self, base: DaySums | None = None) -> None:
+        if base is not None:
+            self.base = base
+        self.adjust, self._parts = {}, {}
+        self._version += 1
+
+    def _add(self, part: Part, sign: int) -> None:
+        if part is None:
+            return
+        day, minutes = part
+        left = self.adjust.get(day, 0) + sign * minutes
+        if left:
+            self.adjust[day] = left
+        else:
+            self.adjust.pop(day, None)
+
+    def recount(self, entry_id: str, shown: Part, server: Part) -> bool:
+        """Count a row again: what it shows now, and what its server copy (in `base`)
+        adds; True when the totals changed. A row showing its server copy costs nothing."""
+        shown = shown if shown is not None and shown[1] else None
+        server = server if server is not None and server[1] else None
+        before = self._parts.get(entry_id)
+        after = None if shown == server else (shown, server)
         if before == after:
             return False
-        self.uncount(entry_id)
+        if before is not None:
+            del self._parts[entry_id]
+            self._add(before[0], -1)
+            self._add(before[1], 1)
         if after is not None:
-            self.count(entry_id, after[0], after[1])
+            self._parts[entry_id] = after
+            self._add(shown, 1)
+            self._add(server, -1)
+        self._version += 1
         return True
 
 
