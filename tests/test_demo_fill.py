@@ -28,7 +28,10 @@ def test_the_child_fills_the_ledger_with_the_whole_demo(tmp_path: Path) -> None:
     db = LedgerDB(tmp_path / "demo.db")
     identity = db.identity
     fill = DemoFill(db)
+    child = fill._child
+    assert child is not None
     fill.wait()
+    assert child.returncode == 0  # the child's rows, not the fallback's
     reference = create_demo_ledger(tmp_path / "reference.db")
     try:
         assert entry_count(db) == entry_count(reference) > 100
