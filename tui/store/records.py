@@ -381,6 +381,15 @@ class Row:
         return field in self.original
 
 
+def add_to_day(days: dict[date, int], day: date, minutes: int) -> None:
+    """Add `minutes` (fewer when negative) to `day` in `days`, which keeps no day at 0."""
+    left = days.get(day, 0) + minutes
+    if left:
+        days[day] = left
+    else:
+        days.pop(day, None)
+
+
 _VERSIONS = itertools.count(1)
 
 
@@ -408,15 +417,8 @@ class Records(dict[str, EntryRecord]):
             self[record.id] = record
 
     def _add(self, record: EntryRecord, sign: int) -> None:
-        minutes = record.minutes
-        if minutes:
-            days = self.days
-            day = record.date
-            left = days.get(day, 0) + sign * minutes
-            if left:
-                days[day] = left
-            else:
-                days.pop(day, None)
+        if record.minutes:
+            add_to_day(self.days, record.date, sign * record.minutes)
             self.version = next(_VERSIONS)
 
     def __setitem__(self, entry_id: str, record: EntryRecord) -> None:

@@ -15,6 +15,7 @@ from typing import Protocol
 from rich.cells import cell_len
 
 from tui.api.base import EntryQuery
+from tui.store.records import add_to_day
 from tui.store.values import format_minutes, week_start
 from tui.store.workweek import WorkWeek
 
@@ -85,11 +86,7 @@ class DayTotals:
         if part is None:
             return
         day, minutes = part
-        left = self.adjust.get(day, 0) + sign * minutes
-        if left:
-            self.adjust[day] = left
-        else:
-            self.adjust.pop(day, None)
+        add_to_day(self.adjust, day, sign * minutes)
 
     def recount(self, entry_id: str, shown: Part, server: Part) -> bool:
         """Count a row again: what it shows now, and what its server copy (in `base`)
