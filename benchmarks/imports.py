@@ -50,6 +50,14 @@ NOT_FIRST_SCREEN = (
     "uvicorn",
     "tui.api.plannr",
     "keyring",
+    # what the demo's data needs: a child process writes it (`tui.ledger.demo_fill`)
+    "tui.ledger.demo",
+    # anyio's event-loop backend, which the ledger's work does not need (it goes to
+    # asyncio's own thread pool); `importlib.import_module` loads the backend itself, so
+    # `-X importtime` shows only what it imports: anyio's sockets and streams
+    "anyio._backends",
+    "anyio._core._sockets",
+    "anyio.streams",
 )
 """Modules (each with its submodules) the first screen must not wait for."""
 

@@ -56,18 +56,22 @@ class DemoFill:
         could not start) written here. Safe from any thread, and more than once."""
         import subprocess
 
-        from tui.ledger.demo import fill_if_empty
-
         with self._lock:
             if self._done:
                 return
             child, self._child = self._child, None
+            filled = False
             if child is not None:
                 try:
-                    child.wait(timeout=FILL_TIMEOUT_SECONDS)
+                    filled = child.wait(timeout=FILL_TIMEOUT_SECONDS) == 0
                 except subprocess.TimeoutExpired:
                     _end(child)
-            fill_if_empty(self.db)  # the child wrote all or nothing
+            if not filled:  # the child wrote all or nothing: fill what it did not
+                # Imported only here: the demo's module costs the app's start more
+                # than the check it would make after a child that succeeded.
+                from tui.ledger.demo import fill_if_empty
+
+                fill_if_empty(self.db)
             self._done = True
 
     def cancel(self) -> None:

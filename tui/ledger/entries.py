@@ -7,14 +7,13 @@ here: validation, the approval lock, approvals that need more than one approver,
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TypeVar
-
-from starlette.concurrency import run_in_threadpool
 
 from tui.ledger.db import Identity, LedgerConnection, LedgerDB, fetch_row, timestamp
 
@@ -438,10 +437,12 @@ T = TypeVar("T")
 
 async def in_transaction(db: LedgerDB, work: Callable[[Entries], T], *, write: bool = False) -> T:
     """Run `work` in one transaction on a worker thread, never on the event loop (the
-    in-process ledger shares its loop with the app)."""
+    in-process ledger shares its loop with the app). asyncio's own thread pool, not
+    Starlette's: that one loads anyio's event-loop backend on the first request, a
+    twentieth of the demo's start."""
 
     def call() -> T:
         with db.transaction(write=write) as conn:
             return work(Entries(conn, db))
 
-    return await run_in_threadpool(call)
+    return await asyncio.to_thread(call)
