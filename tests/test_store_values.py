@@ -70,6 +70,10 @@ def test_shown_time_reads_back_as_the_same_minutes(minutes: int) -> None:
         ("monday", date(2026, 11, 16)),
         ("thursday", THURSDAY),
         ("friday", date(2026, 11, 13)),
+        ("wed", date(2026, 11, 18)),
+        ("Thu", THURSDAY),
+        ("thurs", THURSDAY),
+        ("MON", date(2026, 11, 16)),
         ("last week", date(2026, 11, 9)),
         ("3 days ago", date(2026, 11, 16)),
         ("2 weeks ago", date(2026, 11, 5)),
@@ -83,6 +87,12 @@ def test_dates_in_every_documented_form(text: str, expected: date) -> None:
 def test_a_bad_date_names_the_forms() -> None:
     with pytest.raises(ValueProblem, match="YYYY-MM-DD"):
         parse_date("2026-02-30", today=THURSDAY)
+
+
+@pytest.mark.parametrize("text", ["we", "m", "wednesdays", "wedx", "sunny"])
+def test_a_weekday_needs_three_letters_of_its_name(text: str) -> None:
+    with pytest.raises(ValueProblem, match="is not a date"):
+        parse_date(text, today=THURSDAY)
 
 
 def test_display_and_rounding() -> None:

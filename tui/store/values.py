@@ -2,7 +2,8 @@
 
 One place for both the grid and the CLI, so `1h30` means the same everywhere.
 Durations: `90`, `90m`, `1.5h`, `1h30`, `1h30m`, `1:30`. Dates: `YYYY-MM-DD`, `today`,
-`yesterday`, a weekday (`monday`: the most recent one, today included), `last week`
+`yesterday`, a weekday (`monday`, or `mon` as the grid shows it: the most recent one, today
+included), `last week`
 (Monday of the previous ISO week), `N days ago`, `N weeks ago`.
 """
 
@@ -115,8 +116,8 @@ def _read_date(text: str, *, today: date) -> date:
         return today - timedelta(days=1)
     if raw == "tomorrow":
         return today + timedelta(days=1)
-    if raw in _WEEKDAYS:
-        return today - timedelta(days=(today.weekday() - _WEEKDAYS.index(raw)) % 7)
+    if (weekday := _weekday(raw)) is not None:
+        return today - timedelta(days=(today.weekday() - weekday) % 7)
     if raw == "last week":
         return week_start(today) - timedelta(days=7)
     if raw == "this week":
@@ -131,6 +132,14 @@ def _read_date(text: str, *, today: date) -> date:
             f"{text.strip()!r} is not a date; write YYYY-MM-DD, today, yesterday, a weekday, "
             "last week or 3 days ago."
         ) from None
+
+
+def _weekday(raw: str) -> int | None:
+    """Monday's 0 to Sunday's 6 for a weekday's name or any start of it from three letters
+    on (`wed`, `thurs`): the grid shows days as `Wed 25`, so people type them that way."""
+    if len(raw) < 3:
+        return None
+    return next((n for n, name in enumerate(_WEEKDAYS) if name.startswith(raw)), None)
 
 
 def week_start(day: date) -> date:
