@@ -89,6 +89,30 @@ async def test_w_asks_with_the_short_days_then_submits_each_day(harness: Harness
         )
 
 
+async def test_w_says_a_timer_still_running_in_the_week_is_not_in_its_day(
+    harness: Harness,
+) -> None:
+    app = harness.app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        timer = app.store.timer
+        assert timer is not None and timer.running  # the demo's timer, started today
+        await pilot.press("W")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        day = timer.started_at.astimezone().date()
+        assert f"A timer is running on {day:%a %d} (" in app.screen.message
+        assert "its time is not in that day until it stops." in app.screen.message
+        await pilot.press("n")
+        await settle(pilot)
+        await app.store.stop_timer()
+        await settle(pilot)
+        await pilot.press("W")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        assert "A timer is running" not in app.screen.message
+
+
 async def test_w_lists_the_days_already_submitted(harness: Harness) -> None:
     app = harness.app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:

@@ -14,12 +14,13 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tui.store import submission
-from tui.store.values import format_minutes
+from tui.store.values import format_elapsed, format_minutes
 
 if TYPE_CHECKING:
     from textual.app import App
 
     from tui.api.base import DayResult
+    from tui.models import Timer
     from tui.store.store import Store
     from tui.store.submission import WeekPlan
 
@@ -28,8 +29,11 @@ def _day(day: date) -> str:
     return f"{day:%a %d}"
 
 
-def question(plan: WeekPlan, *, submitting: bool) -> str:
-    """The dialog's text: what will change, the short days, the days already so."""
+def question(
+    plan: WeekPlan, *, submitting: bool, timer: Timer | None = None, elapsed_seconds: int = 0
+) -> str:
+    """The dialog's text: what will change, the short days, a timer still running on one
+    of them (`timer`, running for `elapsed_seconds`), the days already so."""
     lines: list[str] = []
     changing = plan.to_submit if submitting else sorted(plan.submitted)
     verb = "Submit" if submitting else "Unsubmit"
@@ -41,6 +45,15 @@ def question(plan: WeekPlan, *, submitting: bool) -> str:
         lines.extend(
             f"  {_day(g.date)}  {format_minutes(g.minutes)} of {format_minutes(g.target_minutes)}"
             for g in plan.gaps
+        )
+    running_on = timer.started_at.astimezone().date() if timer and timer.running else None
+    if submitting and running_on is not None and plan.start <= running_on <= plan.end:
+        # The server's day leaves out a running timer's time until it stops, so the
+        # short days above do too: say so, rather than let the day look short.
+        lines.append("")
+        lines.append(
+            f"A timer is running on {_day(running_on)} ({format_elapsed(elapsed_seconds)} so"
+            " far): its time is not in that day until it stops."
         )
     already = sorted(plan.submitted) if submitting else plan.to_submit
     if already:
@@ -85,7 +98,12 @@ def ask(app: App[Any], store: Store, week_start: date, *, submitting: bool) -> N
         title = "Submit the week?" if submitting else "Unsubmit the week?"
         app.push_screen(
             ConfirmDialog(
-                question(plan, submitting=submitting),
+                question(
+                    plan,
+                    submitting=submitting,
+                    timer=store.timer,
+                    elapsed_seconds=store.elapsed_seconds(),
+                ),
                 title=title,
                 yes="Submit" if submitting else "Unsubmit",
                 no="Cancel",
