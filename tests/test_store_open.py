@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.faults import InFlight
+from tui.api.base import EntryQuery
 from tui.api.ledger import LedgerBackend
 from tui.cli.context import CliContext, CliError
 from tui.config import ConfigError, LedgerProfile, ProductiveProfile, UiSettings
@@ -19,6 +20,7 @@ from tui.ledger.demo import create_demo_ledger
 from tui.store.open import open_demo_store, open_store
 from tui.store.records import RowState
 from tui.store.store import Store
+from tui.store.values import week_range
 
 pytestmark = pytest.mark.anyio
 
@@ -70,6 +72,51 @@ async def test_a_journaled_store_keeps_staged_changes_for_the_next_one(tmp_path:
         assert again.row(new_id).record.note == "kept"
     finally:
         await again.aclose()
+
+
+async def test_staged_changes_of_another_ledger_are_set_aside_not_applied(
+    tmp_path: Path,
+) -> None:
+    first_ledger = create_demo_ledger(tmp_path / "a.db")
+    first_ledger.close()
+    profile = LedgerProfile(path=tmp_path / "a.db")
+    first = open_store("local", profile, UI, journal=True, state_dir=tmp_path)
+    try:
+        await first.open()
+        await first.load(EntryQuery(*week_range(first.today())))
+        victim = first.order[0]
+        assert first.stage_delete([victim]) == 1
+    finally:
+        await first.aclose()
+
+    # The profile now names another ledger, whose entries have the same ids.
+    create_demo_ledger(tmp_path / "b.db").close()
+    moved = LedgerProfile(path=tmp_path / "b.db")
+    again = open_store("local", moved, UI, journal=True, state_dir=tmp_path)
+    try:
+        assert again.restored_count == 0 and again.staged_count == 0
+        aside = again.set_aside_journal
+        assert aside is not None and aside.parent == tmp_path and "other-server" in aside.name
+        await again.open()
+        await again.load(EntryQuery(*week_range(again.today())))
+        assert victim in again.order and again.row(victim).state is RowState.clean
+    finally:
+        await again.aclose()
+    # The set-aside journal still holds the change, whole.
+    from tui.store.journal import Journal
+
+    kept = Journal(aside)
+    try:
+        assert [entry_id for entry_id, _ in kept.load()] == [victim]
+    finally:
+        kept.close()
+
+    # The same ledger again: its journal is applied as before.
+    back = open_store("local", moved, UI, journal=True, state_dir=tmp_path)
+    try:
+        assert back.set_aside_journal is None
+    finally:
+        await back.aclose()
 
 
 def test_a_profile_that_cannot_open_is_one_config_error() -> None:

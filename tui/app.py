@@ -109,6 +109,14 @@ class TimesheetApp(TimesheetAppBase):
         self.push_screen(TIMESHEET)
         if self.hint:
             self.notify(self.hint, title="Welcome", timeout=12)
+        if self.store.set_aside_journal is not None:
+            self.notify(
+                "The staged changes kept for this profile were made on another server or"
+                f" ledger, so none were applied; they are kept in {self.store.set_aside_journal}.",
+                title="Staged changes set aside",
+                severity="warning",
+                timeout=20,
+            )
         if self.store.restored_count:
             self.notify(f"Restored {plural(self.store.restored_count, 'staged change')}.")
         self.open_store()

@@ -71,6 +71,8 @@ UNDO, REDO = "undo", "redo"
 HISTORY_LIMIT = 200
 """Actions kept for the next run to undo: the oldest goes when a new one is one too many."""
 VERSION_KEY = "schema_version"
+SERVER_KEY = "server"
+"""`journal_meta`: where the staged changes go; a journal is applied to that server only."""
 
 
 class JournalError(Exception):
@@ -322,6 +324,15 @@ class Journal:
             entry_id: Unsettled.from_json(json.loads(payload))
             for entry_id, payload in self.conn.execute("SELECT entry_id, state FROM unsettled")
         }
+
+    def bind(self, server: str) -> bool:
+        """Whether this journal's changes were staged against `server` (`server_of`): a
+        journal that names none yet (new, or older than the key) is bound to it now."""
+        found = self.get_meta(SERVER_KEY)
+        if found is None:
+            self.set_meta(SERVER_KEY, server)
+            return True
+        return found == server
 
     def get_meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM journal_meta WHERE key = ?", (key,)).fetchone()

@@ -5,7 +5,8 @@ The app journals (`journal=True`): staged changes and a cache of what was loaded
 `journal_path(profile_name)`, so they survive a quit or a crash. A CLI command does not
 (`journal=False`): it either finishes or reports what failed, and must never pick up (and
 save) what the app staged. The demo is a ledger profile on a temporary demo ledger, with
-its journal next to it.
+its journal next to it. A journal holds the changes of one server (`server_of`): opened for
+another (the profile now points elsewhere), it is set aside whole, never applied.
 
 Heavy modules (the adapters, httpx, the store itself) are imported inside the functions:
 a scripting command imports this module before it knows which backend it needs.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -71,9 +73,46 @@ def _store_over(
     starts = timer_starts(profile_name, state_dir)
     if not journal:
         return Store(backend, settings=settings, timer_starts=starts)
-    return Store(
-        backend, Journal(state), cache=Cache(state), settings=settings, timer_starts=starts
-    )
+    server = server_of(profile, backend)
+    staged = Journal(state)
+    set_aside = None
+    if not staged.bind(server):
+        # Its ids name another server's entries: applied here, a staged delete would
+        # delete whichever entry has that id. Kept whole beside it, never applied.
+        staged.close()
+        set_aside = set_journal_aside(state)
+        staged = Journal(state)
+        staged.bind(server)
+    store = Store(backend, staged, cache=Cache(state), settings=settings, timer_starts=starts)
+    store.set_aside_journal = set_aside
+    return store
+
+
+def server_of(profile: Profile, backend: Backend) -> str:
+    """Where a profile's staged changes go, as its journal records it: the service and
+    its account (a ledger by its organization id, so a new ledger file at the same path
+    is another server)."""
+    from tui.api.ledger import LedgerBackend
+    from tui.config import LedgerProfile, PlannrProfile
+
+    if isinstance(profile, LedgerProfile):
+        ledger = backend.ledger if isinstance(backend, LedgerBackend) else None
+        return f"ledger {ledger.identity.organization_id if ledger else profile.path}"
+    if isinstance(profile, PlannrProfile):
+        return f"plannr {profile.base_url} {profile.account_uuid}"
+    return f"productive {profile.base_url} {profile.organization_id}"
+
+
+def set_journal_aside(path: Path) -> Path:
+    """Rename a closed journal (and its cache) out of the way, to a name that says why;
+    the new name."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    aside = path.with_name(f"{path.stem}.other-server-{stamp}{path.suffix}")
+    for suffix in ("", "-wal", "-shm"):
+        part = Path(f"{path}{suffix}")
+        if part.exists():
+            os.replace(part, f"{aside}{suffix}")
+    return aside
 
 
 def open_profile_backend(

@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 from tui.api.base import (
@@ -153,6 +154,8 @@ class Store:
         """Server copies of staged entries outside the loaded range."""
         self.restored_count = 0
         """Staged changes the journal brought back at start (the app says so)."""
+        self.set_aside_journal: Path | None = None
+        """A journal of another server's changes, renamed here unapplied (the app says so)."""
         if journal is not None:
             self.staging.restore(journal.load(), *journal.load_history())
             self.restored_count = len(self.staging)
