@@ -69,6 +69,11 @@ async def test_capital_s_stops_at_the_time_typed_showing_the_minutes(harness, cl
         await settle(pilot)
         assert app.store.timer is None
         assert ledger_minutes(harness, timer.entry_id) == expected
+        # The toast gives the entry's total as a total, never as a clock time.
+        told = [n.message for n in app._notifications if n.title == "Timer stopped"]
+        assert told and told[-1].startswith(
+            f"Its entry now holds {format_minutes(expected)} ({expected} min)."
+        )
 
 
 async def test_a_forgotten_timer_asks_on_s_and_refuses_a_time_before_its_start(

@@ -20,7 +20,7 @@ from tui.ledger.app import create_app
 from tui.ledger.db import LedgerDB
 from tui.ledger.entries import Entries
 from tui.store.store import StagingError, Store, StoreSettings
-from tui.store.timers import TimerStarts, parse_start_at, parse_stop_at
+from tui.store.timers import TimerStarts, clock_text, parse_start_at, parse_stop_at
 from tui.store.values import ValueProblem
 
 pytestmark = pytest.mark.anyio
@@ -52,6 +52,7 @@ def test_hh_mm_is_the_latest_such_moment_since_the_start() -> None:
         ("15:00", "before the timer started (16:00)"),
         ("20h ago", "before the timer started"),
         ("2026-11-19 19:00", "is in the future"),
+        ("19:30", "is in the future"),  # today's 19:30 is to come, not yesterday's
         ("soon", "is not a time"),
         ("25:00", "is not a time of day"),
     ],
@@ -63,6 +64,13 @@ def test_a_stop_time_outside_the_timer_is_one_sentence(text: str, says: str) -> 
         parse_stop_at(text, start=start, now=now)
     message = str(refused.value)
     assert says in message and message.endswith(".") and message.count(". ") == 0
+
+
+def test_a_time_of_another_day_names_its_day() -> None:
+    now = local(2026, 11, 19, 10, 0)
+    assert clock_text(local(2026, 11, 19, 9, 5), now) == "09:05"
+    assert clock_text(local(2026, 11, 18, 23, 0), now) == "yesterday 23:00"
+    assert clock_text(local(2026, 11, 16, 8, 30), now) == "Mon 16 08:30"
 
 
 def test_a_start_in_the_past_is_at_most_a_day_ago() -> None:

@@ -301,7 +301,8 @@ class TimesheetApp(TimesheetAppBase):
                 ConfirmDialog(question, title="Timer stopped", yes="Discard", no="Keep"), answered
             )
             return
-        message = f"Stopped at {format_minutes(result.minutes)} ({result.minutes} min)."
+        # The entry's total, not a clock time: "Stopped at 5:48" read as a quarter to six.
+        message = f"Its entry now holds {format_minutes(result.minutes)} ({result.minutes} min)."
         if result.rounded_minutes is not None and result.rounded_minutes != result.minutes:
             message += (
                 f" Rounding to {format_minutes(result.rounded_minutes)} is staged:"

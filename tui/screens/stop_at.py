@@ -74,14 +74,12 @@ class StopAtDialog(ModalScreen[datetime | None]):
         self.query_one(Input).focus()
         self.show_result("")
 
-    def moment(self, text: str) -> datetime:
-        return parse_stop_at(text, start=self.started_at, now=self.read_clock())
-
     def show_result(self, text: str) -> datetime | None:
         """The resulting minutes for `text`, or why it cannot be used."""
         result = self.query_one("#stop-at-result", Static)
+        now = self.read_clock()
         try:
-            moment = self.moment(text)
+            moment = parse_stop_at(text, start=self.started_at, now=now)
         except ValueProblem as problem:
             self.add_class("-invalid")
             result.update(Content(str(problem)))
@@ -90,7 +88,7 @@ class StopAtDialog(ModalScreen[datetime | None]):
         minutes = stopped_minutes(self.before_minutes, self.started_at, moment)
         result.update(
             Content(
-                f"Stops at {clock_text(moment)} (started {clock_text(self.started_at)}): "
+                f"Stops at {clock_text(moment, now)} (started {clock_text(self.started_at, now)}): "
                 f"the entry gets {format_minutes(minutes)}."
             )
         )

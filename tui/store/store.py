@@ -1446,7 +1446,9 @@ class Store:
             kept = self.timer.started_at
             self.timer_starts.remember(self.timer.id, started_at)
             if self.timer_starts.take_notice(self.timer.id):
-                self.timer_notice = ignored_sentence(self.backend.name.title(), started_at, kept)
+                self.timer_notice = ignored_sentence(
+                    self.backend.name.title(), started_at, kept, self.clock()
+                )
             self.timer = self.timer_starts.shown(self.timer)
         self.emit(StoreChange(timer=True))
         # The server stopped the timer that ran (its entry now has its minutes) and made

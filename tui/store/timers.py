@@ -46,9 +46,17 @@ def _local(moment: datetime) -> datetime:
     return moment.astimezone()
 
 
-def clock_text(moment: datetime) -> str:
-    """`17:30` for today, `Mon 17:30` for another day (local time)."""
-    return f"{_local(moment):%H:%M}"
+def clock_text(moment: datetime, now: datetime | None = None) -> str:
+    """`17:30` on the day of `now` (default: the current time), `yesterday 23:00` the day
+    before, `Mon 23 17:30` another day (local time): a time of another day never reads as
+    one of today."""
+    local = _local(moment)
+    today = _local(now).date() if now is not None else datetime.now().astimezone().date()
+    if local.date() == today:
+        return f"{local:%H:%M}"
+    if local.date() == today - timedelta(days=1):
+        return f"yesterday {local:%H:%M}"
+    return f"{local:%a %d %H:%M}"
 
 
 def _latest(hour: int, minute: int, now: datetime) -> datetime:
@@ -96,6 +104,10 @@ def parse_stop_at(text: str, *, start: datetime, now: datetime) -> datetime:
     moment: datetime | None = None
     if (hm := _clock(raw, text)) is not None:
         moment = _latest(*hm, now)
+        if moment < start and moment.date() < _local(now).date():
+            # Today's 21:50 is still to come (the latest 21:50 was yesterday, before the
+            # timer started): what was typed is a time in the future.
+            raise _stop_in_future(text)
     elif (minutes := _ago(raw, text)) is not None:
         moment = now - timedelta(minutes=minutes)
     else:
@@ -103,13 +115,17 @@ def parse_stop_at(text: str, *, start: datetime, now: datetime) -> datetime:
     if moment is None:
         raise ValueProblem(f"{text.strip()!r} is not a time; {TIME_HELP}.")
     if moment > now:
-        raise ValueProblem(f"{text.strip()!r} is in the future; a timer stops at the latest now.")
+        raise _stop_in_future(text)
     if moment < start:
         raise ValueProblem(
-            f"{text.strip()!r} is before the timer started ({clock_text(start)}); "
+            f"{text.strip()!r} is before the timer started ({clock_text(start, now)}); "
             "give a later time."
         )
     return moment
+
+
+def _stop_in_future(text: str) -> ValueProblem:
+    return ValueProblem(f"{text.strip()!r} is in the future; a timer stops at the latest now.")
 
 
 def parse_start_at(
@@ -185,12 +201,12 @@ def ignored_start(sent: datetime, kept: datetime) -> bool:
     return abs((kept - sent).total_seconds()) > IGNORED_TOLERANCE_SECONDS
 
 
-def ignored_sentence(service: str, sent: datetime, kept: datetime) -> str:
+def ignored_sentence(service: str, sent: datetime, kept: datetime, now: datetime) -> str:
     missed = span_minutes(sent, kept)
     return (
-        f"{service} ignored the start time sent ({clock_text(sent)}) and started the timer "
-        f"at {clock_text(kept)}; the {format_minutes(missed)} missed will be added to its "
-        "entry when it stops."
+        f"{service} ignored the start time sent ({clock_text(sent, now)}) and started the "
+        f"timer at {clock_text(kept, now)}; the {format_minutes(missed)} missed will be added "
+        "to its entry when it stops."
     )
 
 
