@@ -240,6 +240,53 @@ async def test_conflict_is_not_overwritten_and_the_user_chooses(demo, transport,
     assert (await server_entry(transport, demo, entry_id))["attributes"]["note"] == "mine"
 
 
+async def test_stopping_the_timer_does_not_turn_a_staged_note_into_a_conflict(
+    demo, transport, clock
+) -> None:
+    store = await open_store(demo, transport, clock)
+    await store.refresh_timer()
+    assert store.timer is not None and store.timer.entry_id in store.records
+    entry_id = store.timer.entry_id
+    store.stage_edit(entry_id, "note", "written while it ran")
+    clock.advance(minutes=20)
+    await store.stop_timer()  # this app's own write: the entry's minutes and updated_at move
+    report = await store.save()
+    assert (report.saved, report.conflicts) == (1, [])
+    assert (await server_entry(transport, demo, entry_id))["attributes"]["note"] == (
+        "written while it ran"
+    )
+
+
+async def test_submitting_and_unsubmitting_do_not_turn_a_staged_edit_into_a_conflict(
+    demo, transport, clock
+) -> None:
+    from tui.store import submission
+
+    store = await open_store(demo, transport, clock)
+    entry_id = editable(store)[0]
+    store.stage_edit(entry_id, "note", "mine")
+    day = store.records[entry_id].date
+    plan = await submission.plan_week(store, day, day, today=TODAY)
+    await submission.submit(store, plan)
+    await submission.unsubmit(store, await submission.plan_week(store, day, day, today=TODAY))
+    report = await store.save()
+    assert (report.saved, report.conflicts) == (1, [])
+    assert (await server_entry(transport, demo, entry_id))["attributes"]["note"] == "mine"
+
+
+async def test_the_apps_own_write_still_conflicts_with_a_staged_change_of_that_field(
+    demo, transport, clock
+) -> None:
+    store = await open_store(demo, transport, clock)
+    await store.refresh_timer()
+    assert store.timer is not None and store.timer.entry_id
+    entry_id = store.timer.entry_id
+    store.stage_edit(entry_id, "minutes", 5)
+    clock.advance(minutes=20)
+    await store.stop_timer()  # the stop sets the minutes too: the user chooses
+    assert (await store.save()).conflicts == [entry_id]
+
+
 async def test_lost_answer_after_bulk_post_makes_no_duplicates(demo, transport, clock) -> None:
     store = await open_store(demo, transport, clock)
     service = next(iter(store.services))

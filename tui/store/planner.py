@@ -66,6 +66,11 @@ class SaveTarget(Protocol):
     def mark_sent(self, marks: Mapping[str, Unsettled]) -> None:
         """These writes are about to be sent: on disk before the first byte leaves."""
 
+    def moved_only_by_own_writes(self, entry_id: str, staged: Staged, server: EntryRecord) -> bool:
+        """The server's copy moved since `staged`, but only by the app's own writes, none
+        of them to a field that `staged` sets."""
+        ...
+
     def clear_marks(self, ids: Sequence[str]) -> None:
         """A read proved these writes never landed: they may be sent again."""
 
@@ -219,6 +224,10 @@ class SavePlanner:
                 if base is not None
                 else any(getattr(server, n) != v for n, v in staged[entry_id].original.items())
             )
+            if moved and base is not None:
+                # A stop or a submit of this app's own moves `updated_at` too: that is no
+                # change of someone else's to choose between.
+                moved = not self.target.moved_only_by_own_writes(entry_id, staged[entry_id], server)
             if moved:
                 self._conflict(entry_id, server)
                 self._tick(1)

@@ -154,6 +154,9 @@ class Store:
         """Server copies of staged entries outside the loaded range."""
         self.restored_count = 0
         """Staged changes the journal brought back at start (the app says so)."""
+        self._own_stamps: dict[str, dict[str | None, str | None]] = {}
+        """Entry id → {an `updated_at` that this app's own write made (a stop, a submit):
+        the one before it}. A staged change is then no conflict with the app itself."""
         self.set_aside_journal: Path | None = None
         """A journal of another server's changes, renamed here unapplied (the app says so)."""
         if journal is not None:
@@ -1460,12 +1463,35 @@ class Store:
             )
         return self.timer
 
+    def note_own_writes(self, before: Mapping[str, str | None]) -> None:
+        """This app changed these entries on the server itself (a stop, a submit), and
+        their records now hold the server's copies; `before`: each one's `updated_at`
+        until then."""
+        for entry_id, old in before.items():
+            record = self.records.get(entry_id)
+            if record is not None and record.updated_at != old:
+                self._own_stamps.setdefault(entry_id, {})[record.updated_at] = old
+
+    def moved_only_by_own_writes(self, entry_id: str, staged: Staged, server: EntryRecord) -> bool:
+        """Whether the server's copy moved since `staged` was staged through this app's
+        own writes alone, none of them changing a field that `staged` sets."""
+        stamps = self._own_stamps.get(entry_id, {})
+        stamp, seen = server.updated_at, set()
+        while stamp != staged.base_updated_at and stamp in stamps and stamp not in seen:
+            seen.add(stamp)
+            stamp = stamps[stamp]
+        return stamp == staged.base_updated_at and all(
+            getattr(server, name) == staged.original.get(name) for name in staged.values
+        )
+
     def _take_server_copies(self, entries: Iterable[Entry]) -> list[EntryRecord]:
-        """Fresh server copies of some entries: changed rows redrawn, and one now in the
-        range but not shown added in its place."""
+        """Fresh server copies of some entries after this app's own write (a stop, a
+        start): changed rows redrawn, and one now in the range but not shown added in
+        its place."""
         records = [
             EntryRecord.from_entry(e, fallback=self.records.get(e.id or "")) for e in entries
         ]
+        before = {r.id: self.records[r.id].updated_at for r in records if r.id in self.records}
         query = self.query
         kept: set[str] = set()
         appear = False
@@ -1476,6 +1502,7 @@ class Store:
             self.records[record.id] = record
             kept.add(record.id)
             appear = appear or (in_range and self.index_of(record.id) is None)
+        self.note_own_writes(before)
         if appear:
             self._rebuild_order()
             self.emit(StoreChange(reset=True))

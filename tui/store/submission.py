@@ -133,7 +133,13 @@ async def _reload(store: Store, plan: WeekPlan) -> None:
     store shows them."""
     query = store.query
     if query is not None and query.start <= plan.end and plan.start <= query.end:
+        before = {
+            r.id: r.updated_at
+            for r in store.records.values()
+            if r.person_id == plan.person_id and plan.start <= r.date <= plan.end
+        }
         await store.load(query)
+        store.note_own_writes(before)  # a staged edit there is no conflict with this submit
 
 
 @dataclass(frozen=True)
