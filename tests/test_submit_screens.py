@@ -113,6 +113,29 @@ async def test_w_says_a_timer_still_running_in_the_week_is_not_in_its_day(
         assert "A timer is running" not in app.screen.message
 
 
+async def test_w_warns_of_staged_changes_a_submitted_day_would_refuse(harness: Harness) -> None:
+    app = harness.app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        owner = str(harness.db.identity.owner_person_id)
+        store = app.store
+        entry_id = next(
+            i
+            for i in store.order
+            if store.records[i].person_id == owner and not store.records[i].locked
+        )
+        store.stage_edit(entry_id, "note", "not saved yet")
+        day = store.records[entry_id].date
+        await pilot.press("W")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        assert f"Not saved yet: 1 staged change on {day:%a %d}." in app.screen.message
+        await pilot.press("n")  # cancelled: nothing submitted, the change still staged
+        await settle(pilot)
+        assert timesheets(harness) == []
+        assert store.row(entry_id).record.note == "not saved yet"
+
+
 async def test_w_lists_the_days_already_submitted(harness: Harness) -> None:
     app = harness.app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:

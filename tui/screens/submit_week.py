@@ -9,11 +9,12 @@ without submission says so in one sentence).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tui.store import submission
+from tui.store.present import plural
 from tui.store.values import format_elapsed, format_minutes
 
 if TYPE_CHECKING:
@@ -30,15 +31,28 @@ def _day(day: date) -> str:
 
 
 def question(
-    plan: WeekPlan, *, submitting: bool, timer: Timer | None = None, elapsed_seconds: int = 0
+    plan: WeekPlan,
+    *,
+    submitting: bool,
+    timer: Timer | None = None,
+    elapsed_seconds: int = 0,
+    unsaved: Mapping[date, int] | None = None,
 ) -> str:
-    """The dialog's text: what will change, the short days, a timer still running on one
-    of them (`timer`, running for `elapsed_seconds`), the days already so."""
+    """The dialog's text: what will change, staged changes on those days not yet saved
+    (`unsaved`, per day), the short days, a timer still running on one of them (`timer`,
+    running for `elapsed_seconds`), the days already so."""
     lines: list[str] = []
     changing = plan.to_submit if submitting else sorted(plan.submitted)
     verb = "Submit" if submitting else "Unsubmit"
     if changing:
         lines.append(f"{verb} {', '.join(_day(d) for d in changing)}?")
+    if submitting and unsaved:
+        lines.append("")
+        lines.append(
+            f"Not saved yet: {plural(sum(unsaved.values()), 'staged change')} on"
+            f" {', '.join(_day(d) for d in unsaved)}. A submitted day refuses them:"
+            " cancel and save first (ctrl+s)."
+        )
     if submitting and plan.gaps:
         lines.append("")
         lines.append("Short days (up to today):")
@@ -103,6 +117,7 @@ def ask(app: App[Any], store: Store, week_start: date, *, submitting: bool) -> N
                     submitting=submitting,
                     timer=store.timer,
                     elapsed_seconds=store.elapsed_seconds(),
+                    unsaved=submission.unsaved_on(store, plan) if submitting else None,
                 ),
                 title=title,
                 yes="Submit" if submitting else "Unsubmit",

@@ -107,6 +107,18 @@ async def plan_week(
     return WeekPlan(who, start, end, minutes, submitted, short)
 
 
+def unsaved_on(store: Store, plan: WeekPlan) -> dict[date, int]:
+    """Staged changes of the plan's person on the days it would submit, per day: once a
+    day is submitted the server refuses them (they stay staged, unsaved)."""
+    days = set(plan.to_submit)
+    counts: dict[date, int] = defaultdict(int)
+    for entry_id in store.staging.staged:
+        record = store.row(entry_id).record
+        if record.date in days and record.person_id in (None, plan.person_id):
+            counts[record.date] += 1
+    return dict(sorted(counts.items()))
+
+
 async def submit(store: Store, plan: WeekPlan) -> list[DayResult]:
     """Submit the plan's days (those already submitted come back `unchanged`)."""
     backend = require_submission(store)
