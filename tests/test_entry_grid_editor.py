@@ -490,3 +490,8 @@ def test_matching_ranks_the_start_then_words_then_letters_in_order() -> None:
     assert resolve("3", "service", choices) == ("3", None)
     value, problem = resolve("zzz", "service", choices)
     assert value is None and problem is not None and "No service" in problem
+    # What the list suggests alone, enter takes: every typed word in one label.
+    assert resolve("web acme", "service", choices) == ("1", None)
+    assert resolve("design", "service", [choices[0], choices[2]]) == ("1", None)  # a start first
+    value, problem = resolve("e", "service", [choices[0], choices[2]])
+    assert value is None and problem is not None and "matches 2 services" in problem

@@ -86,3 +86,27 @@ async def test_the_picker_shows_where_each_service_belongs_and_orders_twins_by_n
         await pilot.press("down", "enter")
         await pilot.pause()
         assert app.results == ["4"]
+
+
+async def test_the_picker_ranks_a_services_name_before_a_word_of_its_deal(store: Store) -> None:
+    with store.backend.ledger.transaction(write=True) as conn:  # type: ignore[attr-defined]
+        org = store.backend.ledger.identity.organization_id  # type: ignore[attr-defined]
+        library = insert_project(conn, name="City Library")
+        retainer = insert_deal(conn, name="Support retainer", project_id=library)
+        insert_service(conn, org, name="Development", deal_id=retainer)
+        insert_service(conn, org, name="Support", deal_id=retainer)
+    await store.refresh_lookups()
+    app = PickerApp(store)
+    async with app.run_test() as pilot:
+        app.push_screen(ServicePicker(store), app.results.append)
+        await pilot.pause()
+        await pilot.press(*"support")
+        picker = app.screen
+        assert isinstance(picker, ServicePicker)
+        assert labels(picker) == [
+            "Support (City Library › Support retainer)",
+            "Development (City Library › Support retainer)",
+        ]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [store.services[i].name for i in app.results] == ["Support"]

@@ -25,6 +25,7 @@ from tui.actions import Scope, bindings
 from tui.store.present import one_line, service_context, service_name
 from tui.store.timers import parse_started
 from tui.store.values import ValueProblem, printable
+from tui.widgets.entry_grid.editor import Choice, matching
 
 if TYPE_CHECKING:
     from tui.store.store import Store
@@ -107,8 +108,9 @@ class ConfirmDialog(ModalScreen[bool]):
 
 
 class ServicePicker(ModalScreen[str | None]):
-    """Type to fuzzy-filter the services; `enter` picks the highlighted one (its id),
-    `escape` cancels (None). `up`/`down` move through the list while typing."""
+    """Type to filter the services (ranked as the grid's service cell ranks them); `enter`
+    picks the highlighted one (its id), `escape` cancels (None). `up`/`down` move through
+    the list while typing."""
 
     DEFAULT_CSS = (
         _DIALOG_CSS.format(name="ServicePicker")
@@ -196,19 +198,24 @@ class ServicePicker(ModalScreen[str | None]):
         query = query.strip()
         if not query:
             return [(service_id, Content(self._labels[service_id])) for service_id in self._order]
+        # Ranked as the grid's service cell ranks them (the name's start first, then
+        # every word somewhere), so `support` lists Support before a "Support retainer"
+        # deal's Development; the fuzzy matcher only marks the letters it finds.
+        choices = [
+            Choice(service_id, self._labels[service_id], self.store.services[service_id].name)
+            for service_id in self._order
+        ]
         matcher = Matcher(query)
-        scored = []
-        for service_id, label in self._labels.items():
+        found = []
+        for choice in matching(choices, query):
             # `Matcher.highlight` parses markup; highlight the offsets on literal text.
-            score, offsets = matcher.fuzzy_search.match(query, label)
-            if score > 0:
-                content = Content(label)
-                for offset in offsets:
-                    if not label[offset].isspace():
-                        content = content.stylize("bold $text-accent underline", offset, offset + 1)
-                scored.append((-score, self._order[service_id], service_id, content))
-        scored.sort(key=lambda item: item[:2])
-        return [(service_id, content) for _, _, service_id, content in scored]
+            _, offsets = matcher.fuzzy_search.match(query, choice.label)
+            content = Content(choice.label)
+            for offset in offsets:
+                if not choice.label[offset].isspace():
+                    content = content.stylize("bold $text-accent underline", offset, offset + 1)
+            found.append((choice.id, content))
+        return found
 
     @on(Input.Changed, "#picker-input")
     def on_input_changed(self, event: Input.Changed) -> None:

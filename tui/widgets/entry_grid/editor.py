@@ -87,7 +87,8 @@ def matching(choices: Sequence[Choice], typed: str) -> list[Choice]:
 
 def resolve(typed: str, kind: str, choices: Sequence[Choice]) -> tuple[str | None, str | None]:
     """An id from typed text: the label or the name exactly (any case), else a unique
-    start of either, else an id as it is. Returns (id, None), or (None, why not)."""
+    start of either, else an id as it is, else the one label holding every typed word.
+    Returns (id, None), or (None, why not)."""
     text = _words(typed)
     if not text:
         return None, f"Type a {kind} name; an entry needs a {kind}."
@@ -108,6 +109,14 @@ def resolve(typed: str, kind: str, choices: Sequence[Choice]) -> tuple[str | Non
         return typed.strip(), None
     if starts:
         return None, _ambiguous(typed, kind, starts)
+    # What the list shows next (`matching`): every typed word in the label, so that
+    # `dev acme` picks the one `Development (Acme › Webshop)` it suggests.
+    words = text.split()
+    within = [c for c in choices if all(word in _words(c.label) for word in words)]
+    if len(within) == 1:
+        return within[0].id, None
+    if within:
+        return None, _ambiguous(typed, kind, within)
     shown = printable(typed.strip())
     return None, f"No {kind} is called {shown!r}; type the start of a {kind}'s name."
 
