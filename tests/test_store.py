@@ -240,6 +240,15 @@ async def test_conflict_is_not_overwritten_and_the_user_chooses(demo, transport,
     assert (await server_entry(transport, demo, entry_id))["attributes"]["note"] == "mine"
 
 
+async def test_a_weekday_typed_for_a_date_is_that_day_of_the_week_shown(
+    demo, transport, clock
+) -> None:
+    store = await open_store(demo, transport, clock)
+    entry_id = editable(store)[0]
+    store.stage_edit(entry_id, "date", "sun")
+    assert store.row(entry_id).record.date == WEEK[1]  # this week's Sunday, still shown
+
+
 async def test_stopping_the_timer_does_not_turn_a_staged_note_into_a_conflict(
     demo, transport, clock
 ) -> None:

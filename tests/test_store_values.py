@@ -89,6 +89,30 @@ def test_a_bad_date_names_the_forms() -> None:
         parse_date("2026-02-30", today=THURSDAY)
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("sat", date(2026, 11, 21)),  # of the week shown, not last Saturday
+        ("monday", date(2026, 11, 16)),
+        ("Wed 18", date(2026, 11, 18)),  # as the grid shows a day
+        ("Sun 01", date(2026, 11, 1)),
+        ("Mon 16 Nov", date(2026, 11, 16)),
+        ("fri 25 dec", date(2026, 12, 25)),
+    ],
+)
+def test_a_weekday_in_a_week_view_is_that_weeks_day(text: str, expected: date) -> None:
+    assert parse_date(text, today=THURSDAY, week=date(2026, 11, 16)) == expected
+
+
+def test_a_weekday_and_day_without_a_week_is_the_nearest_such_date() -> None:
+    assert parse_date("Sat 21", today=THURSDAY) == date(2026, 11, 21)
+    assert parse_date("Tue 03", today=THURSDAY) == date(2026, 11, 3)
+    with pytest.raises(ValueProblem, match="no Wednesday is the 31 of a month"):
+        parse_date("Wed 31 Nov", today=THURSDAY)
+    with pytest.raises(ValueProblem, match="is no month"):
+        parse_date("Wed 18 Xyz", today=THURSDAY)
+
+
 @pytest.mark.parametrize("text", ["we", "m", "wednesdays", "wedx", "sunny"])
 def test_a_weekday_needs_three_letters_of_its_name(text: str) -> None:
     with pytest.raises(ValueProblem, match="is not a date"):

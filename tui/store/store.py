@@ -775,7 +775,10 @@ class Store:
                 return check_minutes(value)
             if name == "date":
                 if isinstance(value, str):
-                    return parse_date(value, today=self.today())
+                    # A weekday's name means that day of the week on screen.
+                    query = self.query
+                    shown = query.start if query and (query.end - query.start).days < 7 else None
+                    return parse_date(value, today=self.today(), week=shown)
                 if not isinstance(value, date):
                     raise ValueProblem("Date must be a date.")
                 return value

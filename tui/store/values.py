@@ -2,8 +2,9 @@
 
 One place for both the grid and the CLI, so `1h30` means the same everywhere.
 Durations: `90`, `90m`, `1.5h`, `1h30`, `1h30m`, `1:30`. Dates: `YYYY-MM-DD`, `today`,
-`yesterday`, a weekday (`monday`, or `mon` as the grid shows it: the most recent one, today
-included), `last week`
+`yesterday`, a weekday (`monday`, or `mon` as the grid shows it: the day of the week shown,
+else the most recent one, today included), a weekday and day as the grid shows them (`Wed
+02`, `Mon 16 Nov`: the nearest such date), `last week`
 (Monday of the previous ISO week), `N days ago`, `N weeks ago`.
 """
 
@@ -19,6 +20,11 @@ LAST_DATE = date(2999, 12, 31)
 either side is still a date (Python's calendar ends at 9999-12-31)."""
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_SHOWN_DAY = re.compile(r"^([a-z]+)\s+(\d{1,2})(?:\s+([a-z]+))?$")
+_SHOWN_DAY_REACH = 400
+"""Days either side of the reference day that `Wed 02` may name (a weekday and day of the
+month come round again within a few months)."""
 _HOURS_MINUTES = re.compile(r"^(\d+)h\s*(?:(\d+)\s*m?)?$")
 _DECIMAL_HOURS = re.compile(r"^(\d+(?:[.,]\d+)?)\s*h$")
 _MINUTES = re.compile(r"^(\d+)\s*m?$")
@@ -94,11 +100,12 @@ def format_elapsed(seconds: int) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
 
 
-def parse_date(text: str, *, today: date) -> date:
-    """A date as people type it, between `FIRST_DATE` and `LAST_DATE`."""
+def parse_date(text: str, *, today: date, week: date | None = None) -> date:
+    """A date as people type it, between `FIRST_DATE` and `LAST_DATE`; `week`: the Monday
+    of the week on screen, which a weekday's name means (else the most recent one)."""
     day: date | None
     try:
-        day = _read_date(text, today=today)
+        day = _read_date(text, today=today, week=week)
     except OverflowError:  # "9999999999 days ago": before the calendar starts
         day = None
     if day is None or not FIRST_DATE <= day <= LAST_DATE:
@@ -108,7 +115,7 @@ def parse_date(text: str, *, today: date) -> date:
     return day
 
 
-def _read_date(text: str, *, today: date) -> date:
+def _read_date(text: str, *, today: date, week: date | None) -> date:
     raw = " ".join(text.strip().lower().split())
     if raw == "today":
         return today
@@ -117,7 +124,11 @@ def _read_date(text: str, *, today: date) -> date:
     if raw == "tomorrow":
         return today + timedelta(days=1)
     if (weekday := _weekday(raw)) is not None:
+        if week is not None:
+            return week_start(week) + timedelta(days=weekday)
         return today - timedelta(days=(today.weekday() - weekday) % 7)
+    if (shown := _SHOWN_DAY.match(raw)) and (weekday := _weekday(shown.group(1))) is not None:
+        return _shown_day(text, weekday, int(shown.group(2)), shown.group(3), near=week or today)
     if raw == "last week":
         return week_start(today) - timedelta(days=7)
     if raw == "this week":
@@ -132,6 +143,28 @@ def _read_date(text: str, *, today: date) -> date:
             f"{text.strip()!r} is not a date; write YYYY-MM-DD, today, yesterday, a weekday, "
             "last week or 3 days ago."
         ) from None
+
+
+def _shown_day(text: str, weekday: int, day: int, month_name: str | None, *, near: date) -> date:
+    """The date nearest `near` (the earlier of two as near) that is that weekday and day
+    of the month (and month, if named): `Wed 02` as the grid shows a day."""
+    month = None
+    if month_name is not None:
+        month = next((n + 1 for n, m in enumerate(_MONTHS) if month_name.startswith(m)), None)
+        if month is None or len(month_name) < 3:
+            raise ValueProblem(f"{text.strip()!r} is not a date; {month_name!r} is no month.")
+    for distance in range(_SHOWN_DAY_REACH + 1):
+        for candidate in (near - timedelta(days=distance), near + timedelta(days=distance)):
+            if (
+                candidate.weekday() == weekday
+                and candidate.day == day
+                and (month is None or candidate.month == month)
+            ):
+                return candidate
+    raise ValueProblem(
+        f"{text.strip()!r} is not a date: no {_WEEKDAYS[weekday].title()} is the {day} of a "
+        "month near it; write YYYY-MM-DD."
+    )
 
 
 def _weekday(raw: str) -> int | None:
