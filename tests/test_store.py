@@ -240,6 +240,16 @@ async def test_conflict_is_not_overwritten_and_the_user_chooses(demo, transport,
     assert (await server_entry(transport, demo, entry_id))["attributes"]["note"] == "mine"
 
 
+async def test_deleting_a_submitted_entry_says_it_is_submitted_not_approved(
+    demo, transport, clock
+) -> None:
+    store = await open_store(demo, transport, clock, everyone=True)
+    submitted = next(i for i in store.order if store.records[i].lock_reason == "submitted")
+    with pytest.raises(StagingError, match=f"Entry {submitted} is submitted; unsubmit its week"):
+        store.stage_delete([submitted])
+    assert store.staged_count == 0
+
+
 async def test_a_weekday_typed_for_a_date_is_that_day_of_the_week_shown(
     demo, transport, clock
 ) -> None:

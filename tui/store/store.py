@@ -756,12 +756,7 @@ class Store:
         if staged is not None and staged.kind is Kind.delete:
             raise StagingError(f"Entry {entry_id} is staged for deletion; undo that first.")
         if base is not None and base.locked and (staged is None or staged.kind is not Kind.create):
-            why = base.lock_reason
-            hint = {
-                "approved": " unapprove it first.",
-                "submitted": " unsubmit its week to edit it.",
-            }.get(why, " it can no longer change.")
-            raise StagingError(f"Entry {entry_id} is {why};{hint}")
+            raise StagingError(_locked_sentence(base))
         return base, staged
 
     def check_value(self, name: str, value: Any) -> Any:
@@ -899,7 +894,7 @@ class Store:
                 f"{len(locked)} of the {len(ids)} entries are approved, invoiced or "
                 "submitted; unapprove or unsubmit them first (nothing was staged)."
                 if len(ids) > 1
-                else f"Entry {locked[0]} is approved; unapprove it first."
+                else _locked_sentence(self.records[locked[0]])
             )
         count = len(after)
         from tui.store.present import plural
@@ -1658,3 +1653,13 @@ def _take_new(known: dict[str, V], sent: dict[str, V]) -> bool:
     new = [(key, value) for key, value in sent.items() if known.get(key) != value]
     known.update(new)
     return bool(new)
+
+
+def _locked_sentence(record: EntryRecord) -> str:
+    """Why a locked entry cannot change, and what would free it: one sentence."""
+    why = record.lock_reason
+    hint = {
+        "approved": " unapprove it first.",
+        "submitted": " unsubmit its week to change it.",
+    }.get(why, " it can no longer change.")
+    return f"Entry {record.id} is {why};{hint}"
