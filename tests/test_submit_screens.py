@@ -174,6 +174,12 @@ async def test_rows_of_a_submitted_day_are_locked_with_a_hint(harness: Harness) 
         assert "Submitted; unsubmit to edit." in status_line
         with pytest.raises(StagingError, match="submitted"):
             store.stage_edit(draft, "minutes", 15)
+        # enter says so at once, and opens no editor to type into.
+        await pilot.press("enter")
+        await pilot.pause()
+        assert view._editing is None
+        told = [n.message for n in app._notifications if n.title == "Not editable"]
+        assert told == [f"Entry {draft} is submitted; unsubmit its week to change it."]
 
 
 async def test_people_panel_counts_submitted_working_days(harness: Harness) -> None:

@@ -744,6 +744,15 @@ class Store:
             )
         )
 
+    def edit_refusal(self, entry_id: str) -> str | None:
+        """Why the entry cannot be edited now (locked, staged for deletion, being saved),
+        in one sentence; None when it can: the grid asks before it opens an editor."""
+        try:
+            self._editable(entry_id)
+        except StagingError as refused:
+            return str(refused)
+        return None
+
     def _editable(self, entry_id: str) -> tuple[EntryRecord | None, Staged | None]:
         staged = self.staging.get(entry_id)
         base = self.records.get(entry_id)

@@ -737,6 +737,10 @@ class EntryGrid(ScrollView, can_focus=True):
         if field is None:
             self.app.bell()
             return
+        if (refusal := self.store.edit_refusal(entry_id)) is not None:
+            # Said before any typing, not after it: the value could never be staged.
+            self.notify(refusal, severity="warning", title="Not editable")
+            return
         record = self.store.row(entry_id).record
         text, value = self._edit_text(field, record)
         self._editing = (entry_id, field, text, value)

@@ -41,6 +41,10 @@ class GridSource(Lookups, Protocol):
         """The entry as shown (staged values over the server's) and its state."""
         ...
 
+    def edit_refusal(self, entry_id: str) -> str | None:
+        """Why the entry cannot be edited now, in one sentence; None when it can."""
+        ...
+
     @property
     def records(self) -> Records:
         """The server's copies, with their minutes per day (where the grid's totals
