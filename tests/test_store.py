@@ -250,6 +250,31 @@ async def test_deleting_a_submitted_entry_says_it_is_submitted_not_approved(
     assert store.staged_count == 0
 
 
+async def test_a_task_and_its_service_stay_together_in_an_edit(demo, transport, clock) -> None:
+    store = await open_store(demo, transport, clock)
+    entry_id = editable(store)[0]
+    record = store.records[entry_id]
+    other = next(
+        t for t in store.tasks.values() if t.service_id and t.service_id != record.service_id
+    )
+    # A task of another service brings its service along, in one undoable step.
+    store.stage_edit(entry_id, "task_id", other.id)
+    shown = store.row(entry_id).record
+    assert (shown.task_id, shown.service_id) == (other.id, other.service_id)
+    store.undo()
+    assert store.row(entry_id).record.service_id == record.service_id
+    # A new service drops a task that is not its own.
+    store.stage_edit(entry_id, "task_id", other.id)
+    elsewhere = next(s for s in store.services if s != other.service_id)
+    store.stage_edit(entry_id, "service_id", elsewhere)
+    shown = store.row(entry_id).record
+    assert (shown.service_id, shown.task_id) == (elsewhere, None)
+    # Both at once, and apart: refused in one sentence, nothing staged by it.
+    with pytest.raises(StagingError, match=r"belongs to .*pick a task of that service"):
+        store.stage_edits({entry_id: {"service_id": elsewhere, "task_id": other.id}})
+    assert store.row(entry_id).record.task_id is None
+
+
 async def test_a_weekday_typed_for_a_date_is_that_day_of_the_week_shown(
     demo, transport, clock
 ) -> None:

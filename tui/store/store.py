@@ -49,6 +49,7 @@ from tui.store.collector import LoadCollector
 from tui.store.conflicts import keep_mine_refusal
 from tui.store.journal import Journal
 from tui.store.planner import SavePlanner
+from tui.store.present import plural, service_name, task_title
 from tui.store.records import FIELDS, EntryRecord, Records, Row, RowState, missing_for_create
 from tui.store.staging import Action, HistoryStep, Kind, Staged, Staging
 from tui.store.timers import (
@@ -818,6 +819,7 @@ class Store:
         for entry_id, values in edits.items():
             base, staged = self._editable(entry_id)
             checked = {name: self.check_value(name, value) for name, value in values.items()}
+            checked = self._task_with_its_service(self.row(entry_id).record, checked)
             if staged is not None and staged.kind is Kind.create:
                 after[entry_id] = Staged(Kind.create, {**staged.values, **checked})
                 continue
@@ -843,6 +845,32 @@ class Store:
                 else None
             )
         self._commit(label, after)
+
+    def _task_with_its_service(
+        self, record: EntryRecord, checked: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """`checked` (an edit of `record`), with a task and a service that agree: a task
+        of another service brings that service along (the task list names it), and a new
+        service drops a task that is not its own. Both given and apart: `StagingError`."""
+        values = dict(checked)
+        service_id = values.get("service_id", record.service_id)
+        if values.get("task_id"):
+            task = self.tasks.get(values["task_id"])
+            owner = task.service_id if task is not None else None
+            if owner is None or owner == service_id or owner not in self.services:
+                return values
+            if "service_id" in values:
+                raise StagingError(
+                    f"Task {task_title(self.tasks, values['task_id'])!r} belongs to "
+                    f"{service_name(self.services, owner)}, not "
+                    f"{service_name(self.services, service_id)}; pick a task of that service."
+                )
+            values["service_id"] = owner
+        elif "service_id" in values and record.task_id:
+            task = self.tasks.get(record.task_id)
+            if task is not None and task.service_id not in (None, service_id):
+                values["task_id"] = None
+        return values
 
     def stage_new(
         self, values: Mapping[str, Any] | None = None, *, after: str | None = None
@@ -906,8 +934,6 @@ class Store:
                 else _locked_sentence(self.records[locked[0]])
             )
         count = len(after)
-        from tui.store.present import plural
-
         self._commit(f"delete {plural(count, 'row')}", after)
         return count
 
