@@ -253,3 +253,28 @@ async def test_the_start_picker_takes_an_optional_start_time(harness, clock) -> 
         await pilot.press("s")
         await settle(pilot)
         assert timer.entry_id and ledger_minutes(harness, timer.entry_id) == 30
+
+
+async def test_the_running_rows_time_says_to_stop_the_timer_first(harness, clock) -> None:
+    app = harness.app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        timer = app.store.timer
+        assert timer is not None and timer.entry_id
+        view = grid(app)
+        view.move_to(timer.entry_id)
+        view.cursor_column = next(
+            n for n, column in enumerate(view._columns) if column.spec.field == "minutes"
+        )
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert view._editing is None  # no editor to type 2h into, to show 2h plus the timer
+        told = [n.message for n in app._notifications if n.title == "Not editable"]
+        assert told and told[-1].startswith(f"A timer is running on entry {timer.entry_id};")
+        view.cursor_column = next(
+            n for n, column in enumerate(view._columns) if column.spec.field == "note"
+        )
+        await pilot.press("enter")
+        await pilot.pause()
+        assert view._editing is not None  # its note is the user's to change

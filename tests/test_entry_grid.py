@@ -470,7 +470,7 @@ class BigStore:
         self.order.extend(added)
         return added
 
-    def edit_refusal(self, entry_id: str) -> str | None:
+    def edit_refusal(self, entry_id: str, field: str) -> str | None:
         return None  # every row of this read-only source may be opened
 
     def row(self, entry_id: str) -> Row:

@@ -250,6 +250,21 @@ async def test_deleting_a_submitted_entry_says_it_is_submitted_not_approved(
     assert store.staged_count == 0
 
 
+async def test_the_running_timers_time_is_not_typed_over_until_it_stops(
+    demo, transport, clock
+) -> None:
+    store = await open_store(demo, transport, clock)
+    await store.refresh_timer()
+    assert store.timer is not None and store.timer.entry_id
+    entry_id = store.timer.entry_id
+    with pytest.raises(StagingError, match=r"A timer is running on entry .*; stop it first"):
+        store.stage_edit(entry_id, "minutes", "2h")
+    store.stage_edit(entry_id, "note", "its note may change")  # only its time is the timer's
+    await store.stop_timer()
+    store.stage_edit(entry_id, "minutes", "2h")
+    assert store.row(entry_id).record.minutes == 120
+
+
 async def test_a_task_and_its_service_stay_together_in_an_edit(demo, transport, clock) -> None:
     store = await open_store(demo, transport, clock)
     entry_id = editable(store)[0]
@@ -322,10 +337,12 @@ async def test_the_apps_own_write_still_conflicts_with_a_staged_change_of_that_f
     demo, transport, clock
 ) -> None:
     store = await open_store(demo, transport, clock)
-    await store.refresh_timer()
-    assert store.timer is not None and store.timer.entry_id
-    entry_id = store.timer.entry_id
+    running = store.timer
+    assert running is not None and running.entry_id
+    entry_id = running.entry_id
+    store.timer = None  # as before the store knew of it (a timer started elsewhere)
     store.stage_edit(entry_id, "minutes", 5)
+    await store.refresh_timer()
     clock.advance(minutes=20)
     await store.stop_timer()  # the stop sets the minutes too: the user chooses
     assert (await store.save()).conflicts == [entry_id]

@@ -745,13 +745,16 @@ class Store:
             )
         )
 
-    def edit_refusal(self, entry_id: str) -> str | None:
-        """Why the entry cannot be edited now (locked, staged for deletion, being saved),
-        in one sentence; None when it can: the grid asks before it opens an editor."""
+    def edit_refusal(self, entry_id: str, field: str) -> str | None:
+        """Why `field` of the entry cannot be edited now (locked, staged for deletion,
+        being saved, its time the running timer's), in one sentence; None when it can:
+        the grid asks before it opens an editor."""
         try:
             self._editable(entry_id)
         except StagingError as refused:
             return str(refused)
+        if field == "minutes" and self._timer_runs_on(entry_id):
+            return _timer_time_sentence(entry_id)
         return None
 
     def _editable(self, entry_id: str) -> tuple[EntryRecord | None, Staged | None]:
@@ -820,6 +823,8 @@ class Store:
             base, staged = self._editable(entry_id)
             checked = {name: self.check_value(name, value) for name, value in values.items()}
             checked = self._task_with_its_service(self.row(entry_id).record, checked)
+            if "minutes" in checked and self._timer_runs_on(entry_id):
+                raise StagingError(_timer_time_sentence(entry_id))
             if staged is not None and staged.kind is Kind.create:
                 after[entry_id] = Staged(Kind.create, {**staged.values, **checked})
                 continue
@@ -1269,6 +1274,12 @@ class Store:
             return None
         return timer.entry_id, self.elapsed_seconds() // 60
 
+    def _timer_runs_on(self, entry_id: str) -> bool:
+        """The running timer's minutes go to this entry at the stop: its time and its
+        existence are the timer's until then."""
+        running = self.live_timer_minutes()
+        return running is not None and running[0] == entry_id
+
     def live_minutes(self, record: EntryRecord) -> int:
         """The entry's minutes as shown: with the running timer's so far, if it is its."""
         running = self.live_timer_minutes()
@@ -1698,3 +1709,10 @@ def _locked_sentence(record: EntryRecord) -> str:
         "submitted": " unsubmit its week to change it.",
     }.get(why, " it can no longer change.")
     return f"Entry {record.id} is {why};{hint}"
+
+
+def _timer_time_sentence(entry_id: str) -> str:
+    return (
+        f"A timer is running on entry {entry_id}; stop it first (s, or S at an earlier "
+        "time), then set its time."
+    )

@@ -737,7 +737,7 @@ class EntryGrid(ScrollView, can_focus=True):
         if field is None:
             self.app.bell()
             return
-        if (refusal := self.store.edit_refusal(entry_id)) is not None:
+        if (refusal := self.store.edit_refusal(entry_id, field)) is not None:
             # Said before any typing, not after it: the value could never be staged.
             self.notify(refusal, severity="warning", title="Not editable")
             return

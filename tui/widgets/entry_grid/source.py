@@ -41,8 +41,9 @@ class GridSource(Lookups, Protocol):
         """The entry as shown (staged values over the server's) and its state."""
         ...
 
-    def edit_refusal(self, entry_id: str) -> str | None:
-        """Why the entry cannot be edited now, in one sentence; None when it can."""
+    def edit_refusal(self, entry_id: str, field: str) -> str | None:
+        """Why `field` of the entry cannot be edited now, in one sentence; None when it
+        can."""
         ...
 
     @property
