@@ -541,3 +541,18 @@ async def test_checked_and_unchecked_people_differ_in_their_text(harness, size) 
 
         assert mark(0).strip() != mark(1).strip()
         assert "✓" in mark(0) and "✓" not in mark(1)
+
+
+async def test_home_and_end_go_to_the_first_and_last_row(harness) -> None:
+    app = harness.app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        view = await open_approvals(pilot)
+        table = view.table
+        assert table.row_count > 2
+        table.focus()
+        await pilot.press("end")
+        await pilot.pause()
+        assert table.cursor_row == table.row_count - 1
+        await pilot.press("home")
+        await pilot.pause()
+        assert table.cursor_row == 0

@@ -405,6 +405,14 @@ ACTIONS: tuple[Action, ...] = (
         DETAILS_TOOLTIP + " On a person's line: their week.",
         show=False,
     ),
+    # `home` and `end` go to the first and last row, as in the timesheet's grid (the
+    # table's own home/end scroll sideways, which a table this narrow never needs).
+    Action(
+        Scope.approvals_table, "approvals-first-row", "scroll_top", "home", "First row", show=False
+    ),
+    Action(
+        Scope.approvals_table, "approvals-last-row", "scroll_bottom", "end", "Last row", show=False
+    ),
     # ---------------------------------------------------------------- reports
     Action(
         Scope.reports,
