@@ -556,3 +556,21 @@ async def test_home_and_end_go_to_the_first_and_last_row(harness) -> None:
         await pilot.press("home")
         await pilot.pause()
         assert table.cursor_row == 0
+
+
+async def test_p_and_escape_close_the_people_panel_again(harness) -> None:
+    app = harness.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await open_approvals(pilot)
+        view.table.focus()
+        await pilot.press("p")
+        await pilot.pause()
+        assert view.people_list.has_focus
+        await pilot.press("p")
+        await pilot.pause()
+        assert view.table.has_focus
+        await pilot.press("p")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert view.table.has_focus and not view.has_class("-people-open")

@@ -364,7 +364,16 @@ ACTIONS: tuple[Action, ...] = (
         "focus_people",
         "p",
         "People",
-        "Pick the people to show (none picked: everyone).",
+        "Pick the people to show (none picked: everyone); p again goes back to the entries.",
+    ),
+    Action(
+        Scope.approvals,
+        "approvals-people-close",
+        "close_people",
+        "escape",
+        "Close people",
+        "Back from the people panel to the entries.",
+        show=False,
     ),
     Action(
         Scope.approvals,

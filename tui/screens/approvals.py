@@ -737,8 +737,17 @@ class ApprovalsScreen(Screen[None]):
         self.rebuild()
 
     def action_focus_people(self) -> None:
-        if self.supported:
+        """`p` opens the people panel, and closes it again (back to the table)."""
+        if not self.supported:
+            return
+        if self.people_list.has_focus:
+            self.table.focus()
+        else:
             self.people_list.focus()
+
+    def action_close_people(self) -> None:
+        if self.people_list.has_focus:
+            self.table.focus()
 
     @on(DataTable.RowSelected, "#approvals-table")
     def row_chosen(self, event: DataTable.RowSelected) -> None:
