@@ -220,6 +220,22 @@ def test_a_keys_table_without_clashes_starts_the_app(
     assert (code, output) == (0, "") and len(app_never_runs) == 1
 
 
+def test_the_demo_keeps_a_theme_picked_in_it_within_its_own_folder(
+    tmp_path: Path, app_never_runs: list[TimesheetApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
+    code, _ = launch_with_keys(tmp_path, "")
+    assert code == 0 and len(app_never_runs) == 1
+    choice = app_never_runs[0]._theme_choice
+    assert choice is not None and (tmp_path / "tmp") in choice.parents
+    assert not (tmp_path / "state").exists()  # nothing of the demo's in the user's state
+
+
 # ---------------------------------------------------------------- help
 
 

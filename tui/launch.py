@@ -62,7 +62,9 @@ def run_app(context: CliContext, *, demo: bool) -> None:
             keymap=dict(loaded.config.keys),
             theme=ui.theme,
             theme_dir=user_themes_dir(),
-            theme_choice=theme_choice_path(),
+            # The demo keeps everything in its folder: a theme picked there is not the
+            # user's choice for their own profiles.
+            theme_choice=Path(folder) / "theme.toml" if demo else theme_choice_path(),
             profile_facts=facts,
             demo=demo,
         )
