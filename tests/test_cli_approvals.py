@@ -255,6 +255,8 @@ def test_a_failed_entry_is_listed_and_exits_1(ledger, config) -> None:
     assert outcome[good]["result"] == "approved"
     assert outcome["999999"]["result"] == "failed" and outcome["999999"]["message"]
     assert "1 of 2 entries could not be approved" in result.stderr
+    alone = run(config, "approve", "999999", "--json")
+    assert alone.exit_code == 1 and "The entry could not be approved." in alone.stderr
 
 
 def test_unapprove_by_filter_takes_back_only_that_persons_approved_entries(ledger, config) -> None:

@@ -137,6 +137,8 @@ def test_a_typed_range_takes_the_clis_dates() -> None:
     assert parse_range("2026-11-01..2026-11-15", today=today)[1].day == 15
     first, last = parse_range("last week to today", today=today)
     assert (first, last) == (week_range(today)[0] - timedelta(7), today)
+    monday = week_range(today)[0]
+    assert parse_range("monday to friday", today=today) == (monday, monday + timedelta(4))
     with pytest.raises(ValueProblem):
         parse_range("2026-11-15 2026-11-01", today=today)
     with pytest.raises(ValueProblem):

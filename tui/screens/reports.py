@@ -65,8 +65,9 @@ def month_range(day: date) -> tuple[date, date]:
 
 
 def parse_range(text: str, *, today: date) -> tuple[date, date]:
-    """`2026-11-01 2026-11-15`, `2026-11-01..2026-11-15` or `last week to today` (each side
-    a date as the CLI takes it); raises `ValueProblem` with one sentence."""
+    """`2026-11-01 2026-11-15`, `2026-11-01..2026-11-15`, `last week to today` or `monday to
+    friday` (each side a date as the CLI takes it, a weekday that day of this week); raises
+    `ValueProblem` with one sentence."""
     raw = text.strip()
     for separator in ("..", " to ", " - "):
         if separator in raw:
@@ -76,7 +77,8 @@ def parse_range(text: str, *, today: date) -> tuple[date, date]:
         parts = raw.split()
     if len(parts) != 2 or not all(parts):
         raise ValueProblem("Give two dates: FROM TO (e.g. 2026-11-01 2026-11-15).")
-    first, last = (parse_date(part, today=today) for part in parts)
+    # A weekday's name is that day of this week: `monday to friday` is this week's.
+    first, last = (parse_date(part, today=today, week=today) for part in parts)
     if first > last:
         raise ValueProblem(f"{first} is after {last}.")
     return first, last
