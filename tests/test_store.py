@@ -254,7 +254,6 @@ async def test_the_running_timers_time_is_not_typed_over_until_it_stops(
     demo, transport, clock
 ) -> None:
     store = await open_store(demo, transport, clock)
-    await store.refresh_timer()
     assert store.timer is not None and store.timer.entry_id
     entry_id = store.timer.entry_id
     with pytest.raises(StagingError, match=r"A timer is running on entry .*; stop it first"):
@@ -303,7 +302,6 @@ async def test_stopping_the_timer_does_not_turn_a_staged_note_into_a_conflict(
     demo, transport, clock
 ) -> None:
     store = await open_store(demo, transport, clock)
-    await store.refresh_timer()
     assert store.timer is not None and store.timer.entry_id in store.records
     entry_id = store.timer.entry_id
     store.stage_edit(entry_id, "note", "written while it ran")

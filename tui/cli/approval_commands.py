@@ -232,8 +232,8 @@ def _report(results: Sequence[ApprovalResult], action: Action, as_json: bool) ->
         parts.append(f"{failed} failed")
     _say("; ".join(parts) + ".", as_json)
     if failed:
-        shown = "the entry" if len(results) == 1 else f"{failed} of {len(results)} entries"
-        raise ItemsFailed(f"{shown[0].upper()}{shown[1:]} could not be {action.done}.")
+        shown = "The entry" if len(results) == 1 else f"{failed} of {len(results)} entries"
+        raise ItemsFailed(f"{shown} could not be {action.done}.")
 
 
 def _dry_run(ids: list[str], plan: dict[str, Any] | None, action: Action, as_json: bool) -> None:

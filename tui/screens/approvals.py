@@ -741,11 +741,12 @@ class ApprovalsScreen(Screen[None]):
         if not self.supported:
             return
         if self.people_list.has_focus:
-            self.table.focus()
+            self.action_close_people()
         else:
             self.people_list.focus()
 
     def action_close_people(self) -> None:
+        """`escape` in the people panel: back to the table."""
         if self.people_list.has_focus:
             self.table.focus()
 

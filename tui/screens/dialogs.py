@@ -167,6 +167,11 @@ class ServicePicker(ModalScreen[str | None]):
             for service_id in sorted(store.services, key=lambda i: _sort_key(store, i))
         }
         """Each id's place: by name, then context, then id (numerically)."""
+        self._choices = [
+            Choice(service_id, self._labels[service_id], store.services[service_id].name)
+            for service_id in self._order
+        ]
+        """What `matching` ranks, in that order."""
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -201,13 +206,9 @@ class ServicePicker(ModalScreen[str | None]):
         # Ranked as the grid's service cell ranks them (the name's start first, then
         # every word somewhere), so `support` lists Support before a "Support retainer"
         # deal's Development; the fuzzy matcher only marks the letters it finds.
-        choices = [
-            Choice(service_id, self._labels[service_id], self.store.services[service_id].name)
-            for service_id in self._order
-        ]
         matcher = Matcher(query)
         found = []
-        for choice in matching(choices, query):
+        for choice in matching(self._choices, query):
             # `Matcher.highlight` parses markup; highlight the offsets on literal text.
             _, offsets = matcher.fuzzy_search.match(query, choice.label)
             content = Content(choice.label)

@@ -750,14 +750,16 @@ class Store:
         being saved, its time the running timer's), in one sentence; None when it can:
         the grid asks before it opens an editor."""
         try:
-            self._editable(entry_id)
+            self._editable(entry_id, (field,))
         except StagingError as refused:
             return str(refused)
-        if field == "minutes" and self._timer_runs_on(entry_id):
-            return _timer_time_sentence(entry_id)
         return None
 
-    def _editable(self, entry_id: str) -> tuple[EntryRecord | None, Staged | None]:
+    def _editable(
+        self, entry_id: str, fields: Iterable[str] = ()
+    ) -> tuple[EntryRecord | None, Staged | None]:
+        """The entry's server copy and staged change, if `fields` of it may be staged;
+        else `StagingError` with why not."""
         staged = self.staging.get(entry_id)
         base = self.records.get(entry_id)
         if staged is None and base is None:
@@ -770,6 +772,11 @@ class Store:
             raise StagingError(f"Entry {entry_id} is staged for deletion; undo that first.")
         if base is not None and base.locked and (staged is None or staged.kind is not Kind.create):
             raise StagingError(_locked_sentence(base))
+        if "minutes" in fields and self._timer_runs_on(entry_id):
+            raise StagingError(
+                f"A timer is running on entry {entry_id}; stop it first (s, or S at an "
+                "earlier time), then set its time."
+            )
         return base, staged
 
     def check_value(self, name: str, value: Any) -> Any:
@@ -820,11 +827,10 @@ class Store:
         """Several fields of several entries as ONE undoable action; all or nothing."""
         after: dict[str, Staged | None] = {}
         for entry_id, values in edits.items():
-            base, staged = self._editable(entry_id)
+            base, staged = self._editable(entry_id, values)
             checked = {name: self.check_value(name, value) for name, value in values.items()}
-            checked = self._task_with_its_service(self.row(entry_id).record, checked)
-            if "minutes" in checked and self._timer_runs_on(entry_id):
-                raise StagingError(_timer_time_sentence(entry_id))
+            if "task_id" in checked or "service_id" in checked:
+                checked = self._task_with_its_service(self.row(entry_id).record, checked)
             if staged is not None and staged.kind is Kind.create:
                 after[entry_id] = Staged(Kind.create, {**staged.values, **checked})
                 continue
@@ -1709,10 +1715,3 @@ def _locked_sentence(record: EntryRecord) -> str:
         "submitted": " unsubmit its week to change it.",
     }.get(why, " it can no longer change.")
     return f"Entry {record.id} is {why};{hint}"
-
-
-def _timer_time_sentence(entry_id: str) -> str:
-    return (
-        f"A timer is running on entry {entry_id}; stop it first (s, or S at an earlier "
-        "time), then set its time."
-    )
