@@ -72,6 +72,7 @@ def make(
     ledger: LedgerDB, transport: httpx.AsyncBaseTransport, sleeps: Sleeps, **kwargs: Any
 ) -> ProductiveAdapter:
     kwargs.setdefault("today", lambda: TODAY)
+    kwargs.setdefault("service", "Productive")  # the ledger stands in for Productive here
     return ProductiveAdapter.for_ledger(ledger, transport=transport, sleep=sleeps, **kwargs)
 
 
@@ -204,6 +205,12 @@ async def test_for_ledger_works_over_the_ledger_alone(ledger) -> None:
     async with ProductiveAdapter.for_ledger(ledger) as backend:
         assert backend.rate_limiter is None
         assert len(await backend.services()) == 3
+
+
+async def test_errors_over_the_local_ledger_name_the_ledger_not_productive(ledger) -> None:
+    async with ProductiveAdapter.for_ledger(ledger) as backend:
+        [missing] = await backend.get_entries(["999999"])
+    assert missing.error == "The local ledger has no time entry 999999."
 
 
 # ------------------------------------------------------------------------ listing

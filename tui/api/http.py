@@ -557,7 +557,9 @@ class HttpClient:
         return _ERRNO.sub("", str(error)) or type(error).__name__
 
     def _network_sentence(self, error: Exception) -> str:
-        return self.redact(f"Could not reach {self.service} ({self._network_reason(error)}).")
+        # Mid-sentence, "The local ledger" reads "the local ledger"; a name stays as it is.
+        name = "t" + self.service[1:] if self.service.startswith("The ") else self.service
+        return self.redact(f"Could not reach {name} ({self._network_reason(error)}).")
 
     def _retry_after(self, response: httpx.Response) -> float | None:
         raw = response.headers.get("retry-after")

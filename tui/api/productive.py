@@ -89,6 +89,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("tui.api.productive")
 
 SERVICE = "Productive"
+LEDGER_SERVICE = "The local ledger"
+"""How errors name the server when the adapter talks to the built-in ledger
+(`for_ledger`): a user on the local ledger has no Productive account to look at."""
 JSONAPI = "application/vnd.api+json"
 BULK = "application/vnd.api+json; ext=bulk"
 SINGLE_HEADERS = {"Content-Type": JSONAPI}
@@ -188,12 +191,12 @@ def parse_problems(body: Any) -> list[ItemProblem]:
     return problems
 
 
-def _unreadable(error: ValidationError, what: str) -> BadResponseError:
+def _unreadable(error: ValidationError, what: str, service: str) -> BadResponseError:
     first = error.errors()[0]
     where = ".".join(str(part) for part in first["loc"]) or "the document"
     reason = str(first["msg"]).rstrip(".").lower()
     return BadResponseError(
-        f"{SERVICE} answered {what} with a document this app cannot read ({where}: {reason})."
+        f"{service} answered {what} with a document this app cannot read ({where}: {reason})."
     )
 
 
@@ -275,6 +278,7 @@ class ProductiveAdapter:
         sleep: Sleep = asyncio.sleep,
         today: Callable[[], date] = date.today,
         request_timeout: float = DEFAULT_TIMEOUT.read or 30.0,
+        service: str = SERVICE,
     ) -> None:
         # Four pages in flight: measured on 2 cores with 50 ms latency, 10,000 entries load
         # within 1.21-1.43x of the ideal schedule at 4, 1.5-2.1x at 6 (parsing is CPU-bound,
@@ -285,6 +289,8 @@ class ProductiveAdapter:
             raise ValueError(
                 "bulk_chunk_size, page_concurrency and bulk_concurrency must be at least 1"
             )
+        self.service = service
+        """The server's name as a sentence starts with it, in every error."""
         self.bulk_chunk_size = bulk_chunk_size
         self.page_concurrency = page_concurrency
         self.bulk_concurrency = bulk_concurrency
@@ -301,7 +307,7 @@ class ProductiveAdapter:
         self.rate_limiter = RateLimiter(RATE_LIMITS) if rate_limited else None
         self.http = HttpClient(
             base_url,
-            service=SERVICE,
+            service=service,
             headers={
                 "X-Auth-Token": token,
                 "X-Organization-Id": str(organization_id),
@@ -332,6 +338,7 @@ class ProductiveAdapter:
         if "transport" not in kwargs:
             kwargs["transport"] = httpx.ASGITransport(app=app or create_app(db))
         kwargs.setdefault("rate_limited", False)
+        kwargs.setdefault("service", LEDGER_SERVICE)
         identity = db.identity
         return cls(
             base_url="http://ledger/api/v2",
@@ -359,25 +366,24 @@ class ProductiveAdapter:
 
     # ------------------------------------------------------------------ parsing
 
-    @staticmethod
-    def _parse(model: type[M], body: Any, what: str) -> M:
+    def _parse(self, model: type[M], body: Any, what: str) -> M:
         """Validate a decoded answer; a wrong one is one sentence, never a pydantic dump."""
         if body is None:
-            raise BadResponseError(f"{SERVICE} answered {what} with an empty body.")
+            raise BadResponseError(f"{self.service} answered {what} with an empty body.")
         try:
             return model.model_validate(body)
         except ValidationError as error:
-            raise _unreadable(error, what) from None
+            raise _unreadable(error, what, self.service) from None
 
     def _read(self, model: type[M], response: httpx.Response, what: str) -> M:
         """Validate an answer straight from its bytes (`HttpClient.validate`), with the
         same sentences as `_parse`."""
         if not response.content:
-            raise BadResponseError(f"{SERVICE} answered {what} with an empty body.")
+            raise BadResponseError(f"{self.service} answered {what} with an empty body.")
         try:
             return self.http.validate(response, model)
         except ValidationError as error:
-            raise _unreadable(error, what) from None
+            raise _unreadable(error, what, self.service) from None
 
     async def _get(self, model: type[M], path: str, params: dict[str, Any] | None = None) -> M:
         response = await self.http.request("GET", path, params=params)
@@ -509,7 +515,7 @@ class ProductiveAdapter:
         )
         if person_id is None:
             raise BadResponseError(
-                f"{SERVICE} names no person for this token; set person_id in the profile."
+                f"{self.service} names no person for this token; set person_id in the profile."
             )
         included = next(
             (r for r in document.included if r.type == "people" and r.id == person_id), None
@@ -638,7 +644,7 @@ class ProductiveAdapter:
                     index,
                     Outcome.failed,
                     id=entry_id,
-                    error=f"{SERVICE} has no time entry {entry_id}.",
+                    error=f"{self.service} has no time entry {entry_id}.",
                     missing=True,
                 )
             except ApiError as error:
@@ -757,7 +763,7 @@ class ProductiveAdapter:
             # An unknown id refuses the whole call without pointers: bisect to find it.
             if len(chunk) == 1:
                 what = f"time entry {chunk[0].id}" if chunk[0].id else "this item"
-                return mark(chunk, Outcome.failed, f"{SERVICE} has no {what}.")
+                return mark(chunk, Outcome.failed, f"{self.service} has no {what}.")
             half = (len(chunk) + 1) // 2
             return await again(chunk[:half], resend=resent) + await again(
                 chunk[half:], resend=resent
@@ -776,7 +782,7 @@ class ProductiveAdapter:
             document = self._read(_EntryList, answer, what)
             if len(document.data) != len(chunk):
                 raise BadResponseError(
-                    f"{SERVICE} answered {what} with {len(document.data)} "
+                    f"{self.service} answered {what} with {len(document.data)} "
                     f"entries for {len(chunk)} sent."
                 )
             return [
@@ -804,7 +810,7 @@ class ProductiveAdapter:
                             item.index,
                             Outcome.failed,
                             id=item.id,
-                            error=f"{SERVICE} did not return entry {item.id} "
+                            error=f"{self.service} did not return entry {item.id} "
                             f"in its answer to {what}.",
                         )
                     )
@@ -1181,7 +1187,7 @@ class ProductiveAdapter:
         entry_id = stopped.data.related_id("time_entry")
         if entry_id is None:
             raise BadResponseError(
-                f"{SERVICE} stopped timer {timer_id} but named no time entry for it."
+                f"{self.service} stopped timer {timer_id} but named no time entry for it."
             )
         entry = await self._entry(entry_id)
         return StoppedTimer(stopped.data.to_timer(entry), entry)
