@@ -299,6 +299,16 @@ def test_person_me_is_the_profiles_person(ledger, config) -> None:
     assert [p["name"] for p in plan["people"]] == ["Sofia Marchetti"]
 
 
+def test_approving_a_person_the_server_does_not_list_is_refused_not_an_empty_success(
+    ledger, config
+) -> None:
+    before = rows(ledger, "SELECT id, approved FROM time_entries")
+    result = run(config, "approve", "--person", "99999", "--from", "monday", "--yes")
+    assert result.exit_code == 2, result.output
+    assert "--person 99999 is not a person the server lists." in result.stderr
+    assert rows(ledger, "SELECT id, approved FROM time_entries") == before
+
+
 # ------------------------------------------------------------------------------- reject
 
 

@@ -500,6 +500,18 @@ def test_entries_json_csv_people_and_relative_dates(site: Site) -> None:
     assert bad.exit_code == 2 and "'someday' is not a date" in bad.stderr
 
 
+def test_entries_and_report_of_a_person_the_server_does_not_list_exit_2(site: Site) -> None:
+    site.entry(date.today(), 60, "mine")
+    for command in ("entries", "report"):
+        result = site.invoke(command, "--person", "99999")
+        assert result.exit_code == 2, result.output
+        assert (
+            result.stderr.strip() == "timesheet: --person 99999 is not a person the server lists."
+        )
+    mine = site.invoke("report", "--person", str(site.ledger.identity.owner_person_id))
+    assert mine.exit_code == 0 and "1:00" in mine.stdout, mine.output
+
+
 def test_entries_carry_the_rejection_reason_in_json_and_as_the_last_csv_column(
     site: Site,
 ) -> None:

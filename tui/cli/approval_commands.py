@@ -23,6 +23,7 @@ import click
 
 from tui.cli.context import CliError, ItemsFailed, cli_context, require_terminal_or_yes
 from tui.cli.output import echo_json, table
+from tui.cli.time_commands import _people_chosen
 from tui.store.values import printable
 
 if TYPE_CHECKING:
@@ -109,10 +110,6 @@ def _require(store: Store, capability: str, what: str, where: str) -> None:
         raise CliError(f"{what} is not supported by {name}; {where} in {name} itself.")
 
 
-async def _person_id(store: Store, person: str) -> str:
-    return await store.my_person_id() if person.lower() == "me" else person
-
-
 async def _names(store: Store) -> dict[str, str]:
     from tui.api.errors import ForbiddenError
 
@@ -139,7 +136,8 @@ async def _chosen(
     if not chosen.by_filter:
         return list(chosen.ids), None
     assert chosen.start is not None and chosen.end is not None
-    person = await _person_id(store, chosen.person) if chosen.person else None
+    people = await _people_chosen(store, chosen.person) if chosen.person else ()
+    person = people[0] if people else None
     await store.load(EntryQuery(chosen.start, chosen.end, person_ids=(person,) if person else ()))
     statuses = (
         [EntryStatus.approved]

@@ -13,7 +13,7 @@ import click
 
 from tui.cli.context import CliError, cli_context, format_option
 from tui.cli.output import csv_text, echo_json, table
-from tui.cli.time_commands import _date, _my_id, _week_range
+from tui.cli.time_commands import _date, _people_chosen, _week_range
 from tui.store.report import By, ReportRow, build_report, report_rows
 from tui.store.values import format_minutes
 
@@ -87,11 +87,7 @@ def report(
     async def work(store: Store) -> tuple[Store, tuple[str, ...]]:
         from tui.api.base import EntryQuery
 
-        people = (
-            ()
-            if who.lower() == "all"
-            else ((await _my_id(store),) if who.lower() == "me" else (who,))
-        )
+        people = await _people_chosen(store, who)
         await store.refresh_lookups()
         await store.load(EntryQuery(first, last, person_ids=people))
         return store, people

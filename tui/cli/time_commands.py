@@ -137,6 +137,25 @@ async def _my_id(store: Store) -> str:
     return store.person_id
 
 
+async def _people_chosen(store: Store, who: str) -> tuple[str, ...]:
+    """`--person`'s ids: none for `all` (everyone the token may see), the profile's person
+    for `me`, else the id given, which must be a person the server lists: a mistyped id
+    would otherwise list (or report, or approve) nothing and still succeed."""
+    from tui.api.errors import ForbiddenError
+
+    if who.lower() == "all":
+        return ()
+    if who.lower() == "me":
+        return (await _my_id(store),)
+    try:
+        people = await store.refresh_people()
+    except ForbiddenError:  # a token that may not list people can still name one
+        return (who,)
+    if people and who not in people:
+        raise CliError(f"--person {printable(who)} is not a person the server lists.")
+    return (who,)
+
+
 def _describe_entry(store: Store, record: EntryRecord) -> str:
     parts = [
         f"entry {record.id}",
@@ -613,12 +632,7 @@ def entries(
         from tui.api.base import EntryQuery
         from tui.models import EntryStatus
 
-        who = person.strip()
-        people = (
-            ()
-            if who.lower() == "all"
-            else ((await _my_id(store),) if who.lower() == "me" else (who,))
-        )
+        people = await _people_chosen(store, person.strip())
         statuses = tuple(EntryStatus(s) for s in wanted)
         await store.load(EntryQuery(first, last, person_ids=people, statuses=statuses))
         records = [store.records[i] for i in store.order if i in store.records]
