@@ -100,6 +100,18 @@ def test_billable_is_unknown_only_where_no_entry_carries_it() -> None:
     assert Sum(45, None, 1).billable_share is None
 
 
+def test_a_day_without_entries_is_0_billable_where_the_backend_gives_billable() -> None:
+    one = build_report(
+        [EntryRecord("a", START, 60, "", "1", "10", None, billable_minutes=30)], START, END
+    )
+    days = dict(one.days())
+    assert days[START] == Sum(60, 30, 1)
+    assert days[START + timedelta(days=1)] == Sum(0, 0, 0)
+    assert all(s.billable_minutes is not None for _, s in one.weeks())
+    plannr_like = build_report([EntryRecord("a", START, 60, "", "1", "10", None)], START, END)
+    assert dict(plannr_like.days())[START + timedelta(days=1)].billable_minutes is None
+
+
 def test_staged_changes_in_the_range_are_counted_by_either_date() -> None:
     records = {
         "in": EntryRecord("in", START, 60, "", "1", "10", None),

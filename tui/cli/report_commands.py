@@ -25,10 +25,11 @@ REPORT_COLUMNS = ("key", "label", "minutes", "billable_minutes")
 
 
 def _share(billable: int | None, minutes: int) -> str:
-    """`62%` of billable time; empty when the backend has no billable time."""
-    if billable is None:
+    """`62%` of billable time; empty when the backend has no billable time, or there is
+    no time to take a share of."""
+    if billable is None or not minutes:
         return ""
-    return f"{round(100 * billable / minutes)}%" if minutes else "0%"
+    return f"{round(100 * billable / minutes)}%"
 
 
 @click.command()

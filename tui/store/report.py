@@ -67,13 +67,19 @@ class Report:
     sums: Mapping[By, Mapping[Key, Sum]]
     """Per dimension, key -> its sum; only keys that have entries."""
 
+    @property
+    def nothing(self) -> Sum:
+        """The sum of a day or week without entries: billable 0 where the backend gives
+        billable minutes (a report's JSON says 0 for such a day, not "unknown")."""
+        return ZERO if self.total.billable_minutes is None else Sum(0, 0, 0)
+
     def days(self) -> list[tuple[date, Sum]]:
         """Every day of the range in order, a day without entries with a zero sum."""
         per_day = self.sums[By.day]
         out = []
         day = self.start
         while day <= self.end:
-            out.append((day, per_day.get(day, ZERO)))
+            out.append((day, per_day.get(day, self.nothing)))
             day += timedelta(days=1)
         return out
 
@@ -83,7 +89,7 @@ class Report:
         out = []
         monday = week_start(self.start)
         while monday <= self.end:
-            out.append((monday, per_week.get(monday, ZERO)))
+            out.append((monday, per_week.get(monday, self.nothing)))
             monday += timedelta(days=7)
         return out
 
