@@ -119,6 +119,45 @@ def test_a_weekday_needs_three_letters_of_its_name(text: str) -> None:
         parse_date(text, today=THURSDAY)
 
 
+@pytest.mark.parametrize(
+    "text, minutes",
+    [
+        ("5 min", 5),
+        ("5 mins", 5),
+        ("90 minutes", 90),
+        ("2 hours", 120),
+        ("1 hr", 60),
+        ("1.5 hours", 90),
+        ("1 hour 30 minutes", 90),
+        ("1h 30min", 90),
+        ("1 h 30", 90),
+    ],
+)
+def test_durations_with_the_units_spelled_out(text: str, minutes: int) -> None:
+    assert parse_minutes(text) == minutes
+
+
+def test_a_spelled_out_unit_still_needs_a_number() -> None:
+    for text in ("minutes", "5 minx", "1 hour 75 minutes"):
+        with pytest.raises(ValueProblem, match=repr(text)):
+            parse_minutes(text)
+
+
+def test_last_and_next_weekday_without_a_week_are_before_and_after_today() -> None:
+    assert parse_date("last friday", today=THURSDAY) == date(2026, 11, 13)
+    assert parse_date("last thu", today=THURSDAY) == date(2026, 11, 12)  # not today
+    assert parse_date("last wed", today=THURSDAY) == date(2026, 11, 18)
+    assert parse_date("next mon", today=THURSDAY) == date(2026, 11, 23)
+    assert parse_date("next thursday", today=THURSDAY) == date(2026, 11, 26)
+    assert parse_date("next week", today=THURSDAY) == date(2026, 11, 23)
+
+
+def test_last_and_next_weekday_in_a_week_view_are_of_the_weeks_either_side() -> None:
+    shown = date(2026, 11, 9)
+    assert parse_date("last fri", today=THURSDAY, week=shown) == date(2026, 11, 6)
+    assert parse_date("next Mon", today=THURSDAY, week=shown) == date(2026, 11, 16)
+
+
 def test_display_and_rounding() -> None:
     assert format_minutes(605) == "10:05"
     assert format_elapsed(4325) == "1:12:05"

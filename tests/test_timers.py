@@ -43,6 +43,7 @@ def test_hh_mm_is_the_latest_such_moment_since_the_start() -> None:
     assert parse_stop_at("8:15", start=start, now=now) == local(2026, 11, 19, 8, 15)
     assert parse_stop_at("30m ago", start=start, now=now) == now - timedelta(minutes=30)
     assert parse_stop_at("1h ago", start=start, now=now) == now - timedelta(hours=1)
+    assert parse_stop_at("5 min ago", start=start, now=now) == now - timedelta(minutes=5)
     assert parse_stop_at("", start=start, now=now) == now
 
 

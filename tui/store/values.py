@@ -1,11 +1,13 @@
 """Parsing and showing the values a person types: durations and dates.
 
 One place for both the grid and the CLI, so `1h30` means the same everywhere.
-Durations: `90`, `90m`, `1.5h`, `1h30`, `1h30m`, `1:30`. Dates: `YYYY-MM-DD`, `today`,
-`yesterday`, a weekday (`monday`, or `mon` as the grid shows it: the day of the week shown,
-else the most recent one, today included), a weekday and day as the grid shows them (`Wed
-02`, `Mon 16 Nov`: the nearest such date), `last week`
-(Monday of the previous ISO week), `N days ago`, `N weeks ago`.
+Durations: `90`, `90m`, `1.5h`, `1h30`, `1h30m`, `1:30`, and with the units spelled out
+(`5 min`, `2 hours`, `1 hour 30 minutes`). Dates: `YYYY-MM-DD`, `today`, `yesterday`, a
+weekday (`monday`, or `mon` as the grid shows it: the day of the week shown, else the most
+recent one, today included), `last friday` and `next mon` (that day of the week before or
+after the one shown; else the one before today, or after it), a weekday and day as the
+grid shows them (`Wed 02`, `Mon 16 Nov`: the nearest such date), `last week` (Monday of
+the previous ISO week), `N days ago`, `N weeks ago`.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ _DECIMAL_HOURS = re.compile(r"^(\d+(?:[.,]\d+)?)\s*h$")
 _MINUTES = re.compile(r"^(\d+)\s*m?$")
 _CLOCK = re.compile(r"^(\d+):([0-5]\d)$")
 _AGO = re.compile(r"^(\d+)\s+(day|days|week|weeks)\s+ago$")
+_UNIT_WORDS = re.compile(r"\s*(?<![a-z])(?:(hours?|hrs?)|minutes?|mins?)\b")
+_SPACE_BEFORE_UNIT = re.compile(r"(\d)\s+(?=[hm]\b)")
 
 
 class ValueProblem(ValueError):
@@ -47,6 +51,9 @@ def parse_span(text: str) -> int:
     raw = text.strip().lower()
     if not raw:
         raise ValueProblem("Give a time: minutes (90) or hours (1:30, 1h30, 1.5h).")
+    # `1 hour 30 min` reads as `1h 30m`, `5 mins` as `5m`.
+    raw = _UNIT_WORDS.sub(lambda unit: "h" if unit.group(1) else "m", raw)
+    raw = _SPACE_BEFORE_UNIT.sub(r"\1", raw)
     minutes: int | None = None
     if match := _CLOCK.match(raw):
         minutes = int(match.group(1)) * 60 + int(match.group(2))
@@ -127,12 +134,21 @@ def _read_date(text: str, *, today: date, week: date | None) -> date:
         if week is not None:
             return week_start(week) + timedelta(days=weekday)
         return today - timedelta(days=(today.weekday() - weekday) % 7)
+    before, _, name = raw.partition(" ")
+    if before in ("last", "next") and (weekday := _weekday(name)) is not None:
+        step = -1 if before == "last" else 1
+        if week is not None:  # that day of the week before (or after) the one shown
+            return week_start(week) + timedelta(days=weekday + 7 * step)
+        days = (weekday - today.weekday()) % 7 if step > 0 else (today.weekday() - weekday) % 7
+        return today + timedelta(days=step * (days or 7))
     if (shown := _SHOWN_DAY.match(raw)) and (weekday := _weekday(shown.group(1))) is not None:
         return _shown_day(text, weekday, int(shown.group(2)), shown.group(3), near=week or today)
     if raw == "last week":
         return week_start(today) - timedelta(days=7)
     if raw == "this week":
         return week_start(today)
+    if raw == "next week":
+        return week_start(today) + timedelta(days=7)
     if match := _AGO.match(raw):
         count = int(match.group(1))
         return today - timedelta(days=count * (7 if match.group(2).startswith("week") else 1))
@@ -141,7 +157,7 @@ def _read_date(text: str, *, today: date, week: date | None) -> date:
     except ValueError:
         raise ValueProblem(
             f"{text.strip()!r} is not a date; write YYYY-MM-DD, today, yesterday, a weekday, "
-            "last week or 3 days ago."
+            "last friday, last week or 3 days ago."
         ) from None
 
 
