@@ -269,6 +269,31 @@ async def test_reject_with_a_reason(harness) -> None:
         assert "rejected: Wrong project" in view.table.get_row(entry_id)[5].plain
 
 
+async def test_unreject_on_an_entry_that_is_not_rejected_says_so_and_sends_nothing(
+    harness,
+) -> None:
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_approvals(pilot, weeks_back=1)
+        start, end = week(app, 1)
+        entry_id = str(
+            sql(
+                harness,
+                "SELECT id FROM time_entries WHERE rejected = 0 AND date BETWEEN ? AND ?"
+                " ORDER BY id LIMIT 1",
+                start,
+                end,
+            )[0][0]
+        )
+        await put_cursor(pilot, view, entry_id)
+        before = sql(harness, "SELECT id, rejected, updated_at FROM time_entries")
+        await pilot.press("U")
+        await settle(pilot)
+        told = [n.message for n in app._notifications]
+        assert "Nothing to unreject: the entry under the cursor is not rejected." in told
+        assert sql(harness, "SELECT id, rejected, updated_at FROM time_entries") == before
+
+
 async def test_unapprove_approved_entries(harness) -> None:
     app = harness.app()
     async with app.run_test(size=SIZE) as pilot:

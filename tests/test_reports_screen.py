@@ -13,6 +13,7 @@ from tests.app_harness import SIZE, Harness, grid, settle
 from tests.conftest import FakeClock
 from tui.app import TimesheetApp
 from tui.screens.approvals import ApprovalsScreen
+from tui.screens.dialogs import ReasonDialog
 from tui.screens.help import HelpScreen
 from tui.screens.reports import ReportsScreen, month_range, parse_range
 from tui.screens.timesheet import TimesheetScreen
@@ -130,6 +131,25 @@ async def test_the_range_moves_by_week_month_and_a_typed_range(harness) -> None:
         assert (view.first.isoformat(), view.last.isoformat()) == ("2026-09-01", "2026-11-19")
         assert text_of(app, "#reports-days-title") == "Hours per week"  # too many days
         assert view.loaded and view.report.total.minutes > 0
+
+
+async def test_a_bad_typed_range_keeps_the_dialog_open_to_correct_it(harness) -> None:
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "3")
+        view = app.screen
+        shown = (view.first, view.last)
+        await press(pilot, "c", *"2026-11-15 2026-11-01", "enter")
+        dialog = app.screen
+        assert isinstance(dialog, ReasonDialog)
+        assert text_of(app, "#reason-error") == "2026-11-15 is after 2026-11-01."
+        assert (view.first, view.last) == shown
+        for _ in range(10):
+            await press(pilot, "backspace")
+        await press(pilot, *"2026-11-20", "enter")
+        assert app.screen is view
+        assert (view.first.isoformat(), view.last.isoformat()) == ("2026-11-15", "2026-11-20")
 
 
 def test_a_typed_range_takes_the_clis_dates() -> None:

@@ -880,9 +880,18 @@ class ApprovalsScreen(Screen[None]):
                 severity="warning",
             )
             return
-        ids = [i for i in self.targets() if self.store.records[i].rejected]
+        targets = self.targets()
+        ids = [i for i in targets if self.store.records[i].rejected]
         if not ids:
-            self.notify("Nothing to unreject: select rejected entries with space.")
+            # `U` acts on what the other actions act on: the selection, else the cursor's
+            # entry or person; the sentence names which one held no rejection.
+            if self.selected:
+                why = "none of the selected entries is rejected"
+            elif len(targets) == 1:
+                why = "the entry under the cursor is not rejected"
+            else:
+                why = "none of this person's entries is rejected"
+            self.notify(f"Nothing to unreject: {why}.")
             return
         self._approval_worker(partial(self._run_unrejects, ids), "approvals-unreject")
 

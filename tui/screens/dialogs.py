@@ -7,6 +7,7 @@ the dialog holds a text field, `y` and `n` are letters for the field, so `enter`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -286,7 +287,9 @@ def _sort_key(store: Store, service_id: str) -> tuple[str, str, tuple[int, int, 
 
 class ReasonDialog(ModalScreen[str | None]):
     """Ask for a reason (e.g. for a rejection): `enter` with text dismisses with the text
-    (stripped), `escape` with None. An empty reason is not accepted."""
+    (stripped), `escape` with None. An empty reason is not accepted, nor (instead) one
+    that `check` finds a problem with: the dialog stays open with the problem under the text, so the
+    user corrects what they typed instead of typing it again."""
 
     DEFAULT_CSS = (
         _DIALOG_CSS.format(name="ReasonDialog")
@@ -309,8 +312,11 @@ class ReasonDialog(ModalScreen[str | None]):
         *,
         title: str = "Reason",
         placeholder: str = "Reason",
+        check: Callable[[str], str | None] | None = None,
     ) -> None:
         super().__init__()
+        self.check = check
+        """The problem with a text (one sentence), or None when it will do."""
         self.message = message
         self.title_text = title
         self.placeholder = placeholder
@@ -330,8 +336,12 @@ class ReasonDialog(ModalScreen[str | None]):
     def submit(self, event: Input.Submitted) -> None:
         event.stop()
         reason = event.value.strip()
-        if not reason:
-            self.query_one("#reason-error", Static).update(Content("A reason is needed."))
+        if self.check is not None:
+            problem = self.check(reason)
+        else:
+            problem = None if reason else "A reason is needed."
+        if problem:
+            self.query_one("#reason-error", Static).update(Content(problem))
             return
         self.dismiss(reason)
 

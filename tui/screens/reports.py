@@ -357,21 +357,23 @@ class ReportsScreen(Screen[None]):
     def action_pick_range(self) -> None:
         from tui.screens.dialogs import ReasonDialog
 
-        def picked(text: str | None) -> None:
-            if text is None:
-                return
+        def problem(text: str) -> str | None:
             try:
-                first, last = parse_range(text, today=self.store.today())
-            except ValueProblem as problem:
-                self.notify(str(problem), title="Range", severity="error")
-                return
-            self.show_range(Span.custom, first, last)
+                parse_range(text, today=self.store.today())
+            except ValueProblem as wrong:
+                return str(wrong)
+            return None
+
+        def picked(text: str | None) -> None:
+            if text is not None:  # `problem` found none in it
+                self.show_range(Span.custom, *parse_range(text, today=self.store.today()))
 
         self.app.push_screen(
             ReasonDialog(
                 "From and to, e.g. 2026-11-01 2026-11-15, or: last week to today",
                 title="Range",
                 placeholder="FROM TO",
+                check=problem,
             ),
             picked,
         )
