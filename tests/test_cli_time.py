@@ -534,7 +534,7 @@ def test_entries_carry_the_rejection_reason_in_json_and_as_the_last_csv_column(
 def test_entries_of_everyone_keep_the_person_column_when_one_person_logged_time(
     site: Site,
 ) -> None:
-    site.entry(this_week(date.today())[0], 45, "only mine")
+    mine_id = site.entry(this_week(date.today())[0], 45, "only mine")
     with site.ledger.transaction() as conn:
         first, last = conn.execute(
             "SELECT first_name, last_name FROM people WHERE id = ?",
@@ -542,7 +542,8 @@ def test_entries_of_everyone_keep_the_person_column_when_one_person_logged_time(
         ).fetchone()
     everyone = site.invoke("entries", "--person", "all").stdout
     header = everyone.splitlines()[0].split()
-    assert header[:2] == ["date", "person"]
+    assert header[:3] == ["id", "date", "person"]
+    assert everyone.splitlines()[1].split()[0] == str(mine_id)  # what `delete ID` takes
     assert " ".join(p for p in (first, last) if p) in everyone
     mine = site.invoke("entries", "--person", "me").stdout
     assert "person" not in mine.splitlines()[0].split()

@@ -651,7 +651,9 @@ def entries(
         return
     # Everyone's entries name whose they are, even when only one person's are listed.
     several = person.strip().lower() == "all" or len({r.person_id for r in records}) > 1
+    # The id first: what `delete`, `approve` and `reject` take.
     headers = [
+        "id",
         "date",
         *(["person"] if several else []),
         "service",
@@ -664,6 +666,7 @@ def entries(
     for r in records:
         rows.append(
             [
+                printable(r.id),
                 r.date.isoformat(),
                 *([person_name(store.people, r.person_id)] if several else []),
                 service_name(store.services, r.service_id),
