@@ -255,6 +255,27 @@ async def test_the_start_picker_takes_an_optional_start_time(harness, clock) -> 
         assert timer.entry_id and ledger_minutes(harness, timer.entry_id) == 30
 
 
+async def test_the_save_review_says_deleting_the_running_entry_drops_its_timer(
+    harness, clock
+) -> None:
+    from tui.screens.save_review import SaveReview
+
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        timer = app.store.timer
+        assert timer is not None and timer.entry_id
+        other = next(i for i in app.store.order if i != timer.entry_id)
+        app.store.stage_delete([timer.entry_id, other])
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        review = app.screen
+        assert isinstance(review, SaveReview)
+        minutes = format_minutes(app.store.elapsed_seconds() // 60)
+        warning = f"its timer is running: deleting the entry drops the timer and its {minutes}"
+        assert review.diff_text.count(warning) == 1  # under the running entry's line only
+
+
 async def test_the_running_rows_time_says_to_stop_the_timer_first(harness, clock) -> None:
     app = harness.app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:

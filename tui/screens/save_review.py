@@ -34,6 +34,7 @@ from tui.actions import Scope, bindings
 from tui.store.conflicts import differences, keep_mine_refusal
 from tui.store.present import entry_text, one_line, plural, value_text
 from tui.store.staging import Kind
+from tui.store.values import format_minutes
 
 if TYPE_CHECKING:
     from tui.store.changes import DiffItem, SaveReport
@@ -214,6 +215,15 @@ class SaveReview(ModalScreen[None]):
                 Content.styled(
                     f"    incomplete: {', '.join(f'no {what}' for what in item.missing)}"
                     " — not sent, stays staged",
+                    "$text-warning",
+                )
+            )
+        running = self.store.live_timer_minutes()
+        if item.kind is Kind.delete and running is not None and running[0] == item.record.id:
+            lines.append(
+                Content.styled(
+                    "    its timer is running: deleting the entry drops the timer and its "
+                    f"{format_minutes(running[1])} so far",
                     "$text-warning",
                 )
             )
