@@ -43,6 +43,21 @@ def week(app, weeks_back: int) -> tuple[str, str]:
     return start.isoformat(), (start + timedelta(days=6)).isoformat()
 
 
+def awaiting_entry(harness: Harness, app, *, weeks_back: int) -> str:
+    """The first entry of that week that is submitted and neither approved nor rejected."""
+    start, end = week(app, weeks_back)
+    return str(
+        sql(
+            harness,
+            "SELECT id FROM time_entries WHERE submitted = 1 AND"
+            " approved = 0 AND rejected = 0 AND date BETWEEN ? AND ?"
+            " ORDER BY id LIMIT 1",
+            start,
+            end,
+        )[0][0]
+    )
+
+
 def text_of(widget) -> str:
     return str(widget.render())
 
@@ -244,17 +259,7 @@ async def test_reject_with_a_reason(harness) -> None:
     app = harness.app()
     async with app.run_test(size=SIZE) as pilot:
         view = await open_approvals(pilot, weeks_back=1)
-        start, end = week(app, 1)
-        entry_id = str(
-            sql(
-                harness,
-                "SELECT id FROM time_entries WHERE submitted = 1 AND"
-                " approved = 0 AND rejected = 0 AND date BETWEEN ? AND ?"
-                " ORDER BY id LIMIT 1",
-                start,
-                end,
-            )[0][0]
-        )
+        entry_id = awaiting_entry(harness, app, weeks_back=1)
         await put_cursor(pilot, view, entry_id)
         await pilot.press("r")  # nothing selected: the cursor row
         await pilot.pause()
@@ -275,16 +280,7 @@ async def test_unreject_on_an_entry_that_is_not_rejected_says_so_and_sends_nothi
     app = harness.app()
     async with app.run_test(size=SIZE) as pilot:
         view = await open_approvals(pilot, weeks_back=1)
-        start, end = week(app, 1)
-        entry_id = str(
-            sql(
-                harness,
-                "SELECT id FROM time_entries WHERE rejected = 0 AND date BETWEEN ? AND ?"
-                " ORDER BY id LIMIT 1",
-                start,
-                end,
-            )[0][0]
-        )
+        entry_id = awaiting_entry(harness, app, weeks_back=1)
         await put_cursor(pilot, view, entry_id)
         before = sql(harness, "SELECT id, rejected, updated_at FROM time_entries")
         await pilot.press("U")
