@@ -138,6 +138,13 @@ def top_up_to(harness, person_id: int, start: str, count: int) -> None:
     )[0]
     with harness.db.transaction(write=True) as conn:
         entries = Entries(conn, harness.db)
+        # A submitted day takes no new entry: reopen it for them, then submit it again.
+        sheets = conn.execute(
+            "SELECT person_id, date, creator_id, created_at FROM timesheets"
+            " WHERE person_id = ? AND date = ?",
+            (person_id, start),
+        ).fetchall()
+        conn.execute("DELETE FROM timesheets WHERE person_id = ? AND date = ?", (person_id, start))
         for n in range(count - have):
             new_id = entries.create(
                 {
@@ -149,6 +156,10 @@ def top_up_to(harness, person_id: int, start: str, count: int) -> None:
                 }
             )
             conn.execute("UPDATE time_entries SET submitted = 1 WHERE id = ?", (new_id,))
+        conn.executemany(
+            "INSERT INTO timesheets (person_id, date, creator_id, created_at) VALUES (?, ?, ?, ?)",
+            [tuple(sheet) for sheet in sheets],
+        )
 
 
 async def test_approve_50_entries_of_one_person_for_one_week(harness) -> None:

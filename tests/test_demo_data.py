@@ -222,6 +222,21 @@ def test_every_status_is_present(demo: tuple[LedgerDB, DemoSummary]) -> None:
     assert all(r["approved"] and week_of(r["date"]) == oldest for r in invoiced)
 
 
+def test_a_day_whose_entries_are_all_submitted_has_its_timesheet(
+    demo: tuple[LedgerDB, DemoSummary],
+) -> None:
+    db, _ = demo
+    days = rows(
+        db,
+        "SELECT person_id, date, min(submitted) AS all_submitted FROM time_entries"
+        " GROUP BY person_id, date",
+    )
+    sheets = {(r["person_id"], r["date"]) for r in rows(db, "SELECT * FROM timesheets")}
+    submitted = {(r["person_id"], r["date"]) for r in days if r["all_submitted"]}
+    assert sheets == submitted
+    assert len(sheets) > 100  # most of the past weeks' days: the approvals show 4/5, 5/5
+
+
 def test_status_mix_follows_the_age_of_the_week(demo: tuple[LedgerDB, DemoSummary]) -> None:
     db, _ = demo
     by_week: dict[tuple[int, int], list[sqlite3.Row]] = {}

@@ -82,6 +82,9 @@ _INSERT_ENTRY = (
 _INSERT_APPROVAL = (
     "INSERT INTO time_entry_approvals (time_entry_id, person_id, approved_at) VALUES (?, ?, ?)"
 )
+_INSERT_TIMESHEET = (
+    "INSERT INTO timesheets (person_id, date, creator_id, created_at) VALUES (?, ?, ?, ?)"
+)
 _INSERT_TIMER = (
     "INSERT INTO timers (person_id, time_entry_id, started_at, stopped_at, total_time)"
     " VALUES (?, ?, ?, ?, ?)"
@@ -621,6 +624,9 @@ def populate_demo(db: LedgerDB, *, seed: int = 7, today: date | None = None) -> 
         entry_rows: list[tuple[object, ...]] = []
         approval_rows: list[tuple[int, int, str]] = []
         timer_rows: list[tuple[object, ...]] = []
+        submitted_days: dict[tuple[int, date], datetime | None] = {}
+        """Per person and day: when the day's entries were submitted; None once one of
+        them is a draft (that day has no timesheet)."""
         for entry in entries:
             week_monday = first_monday + timedelta(weeks=entry.week)
             created = entry.created
@@ -630,6 +636,11 @@ def populate_demo(db: LedgerDB, *, seed: int = 7, today: date | None = None) -> 
                 friday = _local(week_monday + timedelta(days=4), 16 * 60 + rng.uniform(0, 120))
                 submitted_at = clamp(max(friday, created + timedelta(minutes=rng.uniform(2, 30))))
                 updated = submitted_at
+                day_key = (entry.person, entry.day)
+                if day_key not in submitted_days:
+                    submitted_days[day_key] = submitted_at
+                elif (earlier := submitted_days[day_key]) is not None:
+                    submitted_days[day_key] = min(earlier, submitted_at)
                 decided = clamp(
                     max(
                         _local(week_monday + timedelta(days=7), 9 * 60 + rng.uniform(0, 180)),
@@ -651,6 +662,8 @@ def populate_demo(db: LedgerDB, *, seed: int = 7, today: date | None = None) -> 
                     given = clamp(submitted_at + timedelta(hours=rng.uniform(0.5, 20)))
                     approver_id, updated = entry.partial_approver, given
                     approval_rows.append((entry.id, entry.partial_approver, timestamp(given)))
+            else:
+                submitted_days[(entry.person, entry.day)] = None
             timer_started = timer_stopped = None
             if entry.timer:
                 timer_stopped = created - timedelta(minutes=rng.uniform(0.2, 2))
@@ -697,6 +710,7 @@ def populate_demo(db: LedgerDB, *, seed: int = 7, today: date | None = None) -> 
             )
 
         # The owner's running timer, on a fresh entry of today.
+        submitted_days[(owner, today)] = None  # its entry is a draft
         started = timestamp(now - TIMER_RUNNING_FOR)
         timer_entry_id = next_id
         entry_rows.append(
@@ -733,6 +747,16 @@ def populate_demo(db: LedgerDB, *, seed: int = 7, today: date | None = None) -> 
         conn.executemany(_INSERT_ENTRY, entry_rows)
         conn.executemany(_INSERT_APPROVAL, approval_rows)
         conn.executemany(_INSERT_TIMER, timer_rows)
+        # A day whose entries were all submitted has its timesheet, as on Productive, where
+        # submitting a day is what makes its entries submitted (a day with a draft has none).
+        conn.executemany(
+            _INSERT_TIMESHEET,
+            [
+                (person, day.isoformat(), person, timestamp(at))
+                for (person, day), at in sorted(submitted_days.items())
+                if at is not None
+            ],
+        )
         running_timer_id = int(
             conn.execute(_INSERT_TIMER, (owner, timer_entry_id, started, None, None)).lastrowid or 0
         )
