@@ -88,8 +88,8 @@ def report(
     async def work(store: Store) -> tuple[Store, tuple[str, ...]]:
         from tui.api.base import EntryQuery
 
-        people = await _people_chosen(store, who)
         await store.refresh_lookups()
+        people = await _people_chosen(store, who)
         await store.load(EntryQuery(first, last, person_ids=people))
         return store, people
 

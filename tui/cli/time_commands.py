@@ -148,7 +148,7 @@ async def _people_chosen(store: Store, who: str) -> tuple[str, ...]:
     if who.lower() == "me":
         return (await _my_id(store),)
     try:
-        people = await store.refresh_people()
+        people = store.people or await store.refresh_people()  # listed once per command
     except ForbiddenError:  # a token that may not list people can still name one
         return (who,)
     if people and who not in people:
