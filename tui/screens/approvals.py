@@ -880,17 +880,17 @@ class ApprovalsScreen(Screen[None]):
                 severity="warning",
             )
             return
-        targets = self.targets()
-        ids = [i for i in targets if self.store.records[i].rejected]
+        ids = [i for i in self.targets() if self.store.records[i].rejected]
         if not ids:
             # `U` acts on what the other actions act on: the selection, else the cursor's
             # entry or person; the sentence names which one held no rejection.
+            key = self.cursor_key()
             if self.selected:
                 why = "none of the selected entries is rejected"
-            elif len(targets) == 1:
-                why = "the entry under the cursor is not rejected"
-            else:
+            elif key is not None and key.startswith(HEADER_PREFIX):
                 why = "none of this person's entries is rejected"
+            else:
+                why = "the entry under the cursor is not rejected"
             self.notify(f"Nothing to unreject: {why}.")
             return
         self._approval_worker(partial(self._run_unrejects, ids), "approvals-unreject")

@@ -68,7 +68,7 @@ class Report:
     """Per dimension, key -> its sum; only keys that have entries."""
 
     @property
-    def nothing(self) -> Sum:
+    def empty_sum(self) -> Sum:
         """The sum of a day or week without entries: billable 0 where the backend gives
         billable minutes (a report's JSON says 0 for such a day, not "unknown")."""
         return ZERO if self.total.billable_minutes is None else Sum(0, 0, 0)
@@ -79,7 +79,7 @@ class Report:
         out = []
         day = self.start
         while day <= self.end:
-            out.append((day, per_day.get(day, self.nothing)))
+            out.append((day, per_day.get(day, self.empty_sum)))
             day += timedelta(days=1)
         return out
 
@@ -89,7 +89,7 @@ class Report:
         out = []
         monday = week_start(self.start)
         while monday <= self.end:
-            out.append((monday, per_week.get(monday, self.nothing)))
+            out.append((monday, per_week.get(monday, self.empty_sum)))
             monday += timedelta(days=7)
         return out
 
