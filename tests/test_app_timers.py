@@ -229,6 +229,44 @@ async def test_the_approvals_screen_shows_the_live_time(clock, tmp_path: Path) -
         assert not isinstance(app.focused, Input)
 
 
+async def test_approving_a_selection_leaves_out_the_running_timers_entry(
+    clock, tmp_path: Path
+) -> None:
+    from tui.screens.dialogs import ConfirmDialog
+
+    harness = Harness(tmp_path, clock)  # Productive: the dialect with approvals
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        timer = app.store.timer
+        assert timer is not None and timer.entry_id
+        await app.run_action("show_approvals")
+        await settle(pilot)
+        screen = app.screen
+        screen.action_select_all()
+        await pilot.pause()
+        others = [i for i in screen.shown if i != timer.entry_id]
+        await pilot.press("a")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDialog)
+        assert dialog.message.startswith(f"Approve {screen.describe(others)}")
+        assert f"Entry {timer.entry_id} is left out: its timer is running" in dialog.message
+        await pilot.press("y")
+        await settle(pilot)
+        with harness.db.transaction() as conn:
+            approved = conn.execute(
+                "SELECT approved FROM time_entries WHERE id = ?", (timer.entry_id,)
+            ).fetchone()[0]
+        assert approved == 0
+        assert app.store.records[others[0]].approved
+        result = await app.store.approve([timer.entry_id])  # the store refuses it too
+        assert result[0].result == "failed"
+        assert result[0].message == (
+            f"A timer is running on entry {timer.entry_id}; stop it, then approve it."
+        )
+
+
 async def test_the_start_picker_takes_an_optional_start_time(harness, clock) -> None:
     from tui.screens.dialogs import ServicePicker
 

@@ -24,6 +24,8 @@ from tui.ledger.demo import populate_demo
 WEEK = ("2026-11-16", "2026-11-22")  # FROZEN_NOW's ISO week
 LAST_WEEK = ("2026-11-09", "2026-11-15")
 TOKEN_ENV = "TIMESHEET_TEST_LEDGER_TOKEN"
+NOT_TIMED = "id NOT IN (SELECT time_entry_id FROM timers WHERE stopped_at IS NULL)"
+"""SQL: not the entry the owner's timer runs on (approving by filters leaves it out)."""
 
 
 @pytest.fixture
@@ -189,10 +191,13 @@ def test_dry_run_of_everyone_sends_nothing_and_prints_the_plan_as_json(ledger, c
     assert plan["dry_run"] is True and (plan["from"], plan["to"]) == WEEK
     unapproved = rows(
         ledger,
-        "SELECT count(*) FROM time_entries WHERE approved = 0 AND date BETWEEN ? AND ?",
+        "SELECT count(*) FROM time_entries WHERE approved = 0 AND date BETWEEN ? AND ?"
+        f" AND {NOT_TIMED}",
         *WEEK,
     )[0][0]
     assert plan["count"] == len(plan["ids"]) == unapproved
+    [(timed,)] = rows(ledger, "SELECT time_entry_id FROM timers WHERE stopped_at IS NULL")
+    assert f"Entry {timed} is left out: a timer is running on it" in result.stderr
     assert sum(p["entries"] for p in plan["people"]) == unapproved
     assert snapshot(ledger) == before
 
@@ -299,6 +304,16 @@ def test_person_me_is_the_profiles_person(ledger, config) -> None:
     assert [p["name"] for p in plan["people"]] == ["Sofia Marchetti"]
 
 
+def test_approve_by_id_refuses_the_entry_a_timer_still_runs_on(ledger, config) -> None:
+    [(entry_id,)] = rows(ledger, "SELECT time_entry_id FROM timers WHERE stopped_at IS NULL")
+    result = run(config, "approve", str(entry_id), "--yes", "--json")
+    assert result.exit_code == 1, result.output
+    [answer] = json.loads(result.stdout)
+    assert answer["result"] == "failed"
+    assert answer["message"] == f"A timer is running on entry {entry_id}; stop it, then approve it."
+    assert rows(ledger, "SELECT approved FROM time_entries WHERE id = ?", entry_id) == [(0,)]
+
+
 def test_approving_a_person_the_server_does_not_list_is_refused_not_an_empty_success(
     ledger, config
 ) -> None:
@@ -397,7 +412,8 @@ def test_refusals_as_a_process_exit_2_with_one_sentence(ledger, config) -> None:
 def test_approve_by_process_without_textual_or_keyring(ledger, config) -> None:
     chosen = rows(
         ledger,
-        "SELECT count(*) FROM time_entries WHERE approved = 0 AND date BETWEEN ? AND ?",
+        f"SELECT count(*) FROM time_entries WHERE approved = 0 AND date BETWEEN ? AND ?"
+        f" AND {NOT_TIMED}",
         *WEEK,
     )[0][0]
     done = subprocess.run(
@@ -433,7 +449,8 @@ def test_approve_by_process_without_textual_or_keyring(ledger, config) -> None:
     assert "Traceback" not in done.stderr
     still = rows(
         ledger,
-        "SELECT count(*) FROM time_entries WHERE approved = 0 AND date BETWEEN ? AND ?",
+        f"SELECT count(*) FROM time_entries WHERE approved = 0 AND date BETWEEN ? AND ?"
+        f" AND {NOT_TIMED}",
         *WEEK,
     )[0][0]
     assert still == len(waiting(ledger, *WEEK, approved_by_owner=True))

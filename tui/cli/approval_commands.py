@@ -125,6 +125,20 @@ def _say(text: str, as_json: bool) -> None:
     click.echo(text, err=as_json)
 
 
+async def _without_running_timer(store: Store, ids: list[str], as_json: bool) -> list[str]:
+    """The filters' entries but the one your timer still runs on, which is said: its time
+    is the timer's until the stop (the store refuses to approve it)."""
+    if not store.capabilities.timers:
+        return ids
+    running = await store.refresh_timer()
+    if running is None or running.entry_id not in ids:
+        return ids
+    _say(
+        f"Entry {running.entry_id} is left out: a timer is running on it (stop it first).", as_json
+    )
+    return [i for i in ids if i != running.entry_id]
+
+
 async def _chosen(
     store: Store, chosen: Selection, action: Action, as_json: bool
 ) -> tuple[list[str], dict[str, Any] | None]:
@@ -147,6 +161,8 @@ async def _chosen(
     ids = store.select(
         person_ids=[person] if person else [], start=chosen.start, end=chosen.end, statuses=statuses
     )
+    if action is APPROVE:
+        ids = await _without_running_timer(store, ids, as_json)
     names = await _names(store) if ids else {}
     per_person, _ = store.totals(ids)
     counts: dict[str, int] = {}
@@ -352,6 +368,8 @@ def approve(
     chosen = selection(ids, person, start, end, APPROVE)
 
     async def send(store: Store, chosen_ids: list[str]) -> list[ApprovalResult]:
+        if store.capabilities.timers and not chosen.by_filter:  # filters read it already
+            await store.refresh_timer()  # the store refuses the entry a timer runs on
         return await store.approve(chosen_ids, for_all_approvers=for_all_approvers, wait=True)
 
     _run(ctx, APPROVE, chosen, dry_run=dry_run, yes=yes, as_json=as_json, send=send)

@@ -817,6 +817,15 @@ class ApprovalsScreen(Screen[None]):
             return
         from tui.screens.dialogs import ConfirmDialog
 
+        running = self.store.live_timer_minutes()
+        timed = running[0] if running is not None and verb == "approve" else None
+        left_out = ""
+        if timed in ids:  # the store refuses it: its time is the timer's until the stop
+            ids = [i for i in ids if i != timed]
+            left_out = f"\nEntry {timed} is left out: its timer is running (stop it first)."
+            if not ids:
+                self.notify(f"A timer is running on entry {timed}; stop it, then approve it.")
+                return
         extra = " for all approvers" if verb == "approve" and self.for_all_approvers else ""
         for_all = self.for_all_approvers
 
@@ -827,7 +836,9 @@ class ApprovalsScreen(Screen[None]):
                 )
 
         self.app.push_screen(
-            ConfirmDialog(f"{verb.title()} {self.describe(ids)}{extra}?", title=verb.title()),
+            ConfirmDialog(
+                f"{verb.title()} {self.describe(ids)}{extra}?{left_out}", title=verb.title()
+            ),
             answered,
         )
 

@@ -1330,7 +1330,17 @@ class Store:
         out = {
             i: ApprovalResult(i, "failed", waiting_sentence(i)) for i in ids if i in self.unsettled
         }
-        sendable = [i for i in ids if i not in self.unsettled]
+        if kind == "approve":
+            # Its time is the timer's until the stop: approved now, it would be approved
+            # at the minutes it held before, and the stop would change it after.
+            out |= {
+                i: ApprovalResult(
+                    i, "failed", f"A timer is running on entry {i}; stop it, then approve it."
+                )
+                for i in ids
+                if i not in out and self._timer_runs_on(i)
+            }
+        sendable = [i for i in ids if i not in out]
         if sendable:
             marks = {i: Unsettled(kind, self.clock(), dict(sent)) for i in sendable}
             self.mark_sent(marks)
