@@ -152,6 +152,20 @@ def test_submit_submits_each_day_with_entries_and_a_rerun_is_unchanged(ledger, c
     assert days_of(again) == [(day, "unchanged") for day in MINUTES]
 
 
+def test_submit_leaves_out_the_day_a_timer_still_runs_on(ledger, config) -> None:
+    started = run(config, "start", "--service", "1")
+    assert started.exit_code == 0, started.output
+    result = run(config, "submit", "--yes", "--json")
+    assert result.exit_code == 1, result.output  # that day failed, with why
+    days = dict(days_of(result))
+    today = FROZEN_NOW.date().isoformat()
+    assert days.pop(today) == "failed"
+    assert set(days.values()) == {"submitted"}
+    [message] = [d["message"] for d in json.loads(result.stdout)["days"] if d["date"] == today]
+    assert message == "A timer is running on this day's entry; stop the timer, then submit the day."
+    assert today not in submitted_days(ledger)
+
+
 def test_submit_dry_run_sends_nothing(ledger, config) -> None:
     result = run(config, "submit", "--dry-run")
     assert result.exit_code == 0

@@ -174,6 +174,8 @@ def _run(
 
     async def work(store: Store) -> tuple[str, list[DayResult]] | None:
         plan = await submission.plan_week(store, start, end, today=today())
+        if direction is SUBMIT and store.capabilities.timers:
+            await store.refresh_timer()  # its day is left out of the submit until it stops
         changing = _show_plan(plan, direction, as_json)
         if dry_run:
             if as_json:

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from textual.app import App
 
     from tui.api.base import DayResult
-    from tui.models import Timer
     from tui.store.store import Store
     from tui.store.submission import WeekPlan
 
@@ -34,15 +33,16 @@ def question(
     plan: WeekPlan,
     *,
     submitting: bool,
-    timer: Timer | None = None,
+    timed: date | None = None,
     elapsed_seconds: int = 0,
     unsaved: Mapping[date, int] | None = None,
 ) -> str:
     """The dialog's text: what will change, staged changes on those days not yet saved
-    (`unsaved`, per day), the short days, a timer still running on one of them (`timer`,
-    running for `elapsed_seconds`), the days already so."""
+    (`unsaved`, per day), the short days, the day a running timer still adds to (`timed`,
+    running for `elapsed_seconds`: a submit leaves it out), the days already so."""
     lines: list[str] = []
-    changing = plan.to_submit if submitting else sorted(plan.submitted)
+    timed = timed if submitting else None
+    changing = [d for d in plan.to_submit if d != timed] if submitting else sorted(plan.submitted)
     verb = "Submit" if submitting else "Unsubmit"
     if changing:
         lines.append(f"{verb} {', '.join(_day(d) for d in changing)}?")
@@ -60,14 +60,13 @@ def question(
             f"  {_day(g.date)}  {format_minutes(g.minutes)} of {format_minutes(g.target_minutes)}"
             for g in plan.gaps
         )
-    running_on = timer.started_at.astimezone().date() if timer and timer.running else None
-    if submitting and running_on is not None and plan.start <= running_on <= plan.end:
+    if timed is not None:
         # The server's day leaves out a running timer's time until it stops, so the
-        # short days above do too: say so, rather than let the day look short.
+        # day is not submitted yet (`submission.submit`), and it may look short above.
         lines.append("")
         lines.append(
-            f"A timer is running on {_day(running_on)} ({format_elapsed(elapsed_seconds)} so"
-            " far): its time is not in that day until it stops."
+            f"A timer is running on {_day(timed)} ({format_elapsed(elapsed_seconds)} so"
+            " far): that day is left out until the timer stops."
         )
     already = sorted(plan.submitted) if submitting else plan.to_submit
     if already:
@@ -115,7 +114,7 @@ def ask(app: App[Any], store: Store, week_start: date, *, submitting: bool) -> N
                 question(
                     plan,
                     submitting=submitting,
-                    timer=store.timer,
+                    timed=submission.timer_day(store, plan),
                     elapsed_seconds=store.elapsed_seconds(),
                     unsaved=submission.unsaved_on(store, plan) if submitting else None,
                 ),

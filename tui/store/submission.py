@@ -119,14 +119,31 @@ def unsaved_on(store: Store, plan: WeekPlan) -> dict[date, int]:
     return dict(sorted(counts.items()))
 
 
+def timer_day(store: Store, plan: WeekPlan) -> date | None:
+    """The day of the plan that the store's running timer still adds time to (its entry's
+    day, else the day it started), if the plan is of the timer's person; else None."""
+    timer = store.timer
+    if timer is None or not timer.running or plan.person_id != store.person_id:
+        return None
+    record = store.records.get(timer.entry_id) if timer.entry_id else None
+    day = record.date if record is not None else timer.started_at.astimezone().date()
+    return day if plan.start <= day <= plan.end else None
+
+
 async def submit(store: Store, plan: WeekPlan) -> list[DayResult]:
-    """Submit the plan's days (those already submitted come back `unchanged`)."""
+    """Submit the plan's days (those already submitted come back `unchanged`), but the
+    day a running timer still adds time to: submitted, it would lock a day whose time is
+    not all there, so it fails with why, and the others go."""
     backend = require_submission(store)
-    days = plan.days
-    if not days:
-        return []
-    results = await backend.submit_days(plan.person_id, days)
-    await _reload(store, plan)
+    timed = timer_day(store, plan)
+    left_out = timed if timed in plan.to_submit else None
+    days = [d for d in plan.days if d != left_out]
+    results = await backend.submit_days(plan.person_id, days) if days else []
+    if left_out is not None:
+        why = "A timer is running on this day's entry; stop the timer, then submit the day."
+        results = sorted([*results, DayResult(left_out, "failed", why)], key=lambda r: r.date)
+    if days:
+        await _reload(store, plan)
     return results
 
 
