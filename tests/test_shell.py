@@ -478,6 +478,42 @@ async def test_offline_a_banner_says_what_is_shown_and_that_saving_waits(
         assert banner_text(app).startswith("Cannot reach api.productive.io")  # every screen
 
 
+async def test_offline_ctrl_s_tries_the_save_once_the_server_is_back(
+    tmp_path: Path, zoned_clock: FakeClock
+) -> None:
+    from tests.faults import Fault
+    from tui.screens.save_review import SaveReview
+
+    harness = Harness(tmp_path, zoned_clock)
+    async with app_with_a_cache(harness).run_test(size=SIZE) as pilot:
+        await settle(pilot)
+    offline = [True]
+    harness.transport.inject(
+        Fault.fail_before_send(), match=lambda request: offline[0], times=10_000
+    )
+    app = app_with_a_cache(harness)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.store.status.problem is not None
+        entry_id = next(i for i in app.store.order if not app.store.records[i].locked)
+        app.store.stage_edit(entry_id, "note", "written offline")
+        offline[0] = False  # back, before the app has tried again by itself
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        review = app.screen
+        assert isinstance(review, SaveReview)
+        assert review.keys_text.startswith("y/enter try to save")
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.store.staged_count == 0
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.store.status.problem is None and banner_text(app) == ""
+        with harness.db.transaction() as conn:
+            note = conn.execute("SELECT note FROM time_entries WHERE id = ?", (entry_id,))
+            assert note.fetchone()[0] == "written offline"
+
+
 async def test_offline_the_app_tries_again_by_itself_and_the_banner_goes(
     tmp_path: Path, zoned_clock: FakeClock
 ) -> None:

@@ -31,6 +31,7 @@ from textual.widgets import OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
 from tui.actions import Scope, bindings
+from tui.store.changes import ProblemKind
 from tui.store.conflicts import differences, keep_mine_refusal
 from tui.store.present import entry_text, one_line, plural, value_text
 from tui.store.staging import Kind
@@ -256,8 +257,10 @@ class SaveReview(ModalScreen[None]):
 
     def _show_keys(self) -> None:
         problem = self.store.status.problem
-        if self.phase is Phase.review and problem is not None and self.sendable:
+        if self.phase is Phase.review and self._signed_out() and problem and self.sendable:
             text = f"{problem.waiting} n/esc close"
+        elif self.phase is Phase.review and problem is not None and self.sendable:
+            text = "y/enter try to save (the server could not be reached) · n/esc close"
         elif self.phase is Phase.review:
             if not self.sendable:
                 text = "esc close" + (" (fill in the new row, then save)" if self.items else "")
@@ -282,13 +285,17 @@ class SaveReview(ModalScreen[None]):
             if not self.sendable:  # nothing that can be sent: close, all stays staged
                 self.dismiss(None)
                 return
-            if self.store.status.problem is not None:  # signed out or offline: it waits
+            if self._signed_out():  # it waits for a token that works
                 self._show_keys()
                 self.app.bell()
                 return
-            self.start_save()
+            self.start_save()  # offline included: the server may be back by now
         elif self.phase is Phase.done:
             self.dismiss(None)
+
+    def _signed_out(self) -> bool:
+        problem = self.store.status.problem
+        return problem is not None and problem.kind is ProblemKind.auth
 
     def action_cancel(self) -> None:
         if self.phase is Phase.saving:

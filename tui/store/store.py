@@ -1050,6 +1050,10 @@ class Store:
         planner = SavePlanner(self, chunk_size=self.settings.bulk_chunk_size)
         await planner.settle()  # lost writes first: what they settle is no longer staged
         report = await planner.run(dict(self.staging.staged), saved_so_far)
+        problem = self.status.problem
+        if problem is not None and problem.kind is ProblemKind.offline:
+            self.status.problem = None  # the save went through: the server is back
+            self.emit(StoreChange(status=True))
         if (
             timer_staged is not None
             and timer_staged.kind is Kind.delete
