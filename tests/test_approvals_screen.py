@@ -283,6 +283,14 @@ async def test_reject_with_a_reason(harness) -> None:
         ) == [(1, "Wrong project")]
         assert view.results[entry_id].result == "rejected"
         assert "rejected: Wrong project" in view.table.get_row(entry_id)[5].plain
+        await put_cursor(pilot, view, entry_id)
+        await pilot.press("U")  # asks first, as approve and reject do
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        assert app.screen.message.startswith("Unreject 1 entry")
+        await pilot.press("y")
+        await settle(pilot)
+        assert sql(harness, "SELECT rejected FROM time_entries WHERE id = ?", entry_id) == [(0,)]
 
 
 async def test_unreject_on_an_entry_that_is_not_rejected_says_so_and_sends_nothing(
@@ -299,6 +307,23 @@ async def test_unreject_on_an_entry_that_is_not_rejected_says_so_and_sends_nothi
         told = [n.message for n in app._notifications]
         assert "Nothing to unreject: the entry under the cursor is not rejected." in told
         assert sql(harness, "SELECT id, rejected, updated_at FROM time_entries") == before
+
+
+async def test_an_empty_list_says_which_filters_left_nothing(harness) -> None:
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_approvals(pilot)
+        await pilot.press("right_square_bracket")  # next week: nothing logged yet
+        await settle(pilot)
+        assert view.shown == []
+        status = text_of(view.query_one("#approvals-status"))
+        monday = view.week_start
+        assert status.startswith(
+            f"No entries awaiting approval in the week of {monday:%d %b}: v changes the status"
+        )
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert view.shown and not text_of(view.query_one("#approvals-status")).startswith("No ")
 
 
 async def test_unapprove_approved_entries(harness) -> None:

@@ -625,9 +625,28 @@ class ApprovalsScreen(Screen[None]):
         if self.for_all_approvers:
             parts.append("for all approvers")
         line = "  ·  ".join(parts)
+        if self.loaded and not self.shown and not store.status.loading:
+            line = f"{self.nothing_shown()}\n{line}"
         if self.summary:
             line += "\n" + self.summary
         self.query_one("#approvals-status", Static).update(Text(line))
+
+    def nothing_shown(self) -> str:
+        """What an empty list means: which filters left nothing, and how to widen them."""
+        chosen = self.people_list.selected
+        whose = (
+            f" of {self.person_name(chosen[0])}"
+            if len(chosen) == 1
+            else f" of {plural(len(chosen), 'person', 'people')}"
+            if chosen
+            else ""
+        )
+        label = STATUS_FILTERS[self.status_filter][0]
+        which = "" if self.status_filter == "all" else f" {label}"
+        return (
+            f"No entries{which}{whose} in the week of {self.week_start:%d %b}: "
+            "v changes the status shown, p the people, [ and ] the week."
+        )
 
     def refresh_people(self) -> None:
         people = sorted(self.store.people.values(), key=lambda p: p.name.casefold())
@@ -904,7 +923,16 @@ class ApprovalsScreen(Screen[None]):
                 why = "the entry under the cursor is not rejected"
             self.notify(f"Nothing to unreject: {why}.")
             return
-        self._approval_worker(partial(self._run_unrejects, ids), "approvals-unreject")
+        from tui.screens.dialogs import ConfirmDialog
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._approval_worker(partial(self._run_unrejects, ids), "approvals-unreject")
+
+        # It asks, as approve, unapprove and reject do: it changes entries on the server.
+        self.app.push_screen(
+            ConfirmDialog(f"Unreject {self.describe(ids)}?", title="Unreject"), answered
+        )
 
     async def _run_unrejects(self, ids: list[str]) -> None:
         self.show_results([await self.store.unreject(entry_id) for entry_id in ids])
