@@ -328,6 +328,7 @@ class ApprovalsScreen(Screen[None]):
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width < NARROW, "-narrow")
+        self.update_status()  # the per-day line fits its width
 
     @on(ApprovalsTable.WidthChanged)
     def fit_columns(self, event: ApprovalsTable.WidthChanged) -> None:
@@ -614,9 +615,11 @@ class ApprovalsScreen(Screen[None]):
             days.append(f"{day:%a} {format_minutes(per_day.get(day, 0))}")
         selected_minutes = sum(per_person.values()) if selected else 0
         label = "selected" if selected else "shown"
-        self.query_one("#approvals-days", Static).update(
-            Text(f"Per day ({label}): " + "  ".join(days))
-        )
+        per_day_line = self.query_one("#approvals-days", Static)
+        line = f"Per day ({label}): " + "  ".join(days)
+        if len(line) > per_day_line.content_size.width:  # at 80 columns: all seven days
+            line = ("Selected: " if selected else "Per day: ") + " ".join(days)
+        per_day_line.update(Text(line))
         parts = [
             f"{plural(len(self.shown), 'entry', 'entries')} shown "
             f"({format_minutes(shown_minutes)})",
