@@ -337,7 +337,8 @@ class Store:
             state = RowState.saving
         elif error is not None:
             state = RowState.failed
-        return Row(record, state, original, error, self.conflicts.get(entry_id))
+        deleting = staged is not None and staged.kind is Kind.delete
+        return Row(record, state, original, error, self.conflicts.get(entry_id), deleting)
 
     def _placeholder(self, entry_id: str, staged: Staged | None) -> EntryRecord:
         """A staged change restored from the journal for an entry outside the loaded
