@@ -29,7 +29,6 @@ from tui.api.productive import ProductiveAdapter
 from tui.ledger.app import create_app
 from tui.ledger.db import LedgerDB
 from tui.ledger.demo import populate_demo
-from tui.store.records import RowState
 from tui.store.store import StagingError, Store, StoreSettings
 from tui.store.values import week_range
 from tui.widgets.entry_grid import EntryGrid
@@ -67,16 +66,17 @@ def day(offset: int) -> date:
 
 def shown_totals(store: Store) -> dict[date, int]:
     """The day totals counted from scratch: every row shown (staged values over the
-    server's), deleted ones out, the running timer's minutes on its row's day."""
+    server's), those with a staged delete out (whether shown `-`, saving, waiting for a
+    lost answer, refused or in conflict), the running timer's minutes on its row's day."""
     days: Counter[date] = Counter()
     for entry_id in store.order:
         row = store.row(entry_id)
-        if row.state is not RowState.deleted:
+        if not row.delete_staged:
             days[row.record.date] += row.record.minutes
     live = store.live_timer_minutes()
     if live is not None and live[0] in store.order:
         row = store.row(live[0])
-        if row.state is not RowState.deleted:
+        if not row.delete_staged:
             days[row.record.date] += live[1]
     return {d: m for d, m in days.items() if m}
 

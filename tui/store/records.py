@@ -372,6 +372,9 @@ class Row:
     error: str | None = None
     server: EntryRecord | None = None
     """For a conflict: the server's current copy."""
+    delete_staged: bool = False
+    """A delete of it is staged, whichever state shows over it (`-`, or its save's:
+    saving, waiting for a lost answer, refused, in conflict): it counts in no total."""
 
     @property
     def id(self) -> str:

@@ -337,7 +337,8 @@ class Store:
             state = RowState.saving
         elif error is not None:
             state = RowState.failed
-        return Row(record, state, original, error, self.conflicts.get(entry_id))
+        deleting = staged is not None and staged.kind is Kind.delete
+        return Row(record, state, original, error, self.conflicts.get(entry_id), deleting)
 
     def _placeholder(self, entry_id: str, staged: Staged | None) -> EntryRecord:
         """A staged change restored from the journal for an entry outside the loaded
@@ -1216,20 +1217,38 @@ class Store:
             )
             return {}
         created: dict[str, str] = {}
+        # Server ids a load already showed (a lost create that a read found after a
+        # restart, or after the week was loaded again): the new row goes, and the
+        # server's row stays where it is, shown once.
+        shown: set[str] = set()
         for entry_id, entry in confirmed:
             assert entry is not None, "a confirmed create comes with the server's copy"
             record = EntryRecord.from_entry(entry)
             created[entry_id] = record.id
+            if record.id in self.records:
+                shown.add(record.id)
             self.records[record.id] = record
             position, placed = positions[entry_id]
-            if position is None:
+            if position is None or record.id in shown:
                 continue
             self.order[position] = record.id
             if record.date != placed:
                 self.records.placed[record.id] = placed  # the server moved it: not the row
             if self._index is not None:
                 self._index[record.id] = self._index.pop(entry_id)
-        self.emit(StoreChange(added=tuple(created.values()), removed=tuple(ids), status=True))
+        if shown:
+            gone = {i for i, server_id in created.items() if server_id in shown}
+            self.order = [i for i in self.order if i not in gone]
+            self._index = None
+        self.emit(
+            StoreChange(
+                ids=frozenset(shown),
+                fields=frozenset({*FIELDS, "state"}) if shown else frozenset(),
+                added=tuple(i for i in created.values() if i not in shown),
+                removed=tuple(ids),
+                status=True,
+            )
+        )
         return created
 
     # --------------------------------------------------------------- approvals

@@ -64,7 +64,7 @@ from tui.widgets.entry_grid.editor import (
     resolve,
 )
 from tui.widgets.entry_grid.source import GridSource
-from tui.widgets.entry_grid.totals import DayTotals, totals_line
+from tui.widgets.entry_grid.totals import DayTotals, shown_part, totals_line
 from tui.widgets.timer_panel import key_for
 
 STREAM_INTERVAL = 0.2
@@ -448,7 +448,8 @@ class EntryGrid(ScrollView, can_focus=True):
         day = None
         if live is not None and self.store.index_of(live[0]) is not None:
             row = self.store.row(live[0])
-            day = None if row.state is RowState.deleted else row.record.date
+            part = shown_part(row)
+            day = None if part is None else part[0]
         if live == old and day == self._live_day:
             return
         self._live, self._live_day = live, day
@@ -513,11 +514,7 @@ class EntryGrid(ScrollView, can_focus=True):
         store = self.store
         record = store.records.get(entry_id)
         server = None if record is None else (record.date, record.minutes)
-        shown = None
-        if self._shows(entry_id):
-            row = store.row(entry_id)
-            if row.state is not RowState.deleted:
-                shown = (row.record.date, row.record.minutes)
+        shown = shown_part(store.row(entry_id)) if self._shows(entry_id) else None
         return self._totals.recount(entry_id, shown, server)
 
     def _view_width(self) -> int:

@@ -15,7 +15,7 @@ from typing import Protocol
 from rich.cells import cell_len
 
 from tui.api.base import EntryQuery
-from tui.store.records import add_to_day
+from tui.store.records import Row, RowState, add_to_day
 from tui.store.values import format_minutes, week_start
 from tui.store.workweek import WorkWeek
 
@@ -23,6 +23,16 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 Part = tuple[date, int] | None
 """What one row adds to the totals: (day, minutes), or None (nothing)."""
+
+
+def shown_part(row: Row) -> Part:
+    """What a row shown adds to the totals: its day and minutes, or nothing once a delete
+    of it is staged (`-`, and also while that delete is saved, waits for a lost answer, was
+    refused or is in conflict: the total is what the save will leave, and a save never
+    moves it)."""
+    if row.delete_staged or row.state is RowState.deleted:
+        return None
+    return row.record.date, row.record.minutes
 
 
 class DaySums(Protocol):
