@@ -478,6 +478,23 @@ async def test_offline_a_banner_says_what_is_shown_and_that_saving_waits(
         assert banner_text(app).startswith("Cannot reach api.productive.io")  # every screen
 
 
+async def test_offline_a_week_never_read_says_not_loaded_not_no_entries(
+    tmp_path: Path, zoned_clock: FakeClock
+) -> None:
+    from tests.faults import Fault
+
+    harness = Harness(tmp_path, zoned_clock)
+    harness.transport.inject(Fault.fail_before_send(), times=10_000)  # offline from the start
+    app = app_with_a_cache(harness)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "nothing is cached for this week" in banner_text(app)
+        assert not app.store.order
+        assert grid(app)._empty_message() == (
+            " Not loaded: the server could not be read for this week · ctrl+r retries"
+        )
+
+
 async def test_offline_ctrl_s_tries_the_save_once_the_server_is_back(
     tmp_path: Path, zoned_clock: FakeClock
 ) -> None:

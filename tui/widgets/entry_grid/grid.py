@@ -1175,8 +1175,13 @@ class EntryGrid(ScrollView, can_focus=True):
     def _empty_message(self) -> str:
         """What an empty grid says: still loading, or no entries and what to do next
         (with the keys as the keymap has them)."""
-        if self.store.status.loading:
+        status = self.store.status
+        if status.loading:
             return " Loading…"
+        if status.problem is not None and status.cached_at is None:
+            # Not "no entries": the week was never read (the banner says why).
+            retry = format_key(key_for(self.app, "retry", default_key("retry")))
+            return f" Not loaded: the server could not be read for this week · {retry} retries"
         new = format_key(key_for(self.app, "new-entry", default_key("new-entry")))
         later = format_key(key_for(self.app, "next-week", default_key("next-week")))
         return f" No entries · {new} adds one · {later} next week"
