@@ -465,3 +465,16 @@ def test_help_mentions_every_option(command: str) -> None:
 
 def test_today_is_a_local_date() -> None:
     assert isinstance(approval_commands.today(), date)
+
+
+def test_to_reads_a_weekday_after_from_and_a_week_as_its_sunday(config) -> None:
+    # FROZEN_NOW is a Thursday: "friday" alone is last week's, after --from monday this one.
+    week_days = run(config, "approve", "--from", "monday", "--to", "friday", "--dry-run", "--json")
+    assert week_days.exit_code == 0, week_days.output
+    plan = json.loads(week_days.stdout)
+    assert (plan["from"], plan["to"]) == ("2026-11-16", "2026-11-20")
+    last_week = run(
+        config, "unapprove", "--from", "last week", "--to", "last week", "--dry-run", "--json"
+    )
+    plan = json.loads(last_week.stdout)
+    assert (plan["from"], plan["to"]) == LAST_WEEK

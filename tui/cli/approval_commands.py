@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tui.cli.context import CliError, ItemsFailed, cli_context, require_terminal_or_yes
+from tui.cli.context import (
+    LAST_DAY_HELP,
+    CliError,
+    ItemsFailed,
+    cli_context,
+    day_range,
+    require_terminal_or_yes,
+)
 from tui.cli.output import echo_json, table
 from tui.cli.time_commands import _people_chosen
 from tui.store.values import printable
@@ -61,21 +68,10 @@ class Selection:
         return not self.ids
 
 
-def _parse_day(text: str, option: str) -> date:
-    from tui.store.values import ValueProblem, parse_date
-
-    try:
-        return parse_date(text, today=today())
-    except ValueProblem as problem:
-        raise CliError(f"{option}: {problem}") from None
-
-
 def selection(
     ids: Sequence[str], person: str | None, start: str | None, end: str | None, action: Action
 ) -> Selection:
     """Check the ids and filters; a range with one end open gets that end's ISO week."""
-    from tui.store.values import week_range
-
     clean = tuple(dict.fromkeys(i.strip() for i in ids if i.strip()))
     filters = [n for n, v in (("--person", person), ("--from", start), ("--to", end)) if v]
     if len(clean) != len(ids):
@@ -90,14 +86,7 @@ def selection(
         raise CliError(f"Give either entry ids or filters ({', '.join(filters)}), not both.")
     if clean:
         return Selection(clean, None, None, None)
-    first = _parse_day(start, "--from") if start else None
-    last = _parse_day(end, "--to") if end else None
-    if first is None:
-        first = week_range(last or today())[0]
-    if last is None:
-        last = week_range(first)[1]
-    if first > last:
-        raise CliError(f"--from ({first}) is after --to ({last}).")
+    first, last = day_range(start, end, today=today())
     person_id = person.strip() if person else None
     if person is not None and not person_id:
         raise CliError("--person needs a person id or `me`.")
@@ -282,7 +271,7 @@ def _filter_options(function: Callable[..., Any]) -> Callable[..., Any]:
         "--to",
         "end",
         metavar="DATE",
-        help="Last day (default: the end of --from's ISO week, or of this week).",
+        help=f"Last day; {LAST_DAY_HELP} (default: the end of --from's ISO week, or of this week).",
     )(function)
     function = click.option(
         "--from",
