@@ -478,3 +478,42 @@ def test_to_reads_a_weekday_after_from_and_a_week_as_its_sunday(config) -> None:
     )
     plan = json.loads(last_week.stdout)
     assert (plan["from"], plan["to"]) == LAST_WEEK
+
+
+def test_dry_run_with_ids_reads_them_and_fails_as_the_real_run_would(ledger, config) -> None:
+    unapproved = str(
+        rows(ledger, "SELECT id FROM time_entries WHERE approved = 0 ORDER BY id LIMIT 1")[0][0]
+    )
+    approved = str(
+        rows(
+            ledger,
+            "SELECT id FROM time_entries WHERE approved = 1 AND invoiced = 0 ORDER BY id LIMIT 1",
+        )[0][0]
+    )
+    invoiced = str(rows(ledger, "SELECT id FROM time_entries WHERE invoiced = 1 LIMIT 1")[0][0])
+    before = snapshot(ledger)
+
+    result = run(config, "approve", unapproved, approved, "999", "--dry-run", "--json")
+    assert result.exit_code == 1, result.output
+    document = json.loads(result.stdout)
+    assert document["dry_run"] is True
+    assert [(r["id"], r["result"]) for r in document["results"]] == [
+        (unapproved, "would approve"),
+        (approved, "approved"),
+        ("999", "failed"),
+    ]
+    assert "999" in document["results"][2]["message"]
+
+    shown = run(config, "approve", "999", "abc", "--dry-run")
+    assert shown.exit_code == 1
+    assert "999" in shown.stdout and "abc" in shown.stdout and "failed" in shown.stdout
+    assert "Would approve 2 entries" not in shown.stdout
+    assert "nothing was sent" in shown.stdout
+
+    taken_back = run(config, "unapprove", invoiced, unapproved, "--dry-run", "--json")
+    assert taken_back.exit_code == 1
+    assert [(r["id"], r["result"]) for r in json.loads(taken_back.stdout)["results"]] == [
+        (invoiced, "failed"),
+        (unapproved, "unapproved"),
+    ]
+    assert snapshot(ledger) == before  # read only: nothing was sent

@@ -2,7 +2,9 @@
 
 Entries are named by id, or chosen by filters (`--person`, `--from`, `--to`; the range
 defaults to this ISO week). With filters the command first shows what it will do (how many
-entries, whose, how many hours each) and asks, unless `--yes`; `--dry-run` sends nothing.
+entries, whose, how many hours each) and asks, unless `--yes`; `--dry-run` sends nothing
+(with ids it reads them, and says per id what a real run would: an id the server does not
+have fails, exit 1; an entry already approved is "approved").
 Each entry's outcome is the server's answer: an entry the server leaves unapproved because
 other approvers have not approved it yet is "pending", never "approved".
 
@@ -223,17 +225,61 @@ def _report(results: Sequence[ApprovalResult], action: Action, as_json: bool) ->
         raise ItemsFailed(f"{shown} could not be {action.done}.")
 
 
-def _dry_run(ids: list[str], plan: dict[str, Any] | None, action: Action, as_json: bool) -> None:
+async def _dry_results(store: Store, ids: list[str], action: Action) -> list[ApprovalResult]:
+    """What a real run would report for each id, found by reading (GETs, no writes): an id
+    the server does not have, or an invoiced entry to unapprove, fails; an entry already in
+    the wanted state is reported as the real run reports it; the rest would be sent."""
+    from tui.store.changes import ApprovalResult
+
+    results = []
+    for read in await store.backend.get_entries(ids):
+        entry_id = read.id or ids[read.index]
+        entry = read.entry
+        if not read.ok or entry is None:
+            results.append(ApprovalResult(entry_id, "failed", read.error or "Not found."))
+        elif action is UNAPPROVE and entry.invoiced:
+            results.append(
+                ApprovalResult(entry_id, "failed", "It is invoiced, so it cannot be unapproved.")
+            )
+        elif entry.approved == (action is APPROVE):
+            results.append(ApprovalResult(entry_id, action.done, f"Already {action.done}."))
+        else:
+            results.append(ApprovalResult(entry_id, f"would {action.verb}"))
+    return results
+
+
+def _dry_run(
+    ids: list[str],
+    plan: dict[str, Any] | None,
+    action: Action,
+    as_json: bool,
+    results: Sequence[ApprovalResult] | None = None,
+) -> None:
+    """The plan (filters) or, for ids, each id's expected result; exit 1 as a real run
+    would when some would fail."""
+    failed = [r for r in results or () if r.result == "failed"]
     if as_json:
-        echo_json(
-            {**(plan or {"action": action.name, "ids": ids, "count": len(ids)}), "dry_run": True}
-        )
-    elif plan is None:
-        click.echo(
-            f"Would {action.verb} {len(ids)} {'entry' if len(ids) == 1 else 'entries'}: "
-            f"{', '.join(printable(i) for i in ids)}."
-        )
+        document = plan or {"action": action.name, "ids": ids, "count": len(ids)}
+        if results is not None:
+            document = {**document, "results": [_result_json(r) for r in results]}
+        echo_json({**document, "dry_run": True})
+    elif results is not None:
+        rows = [(printable(r.id), r.result, printable(r.message or "")) for r in results]
+        click.echo(table(["Id", "Result", "Message"], rows, right=["Id"]))
+    if results is not None:
+        noun = "entry" if len(results) == 1 else "entries"
+        sending = sum(r.result == f"would {action.verb}" for r in results)
+        already = sum(r.result == action.done for r in results)
+        parts = [f"Would {action.verb} {sending} of {len(results)} {noun}"]
+        if already:
+            parts.append(f"{already} already {action.done}")
+        if failed:
+            parts.append(f"{len(failed)} would fail")
+        _say("; ".join(parts) + ".", as_json)
     _say("Dry run: nothing was sent.", as_json)
+    if failed:
+        shown = "The entry" if len(results or ()) == 1 else f"{len(failed)} of {len(ids)} entries"
+        raise ItemsFailed(f"{shown} would not be {action.done}.")
 
 
 def _run(
@@ -250,7 +296,8 @@ def _run(
         _require(store, "approvals", f"{action.gerund} entries", f"{action.verb} them")
         ids, plan = await _chosen(store, chosen, action, as_json)
         if dry_run:
-            _dry_run(ids, plan, action, as_json)
+            expected = await _dry_results(store, ids, action) if plan is None else None
+            _dry_run(ids, plan, action, as_json, expected)
             return None
         if not ids:
             if as_json:
@@ -290,7 +337,11 @@ def _filter_options(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 _common = [
-    click.option("--dry-run", is_flag=True, help="Show what would be sent; send nothing."),
+    click.option(
+        "--dry-run",
+        is_flag=True,
+        help="Show what would be sent; send nothing (ids are read: one not there fails).",
+    ),
     click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation."),
     click.option(
         "--json",
