@@ -342,6 +342,29 @@ def test_reject_with_a_reason(ledger, config) -> None:
     assert "could not be rejected" in result.stderr
 
 
+def test_reject_and_unreject_failures_name_the_entry_and_reason_not_the_route(
+    ledger, config
+) -> None:
+    approved = str(
+        rows(
+            ledger,
+            "SELECT id FROM time_entries WHERE approved = 1 AND invoiced = 0 ORDER BY id LIMIT 1",
+        )[0][0]
+    )
+    rejected = run(config, "reject", "999", approved, "--reason", "No.", "--json")
+    assert rejected.exit_code == 1
+    messages = {r["id"]: r["message"] for r in json.loads(rejected.stdout)}
+    assert messages["999"] == "Productive refused to reject entry 999: No time entry with id 999."
+    assert messages[approved].startswith(f"Productive refused to reject entry {approved}: ")
+    assert "approved" in messages[approved]
+    unrejected = run(config, "unreject", "999", "--json")
+    [result] = json.loads(unrejected.stdout)
+    assert result["message"] == (
+        "Productive refused to unreject entry 999: No time entry with id 999."
+    )
+    assert "/api/" not in rejected.stdout + unrejected.stdout
+
+
 def test_reject_with_a_refused_token_exits_2_with_one_sentence(ledger, config, monkeypatch) -> None:
     before = snapshot(ledger)
     monkeypatch.setenv(TOKEN_ENV, "not-the-token")

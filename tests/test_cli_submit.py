@@ -186,6 +186,8 @@ def test_unsubmit_takes_back_the_week_and_refuses_a_day_with_an_approved_entry(
     outcome = dict(days_of(result))
     assert outcome.pop("2026-11-16") == "failed"
     assert set(outcome.values()) == {"unsubmitted"}
+    [refusal] = [d["message"] for d in json.loads(result.stdout)["days"] if d["result"] == "failed"]
+    assert refusal.startswith("Productive refused to unsubmit 2026-11-16: ")  # not the route
     assert submitted_days(ledger) == ["2026-11-16"]
 
     with ledger.transaction(write=True) as conn:
