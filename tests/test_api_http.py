@@ -218,6 +218,26 @@ async def test_html_error_page_is_a_server_error_sentence(ledger, transport, sle
     assert str(caught.value) == "Productive failed on GET /api/v2/services (500)."
 
 
+async def test_a_refusal_about_one_thing_names_it_and_the_reason_not_the_route(
+    ledger, transport, sleeps
+) -> None:
+    client = client_for(ledger, transport, sleeps)
+    with pytest.raises(NotFoundError) as missing:
+        await client.json("PATCH", "/time_entries/999/unreject", about="to unreject entry 999")
+    assert str(missing.value) == (
+        "Productive refused to unreject entry 999: No time entry with id 999."
+    )
+    transport.inject(Fault.status_code(422, body={"errors": []}))
+    with pytest.raises(InvalidEntriesError) as no_reason:
+        await client.json("POST", "/timers", json_body={}, about="to start a timer on service 9")
+    assert str(no_reason.value) == "Productive refused to start a timer on service 9 (422)."
+    # Where the route is the only detail (a 5xx), it stays.
+    transport.inject(Fault.html_page(500))
+    with pytest.raises(ServerError) as failed:
+        await client.json("GET", "/services", about="to list services")
+    assert str(failed.value) == "Productive failed on GET /api/v2/services (500)."
+
+
 async def test_malformed_json_is_a_bad_response(ledger, transport, sleeps) -> None:
     transport.inject(Fault.replace_body(b'{"data": ['))
     with pytest.raises(BadResponseError, match="not JSON"):

@@ -629,7 +629,11 @@ async def test_update_sends_only_the_changed_fields(
     }
     assert len(transport.calls("PUT", f"{V1}/time-entry/{noted}")) == 1  # no person move sent
     assert "another person" in (results[3].error or "")
-    assert "404" in (results[4].error or "")
+    # The refusal names the entry and the server's reason, not the route.
+    assert results[4].missing
+    assert results[4].error == (
+        "Plannr refused to change entry missing-uuid: No time entry with uuid missing-uuid."
+    )
 
     first, second, third = (r.entry for r in results[:3])
     assert first is not None and first.note == "New name\nMore words"

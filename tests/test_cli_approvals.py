@@ -357,6 +357,29 @@ def test_reject_with_a_reason(ledger, config) -> None:
     assert "could not be rejected" in result.stderr
 
 
+def test_reject_and_unreject_failures_name_the_entry_and_reason_not_the_route(
+    ledger, config
+) -> None:
+    approved = str(
+        rows(
+            ledger,
+            "SELECT id FROM time_entries WHERE approved = 1 AND invoiced = 0 ORDER BY id LIMIT 1",
+        )[0][0]
+    )
+    rejected = run(config, "reject", "999", approved, "--reason", "No.", "--json")
+    assert rejected.exit_code == 1
+    messages = {r["id"]: r["message"] for r in json.loads(rejected.stdout)}
+    assert messages["999"] == "Productive refused to reject entry 999: No time entry with id 999."
+    assert messages[approved].startswith(f"Productive refused to reject entry {approved}: ")
+    assert "approved" in messages[approved]
+    unrejected = run(config, "unreject", "999", "--json")
+    [result] = json.loads(unrejected.stdout)
+    assert result["message"] == (
+        "Productive refused to unreject entry 999: No time entry with id 999."
+    )
+    assert "/api/" not in rejected.stdout + unrejected.stdout
+
+
 def test_reject_with_a_refused_token_exits_2_with_one_sentence(ledger, config, monkeypatch) -> None:
     before = snapshot(ledger)
     monkeypatch.setenv(TOKEN_ENV, "not-the-token")
@@ -482,3 +505,55 @@ def test_help_mentions_every_option(command: str) -> None:
 
 def test_today_is_a_local_date() -> None:
     assert isinstance(approval_commands.today(), date)
+
+
+def test_to_reads_a_weekday_after_from_and_a_week_as_its_sunday(config) -> None:
+    # FROZEN_NOW is a Thursday: "friday" alone is last week's, after --from monday this one.
+    week_days = run(config, "approve", "--from", "monday", "--to", "friday", "--dry-run", "--json")
+    assert week_days.exit_code == 0, week_days.output
+    plan = json.loads(week_days.stdout)
+    assert (plan["from"], plan["to"]) == ("2026-11-16", "2026-11-20")
+    last_week = run(
+        config, "unapprove", "--from", "last week", "--to", "last week", "--dry-run", "--json"
+    )
+    plan = json.loads(last_week.stdout)
+    assert (plan["from"], plan["to"]) == LAST_WEEK
+
+
+def test_dry_run_with_ids_reads_them_and_fails_as_the_real_run_would(ledger, config) -> None:
+    unapproved = str(
+        rows(ledger, "SELECT id FROM time_entries WHERE approved = 0 ORDER BY id LIMIT 1")[0][0]
+    )
+    approved = str(
+        rows(
+            ledger,
+            "SELECT id FROM time_entries WHERE approved = 1 AND invoiced = 0 ORDER BY id LIMIT 1",
+        )[0][0]
+    )
+    invoiced = str(rows(ledger, "SELECT id FROM time_entries WHERE invoiced = 1 LIMIT 1")[0][0])
+    before = snapshot(ledger)
+
+    result = run(config, "approve", unapproved, approved, "999", "--dry-run", "--json")
+    assert result.exit_code == 1, result.output
+    document = json.loads(result.stdout)
+    assert document["dry_run"] is True
+    assert [(r["id"], r["result"]) for r in document["results"]] == [
+        (unapproved, "would approve"),
+        (approved, "approved"),
+        ("999", "failed"),
+    ]
+    assert "999" in document["results"][2]["message"]
+
+    shown = run(config, "approve", "999", "abc", "--dry-run")
+    assert shown.exit_code == 1
+    assert "999" in shown.stdout and "abc" in shown.stdout and "failed" in shown.stdout
+    assert "Would approve 2 entries" not in shown.stdout
+    assert "nothing was sent" in shown.stdout
+
+    taken_back = run(config, "unapprove", invoiced, unapproved, "--dry-run", "--json")
+    assert taken_back.exit_code == 1
+    assert [(r["id"], r["result"]) for r in json.loads(taken_back.stdout)["results"]] == [
+        (invoiced, "failed"),
+        (unapproved, "unapproved"),
+    ]
+    assert snapshot(ledger) == before  # read only: nothing was sent

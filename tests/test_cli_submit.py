@@ -113,6 +113,14 @@ def test_gaps_counts_days_after_today_only_when_to_says_so(config) -> None:
     assert [g["date"] for g in json.loads(result.stdout)][-1] == "2026-11-20"
 
 
+def test_gaps_to_a_weekday_after_from_is_that_weeks_day(config) -> None:
+    result = run(config, "gaps", "--from", "monday", "--to", "friday", "--json")
+    assert result.exit_code == 1, result.output
+    assert [g["date"] for g in json.loads(result.stdout)][-1] == "2026-11-20"
+    result = run(config, "gaps", "--from", "last week", "--to", "last week")
+    assert "2026-11-15" in result.output and "--from" not in result.output
+
+
 def test_gaps_honours_workday_minutes_and_work_days(
     tmp_path: Path, ledger: LedgerDB, served: LoopbackServer, config: Path
 ) -> None:
@@ -192,6 +200,8 @@ def test_unsubmit_takes_back_the_week_and_refuses_a_day_with_an_approved_entry(
     outcome = dict(days_of(result))
     assert outcome.pop("2026-11-16") == "failed"
     assert set(outcome.values()) == {"unsubmitted"}
+    [refusal] = [d["message"] for d in json.loads(result.stdout)["days"] if d["result"] == "failed"]
+    assert refusal.startswith("Productive refused to unsubmit 2026-11-16: ")  # not the route
     assert submitted_days(ledger) == ["2026-11-16"]
 
     with ledger.transaction(write=True) as conn:

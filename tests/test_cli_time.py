@@ -434,6 +434,33 @@ def test_add_saves_one_entry_at_once(site: Site) -> None:
     assert len(site.rows()) == 2
 
 
+def test_entries_and_report_to_read_a_weekday_after_from_and_a_week_as_its_sunday(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui.cli import time_commands
+
+    tuesday = date(2026, 12, 1)
+    monkeypatch.setattr(time_commands, "_today", lambda: tuesday)
+    friday = site.entry(date(2026, 12, 4), 30, "this friday")
+    site.entry(date(2026, 12, 6), 15, "this sunday")
+    last_sunday = site.entry(date(2026, 11, 29), 45, "last week's sunday")
+
+    week_days = site.invoke("entries", "--from", "monday", "--to", "friday", "--format", "json")
+    assert week_days.exit_code == 0, week_days.output
+    assert [e["id"] for e in json.loads(week_days.stdout)] == [friday]
+    last_week = site.invoke(
+        "entries", "--from", "last week", "--to", "last week", "--format", "json"
+    )
+    assert [e["id"] for e in json.loads(last_week.stdout)] == [last_sunday]
+    by_day = json.loads(
+        site.invoke(
+            "report", "--by", "day", "--from", "last week", "--to", "last week", "--format", "json"
+        ).stdout
+    )
+    assert (by_day["from"], by_day["to"]) == ("2026-11-23", "2026-11-29")
+    assert len(by_day["rows"]) == 7
+
+
 def test_entries_json_csv_people_and_relative_dates(site: Site) -> None:
     today = date.today()
     monday, sunday = this_week(today)

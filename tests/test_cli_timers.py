@@ -146,3 +146,12 @@ def test_a_stop_under_a_minute_suggests_discard_not_rounding(site: Site) -> None
     assert stopped.exit_code == 0, stopped.output
     assert "ran under a minute" in stopped.stdout and "timesheet discard" in stopped.stdout
     assert "Rounding" not in stopped.stdout
+
+
+def test_start_on_a_service_that_is_not_there_names_it_not_the_route(site: Site) -> None:
+    result = site.invoke("start", "--service", "999")
+    assert result.exit_code != 0
+    assert result.stderr.strip() == (
+        "timesheet: Productive refused to start a timer on service 999: "
+        "There is no service with id 999."
+    )

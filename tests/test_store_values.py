@@ -13,6 +13,7 @@ from tui.store.values import (
     format_elapsed,
     format_minutes,
     parse_date,
+    parse_last_day,
     parse_minutes,
     round_minutes,
 )
@@ -177,3 +178,32 @@ def test_records_of_one_day_and_one_note_share_those_values() -> None:
     second = EntryRecord.from_entry(Entry(id="2", date=date(2026, 3, 2), minutes=30, note=again))
     assert first.date is second.date and first.note is second.note
     assert (second.date, second.note, second.minutes) == (date(2026, 3, 2), "Standup", 30)
+
+
+@pytest.mark.parametrize(
+    "text, first, expected",
+    [
+        ("last week", None, date(2026, 11, 15)),  # that week's Sunday, not its Monday
+        ("this week", None, date(2026, 11, 22)),
+        ("next week", None, date(2026, 11, 29)),
+        ("2 weeks ago", None, date(2026, 11, 8)),
+        ("1 week ago", date(2026, 11, 9), date(2026, 11, 15)),
+        ("friday", date(2026, 11, 16), date(2026, 11, 20)),  # on or after the first day
+        ("fri", date(2026, 11, 9), date(2026, 11, 13)),
+        ("monday", date(2026, 11, 16), date(2026, 11, 16)),  # the first day itself
+        ("sun", date(2026, 11, 18), date(2026, 11, 22)),
+        ("tue", date(2026, 11, 18), date(2026, 11, 24)),  # within 6 days of it
+        ("friday", None, date(2026, 11, 13)),  # no first day: the most recent one
+        ("3 days ago", date(2026, 11, 1), date(2026, 11, 16)),  # a day is that day
+        ("2026-11-17", None, date(2026, 11, 17)),
+    ],
+)
+def test_a_ranges_last_day_reads_a_week_as_its_sunday_and_a_weekday_after_the_first(
+    text: str, first: date | None, expected: date
+) -> None:
+    assert parse_last_day(text, today=THURSDAY, first=first) == expected
+
+
+def test_a_ranges_last_day_names_a_bad_date_as_parse_date_does() -> None:
+    with pytest.raises(ValueProblem, match="is not a date"):
+        parse_last_day("someday", today=THURSDAY, first=THURSDAY)

@@ -370,10 +370,13 @@ class HttpClient:
         json_body: Any = None,
         headers: dict[str, str] | None = None,
         idempotent: bool = False,
+        about: str | None = None,
     ) -> httpx.Response:
         """Send with retries; return a 2xx response or raise a typed `ApiError`.
         `idempotent`: a write that may be resent after a lost answer (the same result
-        however often it lands)."""
+        however often it lands). `about`: what the request does to one thing, as a refusal
+        says it ("to reject entry 12"); the server's refusal (403, 404, 422, another 4xx)
+        then names that thing and its own reason instead of the route."""
         method = method.upper()
         resendable = idempotent or method in READS
         content = None
@@ -435,7 +438,7 @@ class HttpClient:
                     failure = self._error(response)
                     delay = self.retry.backoff(attempt, self.rng)
                 else:
-                    raise self._error(response)
+                    raise self._error(response, about)
             if last:
                 raise failure
             log.info(self.redact(f"retrying {method} {path} in {delay:.2f} s: {failure}"))
@@ -604,7 +607,10 @@ class HttpClient:
             status=response.status_code,
         )
 
-    def _error(self, response: httpx.Response) -> ApiError:
+    def _error(self, response: httpx.Response, about: str | None = None) -> ApiError:
+        """One sentence per status. A refusal of a request `about` one thing names the
+        thing and the server's reason (the route would say nothing more to a person); a
+        5xx, or a request about no one thing, keeps the route: there it is the detail."""
         status = response.status_code
         said, body = self._server_message(response)
         what = f"{response.request.method} {response.request.url.path}"
@@ -626,6 +632,26 @@ class HttpClient:
                 sentence(f"{self.service} refused the token (401); check the profile's token."),
                 status=status,
             )
+        # The largest bulk size is undocumented; besides a 413, a refusal that blames no
+        # item and says "too many" asks for smaller chunks too.
+        blames_an_item = any(p.index is not None for p in problems)
+        too_large = status == 413 or (
+            status in (400, 422) and not blames_an_item and bool(said and TOO_MANY.search(said))
+        )
+        if about is not None and 400 <= status < 500 and status not in (401, 429) and not too_large:
+            meaning = {403: "403, no permission", 404: "404, not found"}.get(status, str(status))
+            refused = sentence(
+                f"{self.service} refused {about}: {said.rstrip('.')}."
+                if said
+                else f"{self.service} refused {about} ({meaning})."
+            )
+            if status == 403:
+                return ForbiddenError(refused, status=status)
+            if status == 404:
+                return NotFoundError(refused, status=status, problems=problems)
+            if status == 422:
+                return InvalidEntriesError(refused, problems)
+            return RequestRejectedError(refused, status=status)
         if status == 403:
             return ForbiddenError(
                 sentence(f"{self.service} refused {what} (403, no permission){suffix}"),
@@ -637,12 +663,7 @@ class HttpClient:
                 status=status,
                 problems=problems,
             )
-        # The largest bulk size is undocumented; besides a 413, a refusal that blames no
-        # item and says "too many" asks for smaller chunks too.
-        blames_an_item = any(p.index is not None for p in problems)
-        if status == 413 or (
-            status in (400, 422) and not blames_an_item and said and TOO_MANY.search(said)
-        ):
+        if too_large:
             return PayloadTooLargeError(
                 sentence(f"{self.service} refused {what} as too large ({status}){suffix}"),
                 status=status,

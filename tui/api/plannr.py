@@ -368,10 +368,20 @@ class PlannrAdapter:
     # ------------------------------------------------------------------- requests
 
     async def _call(
-        self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        about: str | None = None,
     ) -> Any:
+        """`about`: what the request does to one thing ("to delete entry X"), so that a
+        refusal names it and the server's reason rather than the route."""
         headers = {"Content-Type": "application/json"} if body is not None else None
-        return await self.http.json(method, path, params=params, json_body=body, headers=headers)
+        return await self.http.json(
+            method, path, params=params, json_body=body, headers=headers, about=about
+        )
 
     @staticmethod
     def _entry_path(entry_id: str, suffix: str = "") -> str:
@@ -635,7 +645,7 @@ class PlannrAdapter:
             if not body:  # nothing Plannr stores changed
                 return ItemResult(index, Outcome.ok, entry=change.base, id=change.id)
             path = self._entry_path(change.id)
-            answer = await self._call("PUT", path, body=body)
+            answer = await self._call("PUT", path, body=body, about=f"to change entry {change.id}")
             return ItemResult(
                 index,
                 Outcome.ok,
@@ -647,7 +657,9 @@ class PlannrAdapter:
 
     async def delete_entries(self, ids: Sequence[str]) -> list[ItemResult]:
         async def work(index: int, entry_id: str) -> ItemResult:
-            await self._call("DELETE", self._entry_path(entry_id))
+            await self._call(
+                "DELETE", self._entry_path(entry_id), about=f"to delete entry {entry_id}"
+            )
             return ItemResult(index, Outcome.ok, id=entry_id)
 
         return await self._each(ids, work, lambda entry_id: entry_id)
@@ -709,8 +721,10 @@ class PlannrAdapter:
         body.update(name=name or PLACEHOLDER_NAME, start_date=_iso(start.astimezone(self.tz)))
         if description:
             body["description"] = description
-        item = self._parse(await self._call("POST", "/time-entry", body=body), "POST /time-entry")
-        return self._timer(item)
+        answer = await self._call(
+            "POST", "/time-entry", body=body, about=f"to start a timer on {service_id}"
+        )
+        return self._timer(self._parse(answer, "POST /time-entry"))
 
     async def stop_timer(self, timer_id: str | None = None) -> StoppedTimer:
         if timer_id is None:

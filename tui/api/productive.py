@@ -397,11 +397,12 @@ class ProductiveAdapter:
         body: dict[str, Any] | None = None,
         *,
         idempotent: bool = False,
+        about: str | None = None,
     ) -> M:
         # The content type even without a body (a stop): the API refuses a wrong one with
         # 415, and a strict server may count a missing one as wrong.
         response = await self.http.request(
-            method, path, json_body=body, headers=SINGLE_HEADERS, idempotent=idempotent
+            method, path, json_body=body, headers=SINGLE_HEADERS, idempotent=idempotent, about=about
         )
         return self._read(model, response, f"{method} {path}")
 
@@ -925,7 +926,13 @@ class ProductiveAdapter:
             }
         }
         path = f"/time_entries/{entry_id}/reject"
-        answer = await self.http.json("PATCH", path, json_body=body, headers=SINGLE_HEADERS)
+        answer = await self.http.json(
+            "PATCH",
+            path,
+            json_body=body,
+            headers=SINGLE_HEADERS,
+            about=f"to reject entry {entry_id}",
+        )
         if not isinstance(answer, dict) or not answer.get("data"):
             # What reject answers is unconfirmed; without the entry in it, read the entry.
             return await self._entry(entry_id)
@@ -933,7 +940,9 @@ class ProductiveAdapter:
 
     async def unreject_entry(self, entry_id: str) -> Entry:
         path = f"/time_entries/{entry_id}/unreject"
-        answer = await self.http.json("PATCH", path, headers=SINGLE_HEADERS)
+        answer = await self.http.json(
+            "PATCH", path, headers=SINGLE_HEADERS, about=f"to unreject entry {entry_id}"
+        )
         if not isinstance(answer, dict) or not answer.get("data"):
             return await self._entry(entry_id)
         return self._parse(_EntryOne, answer, f"PATCH {path}").data.to_entry()
@@ -1039,7 +1048,13 @@ class ProductiveAdapter:
             }
             try:
                 await self._timesheet_call(
-                    self.http.json("POST", "/timesheets", json_body=body, headers=SINGLE_HEADERS)
+                    self.http.json(
+                        "POST",
+                        "/timesheets",
+                        json_body=body,
+                        headers=SINGLE_HEADERS,
+                        about=f"to submit {day.isoformat()}",
+                    )
                 )
                 out[day] = DayResult(day, "submitted")
             except (AuthError, UnsupportedError):
@@ -1072,7 +1087,10 @@ class ProductiveAdapter:
                     try:
                         await self._timesheet_call(
                             self.http.json(
-                                "DELETE", f"/timesheets/{sheets[day].id}", headers=SINGLE_HEADERS
+                                "DELETE",
+                                f"/timesheets/{sheets[day].id}",
+                                headers=SINGLE_HEADERS,
+                                about=f"to unsubmit {day.isoformat()}",
                             )
                         )
                         results[day] = DayResult(day, "unsubmitted")
@@ -1125,6 +1143,7 @@ class ProductiveAdapter:
         """`started_at` (a timer that began earlier) is sent as the timer's attribute;
         whether Productive honours it is unconfirmed: the returned timer says."""
         attributes = {"started_at": _moment(started_at)} if started_at is not None else {}
+        on_service = f"to start a timer on service {service_id}"
         if task_id is None and not note:
             body = {
                 "data": {
@@ -1133,7 +1152,7 @@ class ProductiveAdapter:
                     "relationships": {"service": _relationship("services", service_id)},
                 }
             }
-            timer = await self._send_one(_TimerOne, "POST", "/timers", body)
+            timer = await self._send_one(_TimerOne, "POST", "/timers", body, about=on_service)
             return timer.data.to_timer(service_id=service_id)
         relationships = {
             "person": _relationship("people", await self._me_id()),
@@ -1153,6 +1172,7 @@ class ProductiveAdapter:
                     "relationships": relationships,
                 }
             },
+            about=on_service,
         )
         entry_id = created.data.id
         body = {
@@ -1163,7 +1183,7 @@ class ProductiveAdapter:
             }
         }
         try:
-            timer = await self._send_one(_TimerOne, "POST", "/timers", body)
+            timer = await self._send_one(_TimerOne, "POST", "/timers", body, about=on_service)
         except (OutcomeUnknownError, BadResponseError):
             raise  # the timer may be running on that entry: leave both
         except ApiError:

@@ -2,7 +2,9 @@
 
 Entries are named by id, or chosen by filters (`--person`, `--from`, `--to`; the range
 defaults to this ISO week). With filters the command first shows what it will do (how many
-entries, whose, how many hours each) and asks, unless `--yes`; `--dry-run` sends nothing.
+entries, whose, how many hours each) and asks, unless `--yes`; `--dry-run` sends nothing
+(with ids it reads them, and says per id what a real run would: an id the server does not
+have fails, exit 1; an entry already approved is "approved").
 Each entry's outcome is the server's answer: an entry the server leaves unapproved because
 other approvers have not approved it yet is "pending", never "approved".
 
@@ -21,7 +23,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tui.cli.context import CliError, ItemsFailed, cli_context, require_terminal_or_yes
+from tui.cli.context import (
+    LAST_DAY_HELP,
+    CliError,
+    ItemsFailed,
+    cli_context,
+    day_range,
+    require_terminal_or_yes,
+)
 from tui.cli.output import echo_json, table
 from tui.cli.time_commands import _people_chosen
 from tui.store.values import printable
@@ -61,21 +70,10 @@ class Selection:
         return not self.ids
 
 
-def _parse_day(text: str, option: str) -> date:
-    from tui.store.values import ValueProblem, parse_date
-
-    try:
-        return parse_date(text, today=today())
-    except ValueProblem as problem:
-        raise CliError(f"{option}: {problem}") from None
-
-
 def selection(
     ids: Sequence[str], person: str | None, start: str | None, end: str | None, action: Action
 ) -> Selection:
     """Check the ids and filters; a range with one end open gets that end's ISO week."""
-    from tui.store.values import week_range
-
     clean = tuple(dict.fromkeys(i.strip() for i in ids if i.strip()))
     filters = [n for n, v in (("--person", person), ("--from", start), ("--to", end)) if v]
     if len(clean) != len(ids):
@@ -90,14 +88,7 @@ def selection(
         raise CliError(f"Give either entry ids or filters ({', '.join(filters)}), not both.")
     if clean:
         return Selection(clean, None, None, None)
-    first = _parse_day(start, "--from") if start else None
-    last = _parse_day(end, "--to") if end else None
-    if first is None:
-        first = week_range(last or today())[0]
-    if last is None:
-        last = week_range(first)[1]
-    if first > last:
-        raise CliError(f"--from ({first}) is after --to ({last}).")
+    first, last = day_range(start, end, today=today())
     person_id = person.strip() if person else None
     if person is not None and not person_id:
         raise CliError("--person needs a person id or `me`.")
@@ -250,17 +241,61 @@ def _report(results: Sequence[ApprovalResult], action: Action, as_json: bool) ->
         raise ItemsFailed(f"{shown} could not be {action.done}.")
 
 
-def _dry_run(ids: list[str], plan: dict[str, Any] | None, action: Action, as_json: bool) -> None:
+async def _dry_results(store: Store, ids: list[str], action: Action) -> list[ApprovalResult]:
+    """What a real run would report for each id, found by reading (GETs, no writes): an id
+    the server does not have, or an invoiced entry to unapprove, fails; an entry already in
+    the wanted state is reported as the real run reports it; the rest would be sent."""
+    from tui.store.changes import ApprovalResult
+
+    results = []
+    for read in await store.backend.get_entries(ids):
+        entry_id = read.id or ids[read.index]
+        entry = read.entry
+        if not read.ok or entry is None:
+            results.append(ApprovalResult(entry_id, "failed", read.error or "Not found."))
+        elif action is UNAPPROVE and entry.invoiced:
+            results.append(
+                ApprovalResult(entry_id, "failed", "It is invoiced, so it cannot be unapproved.")
+            )
+        elif entry.approved == (action is APPROVE):
+            results.append(ApprovalResult(entry_id, action.done, f"Already {action.done}."))
+        else:
+            results.append(ApprovalResult(entry_id, f"would {action.verb}"))
+    return results
+
+
+def _dry_run(
+    ids: list[str],
+    plan: dict[str, Any] | None,
+    action: Action,
+    as_json: bool,
+    results: Sequence[ApprovalResult] | None = None,
+) -> None:
+    """The plan (filters) or, for ids, each id's expected result; exit 1 as a real run
+    would when some would fail."""
+    failed = [r for r in results or () if r.result == "failed"]
     if as_json:
-        echo_json(
-            {**(plan or {"action": action.name, "ids": ids, "count": len(ids)}), "dry_run": True}
-        )
-    elif plan is None:
-        click.echo(
-            f"Would {action.verb} {len(ids)} {'entry' if len(ids) == 1 else 'entries'}: "
-            f"{', '.join(printable(i) for i in ids)}."
-        )
+        document = plan or {"action": action.name, "ids": ids, "count": len(ids)}
+        if results is not None:
+            document = {**document, "results": [_result_json(r) for r in results]}
+        echo_json({**document, "dry_run": True})
+    elif results is not None:
+        rows = [(printable(r.id), r.result, printable(r.message or "")) for r in results]
+        click.echo(table(["Id", "Result", "Message"], rows, right=["Id"]))
+    if results is not None:
+        noun = "entry" if len(results) == 1 else "entries"
+        sending = sum(r.result == f"would {action.verb}" for r in results)
+        already = sum(r.result == action.done for r in results)
+        parts = [f"Would {action.verb} {sending} of {len(results)} {noun}"]
+        if already:
+            parts.append(f"{already} already {action.done}")
+        if failed:
+            parts.append(f"{len(failed)} would fail")
+        _say("; ".join(parts) + ".", as_json)
     _say("Dry run: nothing was sent.", as_json)
+    if failed:
+        shown = "The entry" if len(results or ()) == 1 else f"{len(failed)} of {len(ids)} entries"
+        raise ItemsFailed(f"{shown} would not be {action.done}.")
 
 
 def _run(
@@ -277,7 +312,8 @@ def _run(
         _require(store, "approvals", f"{action.gerund} entries", f"{action.verb} them")
         ids, plan = await _chosen(store, chosen, action, as_json)
         if dry_run:
-            _dry_run(ids, plan, action, as_json)
+            expected = await _dry_results(store, ids, action) if plan is None else None
+            _dry_run(ids, plan, action, as_json, expected)
             return None
         if not ids:
             if as_json:
@@ -298,7 +334,7 @@ def _filter_options(function: Callable[..., Any]) -> Callable[..., Any]:
         "--to",
         "end",
         metavar="DATE",
-        help="Last day (default: the end of --from's ISO week, or of this week).",
+        help=f"Last day; {LAST_DAY_HELP} (default: the end of --from's ISO week, or of this week).",
     )(function)
     function = click.option(
         "--from",
@@ -317,7 +353,11 @@ def _filter_options(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 _common = [
-    click.option("--dry-run", is_flag=True, help="Show what would be sent; send nothing."),
+    click.option(
+        "--dry-run",
+        is_flag=True,
+        help="Show what would be sent; send nothing (ids are read: one not there fails).",
+    ),
     click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation."),
     click.option(
         "--json",

@@ -15,6 +15,7 @@ import sys
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -239,6 +240,42 @@ def unreachable_sentence(error: Exception, base_url: str | None) -> str:
         f"Cannot reach {server_address(base_url)} ({why}); check that the server is running "
         "and the profile's base_url."
     )
+
+
+LAST_DAY_HELP = "a week ('last week') is its Sunday; a weekday, the one on or after --from"
+"""How `--to` reads a date, for every command's help (see `day_range`)."""
+
+
+def day_range(
+    start_text: str | None,
+    end_text: str | None,
+    *,
+    today: date,
+    open_end: Callable[[date], date] | None = None,
+) -> tuple[date, date]:
+    """`--from` and `--to` as every command reads them (one rule): `--to` is the range's
+    last day (`values.parse_last_day`: a week is its Sunday, a weekday is on or after
+    `--from`). A missing end: neither is this ISO week; `--from` alone runs to
+    `open_end(first)` (default: the end of its week); `--to` alone starts on its Monday."""
+    from tui.store.values import ValueProblem, parse_date, parse_last_day, week_range
+
+    def read(option: str, text: str, first: date | None = None) -> date:
+        try:
+            if option == "--to":
+                return parse_last_day(text, today=today, first=first)
+            return parse_date(text, today=today)
+        except ValueProblem as problem:
+            raise CliError(f"{option}: {problem}") from None
+
+    first = read("--from", start_text) if start_text else None
+    last = read("--to", end_text, first) if end_text else None
+    if first is None:
+        first = week_range(last or today)[0]
+    if last is None:
+        last = open_end(first) if open_end is not None else week_range(first)[1]
+    if first > last:
+        raise CliError(f"--from ({first}) is after --to ({last}).")
+    return first, last
 
 
 def require_terminal_or_yes(yes: bool, refusal: str) -> None:

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tui.cli.context import CliError, cli_context, format_option
+from tui.cli.context import LAST_DAY_HELP, CliError, cli_context, day_range, format_option
 from tui.cli.output import csv_text, echo_json, table
-from tui.cli.time_commands import _date, _people_chosen, _week_range
+from tui.cli.time_commands import _people_chosen, _today
 from tui.store.report import By, ReportRow, build_report, report_rows
 from tui.store.values import format_minutes
 
@@ -40,7 +40,7 @@ def _share(billable: int | None, minutes: int) -> str:
     "--to",
     "end_text",
     metavar="DATE",
-    help="Last day (default: Sunday of this week, or of --from's week).",
+    help=f"Last day; {LAST_DAY_HELP} (default: Sunday of this week, or of --from's week).",
 )
 @click.option(
     "--by",
@@ -77,9 +77,7 @@ def report(
 
     Example: timesheet report --from "last week" --by person --person all
     """
-    start_day = _date("--from", start_text) if start_text else None
-    end_day = _date("--to", end_text) if end_text else None
-    first, last = _week_range(start_day, end_day)
+    first, last = day_range(start_text, end_text, today=_today())
     who = person.strip()
     if not who:
         raise CliError("--person must be a person id, me or all.")

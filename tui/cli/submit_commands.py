@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tui.cli.context import CliError, ItemsFailed, cli_context, require_terminal_or_yes
+from tui.cli.context import (
+    LAST_DAY_HELP,
+    CliError,
+    ItemsFailed,
+    cli_context,
+    day_range,
+    require_terminal_or_yes,
+)
 from tui.cli.output import echo_json, table
 
 if TYPE_CHECKING:
@@ -261,7 +268,10 @@ def unsubmit(ctx: click.Context, week: str | None, dry_run: bool, yes: bool, as_
     "--from", "start", metavar="DATE", help="First day (default: this ISO week's Monday)."
 )
 @click.option(
-    "--to", "end", metavar="DATE", help="Last day (default: today; later days are not counted)."
+    "--to",
+    "end",
+    metavar="DATE",
+    help=f"Last day; {LAST_DAY_HELP} (default: today; later days are not counted).",
 )
 @click.option(
     "--json",
@@ -281,12 +291,11 @@ def gaps(ctx: click.Context, start: str | None, end: str | None, as_json: bool) 
     from tui.store.values import week_range
 
     now = today()
-    last = _day(end, "--to") if end else None
-    first = _day(start, "--from") if start else week_range(last or now)[0]
-    if last is None:
-        last = now if first <= now else week_range(first)[1]
-    if first > last:
-        raise CliError(f"--from ({first}) is after --to ({last}).")
+
+    def open_end(first: date) -> date:  # up to today, or a later week's end
+        return now if first <= now else week_range(first)[1]
+
+    first, last = day_range(start, end, today=now, open_end=open_end)
 
     async def work(store: Store) -> tuple[Gap, ...]:
         return await submission.gaps(store, await store.my_person_id(), first, last)

@@ -22,9 +22,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tui.cli.context import (
+    LAST_DAY_HELP,
     CliError,
     ItemsFailed,
     cli_context,
+    day_range,
     format_option,
     require_terminal_or_yes,
 )
@@ -555,22 +557,6 @@ def services(ctx: click.Context, as_json: bool) -> None:
     click.echo(table(("id", "service", "project", "deal", "task id", "task"), rows))
 
 
-def _week_range(start: date | None, end: date | None) -> tuple[date, date]:
-    """Missing bounds: this ISO week; only one: the rest of its week."""
-    from tui.store.values import week_range
-
-    if start is None and end is None:
-        return week_range(_today())
-    if start is None:
-        assert end is not None
-        start = week_range(end)[0]
-    if end is None:
-        end = week_range(start)[1]
-    if start > end:
-        raise CliError(f"--from ({start}) is after --to ({end}).")
-    return start, end
-
-
 @click.command()
 @click.option(
     "--from",
@@ -582,7 +568,7 @@ def _week_range(start: date | None, end: date | None) -> tuple[date, date]:
     "--to",
     "end_text",
     metavar="DATE",
-    help="Last day (default: Sunday of this week, or of --from's week).",
+    help=f"Last day; {LAST_DAY_HELP} (default: Sunday of this week, or of --from's week).",
 )
 @click.option(
     "--person",
@@ -621,9 +607,7 @@ def entries(
 
     Example: timesheet entries --from "last week" --person all --format csv
     """
-    start_day = _date("--from", start_text) if start_text else None
-    end_day = _date("--to", end_text) if end_text else None
-    first, last = _week_range(start_day, end_day)
+    first, last = day_range(start_text, end_text, today=_today())
     if not person.strip():
         raise CliError("--person must be a person id, me or all.")
     wanted = STATUS_FILTERS[status_filter] if status_filter else ()

@@ -8,6 +8,10 @@ recent one, today included), `last friday` and `next mon` (that day of the week 
 after the one shown; else the one before today, or after it), a weekday and day as the
 grid shows them (`Wed 02`, `Mon 16 Nov`: the nearest such date), `last week` (Monday of
 the previous ISO week), `N days ago`, `N weeks ago`.
+
+A range's last day (`--to`, `parse_last_day`) reads a week as its Sunday (`last week`, `this
+week`, `next week`, `N weeks ago`), and a bare weekday after a first day as the first such
+day on or after it (`--from monday --to friday` is one working week).
 """
 
 from __future__ import annotations
@@ -116,6 +120,24 @@ def parse_date(text: str, *, today: date, week: date | None = None) -> date:
     except OverflowError:  # "9999999999 days ago": before the calendar starts
         day = None
     if day is None or not FIRST_DATE <= day <= LAST_DATE:
+        raise ValueProblem(
+            f"{text.strip()!r} is out of range; dates run from {FIRST_DATE} to {LAST_DATE}."
+        )
+    return day
+
+
+def parse_last_day(text: str, *, today: date, first: date | None = None) -> date:
+    """The last day of a range (`--to`): as `parse_date`, except that a week (`last week`,
+    `this week`, `next week`, `N weeks ago`) is its Sunday, and a bare weekday after
+    `first` is that weekday on or after `first`, within 6 days of it."""
+    raw = " ".join(text.strip().lower().split())
+    day = parse_date(text, today=today)
+    ago = _AGO.match(raw)
+    if raw in ("last week", "this week", "next week") or (ago and ago.group(2).startswith("week")):
+        day = week_range(day)[1]
+    elif first is not None and (weekday := _weekday(raw)) is not None:
+        day = first + timedelta(days=(weekday - first.weekday()) % 7)
+    if not FIRST_DATE <= day <= LAST_DATE:
         raise ValueProblem(
             f"{text.strip()!r} is out of range; dates run from {FIRST_DATE} to {LAST_DATE}."
         )
