@@ -243,3 +243,8 @@ def test_unreject_answers_in_the_approve_shape(ledger, config) -> None:
             "SELECT rejected, rejected_reason FROM time_entries WHERE id = ?", (entry_id,)
         ).fetchone()
     assert tuple(row) == (0, None)
+    again = run(config, "unreject", str(entry_id), "--json")  # no longer rejected
+    assert again.exit_code == 1
+    [answer] = json.loads(again.stdout)
+    assert answer["result"] == "failed"
+    assert answer["message"] == f"Entry {entry_id} is not rejected; nothing was sent."

@@ -1475,8 +1475,20 @@ class Store:
         return ApprovalResult(entry_id, "rejected", reason)
 
     async def unreject(self, entry_id: str) -> ApprovalResult:
-        """Take a rejection back; failures as for `reject`."""
+        """Take a rejection back; failures as for `reject`. An entry that is not rejected
+        fails with why and nothing is sent: "unrejected" says the server took a rejection
+        back (an entry not loaded is read first)."""
         self._need("reject", "rejections")
+        record = self.records.get(entry_id)
+        if record is None:
+            with contextlib.suppress(*UNREACHABLE):
+                [read] = await self.backend.get_entries([entry_id])
+                if read.entry is not None:
+                    record = EntryRecord.from_entry(read.entry)
+        if record is not None and not record.rejected:
+            return ApprovalResult(
+                entry_id, "failed", f"Entry {entry_id} is not rejected; nothing was sent."
+            )
         try:
             entry = await self.backend.unreject_entry(entry_id)
         except AuthError:
