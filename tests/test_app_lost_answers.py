@@ -175,3 +175,29 @@ async def test_the_week_total_does_not_count_a_delete_left_in_conflict(harness) 
         await settle(pilot)
         assert store.row(doomed).state is RowState.conflict
         assert week_total(view) == staged  # still staged for deletion: not counted
+
+
+async def test_quitting_with_only_a_lost_answer_says_it_waits_for_the_server(harness) -> None:
+    from tui.screens.dialogs import ConfirmDialog
+
+    app = harness.app(settle_grace_seconds=30)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        store = app.store
+        service = next(iter(store.services))
+        store.stage_new({"minutes": 25, "service_id": service, "note": "lost answer"})
+        harness.transport.inject(
+            Fault.reset_after_send(), method="POST", path="/api/v2/time_entries"
+        )
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        assert app.screen.message.startswith(
+            "1 staged change waiting for the server to confirm it. It is kept in the journal"
+        )

@@ -421,7 +421,15 @@ class TimesheetApp(TimesheetAppBase):
                 if count == 1
                 else "They are kept in the journal and come back next time."
             )
-            question = f"{changes} not saved. {kept} Quit now?"
+            waiting = sum(1 for i in self.store.staging.staged if i in self.store.unsettled)
+            state = "not saved"
+            if waiting == count:  # sent, its answer lost: not "not saved"
+                state = (
+                    "waiting for the server to confirm it"
+                    if count == 1
+                    else ("waiting for the server to confirm them")
+                )
+            question = f"{changes} {state}. {kept} Quit now?"
         self.push_screen(ConfirmDialog(question), answered)
 
     async def on_unmount(self) -> None:
