@@ -222,18 +222,27 @@ def test_every_status_is_present(demo: tuple[LedgerDB, DemoSummary]) -> None:
     assert all(r["approved"] and week_of(r["date"]) == oldest for r in invoiced)
 
 
-def test_a_day_whose_entries_are_all_submitted_has_its_timesheet(
-    demo: tuple[LedgerDB, DemoSummary],
+@pytest.mark.parametrize(("seed", "today"), [(7, THURSDAY), (1, MONDAY), (2, MONDAY)])
+def test_a_persons_day_is_submitted_whole_with_its_timesheet_or_not_at_all(
+    tmp_path: Path, seed: int, today: date
 ) -> None:
-    db, _ = demo
+    db, summary = make_demo(tmp_path / "demo.db", seed=seed, today=today)
     days = rows(
         db,
-        "SELECT person_id, date, min(submitted) AS all_submitted FROM time_entries"
-        " GROUP BY person_id, date",
+        "SELECT person_id, date, min(submitted) AS all_submitted,"
+        " max(submitted) AS any_submitted FROM time_entries GROUP BY person_id, date",
     )
     sheets = {(r["person_id"], r["date"]) for r in rows(db, "SELECT * FROM timesheets")}
     submitted = {(r["person_id"], r["date"]) for r in days if r["all_submitted"]}
     assert sheets == submitted
+    assert all(r["all_submitted"] == r["any_submitted"] for r in days)  # never part of a day
+    assert (summary.owner_person_id, today.isoformat()) not in sheets  # the timer's day
+    db.close()
+
+
+def test_the_demo_has_many_submitted_days(demo: tuple[LedgerDB, DemoSummary]) -> None:
+    db, _ = demo
+    sheets = rows(db, "SELECT * FROM timesheets")
     assert len(sheets) > 100  # most of the past weeks' days: the approvals show 4/5, 5/5
 
 

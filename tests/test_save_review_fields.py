@@ -36,11 +36,19 @@ async def test_saving_rows_with_task_person_and_note_on_another_week(harness) ->
         other_task = next(
             t for t in store.tasks.values() if t.service_id == task.service_id and t.id != task.id
         )
-        colleague = next(p for p in store.people if p != store.person_id)
+        with harness.db.transaction() as conn:  # a colleague's day of it not yet submitted
+            sheets = {tuple(r) for r in conn.execute("SELECT person_id, date FROM timesheets")}
+        colleague, day = next(
+            (p, app.week_start + timedelta(days=n))
+            for n in range(7)
+            for p in store.people
+            if p != store.person_id
+            and (int(p), (app.week_start + timedelta(days=n)).isoformat()) not in sheets
+        )
         store.stage_edits({with_task: {"task_id": other_task.id, "note": "Reviewed the spec"}})
         new_id = store.stage_new(
             {
-                "date": app.week_start + timedelta(days=1),
+                "date": day,
                 "minutes": 45,
                 "service_id": task.service_id,
                 "task_id": task.id,

@@ -620,6 +620,8 @@ def populate_demo(db: LedgerDB, *, seed: int = 7, today: date | None = None) -> 
             if entry.week >= WEEKS - 2 and entry.day < today and same_day and rng.random() < 0.1:
                 entry.timer = True
 
+        _whole_days(entries, open_day=(owner, today))
+
         # Rows.
         entry_rows: list[tuple[object, ...]] = []
         approval_rows: list[tuple[int, int, str]] = []
@@ -769,6 +771,31 @@ def populate_demo(db: LedgerDB, *, seed: int = 7, today: date | None = None) -> 
             owner_person_id=owner,
             running_timer_id=running_timer_id,
         )
+
+
+def _whole_days(entries: Sequence[_Entry], *, open_day: tuple[int, date]) -> None:
+    """Make each person's day all submitted or all open, as on Productive, where one
+    timesheet submits a person's whole day: a day with an approval, a rejection or an
+    entry waiting for a second approver is submitted whole (its drafts too); any other
+    day with a draft is open whole. `open_day` (the running timer's) is open whole."""
+    days: dict[tuple[int, date], list[_Entry]] = {}
+    for entry in entries:
+        days.setdefault((entry.person, entry.day), []).append(entry)
+    for key, group in days.items():
+        drafts = [e for e in group if e.status == "draft"]
+        if key != open_day and (not drafts or len(drafts) == len(group)):
+            continue
+        decided = any(
+            e.status in ("approved", "rejected") or e.approvers_needed == 2
+            for e in group
+            if e.status != "draft"
+        )
+        if decided and key != open_day:
+            for entry in drafts:
+                entry.status = "submitted"
+        else:
+            for entry in group:
+                entry.status, entry.partial_approver = "draft", None
 
 
 def _other_approver(person_id: int, approver: int, fallback: int) -> int:
