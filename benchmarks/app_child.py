@@ -338,7 +338,10 @@ async def grid(
                 await pilot.press("home")
             return await cpu_ms(key)
 
-        for _ in range(SIZE[1] + 5):  # the cursor to the view's bottom: each down scrolls
+        # From the top (the app opens on today's row, the last one when today has an
+        # entry), then the cursor to the view's bottom: each down scrolls.
+        await pilot.press("home")
+        for _ in range(SIZE[1] + 5):
             await pilot.press("down")
         samples: dict[str, list[float]] = {key: [] for key in KEYS}
         if paced:
