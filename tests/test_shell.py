@@ -380,6 +380,20 @@ def app_with_a_cache(harness: Harness, **facts: object) -> TimesheetApp:
     return TimesheetApp(store, profile_facts=ProfileFacts(**facts))  # type: ignore[arg-type]
 
 
+async def offline_after_a_cached_run(harness: Harness) -> tuple[TimesheetApp, list[bool]]:
+    """A run that caches the week, then an app whose server is unreachable while the
+    returned flag holds True (set `[0] = False` for the connection to come back)."""
+    from tests.faults import Fault
+
+    async with app_with_a_cache(harness).run_test(size=SIZE) as pilot:
+        await settle(pilot)
+    offline = [True]
+    harness.transport.inject(
+        Fault.fail_before_send(), match=lambda request: offline[0], times=10_000
+    )
+    return app_with_a_cache(harness), offline
+
+
 def banner_text(app: TimesheetApp) -> str:
     from tui.widgets.banner import ProblemBanner
 
@@ -498,17 +512,10 @@ async def test_offline_a_week_never_read_says_not_loaded_not_no_entries(
 async def test_offline_ctrl_s_tries_the_save_once_the_server_is_back(
     tmp_path: Path, zoned_clock: FakeClock
 ) -> None:
-    from tests.faults import Fault
     from tui.screens.save_review import SaveReview
 
     harness = Harness(tmp_path, zoned_clock)
-    async with app_with_a_cache(harness).run_test(size=SIZE) as pilot:
-        await settle(pilot)
-    offline = [True]
-    harness.transport.inject(
-        Fault.fail_before_send(), match=lambda request: offline[0], times=10_000
-    )
-    app = app_with_a_cache(harness)
+    app, offline = await offline_after_a_cached_run(harness)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert app.store.status.problem is not None
@@ -534,17 +541,10 @@ async def test_offline_ctrl_s_tries_the_save_once_the_server_is_back(
 async def test_offline_the_app_tries_again_by_itself_and_the_banner_goes(
     tmp_path: Path, zoned_clock: FakeClock
 ) -> None:
-    from tests.faults import Fault
     from tui.app import OFFLINE_RETRY_SECONDS
 
     harness = Harness(tmp_path, zoned_clock)
-    async with app_with_a_cache(harness).run_test(size=SIZE) as pilot:
-        await settle(pilot)
-    offline = [True]
-    harness.transport.inject(
-        Fault.fail_before_send(), match=lambda request: offline[0], times=10_000
-    )
-    app = app_with_a_cache(harness)
+    app, offline = await offline_after_a_cached_run(harness)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert banner_text(app).startswith("Cannot reach the server")
