@@ -638,28 +638,24 @@ class HttpClient:
         too_large = status == 413 or (
             status in (400, 422) and not blames_an_item and bool(said and TOO_MANY.search(said))
         )
-        if about is not None and 400 <= status < 500 and status not in (401, 429) and not too_large:
+        # About one thing, a refusal names it and the server's reason, not the route.
+        refused = None
+        if about is not None and 400 <= status < 500 and status != 429 and not too_large:
             meaning = {403: "403, no permission", 404: "404, not found"}.get(status, str(status))
             refused = sentence(
                 f"{self.service} refused {about}: {said.rstrip('.')}."
                 if said
                 else f"{self.service} refused {about} ({meaning})."
             )
-            if status == 403:
-                return ForbiddenError(refused, status=status)
-            if status == 404:
-                return NotFoundError(refused, status=status, problems=problems)
-            if status == 422:
-                return InvalidEntriesError(refused, problems)
-            return RequestRejectedError(refused, status=status)
         if status == 403:
             return ForbiddenError(
-                sentence(f"{self.service} refused {what} (403, no permission){suffix}"),
+                refused or sentence(f"{self.service} refused {what} (403, no permission){suffix}"),
                 status=status,
             )
         if status == 404:
             return NotFoundError(
-                sentence(f"{self.service} has no {response.request.url.path} (404){suffix}"),
+                refused
+                or sentence(f"{self.service} has no {response.request.url.path} (404){suffix}"),
                 status=status,
                 problems=problems,
             )
@@ -670,7 +666,7 @@ class HttpClient:
             )
         if status == 422:
             return InvalidEntriesError(
-                sentence(f"{self.service} refused {what} (422){suffix}"), problems
+                refused or sentence(f"{self.service} refused {what} (422){suffix}"), problems
             )
         if status == 429:
             return RateLimitedError(
@@ -682,5 +678,5 @@ class HttpClient:
                 sentence(f"{self.service} failed on {what} ({status}){suffix}"), status=status
             )
         return RequestRejectedError(
-            sentence(f"{self.service} refused {what} ({status}){suffix}"), status=status
+            refused or sentence(f"{self.service} refused {what} ({status}){suffix}"), status=status
         )

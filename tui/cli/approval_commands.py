@@ -214,6 +214,11 @@ def _result_json(result: ApprovalResult) -> dict[str, Any]:
     return {"id": result.id, "result": result.result, "message": result.message}
 
 
+def _failed_of(failed: int, total: int) -> str:
+    """Who failed, as the final sentence starts: `The entry`, or `3 of 40 entries`."""
+    return "The entry" if total == 1 else f"{failed} of {total} entries"
+
+
 def _report(results: Sequence[ApprovalResult], action: Action, as_json: bool) -> None:
     if as_json:
         echo_json([_result_json(r) for r in results])
@@ -237,8 +242,7 @@ def _report(results: Sequence[ApprovalResult], action: Action, as_json: bool) ->
         parts.append(f"{failed} failed")
     _say("; ".join(parts) + ".", as_json)
     if failed:
-        shown = "The entry" if len(results) == 1 else f"{failed} of {len(results)} entries"
-        raise ItemsFailed(f"{shown} could not be {action.done}.")
+        raise ItemsFailed(f"{_failed_of(failed, len(results))} could not be {action.done}.")
 
 
 async def _dry_results(store: Store, ids: list[str], action: Action) -> list[ApprovalResult]:
@@ -294,8 +298,7 @@ def _dry_run(
         _say("; ".join(parts) + ".", as_json)
     _say("Dry run: nothing was sent.", as_json)
     if failed:
-        shown = "The entry" if len(results or ()) == 1 else f"{len(failed)} of {len(ids)} entries"
-        raise ItemsFailed(f"{shown} would not be {action.done}.")
+        raise ItemsFailed(f"{_failed_of(len(failed), len(ids))} would not be {action.done}.")
 
 
 def _run(

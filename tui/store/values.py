@@ -120,10 +120,14 @@ def parse_date(text: str, *, today: date, week: date | None = None) -> date:
     except OverflowError:  # "9999999999 days ago": before the calendar starts
         day = None
     if day is None or not FIRST_DATE <= day <= LAST_DATE:
-        raise ValueProblem(
-            f"{text.strip()!r} is out of range; dates run from {FIRST_DATE} to {LAST_DATE}."
-        )
+        raise _out_of_range(text)
     return day
+
+
+def _out_of_range(text: str) -> ValueProblem:
+    return ValueProblem(
+        f"{text.strip()!r} is out of range; dates run from {FIRST_DATE} to {LAST_DATE}."
+    )
 
 
 def parse_last_day(text: str, *, today: date, first: date | None = None) -> date:
@@ -137,10 +141,8 @@ def parse_last_day(text: str, *, today: date, first: date | None = None) -> date
         day = week_range(day)[1]
     elif first is not None and (weekday := _weekday(raw)) is not None:
         day = first + timedelta(days=(weekday - first.weekday()) % 7)
-    if not FIRST_DATE <= day <= LAST_DATE:
-        raise ValueProblem(
-            f"{text.strip()!r} is out of range; dates run from {FIRST_DATE} to {LAST_DATE}."
-        )
+    if not FIRST_DATE <= day <= LAST_DATE:  # a week's Sunday may pass the last date
+        raise _out_of_range(text)
     return day
 
 
