@@ -626,9 +626,8 @@ def populate_demo(db: LedgerDB, *, seed: int = 7, today: date | None = None) -> 
         entry_rows: list[tuple[object, ...]] = []
         approval_rows: list[tuple[int, int, str]] = []
         timer_rows: list[tuple[object, ...]] = []
-        submitted_days: dict[tuple[int, date], datetime | None] = {}
-        """Per person and day: when the day's entries were submitted; None once one of
-        them is a draft (that day has no timesheet)."""
+        submitted_days: dict[tuple[int, date], datetime] = {}
+        """Per person and day submitted (whole, `_whole_days`): when it was submitted."""
         for entry in entries:
             week_monday = first_monday + timedelta(weeks=entry.week)
             created = entry.created
@@ -639,10 +638,9 @@ def populate_demo(db: LedgerDB, *, seed: int = 7, today: date | None = None) -> 
                 submitted_at = clamp(max(friday, created + timedelta(minutes=rng.uniform(2, 30))))
                 updated = submitted_at
                 day_key = (entry.person, entry.day)
-                if day_key not in submitted_days:
-                    submitted_days[day_key] = submitted_at
-                elif (earlier := submitted_days[day_key]) is not None:
-                    submitted_days[day_key] = min(earlier, submitted_at)
+                submitted_days[day_key] = min(
+                    submitted_days.get(day_key, submitted_at), submitted_at
+                )
                 decided = clamp(
                     max(
                         _local(week_monday + timedelta(days=7), 9 * 60 + rng.uniform(0, 180)),
@@ -664,8 +662,6 @@ def populate_demo(db: LedgerDB, *, seed: int = 7, today: date | None = None) -> 
                     given = clamp(submitted_at + timedelta(hours=rng.uniform(0.5, 20)))
                     approver_id, updated = entry.partial_approver, given
                     approval_rows.append((entry.id, entry.partial_approver, timestamp(given)))
-            else:
-                submitted_days[(entry.person, entry.day)] = None
             timer_started = timer_stopped = None
             if entry.timer:
                 timer_stopped = created - timedelta(minutes=rng.uniform(0.2, 2))
@@ -712,7 +708,6 @@ def populate_demo(db: LedgerDB, *, seed: int = 7, today: date | None = None) -> 
             )
 
         # The owner's running timer, on a fresh entry of today.
-        submitted_days[(owner, today)] = None  # its entry is a draft
         started = timestamp(now - TIMER_RUNNING_FOR)
         timer_entry_id = next_id
         entry_rows.append(
@@ -756,7 +751,6 @@ def populate_demo(db: LedgerDB, *, seed: int = 7, today: date | None = None) -> 
             [
                 (person, day.isoformat(), person, timestamp(at))
                 for (person, day), at in sorted(submitted_days.items())
-                if at is not None
             ],
         )
         running_timer_id = int(
