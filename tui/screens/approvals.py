@@ -40,7 +40,14 @@ from tui.api.base import EntryQuery
 from tui.models import EntryStatus
 from tui.screens.base import TimesheetAppBase
 from tui.store.changes import ApprovalResult
-from tui.store.present import NO_VALUE, one_line, person_name, plural, service_name
+from tui.store.present import (
+    NO_VALUE,
+    one_line,
+    person_name,
+    plural,
+    service_name,
+    timer_blocks_approval,
+)
 from tui.store.values import format_minutes, printable, week_range
 from tui.widgets.banner import ProblemBanner
 from tui.widgets.key_bar import KeyBar
@@ -846,7 +853,7 @@ class ApprovalsScreen(Screen[None]):
             ids = [i for i in ids if i != timed]
             left_out = f"\nEntry {timed} is left out: its timer is running (stop it first)."
             if not ids:
-                self.notify(f"A timer is running on entry {timed}; stop it, then approve it.")
+                self.notify(timer_blocks_approval(timed))
                 return
         extra = " for all approvers" if verb == "approve" and self.for_all_approvers else ""
         for_all = self.for_all_approvers

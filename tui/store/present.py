@@ -141,3 +141,9 @@ def entry_text(lookups: Lookups, record: EntryRecord) -> str:
     if record.note.strip():
         parts.append(one_line(record.note))
     return " · ".join(parts)
+
+
+def timer_blocks_approval(entry_id: str) -> str:
+    """Why the entry a timer still runs on is not approved: its time is the timer's
+    until the stop (the store refuses it; the approvals screen leaves it out)."""
+    return f"A timer is running on entry {entry_id}; stop it, then approve it."

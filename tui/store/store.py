@@ -49,7 +49,7 @@ from tui.store.collector import LoadCollector
 from tui.store.conflicts import keep_mine_refusal
 from tui.store.journal import Journal
 from tui.store.planner import SavePlanner
-from tui.store.present import plural, service_name, task_title
+from tui.store.present import plural, service_name, task_title, timer_blocks_approval
 from tui.store.records import FIELDS, EntryRecord, Records, Row, RowState, missing_for_create
 from tui.store.staging import Action, HistoryStep, Kind, Staged, Staging
 from tui.store.timers import (
@@ -1357,9 +1357,7 @@ class Store:
             # Its time is the timer's until the stop: approved now, it would be approved
             # at the minutes it held before, and the stop would change it after.
             out |= {
-                i: ApprovalResult(
-                    i, "failed", f"A timer is running on entry {i}; stop it, then approve it."
-                )
+                i: ApprovalResult(i, "failed", timer_blocks_approval(i))
                 for i in ids
                 if i not in out and self._timer_runs_on(i)
             }
