@@ -588,14 +588,7 @@ class ApprovalsScreen(Screen[None]):
         if not self.is_attached:
             return
         end = self.week_start + timedelta(days=6)
-        chosen = self.people_list.selected
-        people = (
-            "everyone"
-            if not chosen
-            else self.person_name(chosen[0])
-            if len(chosen) == 1
-            else plural(len(chosen), "person", "people")
-        )
+        people = self.chosen_people_label() or "everyone"
         parts = [
             f"Week {self.week_start:%d %b} – {end:%d %b %Y}",
             f"status: {STATUS_FILTERS[self.status_filter][0]}",
@@ -641,16 +634,19 @@ class ApprovalsScreen(Screen[None]):
             line += "\n" + self.summary
         self.query_one("#approvals-status", Static).update(Text(line))
 
+    def chosen_people_label(self) -> str | None:
+        """The people picked, as the filters line names them; None when none (everyone)."""
+        chosen = self.people_list.selected
+        if not chosen:
+            return None
+        if len(chosen) == 1:
+            return self.person_name(chosen[0])
+        return plural(len(chosen), "person", "people")
+
     def nothing_shown(self) -> str:
         """What an empty list means: which filters left nothing, and how to widen them."""
-        chosen = self.people_list.selected
-        whose = (
-            f" of {self.person_name(chosen[0])}"
-            if len(chosen) == 1
-            else f" of {plural(len(chosen), 'person', 'people')}"
-            if chosen
-            else ""
-        )
+        chosen = self.chosen_people_label()
+        whose = f" of {chosen}" if chosen else ""
         label = STATUS_FILTERS[self.status_filter][0]
         which = "" if self.status_filter == "all" else f" {label}"
         return (
