@@ -93,6 +93,7 @@ def test_status_answers_without_loading_what_it_never_uses(tmp_path: Path) -> No
         "tui.screens",
         "tui.store.store",
         "tui.store.cache",
+        "tui.store.journal",
         "tui.cli.approval_commands",
         "tui.cli.report_commands",
         "tui.cli.serve",

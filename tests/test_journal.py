@@ -16,7 +16,8 @@ from click.testing import CliRunner
 from tui.api.productive import ProductiveAdapter
 from tui.cli import main
 from tui.ledger.db import LedgerDB
-from tui.store.journal import SCHEMA_VERSION, Journal, JournalError, journal_path
+from tui.store.journal import SCHEMA_VERSION, Journal, JournalError
+from tui.store.paths import journal_path
 from tui.store.records import EntryRecord
 from tui.store.staging import Kind, Staged
 from tui.store.store import Store

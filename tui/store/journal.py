@@ -25,13 +25,10 @@ left as it is, so going back to an older version never drops what a newer one st
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
-
-import platformdirs
 
 from tui.store.private import connect_private
 from tui.store.staging import Action, HistoryStep, Staged
@@ -77,13 +74,6 @@ SERVER_KEY = "server"
 
 class JournalError(Exception):
     """The journal cannot be opened; nothing in it was changed. `str()` is one sentence."""
-
-
-def journal_path(profile: str, state_dir: Path | None = None) -> Path:
-    """`<state dir>/<profile>.db`, the profile name made safe for a file name."""
-    folder = state_dir or Path(platformdirs.user_state_dir("timesheet"))
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", profile) or "default"
-    return folder / f"{safe}.db"
 
 
 def _encode(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -57,7 +57,8 @@ def _store_over(
 ) -> Store:
     from tui.config import ProductiveProfile
     from tui.store.cache import Cache
-    from tui.store.journal import Journal, journal_path
+    from tui.store.journal import Journal
+    from tui.store.paths import journal_path
     from tui.store.store import Store, StoreSettings
     from tui.store.workweek import WorkWeek
 
@@ -133,7 +134,7 @@ def timer_starts(profile_name: str, state_dir: Path | None = None) -> TimerStart
     """Starts the server ignored, shared by the app and the CLI (a `start` and a later
     `stop` are two processes), in a file next to the profile's journal, written only when
     there is one."""
-    from tui.store.journal import journal_path
+    from tui.store.paths import journal_path
     from tui.store.timers import TimerStarts
 
     state = journal_path(profile_name, state_dir)
