@@ -153,6 +153,8 @@ def test_status_over_http_answers_without_the_async_transports_machinery(
     }
     assert "httpcore" in imported
     assert not {"anyio._backends._asyncio", "anyio._core._sockets"} & imported
+    # No journal and no ledger here: the timer starts are a JSON file, so no SQLite.
+    assert "sqlite3" not in imported
 
 
 EXITING = """

@@ -8,8 +8,11 @@ private as well (a test checks all four).
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sqlite3
 
 FOLDER_MODE = 0o700
 FILE_MODE = 0o600
@@ -18,6 +21,8 @@ FILE_MODE = 0o600
 def connect_private(path: Path) -> sqlite3.Connection:
     """An autocommit SQLite connection to `path`, created private if it is new, and made
     private if an older version left it readable by others."""
+    import sqlite3  # here: the timer starts' file needs only the modes, not SQLite
+
     path.parent.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
     os.chmod(path.parent, FOLDER_MODE)
     os.close(os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE))
