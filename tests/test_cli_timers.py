@@ -155,3 +155,24 @@ def test_start_on_a_service_that_is_not_there_names_it_not_the_route(site: Site)
         "timesheet: Productive refused to start a timer on service 999: "
         "There is no service with id 999."
     )
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_timer_that_is_not_there_is_named_not_its_route(site: Site, profile: str) -> None:
+    missing = "999" if profile == "prod" else "00000000-0000-4000-8000-000000000999"
+    for args in (
+        ["stop", missing],
+        ["stop", missing, "--at", "10:00"],
+        ["discard", missing, "--yes"],
+    ):
+        result = site.invoke("--profile", profile, *args)
+        assert result.exit_code == 1, result.output
+        problem = result.stderr.strip()
+        assert f"timer {missing}" in problem and "/" not in problem, problem
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_start_names_the_service_it_runs_on(site: Site, profile: str) -> None:
+    result = site.invoke("--profile", profile, *start_args(site, profile))
+    assert result.exit_code == 0, result.output
+    assert " on General, " in result.stdout, result.stdout  # the name, then the id typed

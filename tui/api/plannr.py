@@ -387,9 +387,9 @@ class PlannrAdapter:
     def _entry_path(entry_id: str, suffix: str = "") -> str:
         return f"/time-entry/{quote(entry_id, safe='')}{suffix}"
 
-    async def _get(self, entry_id: str) -> PlannrTimeEntry:
+    async def _get(self, entry_id: str, *, about: str | None = None) -> PlannrTimeEntry:
         path = self._entry_path(entry_id)
-        return self._parse(await self._call("GET", path), f"GET {path}")
+        return self._parse(await self._call("GET", path, about=about), f"GET {path}")
 
     async def _each(
         self,
@@ -703,7 +703,7 @@ class PlannrAdapter:
         return self._timer(item) if item is not None else None
 
     async def timer(self, timer_id: str) -> Timer:
-        return self._timer(await self._get(timer_id))
+        return self._timer(await self._get(timer_id, about=f"to read timer {timer_id}"))
 
     async def start_timer(
         self,
@@ -734,7 +734,7 @@ class PlannrAdapter:
             timer_id = running.uuid
         path = self._entry_path(timer_id, "/stop")
         try:
-            answer = await self._call("POST", path)
+            answer = await self._call("POST", path, about=f"to stop timer {timer_id}")
         except OutcomeUnknownError as lost:
             # The stop may have been applied: read the entry instead of stopping again.
             try:

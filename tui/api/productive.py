@@ -385,8 +385,15 @@ class ProductiveAdapter:
         except ValidationError as error:
             raise _unreadable(error, what, self.service) from None
 
-    async def _get(self, model: type[M], path: str, params: dict[str, Any] | None = None) -> M:
-        response = await self.http.request("GET", path, params=params)
+    async def _get(
+        self,
+        model: type[M],
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        about: str | None = None,
+    ) -> M:
+        response = await self.http.request("GET", path, params=params, about=about)
         return self._read(model, response, f"GET {path}")
 
     async def _send_one(
@@ -1124,7 +1131,7 @@ class ProductiveAdapter:
         return running.to_timer(entry)
 
     async def timer(self, timer_id: str) -> Timer:
-        found = await self._get(_TimerOne, f"/timers/{timer_id}")
+        found = await self._get(_TimerOne, f"/timers/{timer_id}", about=f"to read timer {timer_id}")
         entry_id = found.data.related_id("time_entry")
         entry = None
         if entry_id is not None:
@@ -1202,7 +1209,11 @@ class ProductiveAdapter:
             timer_id = running.id
         # Stopping a stopped timer changes nothing, so a lost answer is simply asked again.
         stopped = await self._send_one(
-            _TimerOne, "PATCH", f"/timers/{timer_id}/stop", idempotent=True
+            _TimerOne,
+            "PATCH",
+            f"/timers/{timer_id}/stop",
+            idempotent=True,
+            about=f"to stop timer {timer_id}",
         )
         entry_id = stopped.data.related_id("time_entry")
         if entry_id is None:

@@ -212,14 +212,15 @@ def status(ctx: click.Context, as_json: bool) -> None:
 
     parts = [
         f"Running {format_elapsed(timer.elapsed_seconds(now))}",
-        service or "",
+        service or (f"service {timer.service_id}" if timer.service_id else ""),
         _note(timer.note) if timer.note else "",
     ]
     click.echo(" — ".join(p for p in parts if p))
 
 
 async def _timer_service(backend: Backend, timer: Timer) -> str | None:
-    """The name of the service the timer runs on: one cheap read, skipped on any error."""
+    """The name of the service the timer runs on: one cheap read; None when the timer
+    names none, or the listing fails or lacks it."""
     from tui.api.errors import ApiError
 
     if timer.service_id is None:
@@ -227,7 +228,9 @@ async def _timer_service(backend: Backend, timer: Timer) -> str | None:
     try:
         services = {s.id: s for s in await backend.services()}
     except ApiError:
-        services = {}
+        return None
+    if timer.service_id not in services:
+        return None
     return service_name(services, timer.service_id)
 
 
@@ -294,11 +297,13 @@ def start(
         target = service_id
     shown = printable(target if ":" in target else f"service {target}")
 
-    async def work(store: Store) -> tuple[Timer, str | None]:
+    async def work(store: Store) -> tuple[Timer, str | None, str | None]:
         timer = await store.start_timer(target, task_id=task_id, note=note, started_at=started_at)
-        return timer, store.timer_notice
+        return timer, store.timer_notice, await _timer_service(store.backend, timer)
 
-    timer, notice = cli_context(ctx).run(work)
+    timer, notice, name = cli_context(ctx).run(work)
+    if name is not None:  # what a person recognises first, then the id they typed
+        shown = f"{printable(name)}, {shown}"
     entry = f" (entry {timer.entry_id})" if timer.entry_id and timer.entry_id != timer.id else ""
     since = ""
     if started_at is not None:
@@ -315,8 +320,8 @@ async def _timer_or_fail(store: Store, timer_id: str | None) -> Timer:
 
     try:
         timer = await store.timer_by_id(timer_id)
-    except NotFoundError as error:
-        raise ItemsFailed(f"Timer {timer_id}: {error}") from None
+    except NotFoundError as error:  # the adapter's sentence names the timer
+        raise ItemsFailed(str(error)) from None
     if timer is None:
         raise ItemsFailed("No timer is running.")
     return timer
@@ -358,7 +363,7 @@ def stop(ctx: click.Context, timer_id: str | None, at: str | None, as_json: bool
         except NotFoundError as error:
             if timer_id is None:
                 raise ItemsFailed("No timer is running.") from None
-            raise ItemsFailed(f"Timer {timer_id}: {error}") from None
+            raise ItemsFailed(str(error)) from None
 
     result = cli_context(ctx).run(work)
 
