@@ -251,7 +251,7 @@ async def test_approving_a_selection_leaves_out_the_running_timers_entry(
         dialog = app.screen
         assert isinstance(dialog, ConfirmDialog)
         assert dialog.message.startswith(f"Approve {screen.describe(others)}")
-        assert f"Entry {timer.entry_id} is left out: its timer is running" in dialog.message
+        assert f"Entry {timer.entry_id} is left out: a timer is running on it" in dialog.message
         await pilot.press("y")
         await settle(pilot)
         with harness.db.transaction() as conn:

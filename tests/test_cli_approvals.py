@@ -557,3 +557,19 @@ def test_dry_run_with_ids_reads_them_and_fails_as_the_real_run_would(ledger, con
         (unapproved, "unapproved"),
     ]
     assert snapshot(ledger) == before  # read only: nothing was sent
+
+
+def test_dry_run_of_the_running_timers_entry_fails_as_the_real_run_does(ledger, config) -> None:
+    [(timed,)] = rows(ledger, "SELECT time_entry_id FROM timers WHERE stopped_at IS NULL")
+    before = snapshot(ledger)
+
+    dry = run(config, "approve", str(timed), "--dry-run", "--json")
+    assert dry.exit_code == 1, dry.output
+    [expected] = json.loads(dry.stdout)["results"]
+    assert snapshot(ledger) == before
+
+    real = run(config, "approve", str(timed), "--json")
+    assert real.exit_code == 1, real.output
+    [outcome] = json.loads(real.stdout)
+    assert (expected["result"], expected["message"]) == ("failed", outcome["message"])
+    assert f"A timer is running on entry {timed}" in outcome["message"]

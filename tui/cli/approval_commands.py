@@ -33,6 +33,7 @@ from tui.cli.context import (
 )
 from tui.cli.output import echo_json, table
 from tui.cli.time_commands import _people_chosen
+from tui.store.present import timer_blocks_approval, timer_left_out
 from tui.store.values import printable
 
 if TYPE_CHECKING:
@@ -124,9 +125,7 @@ async def _without_running_timer(store: Store, ids: list[str], as_json: bool) ->
     running = await store.refresh_timer()
     if running is None or running.entry_id not in ids:
         return ids
-    _say(
-        f"Entry {running.entry_id} is left out: a timer is running on it (stop it first).", as_json
-    )
+    _say(timer_left_out(running.entry_id), as_json)
     return [i for i in ids if i != running.entry_id]
 
 
@@ -251,6 +250,10 @@ async def _dry_results(store: Store, ids: list[str], action: Action) -> list[App
     the wanted state is reported as the real run reports it; the rest would be sent."""
     from tui.store.changes import ApprovalResult
 
+    timed = None
+    if action is APPROVE and store.capabilities.timers:
+        running = await store.refresh_timer()
+        timed = running.entry_id if running is not None else None
     results = []
     for read in await store.backend.get_entries(ids):
         entry_id = read.id or ids[read.index]
@@ -263,6 +266,8 @@ async def _dry_results(store: Store, ids: list[str], action: Action) -> list[App
             )
         elif entry.approved == (action is APPROVE):
             results.append(ApprovalResult(entry_id, action.done, f"Already {action.done}."))
+        elif action is APPROVE and entry_id == timed:  # the store refuses it, as here
+            results.append(ApprovalResult(entry_id, "failed", timer_blocks_approval(entry_id)))
         else:
             results.append(ApprovalResult(entry_id, f"would {action.verb}"))
     return results

@@ -47,6 +47,7 @@ from tui.store.present import (
     plural,
     service_name,
     timer_blocks_approval,
+    timer_left_out,
 )
 from tui.store.values import format_minutes, printable, week_range
 from tui.widgets.banner import ProblemBanner
@@ -847,7 +848,7 @@ class ApprovalsScreen(Screen[None]):
         left_out = ""
         if timed in ids:  # the store refuses it: its time is the timer's until the stop
             ids = [i for i in ids if i != timed]
-            left_out = f"\nEntry {timed} is left out: its timer is running (stop it first)."
+            left_out = f"\n{timer_left_out(timed)}"
             if not ids:
                 self.notify(timer_blocks_approval(timed))
                 return

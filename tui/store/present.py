@@ -147,3 +147,9 @@ def timer_blocks_approval(entry_id: str) -> str:
     """Why the entry a timer still runs on is not approved: its time is the timer's
     until the stop (the store refuses it; the approvals screen leaves it out)."""
     return f"A timer is running on entry {entry_id}; stop it, then approve it."
+
+
+def timer_left_out(entry_id: str) -> str:
+    """What an approval by filters or selection says of the running timer's entry, which
+    it leaves out (`timer_blocks_approval` is why), in the app and the CLI alike."""
+    return f"Entry {entry_id} is left out: a timer is running on it (stop it first)."
