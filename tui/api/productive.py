@@ -670,8 +670,11 @@ class ProductiveAdapter:
         items: list[_Item],
         collect: Collect,
         extra: dict[str, Any] | None = None,
+        *,
+        verb: str,
     ) -> list[ItemResult]:
-        """Every item's result, in order. The first chunk goes alone (it learns a size
+        """Every item's result, in order (`verb`: what the call does to them, for its
+        refusals: "create", "approve", ...). The first chunk goes alone (it learns a size
         limit from a 413, or a refused token, before anything else is sent), then up to
         `bulk_concurrency` chunks are in flight at once, each inside its own slot of the
         rate limiter. An error that ends the call (a refused token) stops new chunks from
@@ -683,7 +686,9 @@ class ProductiveAdapter:
         results: dict[int, ItemResult] = {}
 
         async def send(chunk: list[_Item]) -> None:
-            for result in await self._chunk(method, path, chunk, collect, extra, resent=False):
+            for result in await self._chunk(
+                method, path, chunk, collect, extra, verb=verb, resent=False
+            ):
                 results[result.index] = result
 
         if chunks:
@@ -716,13 +721,14 @@ class ProductiveAdapter:
         collect: Collect,
         extra: dict[str, Any] | None,
         *,
+        verb: str,
         resent: bool,
     ) -> list[ItemResult]:
         """Send one chunk; split it on 413 (or an unknown id), drop refused items and
         resend the rest once on 422; never resend a POST whose answer was lost."""
 
         async def again(items: list[_Item], *, resend: bool) -> list[ItemResult]:
-            return await self._chunk(method, path, items, collect, extra, resent=resend)
+            return await self._chunk(method, path, items, collect, extra, verb=verb, resent=resend)
 
         def mark(items: Iterable[_Item], outcome: Outcome, error: str) -> list[ItemResult]:
             return [ItemResult(i.index, outcome, error=error, id=i.id) for i in items]
@@ -733,8 +739,12 @@ class ProductiveAdapter:
                 out += await again(chunk[start : start + self._max_bulk], resend=resent)
             return out
         body = {**(extra or {}), "data": [item.resource for item in chunk]}
+        # A refusal of the chunk names what it did, not the route (`HttpClient._error`).
+        doing = f"to {verb} {len(chunk)} {'entry' if len(chunk) == 1 else 'entries'}"
         try:
-            answer = await self.http.request(method, path, json_body=body, headers=BULK_HEADERS)
+            answer = await self.http.request(
+                method, path, json_body=body, headers=BULK_HEADERS, about=doing
+            )
             return collect(chunk, answer)
         except (AuthError, ForbiddenError):
             raise
@@ -865,7 +875,7 @@ class ProductiveAdapter:
             }
             items.append(_Item(index, resource, sent=sent))
         return await self._bulk(
-            "POST", "/time_entries", items, self._by_position("POST /time_entries")
+            "POST", "/time_entries", items, self._by_position("POST /time_entries"), verb="create"
         )
 
     async def update_entries(self, changes: Sequence[EntryChange]) -> list[ItemResult]:
@@ -892,7 +902,9 @@ class ProductiveAdapter:
             if relationships:
                 resource["relationships"] = relationships
             items.append(_Item(index, resource, id=str(change.id), sent=sent, base=change.base))
-        return await self._bulk("PATCH", "/time_entries", items, self._by_id("PATCH /time_entries"))
+        return await self._bulk(
+            "PATCH", "/time_entries", items, self._by_id("PATCH /time_entries"), verb="change"
+        )
 
     @staticmethod
     def _id_items(ids: Sequence[str]) -> list[_Item]:
@@ -902,7 +914,9 @@ class ProductiveAdapter:
         ]
 
     async def delete_entries(self, ids: Sequence[str]) -> list[ItemResult]:
-        return await self._bulk("DELETE", "/time_entries", self._id_items(ids), self._all_ok)
+        return await self._bulk(
+            "DELETE", "/time_entries", self._id_items(ids), self._all_ok, verb="delete"
+        )
 
     async def approve_entries(
         self, ids: Sequence[str], *, for_all_approvers: bool = False
@@ -914,6 +928,7 @@ class ProductiveAdapter:
             self._id_items(ids),
             self._by_id("PATCH /time_entries/approve"),
             extra,
+            verb="approve",
         )
 
     async def unapprove_entries(self, ids: Sequence[str]) -> list[ItemResult]:
@@ -922,6 +937,7 @@ class ProductiveAdapter:
             "/time_entries/unapprove",
             self._id_items(ids),
             self._by_id("PATCH /time_entries/unapprove"),
+            verb="unapprove",
         )
 
     async def reject_entry(self, entry_id: str, reason: str) -> Entry:
