@@ -7,20 +7,25 @@ import os
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 import uvicorn
 from hypothesis import settings
+from pytest_textual_snapshot import node_to_report_path
 from syrupy.assertion import SnapshotAssertion
 
+from tests.snapshot_diff import report_diff
 from tui.ledger.app import create_app
 from tui.ledger.db import LedgerDB
+
+pytest_plugins = ["pytester"]  # tests of the fixtures here run a pytest of their own
 
 # CI runs the same examples every time (a failure there must be repeatable, not luck);
 # locally each run explores new ones.
@@ -101,6 +106,23 @@ def snapshot(snapshot: SnapshotAssertion, request: pytest.FixtureRequest) -> Sna
         location = snapshot.test_location
         location.testname = without_zone(location.testname)
     return snapshot
+
+
+@pytest.fixture
+def snap_compare(
+    snap_compare: Callable[..., bool], request: pytest.FixtureRequest
+) -> Callable[..., bool]:
+    """pytest-textual-snapshot's `snap_compare`, which on a mismatch also prints (shown
+    with the failure) a diff of the stored and the actual screen's text, so a failure
+    explains itself where the HTML report is gone (CI, a flake under xdist)."""
+
+    def compare(app: Any, *args: Any, **kwargs: Any) -> bool:
+        matched = snap_compare(app, *args, **kwargs)
+        if not matched:
+            print(report_diff(node_to_report_path(request.node)))
+        return matched
+
+    return compare
 
 
 def without_zone(name: str) -> str:
