@@ -1,5 +1,6 @@
-"""A snapshot mismatch explains itself: the `snap_compare` fixture prints a diff of the
-stored and the actual screen's text (tests/snapshot_diff.py)."""
+"""The `snap_compare` fixture of tests/conftest.py: a mismatch explains itself (a diff of
+the stored and the actual screen's text, tests/snapshot_diff.py), and a cursor's blink
+(on the wall clock) does not change a snapshot."""
 
 from __future__ import annotations
 
@@ -99,3 +100,44 @@ def test_a_failed_snap_compare_prints_the_screen_diff(
             "+goodbye",
         ]
     )
+
+
+def test_a_snapshot_shows_the_focused_input_cursor_even_after_it_blinked(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    monkeypatch.delenv("TEXTUAL_SNAPSHOT_TEMPDIR", raising=False)
+    pytester.makeconftest("pytest_plugins = ['tests.conftest']")
+    pytester.makepyfile(
+        test_field=textwrap.dedent(
+            """
+            import os
+
+            from textual.app import App
+            from textual.widgets import Input
+
+
+            class Field(App[None]):
+                def compose(self):
+                    yield Input(placeholder="Type here")
+
+
+            async def typed(pilot):
+                await pilot.press(*"abc")
+                if os.environ.get("BLINKED"):
+                    # What the blink timer does half a second after the last key: on a
+                    # busy machine the screenshot can come later than that.
+                    pilot.app.query_one(Input)._toggle_cursor()
+
+
+            def test_field(snap_compare):
+                assert snap_compare(Field(), terminal_size=(30, 3), run_before=typed)
+            """
+        )
+    )
+    assert pytester.runpytest("-p", "no:cacheprovider", "--snapshot-update").ret == 0
+
+    monkeypatch.setenv("BLINKED", "1")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+
+    assert result.ret == 0, result.stdout.str()
