@@ -16,7 +16,7 @@ from textual.widgets import Static
 from tests import app_child
 from tests.app_harness import SIZE, Harness, grid, settle
 from tests.conftest import FakeClock
-from tests.faults import Fault
+from tests.faults import Fault, InFlight
 from tui.api.base import EntryQuery
 from tui.api.http import RetryPolicy
 from tui.api.productive import ProductiveAdapter
@@ -76,6 +76,22 @@ async def test_the_grid_shows_the_week_when_it_loaded_before_the_screen_mounted(
         await pilot.press("i")
         await pilot.pause()
         assert isinstance(app.screen, EntryDetail) and app.screen.entry_id == expected[2]
+
+
+async def test_settle_waits_for_the_load_a_screen_starts_when_it_mounts(harness) -> None:
+    """A test that shows a screen and settles at once must see the screen's week loaded:
+    the screen starts its load only when it mounts, after settle began to wait."""
+    from tui.screens.approvals import ApprovalsScreen
+
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        harness.transport.inner = InFlight(harness.transport.inner, hold=0.3)
+        app.action_show_approvals()
+        await settle(pilot)
+        assert isinstance(app.screen, ApprovalsScreen)
+        assert not [worker.name for worker in app.workers if not worker.is_finished]
+        assert app.store.query is not None and app.store.query.person_ids == ()
 
 
 async def test_s_stops_the_timer_and_shows_its_minutes(harness) -> None:
