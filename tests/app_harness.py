@@ -70,9 +70,15 @@ class Harness:
 
 
 async def settle(pilot) -> None:
-    """Wait for the app's workers (load, save, timer) and the redraw after them."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    """Wait for the app's workers (load, save, timer) and the redraw after them, until no
+    worker runs: a screen just shown starts its load only when it mounts, which may come
+    after the first wait (on a busy machine, or when a test calls an action directly)."""
+    app = pilot.app
+    while True:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if all(worker.is_finished for worker in app.workers):
+            return
 
 
 def grid(app: TimesheetApp):

@@ -3,24 +3,33 @@ in-process (`httpx.ASGITransport`) or over a real loopback port (uvicorn in a th
 
 from __future__ import annotations
 
+import inspect
 import os
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 import uvicorn
 from hypothesis import settings
+from pytest_textual_snapshot import node_to_report_path
 from syrupy.assertion import SnapshotAssertion
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widgets import Input
 
+from tests.snapshot_diff import report_diff
 from tui.ledger.app import create_app
 from tui.ledger.db import LedgerDB
+
+pytest_plugins = ["pytester"]  # tests of the fixtures here run a pytest of their own
 
 # CI runs the same examples every time (a failure there must be repeatable, not luck);
 # locally each run explores new ones.
@@ -101,6 +110,46 @@ def snapshot(snapshot: SnapshotAssertion, request: pytest.FixtureRequest) -> Sna
         location = snapshot.test_location
         location.testname = without_zone(location.testname)
     return snapshot
+
+
+@pytest.fixture
+def snap_compare(
+    snap_compare: Callable[..., bool], request: pytest.FixtureRequest
+) -> Callable[..., bool]:
+    """pytest-textual-snapshot's `snap_compare`, made steady and talkative:
+    - the focused input's cursor is shown steadily (its blink runs on the wall clock: a
+      screen that took over half a second to reach its screenshot had it hidden);
+    - on a mismatch it prints (shown with the failure) a diff of the stored and the
+      actual screen's text, so a failure explains itself where the HTML report is gone
+      (CI, a flake under xdist)."""
+
+    def compare(
+        app: App[Any],
+        press: Iterable[str] = (),
+        terminal_size: tuple[int, int] = (80, 24),
+        run_before: Callable[[Pilot[Any]], Awaitable[None] | None] | None = None,
+    ) -> bool:
+        async def steady_run_before(pilot: Pilot[Any]) -> None:
+            if run_before is not None:
+                result = run_before(pilot)
+                if inspect.isawaitable(result):
+                    await result
+            steady_cursors(pilot.app)
+
+        matched = snap_compare(
+            app, press=press, terminal_size=terminal_size, run_before=steady_run_before
+        )
+        if not matched:
+            print(report_diff(node_to_report_path(request.node)))
+        return matched
+
+    return compare
+
+
+def steady_cursors(app: App[Any]) -> None:
+    """Stop the blink of every input on the shown screen: a focused one shows its cursor."""
+    for field in app.screen.query(Input):
+        field.cursor_blink = False
 
 
 def without_zone(name: str) -> str:

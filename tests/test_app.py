@@ -16,7 +16,7 @@ from textual.widgets import Static
 from tests import app_child
 from tests.app_harness import SIZE, Harness, grid, settle
 from tests.conftest import FakeClock
-from tests.faults import Fault
+from tests.faults import Fault, InFlight
 from tui.api.base import EntryQuery
 from tui.api.http import RetryPolicy
 from tui.api.productive import ProductiveAdapter
@@ -44,6 +44,54 @@ async def test_opens_on_this_week_with_the_grid_focused(harness) -> None:
         assert store.order and app.focused is grid(app)
         assert all(app.week_start <= store.records[i].date for i in store.order)
         assert {store.records[i].person_id for i in store.order} == {store.person_id}
+
+
+async def test_the_grid_shows_the_week_when_it_loaded_before_the_screen_mounted(
+    harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a busy machine the week can load between the grid's mount (it reads the store)
+    and the screen's (it subscribes to the store's changes for the grid): the grid must
+    still count the rows, total the days and put its cursor on a row."""
+    from tui.screens.entry_detail import EntryDetail
+    from tui.screens.timesheet import TimesheetScreen
+
+    async with harness.app().run_test(size=SIZE) as pilot:  # mounted in the usual order
+        await settle(pilot)
+        usual = grid(pilot.app)
+        expected = (usual.row_count, usual.day_totals, usual.cursor_id)
+    assert expected[0] > 0 and expected[2] is not None
+
+    mount = TimesheetScreen.on_mount
+
+    async def mount_after_the_load(screen: TimesheetScreen) -> None:
+        await screen.app.workers.wait_for_complete()
+        mount(screen)
+
+    monkeypatch.setattr(TimesheetScreen, "on_mount", mount_after_the_load)
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        shown = grid(app)
+        assert (shown.row_count, shown.day_totals, shown.cursor_id) == expected
+        await pilot.press("i")
+        await pilot.pause()
+        assert isinstance(app.screen, EntryDetail) and app.screen.entry_id == expected[2]
+
+
+async def test_settle_waits_for_the_load_a_screen_starts_when_it_mounts(harness) -> None:
+    """A test that shows a screen and settles at once must see the screen's week loaded:
+    the screen starts its load only when it mounts, after settle began to wait."""
+    from tui.screens.approvals import ApprovalsScreen
+
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        harness.transport.inner = InFlight(harness.transport.inner, hold=0.3)
+        app.action_show_approvals()
+        await settle(pilot)
+        assert isinstance(app.screen, ApprovalsScreen)
+        assert not [worker.name for worker in app.workers if not worker.is_finished]
+        assert app.store.query is not None and app.store.query.person_ids == ()
 
 
 async def test_s_stops_the_timer_and_shows_its_minutes(harness) -> None:

@@ -57,7 +57,11 @@ class TimesheetScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.app.store_changed.subscribe(self, self.on_store_change)
-        self.query_one(EntryGrid).focus()
+        grid = self.query_one(EntryGrid)
+        # The grid read the store when it mounted, before this subscription: what changed
+        # in between (the week's load may have run meanwhile) reached it through nothing.
+        grid.reload()
+        grid.focus()
         self.update_week_bar()
 
     @property
