@@ -159,6 +159,13 @@ def test_a_typed_range_takes_the_clis_dates() -> None:
     assert (first, last) == (week_range(today)[0] - timedelta(7), today)
     monday = week_range(today)[0]
     assert parse_range("monday to friday", today=today) == (monday, monday + timedelta(4))
+    # As the CLI's --to: a week is its Sunday, a weekday the first on or after the start.
+    last_week = (monday - timedelta(7), monday - timedelta(1))
+    assert parse_range("last week to last week", today=today) == last_week
+    assert parse_range("wednesday to monday", today=today) == (
+        monday + timedelta(2),
+        monday + timedelta(7),
+    )
     with pytest.raises(ValueProblem):
         parse_range("2026-11-15 2026-11-01", today=today)
     with pytest.raises(ValueProblem):

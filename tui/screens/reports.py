@@ -33,7 +33,13 @@ from tui.api.base import EntryQuery
 from tui.screens.base import TimesheetAppBase
 from tui.store.present import day_text, plural
 from tui.store.report import By, Report, build_report, label_of, staged_in_range
-from tui.store.values import ValueProblem, format_minutes, parse_date, week_range
+from tui.store.values import (
+    ValueProblem,
+    format_minutes,
+    parse_date,
+    parse_last_day,
+    week_range,
+)
 from tui.widgets.banner import ProblemBanner
 from tui.widgets.bar_chart import Bar, BarChart
 from tui.widgets.key_bar import KeyBar
@@ -66,8 +72,10 @@ def month_range(day: date) -> tuple[date, date]:
 
 def parse_range(text: str, *, today: date) -> tuple[date, date]:
     """`2026-11-01 2026-11-15`, `2026-11-01..2026-11-15`, `last week to today` or `monday to
-    friday` (each side a date as the CLI takes it, a weekday that day of this week); raises
-    `ValueProblem` with one sentence."""
+    friday`: each side read as the CLI reads --from and --to (`parse_last_day`: a week as
+    its last side is its Sunday, a weekday the first one on or after the first side), a
+    weekday as the first side that day of this week; raises `ValueProblem` with one
+    sentence."""
     raw = text.strip()
     for separator in ("..", " to ", " - "):
         if separator in raw:
@@ -78,7 +86,8 @@ def parse_range(text: str, *, today: date) -> tuple[date, date]:
     if len(parts) != 2 or not all(parts):
         raise ValueProblem("Give two dates: FROM TO (e.g. 2026-11-01 2026-11-15).")
     # A weekday's name is that day of this week: `monday to friday` is this week's.
-    first, last = (parse_date(part, today=today, week=today) for part in parts)
+    first = parse_date(parts[0], today=today, week=today)
+    last = parse_last_day(parts[1], today=today, first=first)
     if first > last:
         raise ValueProblem(f"{first} is after {last}.")
     return first, last
