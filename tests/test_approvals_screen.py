@@ -8,6 +8,7 @@ import dataclasses
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.app_harness import SIZE, Harness, settle
@@ -631,3 +632,51 @@ async def test_p_and_escape_close_the_people_panel_again(harness) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert view.table.has_focus and not view.has_class("-people-open")
+
+
+class StatusAtEachReject(httpx.AsyncBaseTransport):
+    """Passes requests on; at each reject sent, keeps what the status line of the screen
+    on top said then."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.app: TimesheetApp | None = None
+        self.seen: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/reject") and self.app is not None:
+            self.seen.append(text_of(self.app.screen.query_one("#approvals-status")))
+        return await self.inner.handle_async_request(request)
+
+
+async def test_rejecting_several_counts_them_as_it_goes(harness) -> None:
+    watching = StatusAtEachReject(harness.transport)
+    harness.transport = watching  # type: ignore[assignment]
+    app = harness.app()
+    watching.app = app
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_approvals(pilot, weeks_back=1)
+        start, end = week(app, 1)
+        ids = [
+            str(i)
+            for (i,) in sql(
+                harness,
+                "SELECT id FROM time_entries WHERE submitted = 1 AND approved = 0 AND"
+                " rejected = 0 AND date BETWEEN ? AND ? ORDER BY id LIMIT 3",
+                start,
+                end,
+            )
+        ]
+        for entry_id in ids:
+            await put_cursor(pilot, view, entry_id)
+            await pilot.press("space")
+        await pilot.press("r")
+        await pilot.pause()
+        await pilot.press(*"Wrong week", "enter")
+        await settle(pilot)
+        assert [line.splitlines()[-1] for line in watching.seen] == [
+            "Rejecting 1 of 3…",
+            "Rejecting 2 of 3…",
+            "Rejecting 3 of 3…",
+        ]
+        assert "3 rejected" in text_of(view.query_one("#approvals-status"))

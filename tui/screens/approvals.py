@@ -16,7 +16,7 @@ opens it over the table.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from datetime import date, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -942,10 +942,27 @@ class ApprovalsScreen(Screen[None]):
         )
 
     async def _run_unrejects(self, ids: list[str]) -> None:
-        self.show_results([await self.store.unreject(entry_id) for entry_id in ids])
+        await self._one_by_one(ids, self.store.unreject, "Unrejecting")
 
     async def _run_rejects(self, ids: list[str], reason: str) -> None:
-        results = [await self.store.reject(entry_id, reason) for entry_id in ids]
+        await self._one_by_one(ids, partial(self.store.reject, reason=reason), "Rejecting")
+
+    async def _one_by_one(
+        self, ids: list[str], send: Callable[[str], Awaitable[ApprovalResult]], doing: str
+    ) -> None:
+        """A rejection (or its undoing) is one request per entry, and hundreds take half a
+        minute under Productive's rate limit: the status line counts them as they go, and
+        each row shows its result as soon as it has one."""
+        results: list[ApprovalResult] = []
+        for entry_id in ids:
+            self.summary = f"{doing} {len(results) + 1} of {len(ids)}…"
+            if self.is_attached:
+                self.update_status()
+            result = await send(entry_id)
+            results.append(result)
+            self.results[result.id] = result
+            if self.is_attached:
+                self.redraw_rows([result.id])
         self.show_results(results)
 
     def show_results(self, results: Sequence[ApprovalResult]) -> None:
