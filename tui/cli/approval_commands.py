@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -31,7 +32,7 @@ from tui.cli.context import (
     day_range,
     require_terminal_or_yes,
 )
-from tui.cli.output import echo_json, table
+from tui.cli.output import echo_json, progress_bar, table
 from tui.cli.time_commands import _people_chosen
 from tui.store.present import timer_blocks_approval, timer_left_out
 from tui.store.values import printable
@@ -481,7 +482,7 @@ def reject(ctx: click.Context, ids: tuple[str, ...], reason: str, as_json: bool)
     async def work(store: Store) -> list[ApprovalResult]:
         _require(store, "reject", "Rejecting entries", "reject them")
         # One entry's refusal is that entry's failure; a refused token stops it all (exit 2).
-        return [await store.reject(entry_id, reason.strip()) for entry_id in clean]
+        return await _one_by_one(clean, partial(store.reject, reason=reason.strip()), action)
 
     _report(cli_context(ctx).run(work), action, as_json)
 
@@ -509,9 +510,25 @@ def unreject(ctx: click.Context, ids: tuple[str, ...], as_json: bool) -> None:
 
     async def work(store: Store) -> list[ApprovalResult]:
         _require(store, "reject", "Unrejecting entries", "unreject them")
-        return [await store.unreject(entry_id) for entry_id in clean]
+        return await _one_by_one(clean, store.unreject, action)
 
     _report(cli_context(ctx).run(work), action, as_json)
+
+
+async def _one_by_one(
+    ids: list[str], send: Callable[[str], Awaitable[ApprovalResult]], action: Action
+) -> list[ApprovalResult]:
+    """One request per entry (hundreds take a while under a rate limit): a progress bar
+    on a terminal counts them."""
+    update, finish = progress_bar(len(ids), action.gerund)
+    results = []
+    try:
+        for entry_id in ids:
+            results.append(await send(entry_id))
+            update(len(results), len(ids))
+    finally:
+        finish()
+    return results
 
 
 COMMANDS: list[click.Command] = [approve, unapprove, reject, unreject]

@@ -22,7 +22,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -129,3 +129,16 @@ def csv_text(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, raw: bool
     writer.writerow(headers)
     writer.writerows([csv_cell(v, raw=raw, terminal=terminal) for v in row] for row in rows)
     return buffer.getvalue()
+
+
+def progress_bar(total: int, label: str) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    """A progress bar on a terminal (stderr) only, nothing at all otherwise: `update(done,
+    total)` as work goes, `finish()` at the end."""
+    hidden = not sys.stderr.isatty()
+    bar = click.progressbar(length=total, label=label, file=sys.stderr, hidden=hidden)
+    bar.__enter__()
+
+    def update(done: int, _total: int) -> None:
+        bar.update(done - bar.pos)
+
+    return update, lambda: bar.__exit__(None, None, None)

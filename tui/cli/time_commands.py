@@ -12,8 +12,7 @@ answers quickly.
 from __future__ import annotations
 
 import contextlib
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -30,7 +29,7 @@ from tui.cli.context import (
     format_option,
     require_terminal_or_yes,
 )
-from tui.cli.output import csv_text, echo_json, entry_json, table, timer_json
+from tui.cli.output import csv_text, echo_json, entry_json, progress_bar, table, timer_json
 from tui.store.present import one_line, person_name, plural, service_name, task_title
 from tui.store.values import printable
 
@@ -820,18 +819,6 @@ def _summary(rows: Sequence[ImportRow], me: str | None) -> str:
     )
 
 
-def _progress_bar(total: int) -> tuple[Callable[[int, int], None], Callable[[], None]]:
-    """A progress bar on a terminal (stderr) only; nothing at all otherwise."""
-    hidden = not sys.stderr.isatty()
-    bar = click.progressbar(length=total, label="Saving", file=sys.stderr, hidden=hidden)
-    bar.__enter__()
-
-    def update(done: int, _total: int) -> None:
-        bar.update(done - bar.pos)
-
-    return update, lambda: bar.__exit__(None, None, None)
-
-
 @click.command(name="import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check every row and say what would be created.")
@@ -891,7 +878,7 @@ def import_entries(
         if not yes:
             _confirm(f"Import {summary}?", "Nothing was imported.")
         lines = {store.stage_new(row.values): row.line for row in rows}
-        update, done = _progress_bar(len(lines))
+        update, done = progress_bar(len(lines), "Saving")
         try:
             report = await store.save_and_settle(update)
         finally:
