@@ -54,13 +54,20 @@ def test_a_missing_snapshot_is_named_as_such() -> None:
     assert "there is no stored snapshot" in report
 
 
-def test_a_failed_snap_compare_prints_the_screen_diff(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The runs below are sessions of their own (their own report folder), not our worker.
+@pytest.fixture
+def session(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """A pytest run of its own, with this suite's fixtures: its own report folder, not
+    the worker's that runs this test."""
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
     monkeypatch.delenv("TEXTUAL_SNAPSHOT_TEMPDIR", raising=False)
     pytester.makeconftest("pytest_plugins = ['tests.conftest']")
+    return pytester
+
+
+def test_a_failed_snap_compare_prints_the_screen_diff(
+    session: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester = session
     pytester.makepyfile(
         test_greeting=textwrap.dedent(
             """
@@ -103,11 +110,9 @@ def test_a_failed_snap_compare_prints_the_screen_diff(
 
 
 def test_a_snapshot_shows_the_focused_input_cursor_even_after_it_blinked(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    session: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
-    monkeypatch.delenv("TEXTUAL_SNAPSHOT_TEMPDIR", raising=False)
-    pytester.makeconftest("pytest_plugins = ['tests.conftest']")
+    pytester = session
     pytester.makepyfile(
         test_field=textwrap.dedent(
             """
