@@ -120,7 +120,9 @@ CREATE TABLE IF NOT EXISTS timesheets (            -- one person's one submitted
 CREATE INDEX IF NOT EXISTS timers_entry ON timers (time_entry_id);
 """
 
-DEFAULT_SERVICES = ("General", "Meetings", "Admin")
+DEFAULT_SERVICES = {"General": True, "Meetings": False, "Admin": False}
+"""A new ledger's services, and whether time on each is billable: a freelancer bills their
+work, not their meetings and admin."""
 
 # Plannr ids of people and services are derived, so they stay stable across rebuilds.
 _UUID_NAMESPACE = uuid.UUID("1b7d2a52-6c1e-4f55-9a55-8f4c2d7e0b11")
@@ -309,8 +311,8 @@ class LedgerDB:
         except (KeyError, OSError):
             first_name = "Me"
         owner_id = insert_person(conn, organization_id, first_name=first_name, last_name="")
-        for name in DEFAULT_SERVICES:
-            insert_service(conn, organization_id, name=name)
+        for name, billable in DEFAULT_SERVICES.items():
+            insert_service(conn, organization_id, name=name, billable=billable)
         meta = {
             "schema_version": str(SCHEMA_VERSION),
             "organization_id": organization_id,
