@@ -13,6 +13,7 @@ import pytest
 
 from tests.app_harness import SIZE, Harness, settle
 from tests.conftest import FakeClock
+from tests.faults import Fault
 from tui.api.productive import ProductiveAdapter
 from tui.app import TimesheetApp
 from tui.screens.dialogs import ConfirmDialog, ReasonDialog
@@ -680,3 +681,38 @@ async def test_rejecting_several_counts_them_as_it_goes(harness) -> None:
             "Rejecting 3 of 3…",
         ]
         assert "3 rejected" in text_of(view.query_one("#approvals-status"))
+
+
+async def test_a_token_refused_midway_through_rejecting_keeps_the_count_of_what_was_done(
+    harness,
+) -> None:
+    app = harness.app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        view = await open_approvals(pilot, weeks_back=1)
+        start, end = week(app, 1)
+        ids = [
+            str(i)
+            for (i,) in sql(
+                harness,
+                "SELECT id FROM time_entries WHERE submitted = 1 AND approved = 0 AND"
+                " rejected = 0 AND date BETWEEN ? AND ? ORDER BY id LIMIT 3",
+                start,
+                end,
+            )
+        ]
+        harness.transport.inject(
+            Fault.status_code(401), match=lambda r: r.url.path.endswith(f"/{ids[1]}/reject")
+        )
+        for entry_id in ids:
+            await put_cursor(pilot, view, entry_id)
+            await pilot.press("space")
+        await pilot.press("r")
+        await pilot.pause()
+        await pilot.press(*"Wrong week", "enter")
+        await settle(pilot)
+        status = text_of(view.query_one("#approvals-status"))
+        assert "1 rejected" in status and "Rejecting" not in status, status
+        rejected = sql(
+            harness, "SELECT id FROM time_entries WHERE rejected = 1 AND id IN (?, ?, ?)", *ids
+        )
+        assert rejected == [(int(ids[0]),)]

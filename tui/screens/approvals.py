@@ -952,18 +952,21 @@ class ApprovalsScreen(Screen[None]):
     ) -> None:
         """A rejection (or its undoing) is one request per entry, and hundreds take half a
         minute under Productive's rate limit: the status line counts them as they go, and
-        each row shows its result as soon as it has one."""
+        each row shows its result as soon as it has one. A refused token ends the run
+        (raised to the app's error handler) with what was done so far summed up."""
         results: list[ApprovalResult] = []
-        for entry_id in ids:
-            self.summary = f"{doing} {len(results) + 1} of {len(ids)}…"
-            if self.is_attached:
-                self.update_status()
-            result = await send(entry_id)
-            results.append(result)
-            self.results[result.id] = result
-            if self.is_attached:
-                self.redraw_rows([result.id])
-        self.show_results(results)
+        try:
+            for entry_id in ids:
+                self.summary = f"{doing} {len(results) + 1} of {len(ids)}…"
+                if self.is_attached:
+                    self.update_status()
+                result = await send(entry_id)
+                results.append(result)
+                self.results[result.id] = result
+                if self.is_attached:
+                    self.redraw_rows([result.id])
+        finally:
+            self.show_results(results)
 
     def show_results(self, results: Sequence[ApprovalResult]) -> None:
         """Mark each row by its result; the counts and the failures in the status line.
