@@ -4,6 +4,7 @@ what cannot succeed, and a restart that brings back the history and the failure 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -12,7 +13,7 @@ import pytest
 from tests.conftest import FakeClock
 from tests.faults import FaultTransport
 from tests.test_store import TODAY, WEEK, adapter, open_store
-from tui.api.base import EntryChange
+from tui.api.base import EntryChange, EntryQuery
 from tui.ledger.app import create_app
 from tui.ledger.db import LedgerDB
 from tui.ledger.demo import populate_demo
@@ -245,3 +246,26 @@ async def test_saved_changes_leave_the_restored_history(demo, transport, clock, 
     assert again.undo() is None
     assert again.records[saved].note == "saved" and again.row(saved).state is RowState.clean
     await again.aclose()
+
+
+async def test_a_new_row_beside_a_submitted_days_row_is_refused_at_once(
+    demo, transport, clock
+) -> None:
+    store = await open_store(demo, transport, clock)
+    me = (store.person_id,)
+    open_day = next(i for i in store.order if not store.records[i].submitted)
+    last_week = [day - timedelta(days=7) for day in WEEK]
+    await store.load(EntryQuery(*last_week, person_ids=me))  # the demo submitted it
+    submitted = store.order[0]
+    assert store.records[submitted].submitted
+    staged_before = store.staged_count
+
+    with pytest.raises(StagingError, match="is submitted; unsubmit the week"):
+        store.stage_new(after=submitted)
+    assert store.staged_count == staged_before  # nothing staged, nothing to fail at the save
+    # A date given outright is the server's to judge (a timer's or an import's row).
+    store.stage_new({"date": store.records[submitted].date}, after=submitted)
+
+    await store.load(EntryQuery(*WEEK, person_ids=me))
+    new_id = store.stage_new(after=open_day)
+    assert store.row(new_id).record.date == store.records[open_day].date

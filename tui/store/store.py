@@ -892,6 +892,8 @@ class Store:
         given one, else today's (or the range's first), and goes after the rows of its
         date. Returns its temporary id."""
         checked = {name: self.check_value(name, value) for name, value in (values or {}).items()}
+        if "date" not in checked and after is not None:
+            self._refuse_on_submitted_day(after, checked.get("person_id", self.person_id))
         defaults: dict[str, Any] = {
             "date": self._default_date(after),
             "minutes": 0,
@@ -903,6 +905,19 @@ class Store:
         new_id = f"{NEW_PREFIX}{uuid.uuid4().hex[:12]}"
         self._commit("new entry", {new_id: Staged(Kind.create, {**defaults, **checked})})
         return new_id
+
+    def _refuse_on_submitted_day(self, beside: str, person_id: str | None) -> None:
+        """A new row beside one of a submitted day would take that day, which the server
+        refuses to add to (its timesheet holds all of the person's entries of that day):
+        said now, not at the save."""
+        if self.index_of(beside) is None:
+            return
+        record = self.row(beside).record
+        if record.submitted and record.person_id == person_id and record.date != date.min:
+            raise StagingError(
+                f"{record.date:%a %d %b} is submitted; unsubmit the week (palette: Unsubmit) "
+                "to add an entry to it."
+            )
 
     def _default_date(self, beside: str | None = None) -> date:
         if beside is not None and self.index_of(beside) is not None:
