@@ -134,10 +134,14 @@ def snap_compare(
                 result = run_before(pilot)
                 if inspect.isawaitable(result):
                     await result
+            # The presses here, as the plugin would make them after `run_before`: an input
+            # they open is steadied too.
+            await pilot.pause()
+            await pilot.press(*press)
             steady_cursors(pilot.app)
 
         matched = snap_compare(
-            app, press=press, terminal_size=terminal_size, run_before=steady_run_before
+            app, press=(), terminal_size=terminal_size, run_before=steady_run_before
         )
         if not matched:
             print(report_diff(node_to_report_path(request.node)))

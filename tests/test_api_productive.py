@@ -495,7 +495,7 @@ async def test_a_resend_refused_again_is_not_resent_a_third_time(
     assert [r.outcome for r in results] == [Outcome.failed] * 3
     assert results[1].error == "Time is closed for that day."
     assert results[0].error == "Budget exceeded."
-    assert "Productive refused to create 2 entries" in (results[2].error or "")
+    assert "Productive refused to create the entries" in (results[2].error or "")
     assert "Budget exceeded" in (results[2].error or "")
     assert [p.items for p in transport.calls("POST", ENTRIES)] == [3, 2]
     assert rows(ledger) == []

@@ -573,3 +573,55 @@ def test_dry_run_of_the_running_timers_entry_fails_as_the_real_run_does(ledger, 
     [outcome] = json.loads(real.stdout)
     assert (expected["result"], expected["message"]) == ("failed", outcome["message"])
     assert f"A timer is running on entry {timed}" in outcome["message"]
+
+
+def token_revoked_after(app, rejects: int):
+    """The ledger's API, but the token stops working after `rejects` rejections, as a
+    token revoked while a long run is under way."""
+    seen = 0
+
+    async def revoking(scope, receive, send):
+        nonlocal seen
+        if scope["type"] == "http" and scope["path"].endswith("/reject"):
+            seen += 1
+            if seen > rejects:
+                body = b'{"errors": [{"status": "401", "title": "Unauthorized"}]}'
+                headers = [(b"content-type", b"application/vnd.api+json")]
+                await send({"type": "http.response.start", "status": 401, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await app(scope, receive, send)
+
+    return revoking
+
+
+def test_a_token_refused_midway_through_rejecting_says_what_was_rejected(
+    ledger, config, clock, tmp_path
+) -> None:
+    ids = [
+        str(i)
+        for (i,) in rows(
+            ledger,
+            "SELECT id FROM time_entries WHERE approved = 0 AND rejected = 0 ORDER BY id LIMIT 3",
+        )
+    ]
+    with LoopbackServer(token_revoked_after(create_app(ledger, clock=clock), 1)) as server:
+        revoked = tmp_path / "revoked.toml"
+        text = config.read_text().replace(config_url(config), f"{server.url}/api/v2")
+        revoked.write_text(text)
+        revoked.chmod(0o600)
+        result = run(revoked, "reject", *ids, "--reason", "Wrong week")
+    assert result.exit_code == 2
+    assert (
+        f"Rejected before the token was refused: {ids[0]}; the other 2 were not rejected."
+        in result.stderr
+    )
+    assert rows(
+        ledger, "SELECT id FROM time_entries WHERE rejected = 1 AND id IN (?, ?, ?)", *ids
+    ) == [(int(ids[0]),)]
+
+
+def config_url(config: Path) -> str:
+    import tomllib
+
+    return tomllib.loads(config.read_text())["profiles"]["work"]["base_url"]

@@ -166,6 +166,12 @@ def test_a_typed_range_takes_the_clis_dates() -> None:
         monday + timedelta(2),
         monday + timedelta(7),
     )
+    # Both sides read "last friday" alike, on a weekend too: of the week before this one.
+    saturday = monday + timedelta(5)
+    assert parse_range("last monday to last friday", today=saturday) == (
+        monday - timedelta(7),
+        monday - timedelta(3),
+    )
     with pytest.raises(ValueProblem):
         parse_range("2026-11-15 2026-11-01", today=today)
     with pytest.raises(ValueProblem):

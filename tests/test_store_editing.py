@@ -265,6 +265,11 @@ async def test_a_new_row_beside_a_submitted_days_row_is_refused_at_once(
     assert store.staged_count == staged_before  # nothing staged, nothing to fail at the save
     # A date given outright is the server's to judge (a timer's or an import's row).
     store.stage_new({"date": store.records[submitted].date}, after=submitted)
+    # A rejected row stays editable: moved to the weekend, a row beside it goes there too.
+    rejected = next(i for i in store.order if i in store.records and store.records[i].rejected)
+    store.stage_edit(rejected, "date", last_week[1])
+    moved = store.stage_new(after=rejected)
+    assert store.row(moved).record.date == last_week[1]
 
     await store.load(EntryQuery(*WEEK, person_ids=me))
     new_id = store.stage_new(after=open_day)

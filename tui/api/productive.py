@@ -740,7 +740,8 @@ class ProductiveAdapter:
             return out
         body = {**(extra or {}), "data": [item.resource for item in chunk]}
         # A refusal of the chunk names what it did, not the route (`HttpClient._error`).
-        doing = f"to {verb} {len(chunk)} {'entry' if len(chunk) == 1 else 'entries'}"
+        # No count: a refusal that ends the call (a 403) ends all of it, not this chunk.
+        doing = f"to {verb} the entries"
         try:
             answer = await self.http.request(
                 method, path, json_body=body, headers=BULK_HEADERS, about=doing
@@ -1133,7 +1134,8 @@ class ProductiveAdapter:
         return next((t for t in document.data if t.attributes.stopped_at is None), None)
 
     async def _entry(self, entry_id: str) -> Entry:
-        return (await self._get(_EntryRead, f"/time_entries/{entry_id}")).data
+        path = f"/time_entries/{entry_id}"
+        return (await self._get(_EntryRead, path, about=f"to read entry {entry_id}")).data
 
     async def current_timer(self) -> Timer | None:
         running = await self._running()

@@ -265,10 +265,10 @@ async def _dry_results(store: Store, ids: list[str], action: Action) -> list[App
             results.append(
                 ApprovalResult(entry_id, "failed", "It is invoiced, so it cannot be unapproved.")
             )
+        elif action is APPROVE and entry_id == timed:  # the store refuses it first, as here
+            results.append(ApprovalResult(entry_id, "failed", timer_blocks_approval(entry_id)))
         elif entry.approved == (action is APPROVE):
             results.append(ApprovalResult(entry_id, action.done, f"Already {action.done}."))
-        elif action is APPROVE and entry_id == timed:  # the store refuses it, as here
-            results.append(ApprovalResult(entry_id, "failed", timer_blocks_approval(entry_id)))
         else:
             results.append(ApprovalResult(entry_id, f"would {action.verb}"))
     return results
@@ -519,15 +519,28 @@ async def _one_by_one(
     ids: list[str], send: Callable[[str], Awaitable[ApprovalResult]], action: Action
 ) -> list[ApprovalResult]:
     """One request per entry (hundreds take a while under a rate limit): a progress bar
-    on a terminal counts them."""
+    on a terminal counts them. A refused token ends the run (exit 2); what was done by
+    then is said first."""
+    from tui.api.errors import AuthError
+
     update, finish = progress_bar(len(ids), action.gerund)
     results = []
     try:
         for entry_id in ids:
             results.append(await send(entry_id))
             update(len(results), len(ids))
-    finally:
+    except BaseException as error:
         finish()
+        done = [r.id for r in results if r.result == action.done]
+        if isinstance(error, AuthError) and done:
+            click.echo(
+                f"{action.done.capitalize()} before the token was refused: "
+                f"{', '.join(printable(i) for i in done)}; the other "
+                f"{len(ids) - len(done)} were not {action.done}.",
+                err=True,
+            )
+        raise
+    finish()
     return results
 
 

@@ -211,10 +211,17 @@ def status(ctx: click.Context, as_json: bool) -> None:
 
     parts = [
         f"Running {format_elapsed(timer.elapsed_seconds(now))}",
-        service or (f"service {timer.service_id}" if timer.service_id else ""),
+        service or _target(timer.service_id),
         _note(timer.note) if timer.note else "",
     ]
     click.echo(" — ".join(p for p in parts if p))
+
+
+def _target(service_id: str | None) -> str:
+    """What a timer runs on, by its id: `service 3`, or a Plannr trackable as typed."""
+    if not service_id:
+        return ""
+    return printable(service_id if ":" in service_id else f"service {service_id}")
 
 
 async def _timer_service(backend: Backend, timer: Timer) -> str | None:
@@ -269,7 +276,8 @@ def start(
         started_at = parse_start_at(at, ago, now=datetime.now(UTC))
     except ValueProblem as problem:
         raise CliError(str(problem)) from None
-    if _is_plannr(ctx):
+    plannr = _is_plannr(ctx)
+    if plannr:
         from tui.config import parse_trackable
 
         if service_id is not None:
@@ -294,11 +302,14 @@ def start(
         if service_id is None:
             raise CliError("Name the service with --service ID (see `timesheet services`).")
         target = service_id
-    shown = printable(target if ":" in target else f"service {target}")
+    shown = _target(target)
 
     async def work(store: Store) -> tuple[Timer, str | None, str | None]:
         timer = await store.start_timer(target, task_id=task_id, note=note, started_at=started_at)
-        return timer, store.timer_notice, await _timer_service(store.backend, timer)
+        # Productive and the ledger list services in one read; Plannr reads each trackable's
+        # name on its own, too slow for a command that should answer at once.
+        name = None if plannr else await _timer_service(store.backend, timer)
+        return timer, store.timer_notice, name
 
     timer, notice, name = cli_context(ctx).run(work)
     if name is not None:  # what a person recognises first, then the id they typed

@@ -966,11 +966,12 @@ class ApprovalsScreen(Screen[None]):
                 if self.is_attached:
                     self.redraw_rows([result.id])
         finally:
-            self.show_results(results)
+            self.show_results(results, not_sent=len(ids) - len(results))
 
-    def show_results(self, results: Sequence[ApprovalResult]) -> None:
-        """Mark each row by its result; the counts and the failures in the status line.
-        What did not go through stays selected, to try again (e.g. with `f`)."""
+    def show_results(self, results: Sequence[ApprovalResult], *, not_sent: int = 0) -> None:
+        """Mark each row by its result; the counts and the failures in the status line
+        (and how many were `not_sent`: not done when a run ended early). What did not go through
+        stays selected, to try again (e.g. with `f`)."""
         counts: dict[str, int] = defaultdict(int)
         for result in results:
             self.results[result.id] = result
@@ -985,6 +986,8 @@ class ApprovalsScreen(Screen[None]):
             ("failed", "failed"),
         )
         summary = ", ".join(f"{counts[key]} {label}" for key, label in labels if counts[key])
+        if not_sent:
+            summary = ", ".join(part for part in (summary, f"{not_sent} not done") if part)
         if failed:
             reasons = "; ".join(
                 f"#{printable(r.id)}: {one_line(r.message or 'no reason given')}"

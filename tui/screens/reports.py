@@ -87,7 +87,7 @@ def parse_range(text: str, *, today: date) -> tuple[date, date]:
         raise ValueProblem("Give two dates: FROM TO (e.g. 2026-11-01 2026-11-15).")
     # A weekday's name is that day of this week: `monday to friday` is this week's.
     first = parse_date(parts[0], today=today, week=today)
-    last = parse_last_day(parts[1], today=today, first=first)
+    last = parse_last_day(parts[1], today=today, first=first, week=today)
     if first > last:
         raise ValueProblem(f"{first} is after {last}.")
     return first, last

@@ -60,7 +60,7 @@ class TimesheetScreen(Screen[None]):
         grid = self.query_one(EntryGrid)
         # The grid read the store when it mounted, before this subscription: what changed
         # in between (the week's load may have run meanwhile) reached it through nothing.
-        grid.reload()
+        grid.catch_up()
         grid.focus()
         self.update_week_bar()
 

@@ -910,12 +910,20 @@ class Store:
         """A new row beside one of a submitted day would take that day, which the server
         refuses to add to (its timesheet holds all of the person's entries of that day):
         said now, not at the save."""
-        if self.index_of(beside) is None:
+        # The server's copy and its day: a staged date is not the server's yet, and a
+        # rejected entry may have been moved off the day whose timesheet it keeps.
+        record = self.records.get(beside)
+        if record is None or self.index_of(beside) is None:
             return
-        record = self.row(beside).record
-        if record.submitted and record.person_id == person_id and record.date != date.min:
+        day = self._default_date(beside)
+        if (
+            record.submitted
+            and not record.rejected
+            and record.person_id == person_id
+            and record.date == day
+        ):
             raise StagingError(
-                f"{record.date:%a %d %b} is submitted; unsubmit the week (palette: Unsubmit) "
+                f"{day:%a %d %b} is submitted; unsubmit the week (palette: Unsubmit) "
                 "to add an entry to it."
             )
 

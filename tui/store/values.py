@@ -130,12 +130,14 @@ def _out_of_range(text: str) -> ValueProblem:
     )
 
 
-def parse_last_day(text: str, *, today: date, first: date | None = None) -> date:
-    """The last day of a range (`--to`): as `parse_date`, except that a week (`last week`,
-    `this week`, `next week`, `N weeks ago`) is its Sunday, and a bare weekday after
-    `first` is that weekday on or after `first`, within 6 days of it."""
+def parse_last_day(
+    text: str, *, today: date, first: date | None = None, week: date | None = None
+) -> date:
+    """The last day of a range (`--to`): as `parse_date` (with its `week`), except that a
+    week (`last week`, `this week`, `next week`, `N weeks ago`) is its Sunday, and a bare
+    weekday after `first` is that weekday on or after `first`, within 6 days of it."""
     raw = " ".join(text.strip().lower().split())
-    day = parse_date(text, today=today)
+    day = parse_date(text, today=today, week=week)
     ago = _AGO.match(raw)
     if raw in ("last week", "this week", "next week") or (ago and ago.group(2).startswith("week")):
         day = week_range(day)[1]

@@ -358,6 +358,11 @@ class EntryGrid(ScrollView, can_focus=True):
         """Re-read everything: totals, people, row count (O(rows), once)."""
         self._reload(force=True)
 
+    def catch_up(self) -> None:
+        """Re-read the rows only if they changed since the grid last read them (changes
+        it was not told of): a large cached week is not measured twice at the start."""
+        self._reload(force=False)
+
     def _reload(self, *, force: bool) -> None:
         order = self.store.order
         fingerprint = (len(order), sum(map(hash, order)))
