@@ -457,3 +457,56 @@ def test_demo_with_a_command_is_refused_rather_than_using_the_real_profile(tmp_p
     assert result.exit_code == 2
     assert "--demo only opens the app" in result.stderr and "serve --demo" in result.stderr
     assert not (tmp_path / "real.db").exists()
+
+
+def ledger_profile(tmp_path: Path, ledger_path: Path) -> Path:
+    return write(
+        tmp_path / "config.toml",
+        {
+            "default_profile": "local",
+            "profiles": {"local": {"backend": "ledger", "path": str(ledger_path)}},
+        },
+    )
+
+
+def test_a_ledger_path_that_cannot_be_a_ledger_is_one_sentence_exit_2(tmp_path: Path) -> None:
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    not_sqlite = tmp_path / "notes.txt"
+    not_sqlite.write_text("these are my notes, not a ledger\n" * 100)
+    missing = tmp_path / "no-such-folder" / "ledger.db"
+    expected = {
+        folder: f"{folder} is a folder; give a file in it",
+        not_sqlite: f"{not_sqlite} is not a timesheet ledger",
+        missing: f"folder {missing.parent} does not exist",
+    }
+    for path, sentence in expected.items():
+        result = run(ledger_profile(tmp_path, path), "status")
+        assert result.exit_code == 2, result.output
+        assert sentence in result.stderr and result.stderr.count("\n") == 1, result.stderr
+    assert not missing.parent.exists()  # a typo'd folder is not made
+    assert not_sqlite.read_text().startswith("these are my notes")  # left as it was
+
+
+def test_a_new_ledger_file_is_private_it_holds_its_token(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.db"
+    assert run(ledger_profile(tmp_path, path), "status").exit_code == 0
+    assert mode(path) == 0o600
+    made = tmp_path / "made" / "here" / "ledger.db"
+    LedgerDB(made).close()  # the default place's folders are made, private
+    assert (mode(made.parent), mode(made)) == (0o700, 0o600)
+
+
+def test_a_damaged_journal_stops_the_app_with_one_sentence_and_is_left_alone(
+    tmp_path: Path,
+) -> None:
+    config = ledger_profile(tmp_path, tmp_path / "ledger.db")
+    state = tmp_path / "state"
+    journal = state / "timesheet" / "local.db"
+    journal.parent.mkdir(parents=True)
+    journal.write_bytes(b"junk, not SQLite " * 200)
+    done = run_process("--config", str(config), env={"XDG_STATE_HOME": str(state)})
+    assert done.returncode == 2, done.stderr
+    assert f"The journal {journal} cannot be opened: it is damaged" in done.stderr
+    assert "move it aside" in done.stderr and done.stderr.count("\n") == 1
+    assert journal.read_bytes().startswith(b"junk, not SQLite")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 
 from tui.api.base import Backend
 from tui.config import (
@@ -13,6 +14,7 @@ from tui.config import (
     ProductiveProfile,
     Profile,
     UiSettings,
+    default_ledger_path,
     resolve_token,
 )
 
@@ -31,7 +33,11 @@ def open_backend(
         from tui.api.ledger import LedgerBackend
         from tui.ledger.db import LedgerDB
 
-        return LedgerBackend.open(LedgerDB(profile.path), bulk_chunk_size=ui.bulk_chunk_size)
+        # Folders are made on the way to the default place only: elsewhere a missing one
+        # is more likely a typo than a new ledger wanted there.
+        default = Path(profile.path).expanduser() == default_ledger_path()
+        ledger = LedgerDB(profile.path, make_folder=default)
+        return LedgerBackend.open(ledger, bulk_chunk_size=ui.bulk_chunk_size)
     token = resolve_token(profile_name, profile, env)
     if isinstance(profile, ProductiveProfile):
         from tui.api.productive import ProductiveAdapter

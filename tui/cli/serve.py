@@ -94,7 +94,12 @@ def serve(ctx: click.Context, host: str, port: int, db_path: Path | None, demo: 
             folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="timesheet-")))
             ledger = create_demo_ledger(db_path or folder / "demo-ledger.db")
         else:
-            ledger = LedgerDB(db_path or _ledger_path(ctx))
+            from tui.ledger.db import LedgerError
+
+            try:
+                ledger = LedgerDB(db_path or _ledger_path(ctx))
+            except LedgerError as error:
+                raise CliError(str(error)) from None
         stack.callback(ledger.close)
         sock = _bind(host, port)
         stack.callback(sock.close)

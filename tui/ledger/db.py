@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import os
 import secrets
 import sqlite3
 import threading
@@ -214,10 +215,25 @@ class LedgerConnection(sqlite3.Connection):
         return ends
 
 
+class LedgerError(ValueError):
+    """The ledger file cannot be opened; `str()` is one sentence naming it. A ValueError,
+    as a profile's other bad values are (the CLI says it and exits 2)."""
+
+
+FOLDER_MODE = 0o700
+FILE_MODE = 0o600
+"""The ledger holds the token it accepts: only its owner may read it (and its folder, when
+the ledger makes it), as the journal."""
+
+
 class LedgerDB:
     """Owns the database file; hands each thread its own connection."""
 
-    def __init__(self, path: Path | str, *, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, path: Path | str, *, clock: Clock = utc_now, make_folder: bool = True
+    ) -> None:
+        """`make_folder`: create missing folders on the way to `path` (the default place;
+        a path a person wrote, in a folder that is not there, is more likely a typo)."""
         self.path = Path(path).expanduser()
         self.clock = clock
         self._local = threading.local()
@@ -226,11 +242,38 @@ class LedgerDB:
         self._idle = threading.Condition(self._all_lock)
         """Notified when a transaction ends: `close` waits for the running ones."""
         self._running = 0
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = self.connection()
-        conn.executescript(SCHEMA)
-        _migrate(conn)
-        self.identity = self._ensure_identity(conn)
+        try:
+            self._create_private(make_folder)
+            conn = self.connection()
+            conn.executescript(SCHEMA)
+            _migrate(conn)
+            self.identity = self._ensure_identity(conn)
+        except (sqlite3.Error, OSError) as error:
+            self.close()
+            raise LedgerError(self._cannot_open(error)) from None
+
+    def _create_private(self, make_folder: bool) -> None:
+        folder = self.path.parent
+        if not folder.is_dir():
+            if not make_folder:
+                raise LedgerError(
+                    f"The ledger's folder {folder} does not exist; create it, or correct "
+                    "the ledger's path."
+                )
+            folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+        if self.path.is_dir():
+            raise LedgerError(
+                f"The ledger's path {self.path} is a folder; give a file in it, such as "
+                f"{self.path / 'ledger.db'}."
+            )
+        if not self.path.exists():  # new: private before SQLite writes the token into it
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE))
+
+    def _cannot_open(self, error: sqlite3.Error | OSError) -> str:
+        if isinstance(error, sqlite3.DatabaseError) and "not a database" in str(error):
+            return f"{self.path} is not a timesheet ledger (it is not an SQLite database)."
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        return f"The ledger {self.path} cannot be opened: {reason}."
 
     # ---------------------------------------------------------------- connections
 

@@ -25,6 +25,7 @@ left as it is, so going back to an older version never drops what a newer one st
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator, Mapping
 from datetime import date
 from pathlib import Path
@@ -125,12 +126,18 @@ def _action_of(key: int, payload: str) -> Action:
 class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.conn = connect_private(path)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=FULL")
-        self.conn.execute("PRAGMA busy_timeout=5000")
         try:
+            self.conn = connect_private(path)
+        except (sqlite3.Error, OSError) as error:
+            raise JournalError(self._cannot_open(error)) from None
+        try:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=FULL")
+            self.conn.execute("PRAGMA busy_timeout=5000")
             self._upgrade()
+        except (sqlite3.Error, OSError) as error:
+            self.conn.close()
+            raise JournalError(self._cannot_open(error)) from None
         except BaseException:
             self.conn.close()
             raise
@@ -139,6 +146,18 @@ class Journal:
         row = self.conn.execute("SELECT max(pos) FROM history").fetchone()
         self._pos = int(row[0] or 0)
         self._recount()
+
+    def _cannot_open(self, error: sqlite3.Error | OSError) -> str:
+        """One sentence: the file, why, and what to do; the file itself is left alone (it
+        may hold staged changes a repair tool could still read)."""
+        if isinstance(error, sqlite3.DatabaseError) and "not a database" in str(error):
+            why = "it is damaged (not an SQLite database)"
+        else:
+            why = str(error.strerror if isinstance(error, OSError) and error.strerror else error)
+        return (
+            f"The journal {self.path} cannot be opened: {why}; move it aside to start with "
+            "an empty one (nothing in it was changed)."
+        )
 
     def _recount(self) -> None:
         """What the cheap paths of `write` skip by: the rows of each stack, the failed ids."""
