@@ -807,3 +807,17 @@ def test_table_and_json_never_send_a_control_to_the_terminal(site: Site) -> None
         assert not any(ch in text for ch in "\x1b\x07\x9b")
     assert "\\u009b" in json_text and "\\u001b" in json_text
     assert sorted(e["note"] for e in json.loads(json_text)) == sorted(HOSTILE_NOTES.values())
+
+
+def test_the_entries_table_names_a_service_with_its_project(site: Site) -> None:
+    from tui.ledger.db import insert_deal, insert_project, insert_service
+
+    with site.ledger.transaction(write=True) as conn:
+        project = insert_project(conn, name="Acme Corp")
+        deal = insert_deal(conn, name="Webshop", project_id=project)
+        design = insert_service(
+            conn, site.ledger.identity.organization_id, name="Design", deal_id=deal
+        )
+    site.entry(this_week(date.today())[0], 45, "mockups", service=str(design))
+    table = site.invoke("entries").stdout
+    assert "Design (Acme Corp › Webshop)" in table, table

@@ -633,6 +633,8 @@ def entries(
 
         people = await _people_chosen(store, person.strip())
         statuses = tuple(EntryStatus(s) for s in wanted)
+        if fmt == "table":  # names with their project, as the app shows them
+            await _load_lookups(store)
         await store.load(EntryQuery(first, last, person_ids=people, statuses=statuses))
         records = [store.records[i] for i in store.order if i in store.records]
         return store, [r for r in records if not statuses or r.status in statuses]
