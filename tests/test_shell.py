@@ -193,6 +193,16 @@ def launch_with_keys(tmp_path: Path, keys: str) -> tuple[int, str]:
             "[keys] undo = \"enter\": enter is already 'Edit' in the grid (grid-edit); "
             "pick another key.",
         ),
+        (
+            'save = "Ctrl+S"',
+            "[keys] save = \"Ctrl+S\": 'Ctrl+S' is not a key; write one in lower case, "
+            'modifiers first ("ctrl+s", "shift+tab", "f5") or a single character ("T").',
+        ),
+        (
+            'stop-timer = "ctlr+t"',
+            "[keys] stop-timer = \"ctlr+t\": 'ctlr+t' is not a key; write one in lower case, "
+            'modifiers first ("ctrl+s", "shift+tab", "f5") or a single character ("T").',
+        ),
     ],
 )
 def test_a_keys_table_that_loses_a_key_stops_the_start_with_one_sentence(
@@ -211,6 +221,8 @@ def test_a_keys_table_that_loses_a_key_stops_the_start_with_one_sentence(
         'quit = "q"',  # its own default: nothing moves
         'approvals-approve = "n"',  # n is new-entry, but on another screen
         'stop-timer = "t"\nstart-timer = "s"',  # a swap
+        'help = "question_mark,f1"',  # characters by name, as Textual names them
+        'save = "ctrl+shift+s"',
     ],
 )
 def test_a_keys_table_without_clashes_starts_the_app(

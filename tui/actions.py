@@ -748,6 +748,32 @@ def _entry(binding_id: str, keys: str) -> str:
     return f"[keys] {binding_id} = {json.dumps(keys, ensure_ascii=False)}"
 
 
+KEY_MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
+
+
+def _known_key(key: str) -> bool:
+    """A key as Textual names it: modifiers (lower case) then a key Textual has (`tab`,
+    `pageup`, `f5`), a character, or a character's name (`question_mark`); `Ctrl+S` and
+    `ctlr+t` never arrive, so a binding to them would silently never work."""
+    import unicodedata
+
+    from textual.keys import KEY_NAME_REPLACEMENTS, Keys
+
+    *modifiers, base = key.split("+")
+    if not base or any(modifier not in KEY_MODIFIERS for modifier in modifiers):
+        return False
+    if len(base) == 1:
+        return base.isprintable() and not base.isspace()
+    named = {value.rsplit("+", 1)[-1] for value in Keys} | set(KEY_NAME_REPLACEMENTS.values())
+    if base in named:
+        return True
+    try:  # a character by its name, as Textual names keys for punctuation
+        unicodedata.lookup(base.replace("_", " "))
+    except KeyError:
+        return False
+    return base == base.lower()
+
+
 def keymap_problem(keymap: dict[str, str]) -> str | None:
     """One sentence on the first thing wrong with a `[keys]` table, or None: an id that
     names no key binding, an empty key, or a key that another action already has where
@@ -766,6 +792,12 @@ def keymap_problem(keymap: dict[str, str]) -> str | None:
             return f"{shown}: there is no key binding {binding_id!r}; {hint}"
         if not _key_names(keys):
             return f'{shown}: give a key, e.g. {binding_id} = "ctrl+t".'
+        unknown = next((key for key in _key_names(keys) if not _known_key(key)), None)
+        if unknown is not None:
+            return (
+                f"{shown}: {unknown!r} is not a key; write one in lower case, modifiers first "
+                '("ctrl+s", "shift+tab", "f5") or a single character ("T").'
+            )
     placed = {action: _key_names(keymap.get(action.id) or action.keys or "") for action in keyed}
     for binding_id, keys in keymap.items():
         for action in (a for a in keyed if a.id == binding_id):
