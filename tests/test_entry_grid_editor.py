@@ -495,3 +495,17 @@ def test_matching_ranks_the_start_then_words_then_letters_in_order() -> None:
     assert resolve("design", "service", [choices[0], choices[2]]) == ("1", None)  # a start first
     value, problem = resolve("e", "service", [choices[0], choices[2]])
     assert value is None and problem is not None and "matches 2 services" in problem
+
+
+async def test_enter_on_the_status_column_says_it_cannot_be_edited(store: Store) -> None:
+    app = GridApp(store)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.pause()
+        grid = app.query_one(EntryGrid)
+        grid.move_to(editable_ids(store)[0])
+        assert grid.move_to_column("status")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert grid.editing is None
+        shown = [n.message for n in app._notifications]
+        assert any(m.startswith("Status cannot be edited: it follows submission") for m in shown)

@@ -67,6 +67,11 @@ from tui.widgets.entry_grid.source import GridSource
 from tui.widgets.entry_grid.totals import DayTotals, shown_part, totals_line
 from tui.widgets.timer_panel import key_for
 
+NOT_EDITABLE = {
+    "status": "it follows submission and approval",
+    "person": "an entry stays with the person who logged it",
+}
+"""Why a column without a field opens no editor, said at enter."""
 STREAM_INTERVAL = 0.2
 """Seconds between redraws of the scrollbar and totals while rows append below the view."""
 
@@ -737,7 +742,15 @@ class EntryGrid(ScrollView, can_focus=True):
         column = self._columns[self.cursor_column]
         field = column.spec.field
         if field is None:
+            # Said, not only rung: what is typed next would otherwise run as keys (`d`).
             self.app.bell()
+            why = NOT_EDITABLE.get(column.key, "it is not one of the entry's values")
+            self.notify(
+                f"{column.spec.label} cannot be edited: {why}. "
+                "Move left or right to a column to edit.",
+                severity="warning",
+                title="Not editable",
+            )
             return
         if (refusal := self.store.edit_refusal(entry_id, field)) is not None:
             # Said before any typing, not after it: the value could never be staged.
