@@ -76,6 +76,10 @@ def test_stop_at_on_a_resumed_entry_sets_what_it_held_plus_the_span(
     body = json.loads(stopped.stdout)
     assert body["minutes"] == 120 and body["entry"]["minutes"] == 120  # 60 + (90 - 30)
     assert minutes_of(site, entry_id) == 120
+    # The timer as it ran for the entry: stopped 30 minutes ago, after 60 minutes.
+    stopped_at = datetime.fromisoformat(body["timer"]["stopped_at"])
+    assert abs((stopped_at - (now - timedelta(minutes=30))).total_seconds()) < 5
+    assert abs(body["timer"]["elapsed_seconds"] - 60 * 60) < 5
     assert json.loads(site.invoke("status", "--json", profile=profile).stdout) == {"timer": None}
 
 

@@ -1656,7 +1656,9 @@ class Store:
         if (at is not None or intended is not None) and wanted != entry.minutes:
             entry = await self._set_stopped_minutes(entry, wanted)
         self.timer_starts.forget(server.id)
-        timer = server  # as the server holds it; the entry's minutes say what was booked
+        # As it ran for the entry, from its (intended) start to the stop asked for, so
+        # that its times and the booked minutes agree (the server's own copy says now).
+        timer = server.model_copy(update={"started_at": start, "stopped_at": end})
         (record,) = self._take_server_copies([entry])
         self.emit(StoreChange(timer=True))
         if before == 0 and is_short(start, end):
