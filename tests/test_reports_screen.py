@@ -18,7 +18,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.reports import ReportsScreen, month_range, parse_range
 from tui.screens.timesheet import TimesheetScreen
 from tui.store.report import By, build_report
-from tui.store.values import ValueProblem, week_range
+from tui.store.values import ValueProblem, format_minutes, week_range
 from tui.widgets.bar_chart import BarChart
 
 pytestmark = pytest.mark.anyio
@@ -105,7 +105,12 @@ async def test_staged_changes_are_not_counted_and_the_screen_says_how_many(harne
         assert isinstance(view, ReportsScreen)
         assert view.report.total.minutes == before  # the server's copies only
         assert view.has_class("-staged")
-        assert text_of(app, "#reports-staged").startswith("2 staged changes not included")
+        said = text_of(app, "#reports-staged")
+        assert said.startswith("Not included: 2 staged changes (ctrl+s saves them)")
+        # The demo's timer runs this week: the timesheet counts its minutes, the report not.
+        running = store.live_timer_minutes()
+        assert running is not None and running[1] > 0
+        assert said.endswith(f"; the running timer's {format_minutes(running[1])}.")
         await press(pilot, "left_square_bracket")  # a week without staged changes
         assert not view.has_class("-staged")
 

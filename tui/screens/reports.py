@@ -316,11 +316,30 @@ class ReportsScreen(Screen[None]):
         store = self.store
         return staged_in_range(store.staging.staged, store.records, self.first, self.last)
 
+    def running_minutes(self) -> int:
+        """The running timer's minutes so far on an entry in the range (and in the view):
+        not counted, since the server books them at the stop; the timesheet shows them."""
+        store = self.store
+        running = store.live_timer_minutes()
+        record = store.records.get(running[0]) if running is not None else None
+        if running is None or record is None or not self.first <= record.date <= self.last:
+            return 0
+        if not self.everyone and record.person_id not in (None, store.person_id):
+            return 0
+        return running[1]
+
     def update_staged(self) -> None:
-        count = self.staged_count()
-        self.set_class(count > 0, "-staged")
+        """What the report leaves out that the timesheet shows: staged changes, and the
+        running timer's minutes so far."""
+        count, running = self.staged_count(), self.running_minutes()
+        parts = []
         if count:
-            text = f"{plural(count, 'staged change')} not included (ctrl+s on the timesheet saves)."
+            parts.append(f"{plural(count, 'staged change')} (ctrl+s saves them)")
+        if running:
+            parts.append(f"the running timer's {format_minutes(running)}")
+        self.set_class(bool(parts), "-staged")
+        if parts:
+            text = "Not included: " + "; ".join(parts) + "."
             self.query_one("#reports-staged", Static).update(Text(text))
 
     def headcount(self, report: Report) -> int:
