@@ -34,6 +34,9 @@ THURSDAY = date(2026, 11, 19)
         (" 2h ", 120),
         ("0:45", 45),
         ("23:59", 1439),
+        (".5h", 30),
+        ("1:30:00", 90),  # as the timer panel shows a time; the seconds dropped
+        ("1:12:59", 72),
     ],
 )
 def test_durations_in_every_documented_form(text: str, minutes: int) -> None:
@@ -47,7 +50,8 @@ def test_durations_in_every_documented_form(text: str, minutes: int) -> None:
         ("0", "more than 0"),
         ("24:00", "under 24 hours"),
         ("1h75", "under 60"),
-        ("-5", "not a duration"),
+        ("-5", "cannot be negative"),
+        ("-1:30", "cannot be negative"),
         ("", "Give a time"),
         ("  ", "Give a time"),
     ],

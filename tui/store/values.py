@@ -32,9 +32,10 @@ _SHOWN_DAY_REACH = 400
 """Days either side of the reference day that `Wed 02` may name (a weekday and day of the
 month come round again within a few months)."""
 _HOURS_MINUTES = re.compile(r"^(\d+)h\s*(?:(\d+)\s*m?)?$")
-_DECIMAL_HOURS = re.compile(r"^(\d+(?:[.,]\d+)?)\s*h$")
+_DECIMAL_HOURS = re.compile(r"^(\d*[.,]\d+|\d+)\s*h$")
 _MINUTES = re.compile(r"^(\d+)\s*m?$")
-_CLOCK = re.compile(r"^(\d+):([0-5]\d)$")
+_CLOCK = re.compile(r"^(\d+):([0-5]\d)(?::[0-5]\d)?$")
+"""`1:30`, or `1:30:00` as the timer panel shows a time (the seconds are dropped)."""
 _AGO = re.compile(r"^(\d+)\s+(day|days|week|weeks)\s+ago$")
 _UNIT_WORDS = re.compile(r"\s*(?<![a-z])(?:(hours?|hrs?)|minutes?|mins?)\b")
 _SPACE_BEFORE_UNIT = re.compile(r"(\d)\s+(?=[hm]\b)")
@@ -55,6 +56,10 @@ def parse_span(text: str) -> int:
     raw = text.strip().lower()
     if not raw:
         raise ValueProblem("Give a time: minutes (90) or hours (1:30, 1h30, 1.5h).")
+    if raw.startswith("-"):
+        raise ValueProblem(
+            f"{text.strip()!r}: a time cannot be negative; write how long, e.g. 30 or 0:30."
+        )
     # `1 hour 30 min` reads as `1h 30m`, `5 mins` as `5m`.
     raw = _UNIT_WORDS.sub(lambda unit: "h" if unit.group(1) else "m", raw)
     raw = _SPACE_BEFORE_UNIT.sub(r"\1", raw)
