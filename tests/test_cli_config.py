@@ -510,3 +510,27 @@ def test_a_damaged_journal_stops_the_app_with_one_sentence_and_is_left_alone(
     assert f"The journal {journal} cannot be opened: it is damaged" in done.stderr
     assert "move it aside" in done.stderr and done.stderr.count("\n") == 1
     assert journal.read_bytes().startswith(b"junk, not SQLite")
+
+
+def test_the_first_config_keeps_the_local_ledger_time_was_logged_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui.config import default_ledger_path
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    work = ["config", "init", "--backend", "productive", "--organization-id", "1"]
+    work += ["--token-env", TOKEN_ENV, "--no-test"]
+
+    fresh = tmp_path / "fresh.toml"  # nobody logged time yet: only the new profile
+    assert run(fresh, *work).exit_code == 0
+    assert set(tomllib.loads(fresh.read_text())["profiles"]) == {"work"}
+
+    LedgerDB(default_ledger_path()).close()  # the built-in profile's ledger, in use
+    config = tmp_path / "config.toml"
+    result = run(config, *work)
+    assert result.exit_code == 0, result.output
+    data = tomllib.loads(config.read_text())
+    assert data["profiles"]["local"] == {"backend": "ledger", "path": str(default_ledger_path())}
+    assert data["default_profile"] == "work"
+    assert "timesheet --profile local" in result.stdout
+    assert run(config, "--profile", "local", "status").exit_code == 0

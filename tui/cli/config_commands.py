@@ -307,6 +307,7 @@ def init_command(
     profiles = dict(merged.get("profiles") or {})
     replaced = name in profiles
     profiles[name] = table
+    kept_ledger = _keep_the_builtin_ledger(existing, profiles)
     merged["profiles"] = profiles
     if make_default or not merged.get("default_profile"):
         merged["default_profile"] = name
@@ -325,6 +326,24 @@ def init_command(
         f"{'Replaced' if replaced else 'Added'} profile {name!r} in {file}"
         f"{' (the default)' if merged['default_profile'] == name else ''}."
     )
+    if kept_ledger is not None:
+        click.echo(
+            f"Your local ledger stays reachable as profile {kept_ledger!r} "
+            f"(timesheet --profile {kept_ledger})."
+        )
+
+
+def _keep_the_builtin_ledger(existing: dict[str, Any], profiles: dict[str, Any]) -> str | None:
+    """The first config file ends the built-in profile, which ran on the default ledger:
+    if that ledger exists (time was logged on it), it gets a profile of its own, with the
+    built-in one's name so that its journal is kept too, instead of becoming unreachable.
+    The name of the profile added, if one was."""
+    from tui.config import BUILTIN_PROFILE, default_ledger_path
+
+    if existing or BUILTIN_PROFILE in profiles or not default_ledger_path().is_file():
+        return None
+    profiles[BUILTIN_PROFILE] = {"backend": "ledger", "path": str(default_ledger_path())}
+    return BUILTIN_PROFILE
 
 
 def _token_source(
