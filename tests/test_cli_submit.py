@@ -195,6 +195,16 @@ def test_unsubmit_takes_back_the_week_and_refuses_a_day_with_an_approved_entry(
     with ledger.transaction(write=True) as conn:
         conn.execute("UPDATE time_entries SET approved = 1 WHERE date = '2026-11-16'")
 
+    # The dry run says beforehand which day the real run will fail, and exits as it will.
+    before = submitted_days(ledger)
+    dry = run(config, "unsubmit", "--dry-run", "--json")
+    assert dry.exit_code == 1
+    planned = dict(days_of(dry))
+    assert planned.pop("2026-11-16") == "failed" and set(planned.values()) == {"unsubmitted"}
+    assert submitted_days(ledger) == before and len(before) > 1  # nothing was sent
+    shown = run(config, "unsubmit", "--dry-run")
+    assert "Mon 2026-11-16 would fail: It has 1 approved entry" in shown.stdout
+
     result = run(config, "unsubmit", "--yes", "--json")
     assert result.exit_code == 1
     outcome = dict(days_of(result))

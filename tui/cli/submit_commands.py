@@ -30,6 +30,7 @@ from tui.cli.context import (
     require_terminal_or_yes,
 )
 from tui.cli.output import echo_json, table
+from tui.store.present import plural
 
 if TYPE_CHECKING:
     from tui.api.base import DayResult
@@ -185,17 +186,33 @@ def _run(
             await store.refresh_timer()  # its day is left out of the submit until it stops
         changing = _show_plan(plan, direction, as_json)
         if dry_run:
+            # A day with an approved entry cannot be unsubmitted: said as the real run will.
+            refused = {
+                d: f"It has {plural(plan.approved[d], 'approved entry', 'approved entries')}."
+                for d in changing
+                if direction is UNSUBMIT and d in plan.approved
+            }
             if as_json:
                 planned = [
                     {
                         "date": d.isoformat(),
-                        "result": direction.done if d in changing else "unchanged",
-                        "message": "dry run: nothing was sent",
+                        "result": "failed"
+                        if d in refused
+                        else direction.done
+                        if d in changing
+                        else "unchanged",
+                        "message": refused.get(d, "dry run: nothing was sent"),
                     }
                     for d in plan.days
                 ]
                 echo_json({"person_id": plan.person_id, "days": planned, "dry_run": True})
+            for day, why in refused.items():
+                _say(f"{_label(day)} would fail: {why} Unapprove it first.", as_json)
             _say("Dry run: nothing was sent.", as_json)
+            if refused:
+                raise ItemsFailed(
+                    f"{len(refused)} of {len(changing)} days would not be {direction.done}."
+                )
             return None
         if changing and not _confirm(direction, len(changing), yes):
             raise ItemsFailed(f"Nothing was {direction.done}.")

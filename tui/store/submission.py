@@ -45,6 +45,8 @@ class WeekPlan:
     """Minutes per day that has entries (a day of only 0-minute entries has 0)."""
     submitted: frozenset[date] = frozenset()
     gaps: tuple[Gap, ...] = ()
+    approved: dict[date, int] = field(default_factory=dict)
+    """Approved entries per day: a day with any cannot be unsubmitted (the server says so)."""
 
     @property
     def days(self) -> list[date]:
@@ -74,12 +76,22 @@ def days_between(start: date, end: date) -> list[date]:
 
 async def day_minutes(store: Store, person_id: str, start: date, end: date) -> dict[date, int]:
     """Minutes per day of the person's entries on the server (days without any left out)."""
+    return (await _days(store, person_id, start, end))[0]
+
+
+async def _days(
+    store: Store, person_id: str, start: date, end: date
+) -> tuple[dict[date, int], dict[date, int]]:
+    """Per day, the minutes of the person's entries on the server and how many of them
+    are approved (days without any left out)."""
     batch = await store.backend.list_entries(EntryQuery(start, end, person_ids=(person_id,)))
     minutes: dict[date, int] = defaultdict(int)
+    approved: dict[date, int] = defaultdict(int)
     for entry in batch.entries:
         if entry.person_id in (None, person_id):
             minutes[entry.date] += entry.minutes
-    return dict(minutes)
+            approved[entry.date] += entry.approved
+    return dict(minutes), {day: count for day, count in approved.items() if count}
 
 
 def gaps_of(store: Store, minutes: dict[date, int], start: date, end: date) -> tuple[Gap, ...]:
@@ -100,11 +112,11 @@ async def plan_week(
     """What a submit of these days would do; the gaps count up to `today` only."""
     backend = require_submission(store)
     who = person_id or await store.my_person_id()
-    minutes = await day_minutes(store, who, start, end)
+    minutes, approved = await _days(store, who, start, end)
     sheets = await backend.timesheets(days_between(start, end), person_id=who)
     submitted = frozenset(s.date for s in sheets if s.person_id == who)
     short = gaps_of(store, minutes, start, min(end, today)) if start <= today else ()
-    return WeekPlan(who, start, end, minutes, submitted, short)
+    return WeekPlan(who, start, end, minutes, submitted, short, approved)
 
 
 def unsaved_on(store: Store, plan: WeekPlan) -> dict[date, int]:
