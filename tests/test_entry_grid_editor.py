@@ -347,16 +347,17 @@ async def test_the_editor_keys_paste_and_clicks_work_as_in_an_input(store: Store
         assert editor.value == "Xc "
         await pilot.press("ctrl+left", "delete", "end", "left", "backspace")
         assert editor.value == " " and editor.cursor == 0
-        # A bracketed paste inserts its first line at the caret.
-        app.post_message(events.Paste("pasted\nsecond line"))
+        # A bracketed paste inserts at the caret, its lines joined (none dropped).
+        app.post_message(events.Paste("pasted\nsecond\tline"))
         await pilot.pause()
-        assert editor.value == "pasted " and grid.editing is not None
+        assert editor.value == "pasted second line " and grid.editing is not None
+        assert any(n.message.startswith("Pasted 2 lines as one") for n in app._notifications)
         # A click in the editor puts the caret under the mouse.
         region = grid.editor_region
         assert region is not None
         await pilot.click(offset=(region.x + 3, region.y))
         await pilot.press("_")
-        assert editor.value == "pas_ted "
+        assert editor.value == "pas_ted second line "
         # The text is drawn in the cell, the caret with the cursor style.
         line = grid.render_line(region.y - grid.region.y)
         assert "pas_ted" in line.text

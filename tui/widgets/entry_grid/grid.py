@@ -904,7 +904,7 @@ class EntryGrid(ScrollView, can_focus=True):
                 line.insert("")
             return True
         if key == "ctrl+v":
-            line.insert(_first_line(self.app.clipboard))
+            line.insert(" ".join(_pasted_lines(self.app.clipboard)))
             return True
         if line.press(key):
             return True
@@ -923,12 +923,21 @@ class EntryGrid(ScrollView, can_focus=True):
             event.prevent_default()
 
     def on_paste(self, event: events.Paste) -> None:
-        """A (bracketed) paste into the open editor: its first line, as an Input does."""
+        """A (bracketed) paste into the open editor, on one line: its lines joined by
+        spaces (an Input keeps only the first, which drops text without a word)."""
         if self._editing is None:
             return
         event.stop()
-        if event.text:
-            self._line.insert(_first_line(event.text))
+        if not event.text:
+            return
+        lines = _pasted_lines(event.text)
+        self._line.insert(" ".join(lines))
+        if len(lines) > 1:
+            self.notify(
+                f"Pasted {len(lines)} lines as one: the editor holds one line, so their "
+                "line breaks became spaces.",
+                title="Pasted",
+            )
 
     def _editor_cell(self, x: int, y: int) -> int | None:
         """The cell of the editor under the grid's (x, y), counted from its left edge;
@@ -1310,7 +1319,6 @@ class EntryGrid(ScrollView, can_focus=True):
         return repr(namer(value))
 
 
-def _first_line(text: str) -> str:
-    """What a one-line editor takes of pasted text."""
-    lines = text.splitlines()
-    return lines[0] if lines else ""
+def _pasted_lines(text: str) -> list[str]:
+    """The lines of pasted text with something on them, tabs as spaces."""
+    return [line.replace("\t", " ").strip() for line in text.splitlines() if line.strip()]
