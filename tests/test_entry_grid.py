@@ -586,3 +586,27 @@ async def test_an_entry_moved_to_another_week_leaves_this_weeks_totals(store: St
         assert totals.startswith(f" Week {format_minutes(week_total - record.minutes)} ")
         assert f"{WEEK[1]:%a %d} " in totals
         assert store.index_of(entry_id) is not None  # the staged row stays in view
+
+
+async def test_a_date_typed_into_another_week_reads_as_that_date_not_as_a_day_of_this_one(
+    store: Store,
+) -> None:
+    from datetime import date
+
+    app = GridApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        grid = app.query_one(EntryGrid)
+        moved, far = editable_ids(store)[:2]
+        later = WEEK[0] + timedelta(days=14)
+        store.stage_edit(moved, "date", later)
+        store.stage_edit(far, "date", date(1999, 1, 1))
+        await pilot.pause()
+
+        def cells(entry_id: str) -> list[str]:
+            return row_line(grid, store.index_of(entry_id)).split()
+
+        assert cells(moved)[1:3] == [f"{later:%d}", f"{later:%b}"]
+        assert cells(far)[1] == "1999"
+        kept = next(i for i in store.order if i not in (moved, far))
+        assert cells(kept)[0] == f"{store.records[kept].date:%a}"  # unmarked: a day shown

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date
 from itertools import pairwise
-from typing import Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -66,6 +66,9 @@ from tui.widgets.entry_grid.editor import (
 from tui.widgets.entry_grid.source import GridSource
 from tui.widgets.entry_grid.totals import DayTotals, shown_part, totals_line
 from tui.widgets.timer_panel import key_for
+
+if TYPE_CHECKING:
+    from tui.api.base import EntryQuery
 
 NOT_EDITABLE = {
     "status": "it follows submission and approval",
@@ -1238,7 +1241,7 @@ class EntryGrid(ScrollView, can_focus=True):
 
     def _cell(self, key: str, record: EntryRecord) -> str:
         if key == "date":
-            return f"{record.date:%a %d}" if record.date != date.min else ""
+            return date_cell(record.date, self.store.query)
         if key == "person":
             return self._person_name(record.person_id)
         if key == "service":
@@ -1317,6 +1320,17 @@ class EntryGrid(ScrollView, can_focus=True):
             "person_id": self._person_name,
         }[field]
         return repr(namer(value))
+
+
+def date_cell(day: date, shown: EntryQuery | None) -> str:
+    """`Mon 16` for a day of the range shown; a day outside it (a date typed into another
+    week, before the save moves the row) reads `01 Jan`, or its year when that differs,
+    so it never passes for a day of this week."""
+    if day == date.min:
+        return ""
+    if shown is None or shown.covers(day):
+        return f"{day:%a %d}"
+    return f"{day:%d %b}" if day.year == shown.start.year else f"{day:%Y}"
 
 
 def _pasted_lines(text: str) -> list[str]:
