@@ -821,3 +821,19 @@ def test_the_entries_table_names_a_service_with_its_project(site: Site) -> None:
     site.entry(this_week(date.today())[0], 45, "mockups", service=str(design))
     table = site.invoke("entries").stdout
     assert "Design (Acme Corp › Webshop)" in table, table
+
+
+def test_an_entries_export_imports_back_with_nothing_made_twice(site: Site) -> None:
+    monday = this_week(date.today())[0]
+    for minutes, note in ((45, "   spaced   "), (30, 'a "quote", a comma'), (60, "two\nlines")):
+        site.entry(monday, minutes, note)
+    exported = site.invoke("entries", "--format", "csv", "--raw")
+    assert exported.exit_code == 0, exported.output
+    path = site.tmp / "export.csv"
+    path.write_text(exported.stdout)
+    before = [tuple(row) for row in site.rows()]
+
+    again = site.invoke("import", str(path), "--yes")
+    assert again.exit_code == 0, again.output
+    assert "Every row is already on the server (3); nothing was sent." in again.stdout
+    assert [tuple(row) for row in site.rows()] == before

@@ -53,6 +53,10 @@ ENTRY_COLUMNS = (
 )
 IMPORT_COLUMNS = ("date", "time", "note", "service_id", "task_id", "person_id")
 IMPORT_REQUIRED = ("date", "time", "service_id")
+IMPORT_ALIASES = {"minutes": "time"}
+EXPORT_ONLY = ("id", "status", "updated_at", "rejected_reason")
+"""Columns of `entries --format csv` that `import` reads past, so that an export (with
+--raw) reads back: its rows already on the server are skipped, nothing is made twice."""
 STATUS_FILTERS = {
     "approved": ("approved",),
     "unapproved": ("draft", "submitted", "rejected"),
@@ -734,8 +738,8 @@ def read_import(path: Path, *, today: date) -> ImportPlan:
     expected = f"expected {','.join(IMPORT_COLUMNS)} (note, task_id and person_id optional)"
     if header is None:
         raise CliError(f"{path}: the file is empty; {expected}.")
-    names = [h.strip().lower() for h in header]
-    unknown = [n for n in names if n not in IMPORT_COLUMNS]
+    names = [IMPORT_ALIASES.get(n, n) for n in (h.strip().lower() for h in header)]
+    unknown = [n for n in names if n not in IMPORT_COLUMNS and n not in EXPORT_ONLY]
     missing = [n for n in IMPORT_REQUIRED if n not in names]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if missing:
@@ -771,9 +775,12 @@ def read_import(path: Path, *, today: date) -> ImportPlan:
                 f'has a quote (") that is not closed; the field runs on to line {reader.line_num}.',
             )
             continue
-        raw = dict(zip(names, [f.strip() for f in fields], strict=False))
+        cells = dict(zip(names, fields, strict=False))
+        raw = {name: cell.strip() for name, cell in cells.items()}
         before = len(plan.problems)
-        values: dict[str, Any] = {"note": raw.get("note", "")}
+        # The note as written, spaces and all: it is compared with the server's to skip
+        # what is there already, and stored as it is.
+        values: dict[str, Any] = {"note": cells.get("note", "")}
         for column in IMPORT_REQUIRED:
             if not raw.get(column):
                 plan.add(line, f"{column} is missing.")
