@@ -258,9 +258,18 @@ def test_unknown_key_is_named(tmp_path: Path, text: str, key: str) -> None:
     assert f"{key} is not a known setting" in message
 
 
-def test_several_problems_are_counted(tmp_path: Path) -> None:
+def test_several_problems_are_named_up_to_three_and_the_rest_counted(tmp_path: Path) -> None:
     message = error_of(write(tmp_path, '[ui]\nrounding_minutes = "x"\nbulk_chunk_size = "y"\n'))
-    assert message.endswith("(and 1 more problem).")
+    assert "ui.rounding_minutes must be" in message and "; ui.bulk_chunk_size must be" in message
+    text = "[ui]\n" + "".join(f"extra_{n} = 1\n" for n in range(5))
+    message = error_of(write(tmp_path, text))
+    assert message.count("is not a known setting") == 3
+    assert message.endswith("(and 2 more problems).")
+
+
+def test_a_list_setting_given_as_text_says_it_must_be_a_list(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, '[ui]\nwork_days = "mon-fri"\n'))
+    assert "ui.work_days must be a list (got 'mon-fri')" in message
 
 
 @pytest.mark.parametrize("extra", ["", 'token_env = "T"\nkeyring = true\n'])

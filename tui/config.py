@@ -278,6 +278,7 @@ _TYPE_WORDS = {
     "string": "a string",
     "bool": "true or false",
     "list": "a list",
+    "tuple": "a list",
     "dict": "a table",
     "model": "a table",
     "path": "a path string",
@@ -355,13 +356,18 @@ def _describe(error: Any) -> str:
     return f"{key}: {message[:1].lower()}{message[1:]}."
 
 
+SHOWN_PROBLEMS = 3
+"""How many of a file's problems one message names (the rest are counted): fixing one at
+a time, a run each, is slow; a wall of them hides the first."""
+
+
 def _validation_message(exc: ValidationError) -> str:
     errors = exc.errors(include_url=False)
-    message = _describe(errors[0])
-    if len(errors) > 1:
-        more = len(errors) - 1
-        message = f"{message[:-1]} (and {plural(more, 'more problem')})."
-    return message
+    shown = [_describe(error)[:-1] for error in errors[:SHOWN_PROBLEMS]]
+    message = "; ".join(shown)
+    if len(errors) > SHOWN_PROBLEMS:
+        message += f" (and {plural(len(errors) - SHOWN_PROBLEMS, 'more problem')})"
+    return message + "."
 
 
 def select_profile(
