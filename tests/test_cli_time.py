@@ -837,3 +837,11 @@ def test_an_entries_export_imports_back_with_nothing_made_twice(site: Site) -> N
     assert again.exit_code == 0, again.output
     assert "Every row is already on the server (3); nothing was sent." in again.stdout
     assert [tuple(row) for row in site.rows()] == before
+
+
+def test_an_import_with_semicolons_between_fields_says_so(site: Site) -> None:
+    path = site.tmp / "semicolons.csv"
+    path.write_text("date;time;note;service_id\n2026-11-02;60;a;1\n")
+    result = site.invoke("import", str(path), "--yes")
+    assert result.exit_code == 2
+    assert "line 1: the fields are separated by semicolons; import reads commas" in result.stderr

@@ -738,6 +738,12 @@ def read_import(path: Path, *, today: date) -> ImportPlan:
     expected = f"expected {','.join(IMPORT_COLUMNS)} (note, task_id and person_id optional)"
     if header is None:
         raise CliError(f"{path}: the file is empty; {expected}.")
+    if len(header) == 1 and (separator := next((c for c in ";\t|" if c in header[0]), None)):
+        shown = {";": "semicolons", "\t": "tabs", "|": "bars"}[separator]
+        raise CliError(
+            f"{path}: line 1: the fields are separated by {shown}; import reads commas "
+            "(save the sheet as CSV with commas)."
+        )
     names = [IMPORT_ALIASES.get(n, n) for n in (h.strip().lower() for h in header)]
     unknown = [n for n in names if n not in IMPORT_COLUMNS and n not in EXPORT_ONLY]
     missing = [n for n in IMPORT_REQUIRED if n not in names]
