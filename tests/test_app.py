@@ -145,6 +145,11 @@ async def test_undo_and_redo_keys(harness) -> None:
         assert store.row(entry_id).state is RowState.clean
         await pilot.press("ctrl+y")
         assert store.row(entry_id).state is RowState.deleted
+        # Each says what it did (the step may be of rows out of view), or that it had none.
+        await pilot.press("u", "u")
+        said = [n.message for n in app._notifications]
+        undone, redone = "Undone: delete 1 row.", "Redone: delete 1 row."
+        assert said[-4:] == [undone, redone, undone, "Nothing to undo."], said
 
 
 def server_entries(harness: Harness) -> list[tuple[object, ...]]:

@@ -132,15 +132,16 @@ class TimesheetScreen(Screen[None]):
 
     def action_undo(self) -> None:
         def undo() -> None:
-            if not self.store.undo():
-                self.notify("Nothing to undo.")
+            label = self.store.undo()
+            # Said either way: an undone step may be of rows not in view (another week).
+            self.notify(f"Undone: {label}." if label else "Nothing to undo.", timeout=3)
 
         self._stage(undo)
 
     def action_redo(self) -> None:
         def redo() -> None:
-            if not self.store.redo():
-                self.notify("Nothing to redo.")
+            label = self.store.redo()
+            self.notify(f"Redone: {label}." if label else "Nothing to redo.", timeout=3)
 
         self._stage(redo)
 
