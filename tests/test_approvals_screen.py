@@ -635,6 +635,27 @@ async def test_p_and_escape_close_the_people_panel_again(harness) -> None:
         assert view.table.has_focus and not view.has_class("-people-open")
 
 
+def awaiting(harness: Harness, app, count: int) -> list[str]:
+    """Last week's first `count` entries that are submitted, not approved nor rejected."""
+    start, end = week(app, 1)
+    query = (
+        "SELECT id FROM time_entries WHERE submitted = 1 AND approved = 0 AND"
+        " rejected = 0 AND date BETWEEN ? AND ? ORDER BY id LIMIT ?"
+    )
+    return [str(i) for (i,) in sql(harness, query, start, end, count)]
+
+
+async def reject_selected(pilot, view, ids: list[str], reason: str) -> None:
+    """Select `ids` with space, press r, give the reason, and wait for the rejects."""
+    for entry_id in ids:
+        await put_cursor(pilot, view, entry_id)
+        await pilot.press("space")
+    await pilot.press("r")
+    await pilot.pause()
+    await pilot.press(*reason, "enter")
+    await settle(pilot)
+
+
 class StatusAtEachReject(httpx.AsyncBaseTransport):
     """Passes requests on; at each reject sent, keeps what the status line of the screen
     on top said then."""
@@ -657,24 +678,8 @@ async def test_rejecting_several_counts_them_as_it_goes(harness) -> None:
     watching.app = app
     async with app.run_test(size=SIZE) as pilot:
         view = await open_approvals(pilot, weeks_back=1)
-        start, end = week(app, 1)
-        ids = [
-            str(i)
-            for (i,) in sql(
-                harness,
-                "SELECT id FROM time_entries WHERE submitted = 1 AND approved = 0 AND"
-                " rejected = 0 AND date BETWEEN ? AND ? ORDER BY id LIMIT 3",
-                start,
-                end,
-            )
-        ]
-        for entry_id in ids:
-            await put_cursor(pilot, view, entry_id)
-            await pilot.press("space")
-        await pilot.press("r")
-        await pilot.pause()
-        await pilot.press(*"Wrong week", "enter")
-        await settle(pilot)
+        ids = awaiting(harness, app, 3)
+        await reject_selected(pilot, view, ids, "Wrong week")
         assert [line.splitlines()[-1] for line in watching.seen] == [
             "Rejecting 1 of 3…",
             "Rejecting 2 of 3…",
@@ -689,27 +694,11 @@ async def test_a_token_refused_midway_through_rejecting_keeps_the_count_of_what_
     app = harness.app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         view = await open_approvals(pilot, weeks_back=1)
-        start, end = week(app, 1)
-        ids = [
-            str(i)
-            for (i,) in sql(
-                harness,
-                "SELECT id FROM time_entries WHERE submitted = 1 AND approved = 0 AND"
-                " rejected = 0 AND date BETWEEN ? AND ? ORDER BY id LIMIT 3",
-                start,
-                end,
-            )
-        ]
+        ids = awaiting(harness, app, 3)
         harness.transport.inject(
             Fault.status_code(401), match=lambda r: r.url.path.endswith(f"/{ids[1]}/reject")
         )
-        for entry_id in ids:
-            await put_cursor(pilot, view, entry_id)
-            await pilot.press("space")
-        await pilot.press("r")
-        await pilot.pause()
-        await pilot.press(*"Wrong week", "enter")
-        await settle(pilot)
+        await reject_selected(pilot, view, ids, "Wrong week")
         status = text_of(view.query_one("#approvals-status"))
         assert "1 rejected, 2 not done" in status and "Rejecting" not in status, status
         rejected = sql(
