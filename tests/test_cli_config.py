@@ -534,3 +534,18 @@ def test_the_first_config_keeps_the_local_ledger_time_was_logged_on(
     assert data["default_profile"] == "work"
     assert "timesheet --profile local" in result.stdout
     assert run(config, "--profile", "local", "status").exit_code == 0
+
+
+def test_a_config_of_only_ui_settings_still_keeps_the_local_ledger_at_init(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui.config import default_ledger_path
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    LedgerDB(default_ledger_path()).close()
+    config = write(tmp_path / "config.toml", {"ui": {"rounding_minutes": 15}})
+    work = ["config", "init", "--backend", "productive", "--organization-id", "1"]
+    result = run(config, *work, "--token-env", TOKEN_ENV, "--no-test")
+    assert result.exit_code == 0, result.output
+    data = tomllib.loads(config.read_text())
+    assert set(data["profiles"]) == {"work", "local"} and data["ui"]["rounding_minutes"] == 15

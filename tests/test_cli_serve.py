@@ -175,3 +175,24 @@ def test_serve_prints_the_trackables_a_plannr_profile_can_use(tmp_path: Path) ->
     finally:
         code, _ = stop(process)
     assert code == 0
+
+
+@pytest.mark.parametrize("demo", [(), ("--demo",)])
+def test_serve_refuses_a_db_that_cannot_be_a_ledger_with_one_sentence(
+    tmp_path: Path, demo: tuple[str, ...]
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a ledger\n" * 50)
+    typo = tmp_path / "no-such-folder" / "ledger.db"
+    for db, sentence in ((notes, "is not a timesheet ledger"), (typo, "does not exist")):
+        if demo and db == typo:
+            continue  # the demo makes its own ledger: only a file that is there is refused
+        result = subprocess.run(
+            [sys.executable, "-m", "tui", "serve", *demo, "--port", "0", "--db", str(db)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert result.returncode == 2, result.stderr
+        assert sentence in result.stderr and "Traceback" not in result.stderr
+    assert not typo.parent.exists()

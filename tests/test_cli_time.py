@@ -845,3 +845,15 @@ def test_an_import_with_semicolons_between_fields_says_so(site: Site) -> None:
     result = site.invoke("import", str(path), "--yes")
     assert result.exit_code == 2
     assert "line 1: the fields are separated by semicolons; import reads commas" in result.stderr
+
+
+def test_a_hand_written_csv_note_is_trimmed_so_running_it_again_makes_nothing_twice(
+    site: Site,
+) -> None:
+    path = site.tmp / "hand.csv"
+    path.write_text(f"date, time, note, service_id\n2026-11-02, 90, Standup, {GENERAL}\n")
+    assert site.invoke("import", str(path), "--yes").exit_code == 0
+    assert [row["note"] for row in site.rows()] == ["Standup"]
+    again = site.invoke("import", str(path), "--yes")
+    assert again.exit_code == 0 and "nothing was sent" in again.stdout
+    assert len(site.rows()) == 1

@@ -106,7 +106,7 @@ async def test_staged_changes_are_not_counted_and_the_screen_says_how_many(harne
         assert view.report.total.minutes == before  # the server's copies only
         assert view.has_class("-staged")
         said = text_of(app, "#reports-staged")
-        assert said.startswith("Not included: 2 staged changes (ctrl+s saves them)")
+        assert said.startswith("Not included: 2 staged changes (not saved yet)")
         # The demo's timer runs this week: the timesheet counts its minutes, the report not.
         running = store.live_timer_minutes()
         assert running is not None and running[1] > 0

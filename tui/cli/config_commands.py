@@ -334,13 +334,16 @@ def init_command(
 
 
 def _keep_the_builtin_ledger(existing: dict[str, Any], profiles: dict[str, Any]) -> str | None:
-    """The first config file ends the built-in profile, which ran on the default ledger:
+    """The first profile written ends the built-in one, which ran on the default ledger:
     if that ledger exists (time was logged on it), it gets a profile of its own, with the
     built-in one's name so that its journal is kept too, instead of becoming unreachable.
     The name of the profile added, if one was."""
     from tui.config import BUILTIN_PROFILE, default_ledger_path
 
-    if existing or BUILTIN_PROFILE in profiles or not default_ledger_path().is_file():
+    # A file of only [ui] or [keys] still ran on the built-in profile.
+    if existing.get("profiles") or BUILTIN_PROFILE in profiles:
+        return None
+    if not default_ledger_path().is_file():
         return None
     profiles[BUILTIN_PROFILE] = {"backend": "ledger", "path": str(default_ledger_path())}
     return BUILTIN_PROFILE

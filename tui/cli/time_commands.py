@@ -748,6 +748,7 @@ def read_import(path: Path, *, today: date) -> ImportPlan:
     unknown = [n for n in names if n not in IMPORT_COLUMNS and n not in EXPORT_ONLY]
     missing = [n for n in IMPORT_REQUIRED if n not in names]
     repeated = sorted({n for n in names if names.count(n) > 1})
+    exported = "id" in names  # `entries --format csv` wrote it
     if missing:
         raise CliError(
             f"{path}: line 1: the header has no "
@@ -784,9 +785,9 @@ def read_import(path: Path, *, today: date) -> ImportPlan:
         cells = dict(zip(names, fields, strict=False))
         raw = {name: cell.strip() for name, cell in cells.items()}
         before = len(plan.problems)
-        # The note as written, spaces and all: it is compared with the server's to skip
-        # what is there already, and stored as it is.
-        values: dict[str, Any] = {"note": cells.get("note", "")}
+        # An export's note exactly as stored (spaces and all), so its rows match the
+        # server's and are skipped; a hand-written file's note trimmed, as it always was.
+        values: dict[str, Any] = {"note": (cells if exported else raw).get("note", "")}
         for column in IMPORT_REQUIRED:
             if not raw.get(column):
                 plan.add(line, f"{column} is missing.")

@@ -184,6 +184,8 @@ class ReportsScreen(Screen[None]):
         self.app.store_changed.subscribe(self, self.on_store_change)
         self.query_one("#reports-body").focus()
         self.load_report()
+        # The running timer's minutes in the "not included" line follow it as it runs.
+        self.set_interval(30, self.update_staged)
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width >= WIDE, "-wide")
@@ -334,7 +336,7 @@ class ReportsScreen(Screen[None]):
         count, running = self.staged_count(), self.running_minutes()
         parts = []
         if count:
-            parts.append(f"{plural(count, 'staged change')} (ctrl+s saves them)")
+            parts.append(f"{plural(count, 'staged change')} (not saved yet)")
         if running:
             parts.append(f"the running timer's {format_minutes(running)}")
         self.set_class(bool(parts), "-staged")

@@ -907,7 +907,7 @@ class EntryGrid(ScrollView, can_focus=True):
                 line.insert("")
             return True
         if key == "ctrl+v":
-            line.insert(" ".join(_pasted_lines(self.app.clipboard)))
+            self._paste(self.app.clipboard)
             return True
         if line.press(key):
             return True
@@ -931,9 +931,12 @@ class EntryGrid(ScrollView, can_focus=True):
         if self._editing is None:
             return
         event.stop()
-        if not event.text:
+        self._paste(event.text)
+
+    def _paste(self, text: str) -> None:
+        if not text:
             return
-        lines = _pasted_lines(event.text)
+        lines = _pasted_lines(text)
         self._line.insert(" ".join(lines))
         if len(lines) > 1:
             self.notify(
@@ -1324,13 +1327,13 @@ class EntryGrid(ScrollView, can_focus=True):
 
 def date_cell(day: date, shown: EntryQuery | None) -> str:
     """`Mon 16` for a day of the range shown; a day outside it (a date typed into another
-    week, before the save moves the row) reads `01 Jan`, or its year when that differs,
-    so it never passes for a day of this week."""
+    week, before the save moves the row) reads `01 Jan`, or `Jan 99` in another year (the
+    cell is six wide), so it never passes for a day of this week."""
     if day == date.min:
         return ""
     if shown is None or shown.covers(day):
         return f"{day:%a %d}"
-    return f"{day:%d %b}" if day.year == shown.start.year else f"{day:%Y}"
+    return f"{day:%d %b}" if day.year in (shown.start.year, shown.end.year) else f"{day:%b %y}"
 
 
 def _pasted_lines(text: str) -> list[str]:
