@@ -4,6 +4,7 @@ served ledger before it writes, and the file is written merged, atomically, mode
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -475,10 +476,15 @@ def test_a_ledger_path_that_cannot_be_a_ledger_is_one_sentence_exit_2(tmp_path: 
     not_sqlite = tmp_path / "notes.txt"
     not_sqlite.write_text("these are my notes, not a ledger\n" * 100)
     missing = tmp_path / "no-such-folder" / "ledger.db"
+    other = tmp_path / "other.db"  # another program's database
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE recipes (name TEXT)")
+    conn.close()
     expected = {
         folder: f"{folder} is a folder; give a file in it",
         not_sqlite: f"{not_sqlite} is not a timesheet ledger",
         missing: f"folder {missing.parent} does not exist",
+        other: f"{other} is an SQLite database but not a timesheet ledger",
     }
     for path, sentence in expected.items():
         result = run(ledger_profile(tmp_path, path), "status")
@@ -486,6 +492,10 @@ def test_a_ledger_path_that_cannot_be_a_ledger_is_one_sentence_exit_2(tmp_path: 
         assert sentence in result.stderr and result.stderr.count("\n") == 1, result.stderr
     assert not missing.parent.exists()  # a typo'd folder is not made
     assert not_sqlite.read_text().startswith("these are my notes")  # left as it was
+    with sqlite3.connect(other) as conn:
+        tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master")]
+    conn.close()
+    assert tables == ["recipes"]  # no ledger tables, no token added to it
 
 
 def test_a_new_ledger_file_is_private_it_holds_its_token(tmp_path: Path) -> None:

@@ -215,6 +215,10 @@ class LedgerConnection(sqlite3.Connection):
         return ends
 
 
+LEDGER_TABLES = frozenset({"ledger_meta", "time_entries", "services", "people", "timers"})
+"""Tables every version of the ledger has had some of."""
+
+
 class LedgerError(ValueError):
     """The ledger file cannot be opened; `str()` is one sentence naming it. A ValueError,
     as a profile's other bad values are (the CLI says it and exits 2)."""
@@ -245,6 +249,7 @@ class LedgerDB:
         try:
             self._create_private(make_folder)
             conn = self.connection()
+            self._refuse_another_database(conn)
             conn.executescript(SCHEMA)
             _migrate(conn)
             self.identity = self._ensure_identity(conn)
@@ -268,6 +273,16 @@ class LedgerDB:
             )
         if not self.path.exists():  # new: private before SQLite writes the token into it
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE))
+
+    def _refuse_another_database(self, conn: sqlite3.Connection) -> None:
+        """An SQLite file with tables but none of a ledger's (of any version) is another
+        program's, or a journal: the ledger's tables and token are not added to it."""
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        if tables and not tables & LEDGER_TABLES:
+            raise LedgerError(
+                f"{self.path} is an SQLite database but not a timesheet ledger; "
+                "give the ledger a file of its own."
+            )
 
     def _cannot_open(self, error: sqlite3.Error | OSError) -> str:
         if isinstance(error, sqlite3.DatabaseError) and "not a database" in str(error):
