@@ -81,6 +81,22 @@ async def settle(pilot) -> None:
             return
 
 
+async def save_in_review(pilot) -> None:
+    """`ctrl+s`, `y` in the save review, and the save waited for; the review stays open
+    (it shows the outcome)."""
+    await pilot.press("ctrl+s")
+    await pilot.pause()
+    await pilot.press("y")
+    await settle(pilot)
+
+
+async def save_and_close_review(pilot) -> None:
+    """`save_in_review`, then `escape` back to the timesheet."""
+    await save_in_review(pilot)
+    await pilot.press("escape")
+    await settle(pilot)
+
+
 def grid(app: TimesheetApp):
     from tui.widgets.entry_grid import EntryGrid
 

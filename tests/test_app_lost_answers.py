@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.app_harness import SIZE, Harness, grid, settle
+from tests.app_harness import SIZE, Harness, grid, save_and_close_review, save_in_review, settle
 from tests.conftest import FakeClock
 from tests.faults import Fault
 from tui.store.records import RowState
@@ -36,10 +36,7 @@ async def test_a_lost_create_waits_then_is_found_not_resent(harness) -> None:
         harness.transport.inject(
             Fault.reset_after_send(), method="POST", path="/api/v2/time_entries"
         )
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        await pilot.press("y")
-        await settle(pilot)
+        await save_in_review(pilot)
         assert "waiting for the server to confirm" in app.screen.summary_text
         await pilot.press("escape")
         await settle(pilot)
@@ -138,12 +135,7 @@ async def test_the_week_total_does_not_count_a_delete_whose_answer_was_lost(harn
         await pilot.pause()
         staged = week_total(view)
         harness.transport.inject(Fault.reset_after_send(), method="DELETE")
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        await pilot.press("y")
-        await settle(pilot)
-        await pilot.press("escape")
-        await settle(pilot)
+        await save_and_close_review(pilot)
         assert store.row(doomed).state is RowState.unconfirmed
         assert week_total(view) == staged  # the `?` row is still on its way out
         harness.clock.advance(seconds=31)
@@ -167,12 +159,7 @@ async def test_the_week_total_does_not_count_a_delete_left_in_conflict(harness) 
                 "UPDATE time_entries SET note = 'theirs', updated_at = ? WHERE id = ?",
                 ((harness.clock() + timedelta(seconds=5)).isoformat(), doomed),
             )
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        await pilot.press("y")
-        await settle(pilot)
-        await pilot.press("escape")
-        await settle(pilot)
+        await save_and_close_review(pilot)
         assert store.row(doomed).state is RowState.conflict
         assert week_total(view) == staged  # still staged for deletion: not counted
 
@@ -189,12 +176,7 @@ async def test_quitting_with_only_a_lost_answer_says_it_waits_for_the_server(har
         harness.transport.inject(
             Fault.reset_after_send(), method="POST", path="/api/v2/time_entries"
         )
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        await pilot.press("y")
-        await settle(pilot)
-        await pilot.press("escape")
-        await settle(pilot)
+        await save_and_close_review(pilot)
         await pilot.press("q")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmDialog)

@@ -201,16 +201,22 @@ async def test_the_running_row_and_the_totals_count_each_minute(harness, clock) 
         )
 
 
+async def approvals_with_the_timer(pilot):
+    """The demo's running timer (on an entry), and the approvals screen opened over it."""
+    app = pilot.app
+    await settle(pilot)
+    timer = app.store.timer
+    assert timer is not None and timer.entry_id
+    await app.run_action("show_approvals")
+    await settle(pilot)
+    return timer, app.screen
+
+
 async def test_the_approvals_screen_shows_the_live_time(clock, tmp_path: Path) -> None:
     harness = Harness(tmp_path, clock)  # Productive: the dialect with approvals
     app = harness.app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        timer = app.store.timer
-        assert timer is not None and timer.entry_id
-        await app.run_action("show_approvals")
-        await settle(pilot)
-        screen = app.screen
+        timer, screen = await approvals_with_the_timer(pilot)
         table = screen.table
         assert timer.entry_id in table.rows
         record = app.store.records[timer.entry_id]
@@ -237,12 +243,7 @@ async def test_approving_a_selection_leaves_out_the_running_timers_entry(
     harness = Harness(tmp_path, clock)  # Productive: the dialect with approvals
     app = harness.app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        timer = app.store.timer
-        assert timer is not None and timer.entry_id
-        await app.run_action("show_approvals")
-        await settle(pilot)
-        screen = app.screen
+        timer, screen = await approvals_with_the_timer(pilot)
         screen.action_select_all()
         await pilot.pause()
         others = [i for i in screen.shown if i != timer.entry_id]

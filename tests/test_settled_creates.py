@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.app_harness import SIZE, Harness, grid, settle
+from tests.app_harness import SIZE, Harness, grid, save_and_close_review, settle
 from tests.conftest import FROZEN_NOW, FakeClock
 from tests.faults import FaultTransport
 from tests.test_store import adapter, open_store
@@ -154,12 +154,7 @@ async def test_the_app_shows_a_lost_create_settled_after_a_restart_once(
         service = next(iter(store.services))
         new_id = store.stage_new({"minutes": 20, "service_id": service, "note": "Ghost"})
         await pilot.pause()
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        await pilot.press("y")
-        await settle(pilot)
-        await pilot.press("escape")
-        await settle(pilot)
+        await save_and_close_review(pilot)
         assert store.row(new_id).state is RowState.unconfirmed
         week_before = totals_of(grid_lines(app))
         await pilot.press("q")
