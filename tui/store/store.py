@@ -892,10 +892,11 @@ class Store:
         given one, else today's (or the range's first), and goes after the rows of its
         date. Returns its temporary id."""
         checked = {name: self.check_value(name, value) for name, value in (values or {}).items()}
+        day = self._default_date(after)
         if "date" not in checked and after is not None:
-            self._refuse_on_submitted_day(after, checked.get("person_id", self.person_id))
+            self._refuse_on_submitted_day(after, day, checked.get("person_id", self.person_id))
         defaults: dict[str, Any] = {
-            "date": self._default_date(after),
+            "date": day,
             "minutes": 0,
             "note": "",
             "person_id": self.person_id,
@@ -906,16 +907,15 @@ class Store:
         self._commit("new entry", {new_id: Staged(Kind.create, {**defaults, **checked})})
         return new_id
 
-    def _refuse_on_submitted_day(self, beside: str, person_id: str | None) -> None:
-        """A new row beside one of a submitted day would take that day, which the server
-        refuses to add to (its timesheet holds all of the person's entries of that day):
+    def _refuse_on_submitted_day(self, beside: str, day: date, person_id: str | None) -> None:
+        """A new row beside one of a submitted day would take that day (`day`, the date
+        it takes), which the server refuses to add to (its timesheet holds all of the person's entries of that day):
         said now, not at the save."""
         # The server's copy and its day: a staged date is not the server's yet, and a
         # rejected entry may have been moved off the day whose timesheet it keeps.
         record = self.records.get(beside)
         if record is None or self.index_of(beside) is None:
             return
-        day = self._default_date(beside)
         if (
             record.submitted
             and not record.rejected
