@@ -909,8 +909,8 @@ class Store:
 
     def _refuse_on_submitted_day(self, beside: str, day: date, person_id: str | None) -> None:
         """A new row beside one of a submitted day would take that day (`day`, the date
-        it takes), which the server refuses to add to (its timesheet holds all of the person's entries of that day):
-        said now, not at the save."""
+        it takes), which the server refuses to add to (its timesheet holds all of the
+        person's entries of that day): said now, not at the save."""
         # The server's copy and its day: a staged date is not the server's yet, and a
         # rejected entry may have been moved off the day whose timesheet it keeps.
         record = self.records.get(beside)
