@@ -189,7 +189,9 @@ def demo() -> None:
                 self._bench_poll = self.set_interval(0.005, self._bench_check)
 
             def _bench_check(self) -> None:
-                if self.store.order:
+                # Rows in, and painting no longer held for them: the frame drawn next
+                # is the first with rows.
+                if self.store.order and self.first_frame_shown:
                     self._bench_poll.stop()
                     self.call_after_refresh(self._bench_shown)
 
@@ -213,7 +215,6 @@ async def grid(
     from tui.api.base import EntryQuery
     from tui.api.productive import ProductiveAdapter
     from tui.app import TimesheetApp
-    from tui.cli.context import startup_done
     from tui.store.cache import Cache
     from tui.store.journal import Journal
     from tui.store.store import Store
@@ -243,7 +244,6 @@ async def grid(
 
     app = Bench(store)
     out: dict[str, Any] = {}
-    startup_done()  # as `tui.launch.run_app` does before the app runs
     async with app.run_test(headless=True, size=SIZE) as pilot:
         await asyncio.wait_for(ready.wait(), 60)
         await pilot.pause()
@@ -393,6 +393,7 @@ def main(argv: list[str]) -> int:
     if mode == "bare":
         bare()
     elif mode == "demo":
+        gc.disable()  # as `timesheet` does (tui.__main__) until the app's first frame
         demo()
     elif mode == "grid":
         gc.disable()  # as `timesheet` does (tui.__main__) until the app runs

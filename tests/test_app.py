@@ -78,6 +78,65 @@ async def test_the_grid_shows_the_week_when_it_loaded_before_the_screen_mounted(
         assert isinstance(app.screen, EntryDetail) and app.screen.entry_id == expected[2]
 
 
+def record_frames(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """For each frame the app sends to the terminal (Textual's `_display`, which sends
+    nothing while updates are held): whether the store had rows then."""
+    frames: list[bool] = []
+    send = TimesheetApp._display
+
+    def recorded(app: TimesheetApp, screen, renderable) -> None:
+        if renderable is not None and not app._batch_count:
+            frames.append(bool(app.store.order))
+        send(app, screen, renderable)
+
+    monkeypatch.setattr(TimesheetApp, "_display", recorded)
+    return frames
+
+
+async def test_the_first_frame_drawn_has_the_weeks_rows(
+    harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No empty screen flashes before the rows: on the in-process ledger the week is in
+    before the wait for it is over, so the first frame is the week."""
+    frames = record_frames(monkeypatch)
+    async with harness.app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+    assert frames and frames[0]
+
+
+async def test_a_server_slow_to_answer_gets_the_screen_drawn_loading_meanwhile(
+    harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first frame waits for the rows only a moment: then the screen shows itself
+    as it is, loading."""
+    from tui.app import FIRST_FRAME_WAIT_SECONDS
+
+    frames = record_frames(monkeypatch)
+    harness.transport.inner = InFlight(harness.transport.inner, hold=FIRST_FRAME_WAIT_SECONDS * 10)
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(FIRST_FRAME_WAIT_SECONDS * 2)
+        assert app.first_frame_shown and not app.store.order
+        assert frames and not frames[0]
+        assert app.store.status.loading or app.store.me is None  # still asking
+
+
+async def test_the_collector_is_back_on_once_the_first_frame_is_drawn(harness) -> None:
+    """`timesheet` starts with the collector off (tui.__main__); the app turns it back on
+    (its start-up objects frozen) once the first frame is drawn."""
+    import gc
+
+    app = harness.app()
+    gc.disable()
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert gc.isenabled() and gc.get_freeze_count() > 0
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
 async def test_settle_waits_for_the_load_a_screen_starts_when_it_mounts(harness) -> None:
     """A test that shows a screen and settles at once must see the screen's week loaded:
     the screen starts its load only when it mounts, after settle began to wait."""

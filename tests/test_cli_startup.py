@@ -15,9 +15,9 @@ import pytest
 import tomli_w
 
 from tests.conftest import LoopbackServer
-from tui.cli.context import startup_done
 from tui.ledger.db import LedgerDB
 from tui.ledger.demo import populate_demo
+from tui.startup import startup_done
 
 
 @pytest.fixture

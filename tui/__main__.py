@@ -7,7 +7,7 @@ def main() -> None:
     # A command's start-up creates tens of thousands of objects that live as long as the
     # process (modules, classes, schemas), and the collector would walk them again and
     # again while they load: about 40 ms of `timesheet status`. It stays off until the
-    # command has loaded what it needs (`tui.cli.context.startup_done`).
+    # command has loaded what it needs (`tui.startup.startup_done`).
     gc.disable()
     from tui.cli import main as cli
 

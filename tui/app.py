@@ -6,7 +6,7 @@ that widgets subscribe to, so a view redraws only the rows a change names.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
@@ -25,6 +25,7 @@ from tui.api.errors import ApiError, AuthError
 from tui.commands import TimesheetCommands
 from tui.config import BUILTIN_PROFILE, ConfigError, load_config
 from tui.screens.base import TimesheetAppBase
+from tui.startup import startup_done
 from tui.store.changes import ProblemKind, StopResult, StoreChange
 from tui.store.present import plural
 from tui.store.store import UNREACHABLE, StagingError, Store
@@ -33,6 +34,11 @@ from tui.widgets.banner import ProfileFacts
 
 OFFLINE_RETRY_SECONDS = 30.0
 """Offline, how long the app waits before it tries the server again by itself."""
+
+FIRST_FRAME_WAIT_SECONDS = 0.3
+"""How long the first frame waits for the week's rows before it shows the screen as it
+is (loading): short enough not to be noticed, and a start on the in-process ledger or a
+warm cache paints once, with its rows, instead of an empty screen first."""
 
 TIMESHEET, APPROVALS, REPORTS = "timesheet", "approvals", "reports"
 """The main screens' names (keys `1`, `2`, `3`)."""
@@ -90,10 +96,17 @@ class TimesheetApp(TimesheetAppBase):
         self.week_start = week_range(store.today())[0]
         self.store_changed: Signal[StoreChange] = Signal(self, "store-changed")
         store.subscribe(self.store_changed.publish)
+        self.first_frame_shown = False
+        """Painting has begun (`show_first_frame`)."""
+        self._first_frame_waits: Callable[[], None] | None = None
+        """Ends the first frame's wait for the week's rows."""
 
     def on_mount(self) -> None:
         from tui.themes import apply_theme, theme_to_use
 
+        self._begin_batch()  # no frame until the week's rows are in (`show_first_frame`)
+        self._first_frame_waits = self.store.subscribe(self._first_frame_rows)
+        self.set_timer(FIRST_FRAME_WAIT_SECONDS, self.show_first_frame)
         name = theme_to_use(self._theme_name, self._theme_choice)
         if name is not None:
             self._theme_applied = apply_theme(self, name, self._theme_dir)
@@ -160,8 +173,27 @@ class TimesheetApp(TimesheetAppBase):
 
     @work(exclusive=True, group="load", exit_on_error=False)
     async def open_store(self) -> None:
-        await self.store.open()
-        await self._load_week()
+        try:
+            await self.store.open()
+            await self._load_week()
+        finally:  # whatever the outcome, the screen says it now
+            self.show_first_frame()
+
+    def _first_frame_rows(self, change: StoreChange) -> None:
+        if self.store.order:
+            self.show_first_frame()
+
+    def show_first_frame(self) -> None:
+        """Paint at last: the week's rows are in, the start's load ended, or the wait
+        is over. Once that frame is drawn the start-up is done, and the collector runs
+        again (`tui.startup`)."""
+        if self.first_frame_shown:
+            return
+        self.first_frame_shown = True
+        if self._first_frame_waits is not None:
+            self._first_frame_waits()
+        self._end_batch()
+        self.call_after_refresh(startup_done)
 
     def action_retry_load(self) -> None:
         """Sign in and load again: who am I, the lookups, the timer, the week. A success

@@ -12,7 +12,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from tui.cli.context import CliContext, CliError, startup_done
+from tui.cli.context import CliContext, CliError
 
 if TYPE_CHECKING:
     from tui.config import Profile
@@ -69,8 +69,7 @@ def run_app(context: CliContext, *, demo: bool) -> None:
             demo=demo,
         )
         apps.append(app)
-        startup_done()
-        app.run()
+        app.run()  # the collector stays off until its first frame (`tui.startup`)
     if ended:  # the folder is gone by now; end as a signalled process does
         raise SystemExit(128 + ended[0])
 

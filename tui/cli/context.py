@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import gc
 import os
 import re
 import sys
@@ -20,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+from tui.startup import startup_done
 
 if TYPE_CHECKING:
     from tui.api.base import Backend
@@ -137,15 +138,6 @@ def send_from_threads(backend: Backend) -> None:
     http = getattr(backend, "http", None)
     if isinstance(http, HttpClient):
         http.send_from_threads()
-
-
-def startup_done() -> None:
-    """The command has loaded what it needs: keep those objects out of every later
-    collection, so the work and the exit don't walk them again, and turn the collector
-    back on (`tui.__main__` turned it off). A no-op where it was never off (tests)."""
-    if not gc.isenabled():
-        gc.freeze()
-        gc.enable()
 
 
 _ran: list[bool] = []

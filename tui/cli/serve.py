@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tui.cli.context import CliError, cli_context, startup_done
+from tui.cli.context import CliError, cli_context
+from tui.startup import startup_done
 
 if TYPE_CHECKING:
     from tui.ledger.db import LedgerDB

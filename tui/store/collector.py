@@ -8,7 +8,7 @@ moves everything alive into the permanent generation, which full passes skip.
 
 What was alive at a freeze and later turns into cyclic garbage stays in the permanent
 generation. In the app (a process that froze its start-up objects already, see
-`tui.cli.context.startup_done`) that is left so: a 20k-entry load from the in-process
+`tui.startup.startup_done`) that is left so: a 20k-entry load from the in-process
 ledger left 99 such objects, while unfreezing and collecting at the end of a 100k load
 is a 200-400 ms pause just when the rows are ready. Any other process (a test, a script)
 gets its generations back when the load ends, however it ends: the next full collection
