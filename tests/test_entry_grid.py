@@ -610,3 +610,19 @@ async def test_a_date_typed_into_another_week_reads_as_that_date_not_as_a_day_of
         assert cells(far)[1:3] == ["Jan", "99"]
         kept = next(i for i in store.order if i not in (moved, far))
         assert cells(kept)[0] == f"{store.records[kept].date:%a}"  # unmarked: a day shown
+
+
+def test_a_week_across_new_year_dates_other_days_of_both_its_years_without_a_year() -> None:
+    """The week of Mon 28 Dec 2026 to Sun 3 Jan 2027 spans two years: a day outside it in
+    either of them reads day and month, only a third year is named."""
+    from datetime import date
+
+    from tui.widgets.entry_grid.grid import date_cell
+
+    week = EntryQuery(date(2026, 12, 28), date(2027, 1, 3))
+    assert date_cell(date(2026, 12, 31), week) == "Thu 31"
+    assert date_cell(date(2027, 1, 2), week) == "Sat 02"
+    assert date_cell(date(2026, 12, 20), week) == "20 Dec"
+    assert date_cell(date(2027, 1, 10), week) == "10 Jan"
+    assert date_cell(date(2025, 12, 20), week) == "Dec 25"
+    assert date_cell(date(2028, 1, 10), week) == "Jan 28"
