@@ -338,3 +338,30 @@ async def test_the_running_rows_time_says_to_stop_the_timer_first(harness, clock
         await pilot.press("enter")
         await pilot.pause()
         assert view._editing is not None  # its note is the user's to change
+
+
+async def test_keys_typed_ahead_of_the_start_picker_land_where_a_user_meant_them(
+    harness, clock
+) -> None:
+    """`t`, a service's name, `tab`, a start time and `enter`, typed faster than the picker
+    shows (handed to the app as a terminal's driver hands them, none waited for): the name
+    filters, `tab` moves to the start time, the time is the one typed, and none of the
+    letters ran the grid's commands (`s` stops the timer)."""
+    from textual import events
+
+    app = harness.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        before = app.store.timer
+        assert before is not None
+        keys = ["t", *"support", "tab", *"20m", "space", *"ago", "enter"]
+        for key in keys:
+            character = {"tab": "\t", "space": " ", "enter": "\r"}.get(key, key)
+            event = events.Key(key, character)
+            event.set_sender(app)
+            app._driver.send_message(event)
+        await settle(pilot)
+        timer = app.store.timer
+        assert timer is not None and timer.id != before.id
+        assert timer.started_at == clock.now - timedelta(minutes=20)
+        assert "Support" in app.store.services[timer.service_id].name

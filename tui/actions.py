@@ -79,6 +79,9 @@ class Action:
     """Its name in the command palette; None: not in the palette."""
     show: bool = True
     """Shown in the footer."""
+    priority: bool = False
+    """Runs as the key is read, before keys typed after it are handed on: for a key
+    that moves the focus, so that the keys typed next go where it moved."""
 
     def __post_init__(self) -> None:
         if not _ID.fullmatch(self.id):
@@ -100,6 +103,7 @@ class Action:
             show=self.show,
             tooltip=self.tooltip,
             id=self.id,
+            priority=self.priority,
         )
 
 
@@ -544,6 +548,15 @@ ACTIONS: tuple[Action, ...] = (
         "up",
         "Previous",
         "Highlight the previous service.",
+    ),
+    Action(
+        Scope.service_picker,
+        "picker-next-field",
+        "next_field",
+        "tab,shift+tab",
+        "Next field",
+        "Move between the filter and the start time.",
+        priority=True,
     ),
     Action(Scope.service_picker, "picker-cancel", "cancel", "escape", "Cancel", "Start no timer."),
     Action(Scope.reason, "reason-cancel", "cancel", "escape", "Cancel", "Give no reason."),

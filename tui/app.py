@@ -6,12 +6,13 @@ that widgets subscribe to, so a view redraws only the rows a change names.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.screen import Screen
@@ -100,6 +101,10 @@ class TimesheetApp(TimesheetAppBase):
         """Painting has begun (`show_first_frame`)."""
         self._first_frame_waits: Callable[[], None] | None = None
         """Ends the first frame's wait for the week's rows."""
+        self._typed_on: weakref.WeakKeyDictionary[events.Key, Screen[Any]] = (
+            weakref.WeakKeyDictionary()
+        )
+        """The screen each key in flight was typed on (`on_event`)."""
 
     def on_mount(self) -> None:
         from tui.themes import apply_theme, theme_to_use
@@ -194,6 +199,20 @@ class TimesheetApp(TimesheetAppBase):
             self._first_frame_waits()
         self._end_batch()
         self.call_after_refresh(startup_done)
+
+    async def on_event(self, event: events.Event) -> None:
+        """A key typed on one screen that comes back unhandled (bubbled up to the app)
+        after an earlier key opened a dialog over it was typed ahead of the dialog: `t`
+        then a service's name, `tab`, a start time, faster than the picker showed. It
+        goes to the dialog, as it would have a moment later, not to the commands of the
+        screen below (where `s` would stop the timer)."""
+        if isinstance(event, events.Key):
+            if not event.is_forwarded:
+                self._typed_on[event] = self.screen
+            elif self._typed_on.get(event, self.screen) is not self.screen:
+                self.post_message(events.Key(event.key, event.character))
+                return
+        await super().on_event(event)
 
     def action_retry_load(self) -> None:
         """Sign in and load again: who am I, the lookups, the timer, the week. A success

@@ -143,6 +143,9 @@ class ServicePicker(ModalScreen[str | None]):
     )
 
     BINDINGS: ClassVar[list[BindingType]] = bindings(Scope.service_picker)
+    AUTO_FOCUS = "#picker-input"
+    """Focused as the picker shows, and only if nothing is yet: keys typed ahead of it
+    (a `tab` to the start time) are not undone by a later focus call."""
 
     def __init__(self, store: Store, *, title: str = "Start a timer on…") -> None:
         super().__init__()
@@ -188,7 +191,6 @@ class ServicePicker(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         self.refilter("")
-        self.query_one("#picker-input", Input).focus()
 
     @property
     def option_list(self) -> OptionList:
@@ -266,6 +268,11 @@ class ServicePicker(ModalScreen[str | None]):
     @on(Input.Changed, "#picker-since")
     def clear_since_error(self) -> None:
         self.query_one("#picker-since-error", Static).update(Content(""))
+
+    def action_next_field(self) -> None:
+        """`tab`: from the filter to the start time and back (two fields, so `shift+tab`
+        does the same)."""
+        self.focus_next()
 
     def action_cancel(self) -> None:
         self.dismiss(None)
