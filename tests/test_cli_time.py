@@ -867,7 +867,8 @@ def test_a_quote_left_open_on_the_last_line_is_named_by_its_line_and_nothing_is_
 def test_a_quote_that_runs_on_to_the_end_of_the_file_names_the_line_it_opened_on(
     site: Site,
 ) -> None:
-    # The note is the last column, so the rows it swallows do not show as missing fields.
+    # The note is the last column, so the rows it swallows do not show as missing fields
+    # (the row was imported, with the rest of the file as its note).
     path = site.tmp / "runs-on.csv"
     path.write_text(
         "date,time,service_id,note\n"
@@ -878,7 +879,10 @@ def test_a_quote_that_runs_on_to_the_end_of_the_file_names_the_line_it_opened_on
     )
     result = site.invoke("import", str(path), "--yes")
     assert result.exit_code == 1
-    assert f'{path}: line 4: a quote (") opened here is never closed.' in result.stderr
+    assert (
+        f'{path}: line 4: has a quote (") that is not closed; the field runs on to line 6.'
+        in result.stderr
+    )
     assert "nothing was sent" in result.stderr
     assert site.rows() == []
 
@@ -886,7 +890,7 @@ def test_a_quote_that_runs_on_to_the_end_of_the_file_names_the_line_it_opened_on
     header.write_text('date,time,service_id,"note\n2026-11-30,60,1,a\n')
     refused = site.invoke("import", str(header), "--yes")
     assert refused.exit_code == 2  # not a file of entries at all, as a bad header is
-    assert f'{header}: line 1: a quote (") opened here is never closed.' in refused.stderr
+    assert f'{header}: line 1: has a quote (") that is not closed' in refused.stderr
 
 
 def test_a_hand_written_csv_note_is_trimmed_so_running_it_again_makes_nothing_twice(

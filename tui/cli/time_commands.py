@@ -736,13 +736,18 @@ class _FileLines:
             raise
 
 
-def _unclosed_quote_line(fields: list[str], last_line: int) -> int:
-    """The line where the quote opened that runs on to the end of the file: the last
-    field holds everything after it, so it spans that field's lines, back from the end."""
-    return last_line - max(1, len(fields[-1].splitlines())) + 1 if fields else last_line
+def _open_quote(fields: list[str], last_line: int) -> tuple[int, str]:
+    """The line where the quote opened that runs on to the end of the file, and the
+    sentence for it. The last field holds everything after that quote, so it spans that
+    field's lines, back from the end."""
+    line = last_line - max(1, len(fields[-1].splitlines())) + 1 if fields else last_line
+    if line == last_line:
+        return line, 'a quote (") opened here is never closed.'
+    return line, _runs_on(last_line)
 
 
-UNCLOSED_QUOTE = 'a quote (") opened here is never closed.'
+def _runs_on(last_line: int) -> str:
+    return f'has a quote (") that is not closed; the field runs on to line {last_line}.'
 
 
 def read_import(path: Path, *, today: date) -> ImportPlan:
@@ -769,8 +774,8 @@ def read_import(path: Path, *, today: date) -> ImportPlan:
     if header is None:
         raise CliError(f"{path}: the file is empty; {expected}.")
     if source.ran_out:
-        line = _unclosed_quote_line(header, reader.line_num)
-        raise CliError(f"{path}: line {line}: {UNCLOSED_QUOTE}")
+        line, message = _open_quote(header, reader.line_num)
+        raise CliError(f"{path}: line {line}: {message}")
     if len(header) == 1 and (separator := next((c for c in ";\t|" if c in header[0]), None)):
         shown = {";": "semicolons", "\t": "tabs", "|": "bars"}[separator]
         raise CliError(
@@ -804,7 +809,7 @@ def read_import(path: Path, *, today: date) -> ImportPlan:
             break
         line, previous = previous + 1, reader.line_num
         if source.ran_out:
-            plan.add(_unclosed_quote_line(fields, reader.line_num), UNCLOSED_QUOTE)
+            plan.add(*_open_quote(fields, reader.line_num))
             break
         if not any(f.strip() for f in fields):
             continue
@@ -813,10 +818,7 @@ def read_import(path: Path, *, today: date) -> ImportPlan:
             continue
         if reader.line_num > line and len(fields) < len(names):
             # A quote left open swallows the lines after it into one field.
-            plan.add(
-                line,
-                f'has a quote (") that is not closed; the field runs on to line {reader.line_num}.',
-            )
+            plan.add(line, _runs_on(reader.line_num))
             continue
         cells = dict(zip(names, fields, strict=False))
         raw = {name: cell.strip() for name, cell in cells.items()}
