@@ -311,6 +311,31 @@ async def test_quit_with_staged_changes_asks_first(harness) -> None:
     assert app.return_code == 0
 
 
+async def test_a_clean_quit_leaves_only_the_state_file_and_the_staged_change_comes_back(
+    harness,
+) -> None:
+    state = harness.journal_path
+    # As the app opens it (`open_store`): the journal and the cache in one file.
+    store = Store(harness.adapter(), Journal(state), clock=harness.clock, cache=Cache(state))
+    app = TimesheetApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        entry_id = next(i for i in store.order if not store.records[i].locked)
+        grid(app).move_to(entry_id)
+        await pilot.press("d")
+        await pilot.press("q")
+        await pilot.pause()
+        await pilot.press("y")  # quit with the change staged
+        await pilot.pause()
+    assert app.return_code == 0
+    assert sorted(p.name for p in state.parent.glob(state.name + "*")) == [state.name]
+
+    again = harness.app()
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert again.store.row(entry_id).state is RowState.deleted
+
+
 async def test_server_text_is_shown_literally(harness) -> None:
     app = harness.app()
     async with app.run_test(size=SIZE) as pilot:

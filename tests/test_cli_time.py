@@ -847,6 +847,52 @@ def test_an_import_with_semicolons_between_fields_says_so(site: Site) -> None:
     assert "line 1: the fields are separated by semicolons; import reads commas" in result.stderr
 
 
+def test_a_quote_left_open_on_the_last_line_is_named_by_its_line_and_nothing_is_sent(
+    site: Site,
+) -> None:
+    path = site.tmp / "open-quote.csv"
+    path.write_text(
+        "date,time,note,service_id\n"
+        f"2026-11-27,30,fine,{GENERAL}\n"
+        f'2026-11-30,1:00,{GENERAL},"Note that never closes\n'
+    )
+    result = site.invoke("import", str(path), "--yes")
+    assert result.exit_code == 1
+    assert f'{path}: line 3: a quote (") opened here is never closed.' in result.stderr
+    assert "service" not in result.stderr  # not the swallowed note read as a service
+    assert "nothing was sent" in result.stderr
+    assert site.app.count("POST", "/api/v2/time_entries") == 0 and site.rows() == []
+
+
+def test_a_quote_that_runs_on_to_the_end_of_the_file_names_the_line_it_opened_on(
+    site: Site,
+) -> None:
+    # The note is the last column, so the rows it swallows do not show as missing fields
+    # (the row was imported, with the rest of the file as its note).
+    path = site.tmp / "runs-on.csv"
+    path.write_text(
+        "date,time,service_id,note\n"
+        f'2026-11-27,30,{GENERAL},"two\nlines"\n'
+        f'2026-11-30,60,{GENERAL},"opened here\n'
+        f"2026-12-01,45,{GENERAL},swallowed\n"
+        f"2026-12-02,15,{GENERAL},swallowed too"
+    )
+    result = site.invoke("import", str(path), "--yes")
+    assert result.exit_code == 1
+    assert (
+        f'{path}: line 4: has a quote (") that is not closed; the field runs on to line 6.'
+        in result.stderr
+    )
+    assert "nothing was sent" in result.stderr
+    assert site.rows() == []
+
+    header = site.tmp / "open-header.csv"
+    header.write_text('date,time,service_id,"note\n2026-11-30,60,1,a\n')
+    refused = site.invoke("import", str(header), "--yes")
+    assert refused.exit_code == 2  # not a file of entries at all, as a bad header is
+    assert f'{header}: line 1: has a quote (") that is not closed' in refused.stderr
+
+
 def test_a_hand_written_csv_note_is_trimmed_so_running_it_again_makes_nothing_twice(
     site: Site,
 ) -> None:

@@ -25,6 +25,7 @@ from tui.screens.timesheet import TimesheetScreen
 from tui.store.records import RowState
 from tui.store.report import By
 from tui.store.values import week_range
+from tui.widgets.banner import ProfileFacts
 
 pytestmark = pytest.mark.anyio
 
@@ -43,6 +44,11 @@ async def run_command(pilot, title: str) -> None:
     """ctrl+p, type the command's title, enter: what a user does."""
     await pilot.press("ctrl+p")
     await pilot.pause()
+    await run_command_in_palette(pilot, title)
+
+
+async def run_command_in_palette(pilot, title: str) -> None:
+    """In the palette shown (the app's, or a list such as the themes'): type, enter."""
     assert isinstance(pilot.app.screen, CommandPalette)
     await pilot.press(*title)
     await settle(pilot)  # the palette's search runs in a worker
@@ -347,11 +353,25 @@ async def _unsubmit_week(harness, app, pilot, title) -> None:
     assert app.screen.title_text == "Unsubmit the week?"
 
 
+def option_lines(app: TimesheetApp) -> list[str]:
+    """The palette's options as shown, each its first line (the name, not its help)."""
+    from textual.command import CommandList
+
+    listed = app.screen.query_one(CommandList)
+    return [
+        str(listed.get_option_at_index(i).prompt).split("\n")[0] for i in range(listed.option_count)
+    ]
+
+
 @effect("Switch profile")
 async def _switch_profile(harness, app, pilot, title) -> None:
+    app.profile_facts = ProfileFacts(name="home")
     await run_command(pilot, title)
+    assert isinstance(app.screen, CommandPalette)  # the profile list
+    assert option_lines(app) == ["home  ✓ current", "work"]
+    await run_command_in_palette(pilot, "work")
     shown = notifications(app)
-    assert any("home, work" in m and "timesheet --profile home" in m for m in shown), shown
+    assert any("quit (q) and run `timesheet --profile work`" in m for m in shown), shown
 
 
 @effect("Change theme")
@@ -389,6 +409,35 @@ def two_profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     )
     config.chmod(0o600)
     monkeypatch.setenv("TIMESHEET_CONFIG", str(config))
+
+
+async def test_switch_profile_lists_the_profiles_with_the_one_in_use_marked(
+    harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[profiles.home]\nbackend = "ledger"\n\n[profiles.work]\nbackend = "ledger"\n\n'
+        '[profiles."[b]ig"]\nbackend = "ledger"\n'
+    )
+    config.chmod(0o600)
+    monkeypatch.setenv("TIMESHEET_CONFIG", str(config))
+    app = harness.app()
+    app.profile_facts = ProfileFacts(name="work")  # as the launcher gives it
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Switch profile")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        # In the config's order, the name literally (not read as markup).
+        assert option_lines(app) == ["home", "work  ✓ current", "[b]ig"]
+        await pilot.press(*"wo")
+        await settle(pilot)
+        assert option_lines(app) == ["work  ✓ current"]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert notifications(app)[-1] == "work is the profile in use."
 
 
 ON_APPROVALS = (

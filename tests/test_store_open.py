@@ -74,6 +74,29 @@ async def test_a_journaled_store_keeps_staged_changes_for_the_next_one(tmp_path:
         await again.aclose()
 
 
+async def test_closing_a_journaled_store_leaves_no_wal_or_shm_and_keeps_the_change(
+    tmp_path: Path,
+) -> None:
+    profile = LedgerProfile(path=tmp_path / "ledger.db")
+    first = open_store("local", profile, UI, journal=True, state_dir=tmp_path)
+    try:
+        await first.open()
+        await first.load(EntryQuery(*week_range(date(2026, 11, 2))))  # the cache writes too
+        new_id = first.stage_new({"date": date(2026, 11, 2), "minutes": 30, "note": "kept"})
+    finally:
+        await first.aclose()
+    assert sorted(p.name for p in tmp_path.glob("local.db*")) == ["local.db"]
+
+    again = open_store("local", profile, UI, journal=True, state_dir=tmp_path)
+    try:
+        await again.open()
+        assert again.row(new_id).state is RowState.new
+        assert again.row(new_id).record.note == "kept"
+    finally:
+        await again.aclose()
+    assert sorted(p.name for p in tmp_path.glob("local.db*")) == ["local.db"]
+
+
 async def test_staged_changes_of_another_ledger_are_set_aside_not_applied(
     tmp_path: Path,
 ) -> None:

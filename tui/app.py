@@ -425,7 +425,12 @@ class TimesheetApp(TimesheetAppBase):
             self.push_screen(HelpScreen(self.screen))
 
     def action_switch_profile(self) -> None:
-        """The app runs one profile per start: say which profiles exist and the exact command."""
+        """The profiles in a list, the one in use marked (as the theme list marks its
+        theme). The app runs one profile per start: picking another says the exact command."""
+        from textual.command import CommandPalette
+
+        from tui.commands import profile_commands
+
         try:
             loaded = load_config()
         except ConfigError as error:
@@ -433,11 +438,23 @@ class TimesheetApp(TimesheetAppBase):
             return
         names = list(loaded.config.profiles) or [BUILTIN_PROFILE]
         where = f" (from {loaded.path})" if loaded.path else ""
-        self.notify(
-            f"Profiles{where}: {', '.join(names)}. The app opens one profile per run: quit (q) "
-            f"and run `timesheet --profile NAME`, e.g. `timesheet --profile {names[0]}`.",
-            title="Switch profile",
-            timeout=15,
+        current = self.profile_facts.name
+
+        def picked(name: str) -> None:
+            if name == current:
+                message = f"{name} is the profile in use."
+            else:
+                message = (
+                    f"The app opens one profile per run: to open {name}{where}, quit (q) "
+                    f"and run `timesheet --profile {name}`."
+                )
+            self.notify(message, title="Switch profile", timeout=15, markup=False)
+
+        self.push_screen(
+            CommandPalette(
+                providers=[profile_commands(names, current, picked)],
+                placeholder="Search for profiles…",
+            )
         )
 
     def action_help_panel(self) -> None:

@@ -12,12 +12,14 @@ one command. Commands run through Textual's `run_action`, so the screen's own
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.markup import escape
 
 from tui.actions import ACTIONS, Action, Scope
 
@@ -108,44 +110,91 @@ class TimesheetCommands(Provider):
                 )
 
 
-class ThemeCommands(Provider):
-    """Every theme of the app by name, the current one marked; picking one selects it
-    (the app keeps the choice)."""
+class MarkedChoices(Provider):
+    """A list of names, the one in use marked (`CURRENT_MARK` after it, `current_help`
+    under it); picking one calls `chosen` with it. The theme and the profile lists. Names
+    show literally (a profile's name is any TOML key)."""
 
-    def _themes(self) -> list[tuple[str, bool]]:
-        current = self.app.theme
-        return [(name, name == current) for name in sorted(self.app.available_themes)]
+    current_help = ""
+    """The line under the marked name."""
 
-    def _select(self, name: str) -> Callable[[], None]:
-        def select() -> None:
-            self.app.theme = name
+    def choices(self) -> list[tuple[str, bool]]:
+        """Each name, and whether it is the one in use."""
+        raise NotImplementedError
 
-        return select
+    def chosen(self, name: str) -> None:
+        """What picking `name` does."""
+        raise NotImplementedError
+
+    def help_for(self, name: str) -> str | None:
+        """The line under a name not in use (none by default)."""
+        return None
+
+    def _line_under(self, name: str, current: bool) -> str | None:
+        """Shown literally: the palette reads a help line as markup."""
+        line = self.current_help if current else self.help_for(name)
+        return None if line is None else escape(line)
 
     async def discover(self) -> Hits:
-        for name, current in self._themes():
+        for name, current in self.choices():
             yield DiscoveryHit(
-                f"{name}{CURRENT_MARK if current else ''}",
-                self._select(name),
+                Content(f"{name}{CURRENT_MARK if current else ''}"),  # literally, as search's
+                partial(self.chosen, name),
                 text=name,
-                help=CURRENT_HELP if current else None,
+                help=self._line_under(name, current),
             )
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for name, current in self._themes():
+        for name, current in self.choices():
             score = matcher.match(name)
             if score > 0:
-                shown = matcher.highlight(name)
+                # `highlight` reads its text as markup: a name that would change so is
+                # shown as it is, unhighlighted.
+                shown = matcher.highlight(name) if escape(name) == name else Content(name)
                 yield Hit(
                     score,
                     shown + CURRENT_MARK if current else shown,
-                    self._select(name),
+                    partial(self.chosen, name),
                     text=name,
-                    help=CURRENT_HELP if current else None,
+                    help=self._line_under(name, current),
                 )
 
 
+class ThemeCommands(MarkedChoices):
+    """Every theme of the app by name, the current one marked; picking one selects it
+    (the app keeps the choice)."""
+
+    current_help = "The theme in use now."
+
+    def choices(self) -> list[tuple[str, bool]]:
+        current = self.app.theme
+        return [(name, name == current) for name in sorted(self.app.available_themes)]
+
+    def chosen(self, name: str) -> None:
+        self.app.theme = name
+
+
+def profile_commands(
+    names: Sequence[str], current: str | None, picked: Callable[[str], None]
+) -> type[MarkedChoices]:
+    """A provider of the config's profiles in its order, `current` (the one this run
+    opened) marked; picking one calls `picked` with its name."""
+
+    class ProfileCommands(MarkedChoices):
+        current_help = "The profile in use now."
+
+        def choices(self) -> list[tuple[str, bool]]:
+            return [(name, name == current) for name in names]
+
+        def chosen(self, name: str) -> None:
+            picked(name)
+
+        def help_for(self, name: str) -> str | None:
+            return f"Quit and run `timesheet --profile {name}` to open it."
+
+    return ProfileCommands
+
+
 CURRENT_MARK = "  ✓ current"
-"""After the current theme's name in the theme list."""
-CURRENT_HELP = "The theme in use now."
+"""After the name in use in the theme and profile lists."""

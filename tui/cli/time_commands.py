@@ -716,6 +716,40 @@ class ImportPlan:
         ]
 
 
+class _FileLines:
+    """The file's lines for `csv.reader`, noting when the reader asks past the last one.
+    It does that only inside a quoted field, so a row read after that is one whose
+    quote never closes: the csv module hands back the rest of the file as its last field."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self._lines = iter(lines)
+        self.ran_out = False
+
+    def __iter__(self) -> _FileLines:
+        return self
+
+    def __next__(self) -> str:
+        try:
+            return next(self._lines)
+        except StopIteration:
+            self.ran_out = True
+            raise
+
+
+def _open_quote(fields: list[str], last_line: int) -> tuple[int, str]:
+    """The line where the quote opened that runs on to the end of the file, and the
+    sentence for it. The last field holds everything after that quote, so it spans that
+    field's lines, back from the end."""
+    line = last_line - max(1, len(fields[-1].splitlines())) + 1 if fields else last_line
+    if line == last_line:
+        return line, 'a quote (") opened here is never closed.'
+    return line, _runs_on(last_line)
+
+
+def _runs_on(last_line: int) -> str:
+    return f'has a quote (") that is not closed; the field runs on to line {last_line}.'
+
+
 def read_import(path: Path, *, today: date) -> ImportPlan:
     """Parse and check every row of an import CSV locally (no server needed); a bad
     header or an unreadable file is a `CliError` at once."""
@@ -730,7 +764,8 @@ def read_import(path: Path, *, today: date) -> ImportPlan:
         raise CliError(f"{path}: the file is not UTF-8 text.") from None
     except OSError as error:
         raise CliError(f"{path}: cannot read the file ({error.strerror or error}).") from None
-    reader = csv.reader(text.splitlines(keepends=True))
+    source = _FileLines(text.splitlines(keepends=True))
+    reader = csv.reader(source)
     try:
         header = next(reader, None)
     except csv.Error as error:
@@ -738,6 +773,9 @@ def read_import(path: Path, *, today: date) -> ImportPlan:
     expected = f"expected {','.join(IMPORT_COLUMNS)} (note, task_id and person_id optional)"
     if header is None:
         raise CliError(f"{path}: the file is empty; {expected}.")
+    if source.ran_out:
+        line, message = _open_quote(header, reader.line_num)
+        raise CliError(f"{path}: line {line}: {message}")
     if len(header) == 1 and (separator := next((c for c in ";\t|" if c in header[0]), None)):
         shown = {";": "semicolons", "\t": "tabs", "|": "bars"}[separator]
         raise CliError(
@@ -770,6 +808,9 @@ def read_import(path: Path, *, today: date) -> ImportPlan:
             plan.add(reader.line_num, f"{error}.")
             break
         line, previous = previous + 1, reader.line_num
+        if source.ran_out:
+            plan.add(*_open_quote(fields, reader.line_num))
+            break
         if not any(f.strip() for f in fields):
             continue
         if len(fields) > len(names):
@@ -777,10 +818,7 @@ def read_import(path: Path, *, today: date) -> ImportPlan:
             continue
         if reader.line_num > line and len(fields) < len(names):
             # A quote left open swallows the lines after it into one field.
-            plan.add(
-                line,
-                f'has a quote (") that is not closed; the field runs on to line {reader.line_num}.',
-            )
+            plan.add(line, _runs_on(reader.line_num))
             continue
         cells = dict(zip(names, fields, strict=False))
         raw = {name: cell.strip() for name, cell in cells.items()}

@@ -1723,9 +1723,18 @@ class Store:
         return timer
 
     async def aclose(self) -> None:
-        await self.backend.aclose()
-        if self.journal is not None:
-            self.journal.close()
+        """Close the backend, then every connection to the profile's state file, the
+        journal's last: SQLite's last close checkpoints the WAL into the file and removes
+        its `-wal` and `-shm` (one left open, as the cache's was, leaves them behind)."""
+        try:
+            await self.backend.aclose()
+        finally:
+            try:
+                if self.cache is not None:
+                    self.cache.close()  # after a save of a range under way
+            finally:
+                if self.journal is not None:
+                    self.journal.close()
 
 
 SETTLE_SLICE = 50_000
