@@ -21,10 +21,10 @@ from textual.worker import Worker, WorkerState
 
 from tui.actions import Scope, bindings
 from tui.api.base import EntryQuery
-from tui.api.errors import ApiError, AuthError
+from tui.api.errors import ApiError, AuthError, InvalidEntriesError
 from tui.commands import TimesheetCommands
 from tui.config import BUILTIN_PROFILE, ConfigError, load_config
-from tui.screens.base import TimesheetAppBase
+from tui.screens.base import TIMER_NOT_STARTED, TimesheetAppBase
 from tui.store.changes import ProblemKind, StopResult, StoreChange
 from tui.store.present import plural
 from tui.store.store import UNREACHABLE, StagingError, Store
@@ -314,7 +314,12 @@ class TimesheetApp(TimesheetAppBase):
     async def start_timer(
         self, service_id: str, note: str = "", started_at: datetime | None = None
     ) -> None:
-        await self.store.start_timer(service_id, note=note, started_at=started_at)
+        try:
+            await self.store.start_timer(service_id, note=note, started_at=started_at)
+        except (StagingError, InvalidEntriesError) as error:
+            # A refusal of this start (a submitted day): said as one, not as a bad save.
+            self.notify(str(error), title=TIMER_NOT_STARTED, severity="error", timeout=10)
+            return
         self.notify("Timer started.")
         if self.store.timer_notice:
             self.notify(self.store.timer_notice, title="Start time", timeout=15)
