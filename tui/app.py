@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
+from textual.notifications import Notify
 from textual.screen import Screen
 from textual.signal import Signal
 from textual.theme import Theme
@@ -33,6 +34,8 @@ from tui.widgets.banner import ProfileFacts
 
 OFFLINE_RETRY_SECONDS = 30.0
 """Offline, how long the app waits before it tries the server again by itself."""
+TOAST_LINES = 12
+"""Terminal lines per toast shown at once (`TimesheetApp.toast_room`)."""
 
 TIMESHEET, APPROVALS, REPORTS = "timesheet", "approvals", "reports"
 """The main screens' names (keys `1`, `2`, `3`)."""
@@ -323,6 +326,30 @@ class TimesheetApp(TimesheetAppBase):
         self.notify("Timer started.")
         if self.store.timer_notice:
             self.notify(self.store.timer_notice, title="Start time", timeout=15)
+
+    def on_notify(self, event: Notify) -> None:
+        """Every message of the app (a widget's `notify` comes to the app's) before
+        Textual shows its toast, so that toasts never bury the screen: one still shown
+        with the same title, words and severity goes (the new one takes its place,
+        newest, with a fresh timeout: pressing a refused key again does not stack it),
+        and only the newest `toast_room` stay. The words show literally: server text in
+        a message is never read as markup."""
+        new = event.notification
+        new.markup = False
+        same = (new.title, new.message, new.severity)
+        shown = list(self._notifications)  # oldest first
+        kept = [n for n in shown if (n.title, n.message, n.severity) != same]
+        room = self.toast_room - 1  # besides the new one
+        kept = kept[-room:] if room else []
+        for old in shown:
+            if old not in kept:
+                self._unnotify(old, refresh=False)  # Textual's own refresh follows
+
+    @property
+    def toast_room(self) -> int:
+        """How many toasts show at once: one per `TOAST_LINES` lines of the terminal
+        (2 at 24 lines, 3 at 36, 4 at 48), at least one."""
+        return max(1, self.size.height // TOAST_LINES)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place worker errors become a notification (by exception type)."""
