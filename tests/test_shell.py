@@ -18,6 +18,7 @@ from textual.widgets import Static
 
 from tests.app_harness import SIZE, Harness, grid, settle
 from tests.conftest import FakeClock
+from tui.api.productive import ProductiveAdapter
 from tui.app import TimesheetApp
 from tui.store.journal import Journal
 from tui.store.store import Store
@@ -295,6 +296,66 @@ async def test_a_toast_leaves_the_grids_totals_and_status_lines_readable(harness
             for x in range(content.x, content.right):
                 widget, _ = app.screen.get_widget_at(x, y)
                 assert widget is view, (x, y, widget)
+
+
+def toasts_shown(app: TimesheetApp) -> list[str]:
+    """The words of the toasts on the screen, oldest first."""
+    from textual.widgets._toast import Toast
+
+    return [toast._notification.message for toast in app.screen.query(Toast)]
+
+
+async def test_at_24_lines_only_the_two_newest_toasts_show(harness) -> None:
+    app = harness.app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        for n in range(5):
+            app.notify(f"Outcome {n} of a save.", timeout=60)
+        await pilot.pause()
+        await pilot.pause()
+        assert toasts_shown(app) == ["Outcome 3 of a save.", "Outcome 4 of a save."]
+        await pilot.resize_terminal(120, 48)  # a taller terminal has room for more
+        for n in range(5, 10):
+            app.notify(f"Outcome {n} of a save.", timeout=60)
+        await pilot.pause()
+        await pilot.pause()
+        assert len(toasts_shown(app)) == 4
+
+
+async def test_a_refusal_repeated_replaces_its_toast_instead_of_stacking(harness) -> None:
+    app = harness.app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        store = app.store
+        await store.stop_timer()
+        submitted = store.order[0]
+        async with ProductiveAdapter.for_ledger(harness.db) as backend:
+            await backend.submit_days(store.person_id or "", [store.records[submitted].date])
+        app.load_week()
+        await settle(pilot)
+        assert store.records[submitted].submitted
+        grid(app).move_to(submitted)
+        await pilot.press("n", "d", "n", "n", "n")
+        await pilot.pause()
+        await pilot.pause()
+        shown = toasts_shown(app)
+        refusal = f"{store.records[submitted].date:%a %d %b} is submitted; unsubmit the week"
+        assert len(shown) == 2
+        assert shown[-1].startswith(refusal)  # the newest, once
+        assert not shown[0].startswith(refusal)  # d's refusal stays above it
+
+
+async def test_a_toast_shows_its_words_literally_not_as_markup(harness) -> None:
+    app = harness.app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        app.notify("The server said: [b]no[/b] [link=x]here[/link].", timeout=60)
+        await pilot.pause()
+        await pilot.pause()
+        from textual.widgets._toast import Toast
+
+        (toast,) = app.screen.query(Toast)
+        assert "[b]no[/b] [link=x]here[/link]" in str(toast.render())
 
 
 # ---------------------------------------------------------------- the key bar

@@ -4,7 +4,7 @@ what cannot succeed, and a restart that brings back the history and the failure 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import httpx
@@ -274,3 +274,45 @@ async def test_a_new_row_beside_a_submitted_days_row_is_refused_at_once(
     await store.load(EntryQuery(*WEEK, person_ids=me))
     new_id = store.stage_new(after=open_day)
     assert store.row(new_id).record.date == store.records[open_day].date
+
+
+async def test_a_new_row_beside_a_new_row_of_a_submitted_day_is_refused_too(
+    demo, transport, clock
+) -> None:
+    """The day is judged by the server's rows of it, not by the row the cursor is on: a
+    new row (dated outright, as an import's) on a submitted day is no way around it."""
+    store = await open_store(demo, transport, clock)
+    last_week = [day - timedelta(days=7) for day in WEEK]
+    await store.load(EntryQuery(*last_week, person_ids=(store.person_id,)))
+    submitted = next(
+        i for i in store.order if store.records[i].submitted and not store.records[i].rejected
+    )
+    day = store.records[submitted].date
+    beside = store.stage_new({"date": day}, after=submitted)
+    staged_before = store.staged_count
+
+    with pytest.raises(StagingError) as refused:
+        store.stage_new(after=beside)
+    assert str(refused.value) == (
+        f"{day:%a %d %b} is submitted; unsubmit the week (palette: Unsubmit) to add an entry to it."
+    )
+    assert store.staged_count == staged_before
+
+
+async def test_a_timer_started_earlier_on_a_submitted_day_is_refused_before_sending(
+    demo, transport, clock
+) -> None:
+    store = await open_store(demo, transport, clock)
+    last_week = [day - timedelta(days=7) for day in WEEK]
+    await store.load(EntryQuery(*last_week, person_ids=(store.person_id,)))
+    submitted = next(
+        i for i in store.order if store.records[i].submitted and not store.records[i].rejected
+    )
+    day = store.records[submitted].date
+    started = datetime.combine(day, time(10, 0)).astimezone()
+    service = next(iter(store.services))
+    sent_before = len(transport.calls("POST"))
+
+    with pytest.raises(StagingError, match=f"^{day:%a %d %b} is submitted; unsubmit the week"):
+        await store.start_timer(service, started_at=started)
+    assert len(transport.calls("POST")) == sent_before  # the server was not asked

@@ -259,3 +259,63 @@ async def test_not_submitted_filter_lists_the_people_to_chase(harness: Harness) 
         chase = {p for p in everyone if not working_days_submitted(harness, p, app.week_start)}
         assert headers == chase - {str(me)}
         assert "status: not submitted" in str(view.query_one("#approvals-filters").render())
+
+
+def submitted_sentence(day: date) -> str:
+    return (
+        f"{day:%a %d %b} is submitted; unsubmit the week (palette: Unsubmit) to add an entry to it."
+    )
+
+
+async def test_t_on_a_submitted_day_refuses_at_once_in_one_sentence(harness: Harness) -> None:
+    app = harness.app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        store = app.store
+        await store.stop_timer()  # the day a timer runs on is not submitted (W leaves it out)
+        today = store.today()
+        await submit_days(harness, harness.db.identity.owner_person_id, [today])
+        app.load_week()
+        await settle(pilot)
+        entries_before = sql(harness, "SELECT count(*) FROM time_entries")
+        grid(app).move_to(next(i for i in store.order if store.records[i].date == today))
+        await pilot.press("t")
+        await settle(pilot)
+        from tui.screens.dialogs import ServicePicker
+
+        assert not isinstance(app.screen, ServicePicker)  # no service to pick in vain
+        told = [(n.title, n.message) for n in app._notifications]
+        assert told[-1] == ("Timer not started", submitted_sentence(today))
+        assert all(title != "Invalid entries" for title, _ in told)
+        assert store.timer is None or not store.timer.running
+        assert sql(harness, "SELECT count(*) FROM time_entries") == entries_before
+
+
+async def test_a_timer_the_server_refuses_names_the_service_not_its_id(harness: Harness) -> None:
+    app = harness.app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        store = app.store
+        await store.stop_timer()
+        today = store.today()
+        await submit_days(harness, harness.db.identity.owner_person_id, [today])
+        await pilot.press("right_square_bracket")  # next week: the store holds none of today
+        await settle(pilot)
+        assert store.query is not None and not store.query.covers(today)
+        await pilot.press("t")
+        await pilot.pause()
+        from tui.screens.dialogs import ServicePicker
+
+        assert isinstance(app.screen, ServicePicker)
+        service_id = app.screen.shown_ids[0]
+        await pilot.press("enter")
+        await settle(pilot)
+        from tui.store.present import service_name
+
+        title, message = [(n.title, n.message) for n in app._notifications][-1]
+        assert title == "Timer not started"
+        assert f"refused to start a timer on {service_name(store.services, service_id)}:" in (
+            message
+        )
+        assert f"service {service_id}" not in message
+        assert "is submitted" in message  # the server's reason, as it said it

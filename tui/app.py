@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
+from textual.notifications import Notify
 from textual.screen import Screen
 from textual.signal import Signal
 from textual.theme import Theme
@@ -22,10 +23,10 @@ from textual.worker import Worker, WorkerState
 
 from tui.actions import Scope, bindings
 from tui.api.base import EntryQuery
-from tui.api.errors import ApiError, AuthError
+from tui.api.errors import ApiError, AuthError, InvalidEntriesError
 from tui.commands import TimesheetCommands
 from tui.config import BUILTIN_PROFILE, ConfigError, load_config
-from tui.screens.base import TimesheetAppBase
+from tui.screens.base import TIMER_NOT_STARTED, TimesheetAppBase
 from tui.startup import startup_done
 from tui.store.changes import ProblemKind, StopResult, StoreChange
 from tui.store.present import plural
@@ -35,6 +36,9 @@ from tui.widgets.banner import ProfileFacts
 
 OFFLINE_RETRY_SECONDS = 30.0
 """Offline, how long the app waits before it tries the server again by itself."""
+
+TOAST_LINES = 12
+"""Terminal lines per toast shown at once (`TimesheetApp.toast_room`)."""
 
 FIRST_FRAME_WAIT_SECONDS = 0.3
 """How long the first frame waits for the week's rows before it shows the screen as it
@@ -365,10 +369,39 @@ class TimesheetApp(TimesheetAppBase):
     async def start_timer(
         self, service_id: str, note: str = "", started_at: datetime | None = None
     ) -> None:
-        await self.store.start_timer(service_id, note=note, started_at=started_at)
+        try:
+            await self.store.start_timer(service_id, note=note, started_at=started_at)
+        except (StagingError, InvalidEntriesError) as error:
+            # A refusal of this start (a submitted day): said as one, not as a bad save.
+            self.notify(str(error), title=TIMER_NOT_STARTED, severity="error", timeout=10)
+            return
         self.notify("Timer started.")
         if self.store.timer_notice:
             self.notify(self.store.timer_notice, title="Start time", timeout=15)
+
+    def on_notify(self, event: Notify) -> None:
+        """Every message of the app (a widget's `notify` comes to the app's) before
+        Textual shows its toast, so that toasts never bury the screen: one still shown
+        with the same title, words and severity goes (the new one takes its place,
+        newest, with a fresh timeout: pressing a refused key again does not stack it),
+        and only the newest `toast_room` stay. The words show literally: server text in
+        a message is never read as markup."""
+        new = event.notification
+        new.markup = False
+        same = (new.title, new.message, new.severity)
+        shown = list(self._notifications)  # oldest first
+        kept = [n for n in shown if (n.title, n.message, n.severity) != same]
+        room = self.toast_room - 1  # besides the new one
+        kept = kept[-room:] if room else []
+        for old in shown:
+            if old not in kept:
+                self._unnotify(old, refresh=False)  # Textual's own refresh follows
+
+    @property
+    def toast_room(self) -> int:
+        """How many toasts show at once: one per `TOAST_LINES` lines of the terminal
+        (2 at 24 lines, 3 at 36, 4 at 48), at least one."""
+        return max(1, self.size.height // TOAST_LINES)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place worker errors become a notification (by exception type)."""

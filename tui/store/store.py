@@ -31,7 +31,14 @@ from tui.api.base import (
     ItemResult,
     Outcome,
 )
-from tui.api.errors import ApiError, AuthError, NetworkError, NotFoundError, ServerError
+from tui.api.errors import (
+    ApiError,
+    AuthError,
+    InvalidEntriesError,
+    NetworkError,
+    NotFoundError,
+    ServerError,
+)
 from tui.models import Entry, EntryStatus, Person, Service, Task, Timer
 from tui.store.cache import Cache, CachedRange
 from tui.store.changes import (
@@ -894,7 +901,7 @@ class Store:
         checked = {name: self.check_value(name, value) for name, value in (values or {}).items()}
         day = self._default_date(after)
         if "date" not in checked and after is not None:
-            self._refuse_on_submitted_day(after, day, checked.get("person_id", self.person_id))
+            self.refuse_on_submitted_day(day, checked.get("person_id", self.person_id))
         defaults: dict[str, Any] = {
             "date": day,
             "minutes": 0,
@@ -907,21 +914,26 @@ class Store:
         self._commit("new entry", {new_id: Staged(Kind.create, {**defaults, **checked})})
         return new_id
 
-    def _refuse_on_submitted_day(self, beside: str, day: date, person_id: str | None) -> None:
-        """A new row beside one of a submitted day would take that day (`day`, the date
-        it takes), which the server refuses to add to (its timesheet holds all of the
-        person's entries of that day): said now, not at the save."""
-        # The server's copy and its day: a staged date is not the server's yet, and a
-        # rejected entry may have been moved off the day whose timesheet it keeps.
-        record = self.records.get(beside)
-        if record is None or self.index_of(beside) is None:
-            return
-        if (
-            record.submitted
+    def known_submitted(self, day: date, person_id: str | None) -> bool:
+        """Whether the server's copies the store holds show the person's `day` submitted:
+        one of that person's entries of the day is. A rejected one does not count (it
+        may have been moved off the day whose timesheet it keeps), nor does a staged
+        date (not the server's yet). A day the store holds none of (not loaded, or
+        empty) is not known: the server judges it at the save."""
+        return any(
+            record.date == day
+            and record.submitted
             and not record.rejected
             and record.person_id == person_id
-            and record.date == day
-        ):
+            for record in self.records.values()
+        )
+
+    def refuse_on_submitted_day(self, day: date, person_id: str | None) -> None:
+        """A new entry of a day the store knows is submitted (`known_submitted`) is
+        refused now, not at the save: the server refuses to add to such a day (its
+        timesheet holds all of the person's entries of that day). Said for a new row
+        (`n`) and a timer (`t`), which makes a new entry of its start's day."""
+        if self.known_submitted(day, person_id):
             raise StagingError(
                 f"{day:%a %d %b} is submitted; unsubmit the week (palette: Unsubmit) "
                 "to add an entry to it."
@@ -1556,10 +1568,15 @@ class Store:
         """Start now, or since `started_at`; a server that keeps its own start instead is
         remembered (the stop adds the missed minutes) and told once (`timer_notice`)."""
         self._need("timers", "timers")
+        # The timer's entry is new, of the day it starts (as the servers make it).
+        self.refuse_on_submitted_day(self.timer_day(started_at), self.person_id)
         before = self.timer.entry_id if self.timer is not None and self.timer.running else None
-        self.timer = await self.backend.start_timer(
-            service_id, task_id=task_id, note=note, started_at=started_at
-        )
+        try:
+            self.timer = await self.backend.start_timer(
+                service_id, task_id=task_id, note=note, started_at=started_at
+            )
+        except InvalidEntriesError as error:
+            raise self._timer_refused(error, service_id) from error
         self.timer_notice = None
         if started_at is not None and ignored_start(started_at, self.timer.started_at):
             kept = self.timer.started_at
@@ -1578,6 +1595,25 @@ class Store:
                 [r.entry for r in await self.backend.get_entries(ids) if r.ok and r.entry]
             )
         return self.timer
+
+    def timer_day(self, started_at: datetime | None = None) -> date:
+        """The day a timer started now (or since `started_at`) makes its entry on."""
+        return started_at.astimezone().date() if started_at is not None else self.today()
+
+    def _timer_refused(self, error: InvalidEntriesError, service_id: str) -> ApiError:
+        """The server's refusal of a timer start, naming the service as everywhere else
+        (its name with where it belongs, not `service 3`); as it came when the store
+        does not know the service or the server gave no reason."""
+        reasons = list(dict.fromkeys(p.message.strip().rstrip(".") for p in error.problems))
+        reasons = [r for r in reasons if r]
+        if service_id not in self.services or not reasons:
+            return error
+        return InvalidEntriesError(
+            f"{self.backend.name.title()} refused to start a timer on "
+            f"{service_name(self.services, service_id)}: {'; '.join(reasons)}.",
+            error.problems,
+            status=error.status or 422,
+        )
 
     def note_own_writes(self, before: Mapping[str, str | None]) -> None:
         """This app changed these entries on the server itself (a stop, a submit), and
