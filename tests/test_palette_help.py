@@ -440,6 +440,28 @@ async def test_switch_profile_lists_the_profiles_with_the_one_in_use_marked(
         assert notifications(app)[-1] == "work is the profile in use."
 
 
+async def test_switch_profile_lists_the_profiles_of_the_config_file_the_app_was_opened_with(
+    harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`timesheet --config PATH`: the list is that file's, not the default config's."""
+    default, named = tmp_path / "default.toml", tmp_path / "named.toml"
+    default.write_text('[profiles.elsewhere]\nbackend = "ledger"\n')
+    named.write_text('[profiles.home]\nbackend = "ledger"\n\n[profiles.work]\nbackend = "ledger"\n')
+    for file in (default, named):
+        file.chmod(0o600)
+    monkeypatch.setenv("TIMESHEET_CONFIG", str(default))
+    app = harness.app()
+    app.profile_facts = ProfileFacts(name="home", config_path=named)  # as the launcher gives it
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Switch profile")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert option_lines(app) == ["home  ✓ current", "work"]
+
+
 ON_APPROVALS = (
     "Open approvals",
     "Select all",

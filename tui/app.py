@@ -465,7 +465,7 @@ class TimesheetApp(TimesheetAppBase):
         from tui.commands import profile_commands
 
         try:
-            loaded = load_config()
+            loaded = load_config(self.profile_facts.config_path)  # `--config PATH` too
         except ConfigError as error:
             self.notify(str(error), title="Switch profile", severity="error", timeout=10)
             return
