@@ -23,7 +23,15 @@ from tui.store.present import service_name
 from tui.store.store import Store
 from tui.store.values import format_minutes
 from tui.widgets.entry_grid import EntryGrid
-from tui.widgets.entry_grid.columns import NOTE_COMFORT, SPECS, WIDE_TARGETS, layout, widths
+from tui.widgets.entry_grid.columns import (
+    GAP,
+    MARKER_WIDTH,
+    NOTE_COMFORT,
+    SPECS,
+    WIDE_TARGETS,
+    layout,
+    widths,
+)
 from tui.widgets.entry_grid.editor import Choice, LineEdit, matching, resolve
 
 pytestmark = pytest.mark.anyio
@@ -476,6 +484,19 @@ def test_a_narrow_view_takes_from_note_first_then_the_names() -> None:
     assert narrow["status"] == SPECS["status"].target
     columns = layout(78, person=True)
     assert columns[-1].key == "status" and columns[-1].end <= 78
+
+
+def test_at_80_columns_the_task_gives_way_before_the_service() -> None:
+    """Every entry has a service and many have no task: short of room, Task shrinks to
+    its minimum before Service gives a cell, then Person, then Service."""
+    eighty = widths(80, person=False)
+    assert eighty["service"] == SPECS["service"].target
+    assert SPECS["task"].minimum <= eighty["task"] < SPECS["task"].target
+    with_person = widths(80, person=True)
+    assert with_person["task"] == SPECS["task"].minimum
+    assert with_person["person"] == SPECS["person"].minimum
+    assert SPECS["service"].minimum < with_person["service"] < SPECS["service"].target
+    assert sum(with_person.values()) == 80 - MARKER_WIDTH - GAP * len(with_person)
 
 
 def test_matching_ranks_the_start_then_words_then_letters_in_order() -> None:

@@ -2,9 +2,10 @@
 
 Widths never depend on the loaded rows: every column has a target width and a minimum;
 Note takes whatever the view leaves. When the view is narrower than the targets, Note
-shrinks first (to its minimum), then the name columns (evenly, to theirs), so the Status
-column stays in view at 80 columns. So a week of short notes and a week of long ones lay
-out the same, and no pass over the rows is needed to lay out.
+shrinks first (to its minimum), then the name columns in `SHRINK_ORDER` (each to its
+minimum before the next gives), so the Status column stays in view at 80 columns. So a
+week of short notes and a week of long ones lay out the same, and no pass over the rows is
+needed to lay out.
 """
 
 from __future__ import annotations
@@ -70,6 +71,9 @@ NOTE_COMFORT = 40
 """Note's width before spare room goes to the name columns."""
 WIDE_TARGETS = {"service": 46, "task": 28, "person": 22}
 """How far the name columns grow in a wide view, once Note has `NOTE_COMFORT`."""
+SHRINK_ORDER = ("task", "person", "service")
+"""Which name column gives way first in a narrow view: Task (many entries have none),
+then Person, and Service last (every entry has one, and it tells them apart)."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,7 @@ def widths(view_width: int, *, person: bool) -> dict[str, int]:
     """Each shown column's width for a view `view_width` cells wide (the person column
     only with `person`). Room to spare goes to Note up to `NOTE_COMFORT`, then to the
     name columns up to `WIDE_TARGETS`, then to Note; short of room, Note gives first,
-    then the name columns, one cell at a time from the widest."""
+    then the name columns in `SHRINK_ORDER`."""
     specs = [spec for spec in COLUMN_SPECS if person or spec.key != "person"]
     sizes = {spec.key: spec.target or spec.minimum for spec in specs}
     room = view_width - MARKER_WIDTH - GAP * len(specs)
@@ -110,13 +114,13 @@ def widths(view_width: int, *, person: bool) -> dict[str, int]:
                 spare -= grow
         sizes["note"] += spare
         return sizes
-    names = [spec for spec in specs if spec.shrinks]
-    for _ in range(-spare):
-        widest = max(names, key=lambda spec: sizes[spec.key] - spec.minimum)
-        if sizes[widest.key] <= widest.minimum:
-            break  # all at their minimum: the grid scrolls sideways
-        sizes[widest.key] -= 1
-    return sizes
+    short = -spare
+    for key in SHRINK_ORDER:
+        if key in sizes and short > 0:
+            give = min(short, sizes[key] - SPECS[key].minimum)
+            sizes[key] -= give
+            short -= give
+    return sizes  # still short: all at their minimum, the grid scrolls sideways
 
 
 def layout(view_width: int, *, person: bool) -> tuple[Column, ...]:
