@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tui.private_modes import FILE_MODE, FOLDER_MODE
+
 Clock = Callable[[], datetime]
 
 SCHEMA_VERSION = 3
@@ -222,12 +224,6 @@ LEDGER_TABLES = frozenset({"ledger_meta", "time_entries", "services", "people", 
 class LedgerError(ValueError):
     """The ledger file cannot be opened; `str()` is one sentence naming it. A ValueError,
     as a profile's other bad values are (the CLI says it and exits 2)."""
-
-
-FOLDER_MODE = 0o700
-FILE_MODE = 0o600
-"""The ledger holds the token it accepts: only its owner may read it (and its folder, when
-the ledger makes it), as the journal."""
 
 
 class LedgerDB:

@@ -11,11 +11,10 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tui.private_modes import FILE_MODE, FOLDER_MODE
+
 if TYPE_CHECKING:
     import sqlite3
-
-FOLDER_MODE = 0o700
-FILE_MODE = 0o600
 
 
 def connect_private(path: Path) -> sqlite3.Connection:

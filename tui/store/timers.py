@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from tui.models import Timer
-from tui.store.private import FILE_MODE, FOLDER_MODE
+from tui.private_modes import FILE_MODE, FOLDER_MODE
 from tui.store.values import ValueProblem, format_minutes, parse_span
 
 MAX_AGO_MINUTES = 24 * 60
