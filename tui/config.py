@@ -33,6 +33,7 @@ from pydantic import (
 )
 
 from tui.models import Id
+from tui.private_modes import FILE_MODE, FOLDER_MODE
 from tui.store.present import plural
 
 APP_NAME = "timesheet"
@@ -522,7 +523,7 @@ def write_toml(file: Path, data: Mapping[str, Any], *, what: str = "the config f
         return ConfigError(f"{file}: cannot write {what} ({exc.strerror or exc}).")
 
     try:
-        file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        file.parent.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
         handle, temp_name = tempfile.mkstemp(
             prefix=f".{file.name}.", suffix=".tmp", dir=file.parent
         )
@@ -530,7 +531,7 @@ def write_toml(file: Path, data: Mapping[str, Any], *, what: str = "the config f
         raise failed(exc) from None
     try:
         with contextlib.suppress(AttributeError, OSError):  # no fchmod on Windows
-            os.fchmod(handle, 0o600)  # mkstemp already makes it 0600; say so anyway
+            os.fchmod(handle, FILE_MODE)  # mkstemp already makes it 0600; say so anyway
         with os.fdopen(handle, "wb") as out:
             out.write(text.encode("utf-8"))
             out.flush()
