@@ -411,6 +411,16 @@ def two_profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TIMESHEET_CONFIG", str(config))
 
 
+async def open_profile_list(pilot) -> None:
+    """The palette's "Switch profile", which opens the list of profiles."""
+    await settle(pilot)
+    await pilot.press("ctrl+p")
+    await pilot.press(*"Switch profile")
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
 async def test_switch_profile_lists_the_profiles_with_the_one_in_use_marked(
     harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -424,12 +434,7 @@ async def test_switch_profile_lists_the_profiles_with_the_one_in_use_marked(
     app = harness.app()
     app.profile_facts = ProfileFacts(name="work")  # as the launcher gives it
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await settle(pilot)
-        await pilot.press("ctrl+p")
-        await pilot.press(*"Switch profile")
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        await open_profile_list(pilot)
         # In the config's order, the name literally (not read as markup).
         assert option_lines(app) == ["home", "work  ✓ current", "[b]ig"]
         await pilot.press(*"wo")
@@ -453,12 +458,7 @@ async def test_switch_profile_lists_the_profiles_of_the_config_file_the_app_was_
     app = harness.app()
     app.profile_facts = ProfileFacts(name="home", config_path=named)  # as the launcher gives it
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await settle(pilot)
-        await pilot.press("ctrl+p")
-        await pilot.press(*"Switch profile")
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        await open_profile_list(pilot)
         assert option_lines(app) == ["home  ✓ current", "work"]
 
 

@@ -276,17 +276,23 @@ async def test_a_new_row_beside_a_submitted_days_row_is_refused_at_once(
     assert store.row(new_id).record.date == store.records[open_day].date
 
 
-async def test_a_new_row_beside_a_new_row_of_a_submitted_day_is_refused_too(
-    demo, transport, clock
-) -> None:
-    """The day is judged by the server's rows of it, not by the row the cursor is on: a
-    new row (dated outright, as an import's) on a submitted day is no way around it."""
+async def last_weeks_submitted_row(demo, transport, clock) -> tuple[Store, str]:
+    """The store on last week (the demo submitted it), and one of its submitted rows."""
     store = await open_store(demo, transport, clock)
     last_week = [day - timedelta(days=7) for day in WEEK]
     await store.load(EntryQuery(*last_week, person_ids=(store.person_id,)))
     submitted = next(
         i for i in store.order if store.records[i].submitted and not store.records[i].rejected
     )
+    return store, submitted
+
+
+async def test_a_new_row_beside_a_new_row_of_a_submitted_day_is_refused_too(
+    demo, transport, clock
+) -> None:
+    """The day is judged by the server's rows of it, not by the row the cursor is on: a
+    new row (dated outright, as an import's) on a submitted day is no way around it."""
+    store, submitted = await last_weeks_submitted_row(demo, transport, clock)
     day = store.records[submitted].date
     beside = store.stage_new({"date": day}, after=submitted)
     staged_before = store.staged_count
@@ -302,12 +308,7 @@ async def test_a_new_row_beside_a_new_row_of_a_submitted_day_is_refused_too(
 async def test_a_timer_started_earlier_on_a_submitted_day_is_refused_before_sending(
     demo, transport, clock
 ) -> None:
-    store = await open_store(demo, transport, clock)
-    last_week = [day - timedelta(days=7) for day in WEEK]
-    await store.load(EntryQuery(*last_week, person_ids=(store.person_id,)))
-    submitted = next(
-        i for i in store.order if store.records[i].submitted and not store.records[i].rejected
-    )
+    store, submitted = await last_weeks_submitted_row(demo, transport, clock)
     day = store.records[submitted].date
     started = datetime.combine(day, time(10, 0)).astimezone()
     service = next(iter(store.services))
