@@ -18,6 +18,7 @@ from tui.api.base import EntryQuery
 from tui.ledger.app import create_app
 from tui.ledger.db import LedgerDB
 from tui.ledger.demo import populate_large
+from tui.startup import startup_done
 from tui.store.collector import LoadCollector
 from tui.store.store import Store
 
@@ -76,6 +77,30 @@ async def test_a_process_that_froze_its_start_up_keeps_the_loaded_records_frozen
     await store.load(EVERYTHING)
     assert gc.get_freeze_count() >= before + 900
     gc.unfreeze()
+    await store.backend.aclose()
+
+
+async def test_a_load_begun_before_the_start_up_froze_keeps_that_freeze(ledger, clock, unfrozen):
+    """The app's first load begins while the collector is still off (`tui.__main__`);
+    its first page brings the first frame, and so the start-up's freeze, with pages
+    still to come. The load's end must not undo that freeze."""
+    store, _ = await loading(ledger, clock, 900)  # five pages
+    started: list[int] = []
+
+    def first_frame(change) -> None:
+        if change.added and not started:
+            startup_done()  # as the app does once its first frame is drawn
+            started.append(gc.get_freeze_count())
+
+    store.subscribe(first_frame)
+    gc.disable()
+    try:
+        await store.load(EVERYTHING)
+    finally:
+        gc.enable()
+    assert started and started[0] > 0
+    # Still frozen, not given back (0): less only by what was frozen and freed since.
+    assert gc.get_freeze_count() > started[0] // 2
     await store.backend.aclose()
 
 

@@ -267,7 +267,16 @@ def submitted_sentence(day: date) -> str:
     )
 
 
-async def test_t_on_a_submitted_day_refuses_at_once_in_one_sentence(harness: Harness) -> None:
+async def test_a_timer_on_a_submitted_day_is_refused_in_the_picker_in_one_sentence(
+    harness: Harness,
+) -> None:
+    """`t` opens the picker whatever the day (keys typed after `t` are meant for it); a
+    start on a day the store knows is submitted is refused there, beside the start time,
+    with the `n` refusal's sentence, and nothing is sent."""
+    from textual.widgets import Static
+
+    from tui.screens.dialogs import ServicePicker
+
     app = harness.app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
@@ -281,12 +290,14 @@ async def test_t_on_a_submitted_day_refuses_at_once_in_one_sentence(harness: Har
         grid(app).move_to(next(i for i in store.order if store.records[i].date == today))
         await pilot.press("t")
         await settle(pilot)
-        from tui.screens.dialogs import ServicePicker
-
-        assert not isinstance(app.screen, ServicePicker)  # no service to pick in vain
-        told = [(n.title, n.message) for n in app._notifications]
-        assert told[-1] == ("Timer not started", submitted_sentence(today))
-        assert all(title != "Invalid entries" for title, _ in told)
+        picker = app.screen
+        assert isinstance(picker, ServicePicker)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is picker  # still open: the start time can be changed
+        error = str(picker.query_one("#picker-since-error", Static).render())
+        assert error == submitted_sentence(today)
+        assert all(n.title != "Invalid entries" for n in app._notifications)
         assert store.timer is None or not store.timer.running
         assert sql(harness, "SELECT count(*) FROM time_entries") == entries_before
 

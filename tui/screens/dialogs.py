@@ -24,6 +24,7 @@ from textual.widgets.option_list import Option
 
 from tui.actions import Scope, bindings
 from tui.store.present import one_line, service_context, service_name
+from tui.store.store import StagingError
 from tui.store.timers import parse_started
 from tui.store.values import ValueProblem, printable
 from tui.widgets.entry_grid.editor import Choice, matching
@@ -259,7 +260,10 @@ class ServicePicker(ModalScreen[str | None]):
         text = self.query_one("#picker-since", Input).value
         try:
             self.started_at = parse_started(text, now=self.store.clock())
-        except ValueProblem as problem:
+            # The timer's entry is a new one of its start's day: not on a submitted day.
+            day = self.store.timer_day(self.started_at)
+            self.store.refuse_on_submitted_day(day, self.store.person_id)
+        except (ValueProblem, StagingError) as problem:
             self.query_one("#picker-since-error", Static).update(Content(str(problem)))
             self.app.bell()
             return

@@ -13,7 +13,7 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from tui.actions import Scope, bindings
-from tui.screens.base import TIMER_NOT_STARTED, TimesheetAppBase
+from tui.screens.base import TimesheetAppBase
 from tui.store.changes import StoreChange
 from tui.store.store import StagingError, Store
 from tui.store.values import week_range
@@ -168,13 +168,9 @@ class TimesheetScreen(Screen[None]):
             self.update_week_bar()
 
     def action_start_timer(self) -> None:
-        """`t`: pick a service and start a timer; refused at once on a day the store
-        knows is submitted (the timer's entry would be a new one of today)."""
-        try:
-            self.store.refuse_on_submitted_day(self.store.timer_day(), self.store.person_id)
-        except StagingError as error:
-            self.notify(str(error), severity="error", title=TIMER_NOT_STARTED)
-            return
+        """`t`: pick a service and start a timer. The picker opens whatever the day (the
+        keys typed after `t` are meant for it); it refuses a start on a day the store
+        knows is submitted, where it can say so beside the start time."""
         from tui.screens.dialogs import ServicePicker
 
         picker = ServicePicker(self.store)

@@ -30,7 +30,9 @@ class LoadCollector:
     def __init__(self) -> None:
         self.pages = 0
         self._frozen = False
-        self._refreeze = gc.get_freeze_count() > 0
+        # A process that froze its start-up objects, or will: the collector still off
+        # (`tui.startup`), a load that began during the start can outlast it.
+        self._refreeze = gc.get_freeze_count() > 0 or not gc.isenabled()
 
     def page_taken(self) -> None:
         self.pages += 1
