@@ -322,6 +322,25 @@ async def test_at_24_lines_only_the_two_newest_toasts_show(harness) -> None:
         assert len(toasts_shown(app)) == 4
 
 
+async def test_an_error_toast_is_not_pushed_out_by_the_information_after_it(harness) -> None:
+    """At 24 lines two toasts show: a refusal then two confirmations keep the refusal
+    and the newest confirmation; only newer errors push an error out."""
+    app = harness.app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        app.notify("The server refused the save.", severity="error", timeout=60)
+        app.notify("Timer started.", timeout=60)
+        app.notify("Started 20 minutes ago.", timeout=60)
+        await pilot.pause()
+        await pilot.pause()
+        assert toasts_shown(app) == ["The server refused the save.", "Started 20 minutes ago."]
+        app.notify("Offline.", severity="warning", timeout=60)
+        app.notify("Signed out.", severity="error", timeout=60)
+        await pilot.pause()
+        await pilot.pause()
+        assert toasts_shown(app) == ["Offline.", "Signed out."]
+
+
 async def test_a_refusal_repeated_replaces_its_toast_instead_of_stacking(harness) -> None:
     app = harness.app()
     async with app.run_test(size=(80, 24), notifications=True) as pilot:

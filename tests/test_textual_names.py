@@ -65,12 +65,15 @@ HOOKS = {
     "selection": "an Input subclass selects its text (Input's public reactive)",
     "highlighted": "an OptionList subclass moves its highlight (OptionList's public reactive)",
     "app": "typed access to our App from a screen (the same object, a narrower type)",
+    "on_event": "the app's event dispatch, extended (it calls Textual's): keys typed ahead of a dialog",
 }
 
 
 def hook_reason(name: str) -> str | None:
     if name in HOOKS:
         return HOOKS[name]
+    if name == "on_event":  # Textual's dispatcher, not a message handler: only as a HOOK
+        return None
     for prefix, reason in HOOK_PREFIXES.items():
         if name.startswith(prefix):
             return reason

@@ -214,7 +214,9 @@ class TimesheetApp(TimesheetAppBase):
             if not event.is_forwarded:
                 self._typed_on[event] = self.screen
             elif self._typed_on.get(event, self.screen) is not self.screen:
-                self.post_message(events.Key(event.key, event.character))
+                # Handled now, as if just typed: queued again, a key typed meanwhile
+                # would come before it.
+                await self.on_event(events.Key(event.key, event.character))
                 return
         await super().on_event(event)
 
@@ -384,18 +386,20 @@ class TimesheetApp(TimesheetAppBase):
         Textual shows its toast, so that toasts never bury the screen: one still shown
         with the same title, words and severity goes (the new one takes its place,
         newest, with a fresh timeout: pressing a refused key again does not stack it),
-        and only the newest `toast_room` stay. The words show literally: server text in
-        a message is never read as markup."""
+        and only `toast_room` show. Past that room the oldest information goes first: an
+        error or a warning is not pushed out by the "Saved." after it, only by newer
+        errors and warnings. The words show literally: server text in a message is never
+        read as markup."""
         new = event.notification
         new.markup = False
         same = (new.title, new.message, new.severity)
-        shown = list(self._notifications)  # oldest first
-        kept = [n for n in shown if (n.title, n.message, n.severity) != same]
-        room = self.toast_room - 1  # besides the new one
-        kept = kept[-room:] if room else []
-        for old in shown:
-            if old not in kept:
-                self._unnotify(old, refresh=False)  # Textual's own refresh follows
+        shown = [n for n in self._notifications if (n.title, n.message, n.severity) != same]
+        gone = [n for n in self._notifications if n not in shown]
+        over = len(shown) + 1 - self.toast_room  # the new one needs room too
+        for old in sorted(shown, key=lambda n: n.severity != "information")[: max(0, over)]:
+            gone.append(old)  # `sorted` is stable: the oldest information first
+        for old in gone:
+            self._unnotify(old, refresh=False)  # Textual's own refresh follows
 
     @property
     def toast_room(self) -> int:
