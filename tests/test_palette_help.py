@@ -6,6 +6,8 @@ provider's own command list, so a new command without a test fails."""
 
 from __future__ import annotations
 
+import os
+import shlex
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -371,7 +373,8 @@ async def _switch_profile(harness, app, pilot, title) -> None:
     assert option_lines(app) == ["home  ✓ current", "work"]
     await run_command_in_palette(pilot, "work")
     shown = notifications(app)
-    assert any("quit (q) and run `timesheet --profile work`" in m for m in shown), shown
+    config = os.environ["TIMESHEET_CONFIG"]  # not the default file: named in the command
+    assert any(f"quit (q) and run `timesheet --config {config} --profile work`" in m for m in shown)
 
 
 @effect("Change theme")
@@ -448,10 +451,13 @@ async def test_switch_profile_lists_the_profiles_with_the_one_in_use_marked(
 async def test_switch_profile_lists_the_profiles_of_the_config_file_the_app_was_opened_with(
     harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`timesheet --config PATH`: the list is that file's, not the default config's."""
-    default, named = tmp_path / "default.toml", tmp_path / "named.toml"
+    """`timesheet --config PATH`: the list is that file's, not the default config's, and
+    the command it gives opens that file's profile (the name quoted for the shell)."""
+    default, named = tmp_path / "default.toml", tmp_path / "my config.toml"
     default.write_text('[profiles.elsewhere]\nbackend = "ledger"\n')
-    named.write_text('[profiles.home]\nbackend = "ledger"\n\n[profiles.work]\nbackend = "ledger"\n')
+    named.write_text(
+        '[profiles.home]\nbackend = "ledger"\n\n[profiles."my work"]\nbackend = "ledger"\n'
+    )
     for file in (default, named):
         file.chmod(0o600)
     monkeypatch.setenv("TIMESHEET_CONFIG", str(default))
@@ -459,7 +465,10 @@ async def test_switch_profile_lists_the_profiles_of_the_config_file_the_app_was_
     app.profile_facts = ProfileFacts(name="home", config_path=named)  # as the launcher gives it
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await open_profile_list(pilot)
-        assert option_lines(app) == ["home  ✓ current", "work"]
+        assert option_lines(app) == ["home  ✓ current", "my work"]
+        await run_command_in_palette(pilot, "my work")
+        command = f"timesheet --config {shlex.quote(str(named))} --profile 'my work'"
+        assert f"quit (q) and run `{command}`." in notifications(app)[-1]
 
 
 ON_APPROVALS = (

@@ -6,6 +6,7 @@ that widgets subscribe to, so a view redraws only the rows a change names.
 
 from __future__ import annotations
 
+import shlex
 import weakref
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -25,7 +26,7 @@ from tui.actions import Scope, bindings
 from tui.api.base import EntryQuery
 from tui.api.errors import ApiError, AuthError, InvalidEntriesError
 from tui.commands import TimesheetCommands
-from tui.config import BUILTIN_PROFILE, ConfigError, load_config
+from tui.config import BUILTIN_PROFILE, ConfigError, default_config_path, load_config
 from tui.screens.base import TIMER_NOT_STARTED, TimesheetAppBase
 from tui.startup import startup_done
 from tui.store.changes import ProblemKind, StopResult, StoreChange
@@ -474,22 +475,27 @@ class TimesheetApp(TimesheetAppBase):
             self.notify(str(error), title="Switch profile", severity="error", timeout=10)
             return
         names = list(loaded.config.profiles) or [BUILTIN_PROFILE]
-        where = f" (from {loaded.path})" if loaded.path else ""
         current = self.profile_facts.name
+        # The file named when it is not the one `timesheet` reads by itself.
+        named = loaded.path is not None and loaded.path != default_config_path()
+        config = f" --config {shlex.quote(str(loaded.path))}" if named else ""
+
+        def command(name: str) -> str:
+            return f"timesheet{config} --profile {shlex.quote(name)}"
 
         def picked(name: str) -> None:
             if name == current:
                 message = f"{name} is the profile in use."
             else:
                 message = (
-                    f"The app opens one profile per run: to open {name}{where}, quit (q) "
-                    f"and run `timesheet --profile {name}`."
+                    f"The app opens one profile per run: to open {name}, quit (q) "
+                    f"and run `{command(name)}`."
                 )
             self.notify(message, title="Switch profile", timeout=15, markup=False)
 
         self.push_screen(
             CommandPalette(
-                providers=[profile_commands(names, current, picked)],
+                providers=[profile_commands(names, current, picked, command)],
                 placeholder="Search for profiles…",
             )
         )

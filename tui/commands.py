@@ -176,10 +176,14 @@ class ThemeCommands(MarkedChoices):
 
 
 def profile_commands(
-    names: Sequence[str], current: str | None, picked: Callable[[str], None]
+    names: Sequence[str],
+    current: str | None,
+    picked: Callable[[str], None],
+    command: Callable[[str], str],
 ) -> type[MarkedChoices]:
     """A provider of the config's profiles in its order, `current` (the one this run
-    opened) marked; picking one calls `picked` with its name."""
+    opened) marked; picking one calls `picked` with its name; `command(name)` is the
+    command line that opens it."""
 
     class ProfileCommands(MarkedChoices):
         current_help = "The profile in use now."
@@ -191,7 +195,7 @@ def profile_commands(
             picked(name)
 
         def help_for(self, name: str) -> str | None:
-            return f"Quit and run `timesheet --profile {name}` to open it."
+            return f"Quit and run `{command(name)}` to open it."
 
     return ProfileCommands
 
