@@ -893,6 +893,31 @@ def test_a_quote_that_runs_on_to_the_end_of_the_file_names_the_line_it_opened_on
     assert f'{header}: line 1: has a quote (") that is not closed' in refused.stderr
 
 
+def test_a_note_over_two_lines_in_a_row_without_its_task_column_is_imported(
+    site: Site,
+) -> None:
+    """A closed quote over two lines, in a row that leaves the optional `task_id` off, is a
+    valid file (it was refused as a quote never closed); a line separator inside a note
+    (U+2028) is not a line of the file, so a later row's problem is named at its line."""
+    path = site.tmp / "two-lines.csv"
+    path.write_text(
+        "date,time,service_id,note,task_id\n"
+        f'2026-11-30,60,{GENERAL},"first line\nsecond line"\n'
+        f"2026-11-30,30,{GENERAL},a\u2028b\n"
+    )
+    result = site.invoke("import", str(path), "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(row["note"] for row in site.rows()) == ["a\u2028b", "first line\nsecond line"]
+
+    later = site.tmp / "later.csv"
+    later.write_text(
+        f"date,time,service_id,note\n2026-11-30,30,{GENERAL},a\u2028b\nnot a date,30,{GENERAL},c\n"
+    )
+    refused = site.invoke("import", str(later), "--yes")
+    assert refused.exit_code == 1
+    assert f"{later}: line 3: " in refused.stderr
+
+
 def test_a_hand_written_csv_note_is_trimmed_so_running_it_again_makes_nothing_twice(
     site: Site,
 ) -> None:

@@ -12,6 +12,7 @@ answers quickly.
 from __future__ import annotations
 
 import contextlib
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -746,6 +747,15 @@ def _open_quote(fields: list[str], last_line: int) -> tuple[int, str]:
     return line, _runs_on(last_line)
 
 
+def _holds_rows(fields: list[str], names: list[str]) -> bool:
+    """A field over several lines that holds a whole row's commas on one of them: rows
+    swallowed by a stray quote, not a note written over several lines (a closed quote
+    in a row that leaves the optional columns off is a valid file)."""
+    return any(
+        part.count(",") >= len(names) - 1 for field in fields for part in field.splitlines()[1:]
+    )
+
+
 def _runs_on(last_line: int) -> str:
     return f'has a quote (") that is not closed; the field runs on to line {last_line}.'
 
@@ -764,7 +774,9 @@ def read_import(path: Path, *, today: date) -> ImportPlan:
         raise CliError(f"{path}: the file is not UTF-8 text.") from None
     except OSError as error:
         raise CliError(f"{path}: cannot read the file ({error.strerror or error}).") from None
-    source = _FileLines(text.splitlines(keepends=True))
+    # Lines as csv counts them (\n, \r, \r\n only: `str.splitlines` also splits at
+    # U+2028 and form feeds, and every line after one would be named one too far).
+    source = _FileLines(list(io.StringIO(text, newline="")))
     reader = csv.reader(source)
     try:
         header = next(reader, None)
@@ -816,8 +828,8 @@ def read_import(path: Path, *, today: date) -> ImportPlan:
         if len(fields) > len(names):
             plan.add(line, f"has {len(fields)} fields but the header has {len(names)}.")
             continue
-        if reader.line_num > line and len(fields) < len(names):
-            # A quote left open swallows the lines after it into one field.
+        if reader.line_num > line and len(fields) < len(names) and _holds_rows(fields, names):
+            # A stray quote, closed only by a later row's, swallowed the rows between.
             plan.add(line, _runs_on(reader.line_num))
             continue
         cells = dict(zip(names, fields, strict=False))
