@@ -920,13 +920,24 @@ class Store:
         may have been moved off the day whose timesheet it keeps), nor does a staged
         date (not the server's yet). A day the store holds none of (not loaded, or
         empty) is not known: the server judges it at the save."""
-        return any(
-            record.date == day
-            and record.submitted
-            and not record.rejected
-            and record.person_id == person_id
-            for record in self.records.values()
-        )
+        records = self._records
+        candidates: Iterable[str] = records
+        if self._sorted:  # only the rows placed on the day, and copies moved since placed
+            order, sort_date = self.order, self._sort_date
+            first = bisect.bisect_left(order, day, key=sort_date)
+            end = bisect.bisect_right(order, day, lo=first, key=sort_date)
+            candidates = [*order[first:end], *records.placed]
+        for entry_id in candidates:
+            record = records.get(entry_id)
+            if (
+                record is not None
+                and record.date == day
+                and record.submitted
+                and not record.rejected
+                and record.person_id == person_id
+            ):
+                return True
+        return False
 
     def refuse_on_submitted_day(self, day: date, person_id: str | None) -> None:
         """A new entry of a day the store knows is submitted (`known_submitted`) is
