@@ -27,7 +27,7 @@ from tui.api.base import EntryQuery
 from tui.api.errors import ApiError, AuthError, InvalidEntriesError
 from tui.commands import TimesheetCommands
 from tui.config import BUILTIN_PROFILE, ConfigError, default_config_path, load_config
-from tui.screens.base import TIMER_NOT_STARTED, TimesheetAppBase
+from tui.screens.base import TimesheetAppBase
 from tui.startup import startup_done
 from tui.store.changes import ProblemKind, StopResult, StoreChange
 from tui.store.present import plural
@@ -37,6 +37,9 @@ from tui.widgets.banner import ProfileFacts
 
 OFFLINE_RETRY_SECONDS = 30.0
 """Offline, how long the app waits before it tries the server again by itself."""
+
+TIMER_NOT_STARTED = "Timer not started"
+"""The title of a refused timer start."""
 
 TOAST_LINES = 12
 """Terminal lines per toast shown at once (`TimesheetApp.toast_room`)."""

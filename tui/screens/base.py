@@ -23,9 +23,6 @@ if TYPE_CHECKING:
     from tui.store.store import Store
     from tui.widgets.banner import ProfileFacts
 
-TIMER_NOT_STARTED = "Timer not started"
-"""The title of a refused timer start, whether the screen (`t`) or the start says it."""
-
 
 class TimesheetAppBase(App[None]):
     """The app's part the screens use; `TimesheetApp` implements the methods."""

@@ -260,9 +260,7 @@ class ServicePicker(ModalScreen[str | None]):
         text = self.query_one("#picker-since", Input).value
         try:
             self.started_at = parse_started(text, now=self.store.clock())
-            # The timer's entry is a new one of its start's day: not on a submitted day.
-            day = self.store.timer_day(self.started_at)
-            self.store.refuse_on_submitted_day(day, self.store.person_id)
+            self.store.refuse_timer_start(self.started_at)  # said here, beside the time
         except (ValueProblem, StagingError) as problem:
             self.query_one("#picker-since-error", Static).update(Content(str(problem)))
             self.app.bell()

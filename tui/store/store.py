@@ -1579,8 +1579,7 @@ class Store:
         """Start now, or since `started_at`; a server that keeps its own start instead is
         remembered (the stop adds the missed minutes) and told once (`timer_notice`)."""
         self._need("timers", "timers")
-        # The timer's entry is new, of the day it starts (as the servers make it).
-        self.refuse_on_submitted_day(self.timer_day(started_at), self.person_id)
+        self.refuse_timer_start(started_at)
         before = self.timer.entry_id if self.timer is not None and self.timer.running else None
         try:
             self.timer = await self.backend.start_timer(
@@ -1607,9 +1606,12 @@ class Store:
             )
         return self.timer
 
-    def timer_day(self, started_at: datetime | None = None) -> date:
-        """The day a timer started now (or since `started_at`) makes its entry on."""
-        return started_at.astimezone().date() if started_at is not None else self.today()
+    def refuse_timer_start(self, started_at: datetime | None = None) -> None:
+        """A timer started now (or since `started_at`) makes a new entry of the day it
+        starts (as the servers make it): refused on a day known to be submitted
+        (`refuse_on_submitted_day`)."""
+        day = started_at.astimezone().date() if started_at is not None else self.today()
+        self.refuse_on_submitted_day(day, self.person_id)
 
     def _timer_refused(self, error: InvalidEntriesError, service_id: str) -> ApiError:
         """The server's refusal of a timer start, naming the service as everywhere else
