@@ -51,11 +51,6 @@ class ColumnSpec:
     """The store field an edit of this column sets (None: not editable)."""
     align: str = "left"
 
-    @property
-    def shrinks(self) -> bool:
-        """A name column: narrower than its target when the view is narrow."""
-        return self.minimum < self.target
-
 
 COLUMN_SPECS: tuple[ColumnSpec, ...] = (
     ColumnSpec("date", "Date", 6, 6, "date"),
