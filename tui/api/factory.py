@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui.api.base import Backend
 from tui.config import (
@@ -17,6 +18,9 @@ from tui.config import (
     default_ledger_path,
     resolve_token,
 )
+
+if TYPE_CHECKING:
+    from tui.ledger.db import LedgerDB
 
 
 def open_backend(
@@ -31,13 +35,8 @@ def open_backend(
     ui = ui or UiSettings()
     if isinstance(profile, LedgerProfile):
         from tui.api.ledger import LedgerBackend
-        from tui.ledger.db import LedgerDB
 
-        # Folders are made on the way to the default place only: elsewhere a missing one
-        # is more likely a typo than a new ledger wanted there.
-        default = Path(profile.path).expanduser() == default_ledger_path()
-        ledger = LedgerDB(profile.path, make_folder=default)
-        return LedgerBackend.open(ledger, bulk_chunk_size=ui.bulk_chunk_size)
+        return LedgerBackend.open(open_ledger(profile.path), bulk_chunk_size=ui.bulk_chunk_size)
     token = resolve_token(profile_name, profile, env)
     if isinstance(profile, ProductiveProfile):
         from tui.api.productive import ProductiveAdapter
@@ -61,3 +60,13 @@ def open_backend(
             request_timeout=ui.request_timeout_seconds,
         )
     raise ConfigError(f"Profile {profile_name!r} has an unknown backend.")
+
+
+def open_ledger(path: Path | str) -> LedgerDB:
+    """The ledger file at `path`, for the app and for `serve`. Folders are made on the way
+    to the default place only: elsewhere a missing one is more likely a typo than a new
+    ledger wanted there (`LedgerError` says so)."""
+    from tui.ledger.db import LedgerDB
+
+    path = Path(path).expanduser()
+    return LedgerDB(path, make_folder=path == default_ledger_path())

@@ -84,9 +84,10 @@ def serve(ctx: click.Context, host: str, port: int, db_path: Path | None, demo: 
     """
     import uvicorn
 
-    from tui.config import LOOPBACK_HOSTS, default_ledger_path
+    from tui.api.factory import open_ledger
+    from tui.config import LOOPBACK_HOSTS
     from tui.ledger.app import create_app
-    from tui.ledger.db import LedgerDB, LedgerError
+    from tui.ledger.db import LedgerError
 
     with contextlib.ExitStack() as stack:
         try:
@@ -96,9 +97,7 @@ def serve(ctx: click.Context, host: str, port: int, db_path: Path | None, demo: 
                 folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="timesheet-")))
                 ledger = create_demo_ledger(db_path or folder / "demo-ledger.db")
             else:
-                path = Path(db_path or _ledger_path(ctx)).expanduser()
-                # Folders made only on the way to the default place, as for the app.
-                ledger = LedgerDB(path, make_folder=path == default_ledger_path())
+                ledger = open_ledger(db_path or _ledger_path(ctx))
         except LedgerError as error:
             raise CliError(str(error)) from None
         stack.callback(ledger.close)
