@@ -184,16 +184,19 @@ def demo() -> None:
         class Demo(TimesheetApp):
             CSS_PATH = app_css()
 
-            def on_mount(self) -> None:
-                # Textual calls every class's on_mount itself: no super() call here.
-                self._bench_poll = self.set_interval(0.005, self._bench_check)
+            def show_first_frame(self) -> None:
+                beginning = not self.first_frame_shown
+                super().show_first_frame()
+                if beginning:
+                    self._bench_when_rows()
 
-            def _bench_check(self) -> None:
-                # Rows in, and painting no longer held for them: the frame drawn next
-                # is the first with rows.
-                if self.store.order and self.first_frame_shown:
-                    self._bench_poll.stop()
+            def _bench_when_rows(self) -> None:
+                # Painting has begun: once the rows are in, the frame drawn next is the
+                # first with rows, and a callback queued now runs just after it.
+                if self.store.order:
                     self.call_after_refresh(self._bench_shown)
+                else:
+                    self.set_timer(0.005, self._bench_when_rows)
 
             def _bench_shown(self) -> None:
                 frame()

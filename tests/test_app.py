@@ -105,6 +105,44 @@ async def test_the_first_frame_drawn_has_the_weeks_rows(
     assert frames and frames[0]
 
 
+async def test_the_frame_with_the_rows_is_drawn_without_waiting_a_screen_update_period(
+    harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Textual screen's update timer waits a whole period (1/60 s) the first time it
+    runs. The timesheet's spends that wait while the week loads (each request held 20 ms
+    here, so the load outlasts it): once the rows are in and painting begins, the frame
+    with them is drawn on the next update, not a period later."""
+    import asyncio
+
+    import textual.timer
+
+    monkeypatch.setattr("tui.app.FIRST_FRAME_WAIT_SECONDS", 60.0)
+    frames = record_frames(monkeypatch)
+    waits_once_painting: list[float] = []  # the update timer's waits, painting begun
+    painting = TimesheetApp.show_first_frame
+    timer_sleep = textual.timer.sleep
+    apps: list[TimesheetApp] = []
+
+    async def recorded_sleep(seconds: float) -> None:
+        task = asyncio.current_task()
+        updating = task is not None and task.get_name() == "screen_update"
+        if updating and apps and apps[0].first_frame_shown and not frames:
+            waits_once_painting.append(seconds)
+        await timer_sleep(seconds)
+
+    def begin_painting(app: TimesheetApp) -> None:
+        apps.append(app)
+        painting(app)
+
+    monkeypatch.setattr(textual.timer, "sleep", recorded_sleep)
+    monkeypatch.setattr(TimesheetApp, "show_first_frame", begin_painting)
+    harness.transport.inner = InFlight(harness.transport.inner, hold=0.02)
+    async with harness.app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+    assert frames and frames[0]  # the first frame drawn has the rows
+    assert apps and not [s for s in waits_once_painting if s > 0.005]
+
+
 async def test_a_server_slow_to_answer_gets_the_screen_drawn_loading_meanwhile(
     harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -63,6 +63,18 @@ class TimesheetScreen(Screen[None]):
         grid.catch_up()
         grid.focus()
         self.update_week_bar()
+        self.call_after_refresh(self._start_painting_clock)
+
+    def _start_painting_clock(self) -> None:
+        """Start the screen's update timer now, under the app's first-frame batch: a
+        Textual screen's first update comes a whole period (1/60 s) after its timer first
+        runs, and every later one at once. Started here, that wait is spent while the
+        week loads, so the frame with its rows is drawn as soon as painting begins
+        (`TimesheetApp.show_first_frame`). Textual keeps the timer private: without it,
+        the first frame just comes a period later."""
+        timer = getattr(self, "_update_timer", None)
+        if isinstance(timer, Timer):
+            timer.resume()
 
     @property
     def store(self) -> Store:
