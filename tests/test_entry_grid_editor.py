@@ -153,6 +153,25 @@ def designs(store: Store) -> dict[str, str]:
     return found
 
 
+async def test_the_suggestion_list_is_mounted_only_once_an_editor_lists_choices(
+    store: Store,
+) -> None:
+    """The first frame has no editor open: its option list is not styled for it. The
+    first service editor mounts the list and shows the services in it."""
+    app = GridApp(store, stage=False)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await pilot.pause()
+        grid = app.query_one(EntryGrid)
+        assert not grid.query(OptionList)
+        await open_editor(pilot, grid, editable_ids(store)[0], "note")
+        await pilot.press("escape")
+        assert not grid.query(OptionList)  # a note has no choices
+        await open_editor(pilot, grid, editable_ids(store)[0], "service")
+        suggestions = grid.query_one(OptionList)
+        assert suggestions.display and suggestions.option_count == len(store.services)
+        assert suggestions.region.y == grid.editor_region.y + 1  # type: ignore[union-attr]
+
+
 async def test_service_suggestions_tell_the_designs_apart_and_pick_stages_the_id(
     store: Store,
 ) -> None:

@@ -26,7 +26,6 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events, on
-from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.geometry import Region, Size, Spacing
 from textual.keys import format_key
@@ -253,6 +252,9 @@ class EntryGrid(ScrollView, can_focus=True):
         self._dragging = False
         """A mouse drag is selecting in the editor."""
         self._suggestion_list = Suggestions(id="entry-grid-suggestions", compact=True)
+        """Mounted (as an overlay child) the first time it lists choices: the start's
+        first frame has no editor open, and styling an option list costs it."""
+        self._suggestion_list.display = False
         self._live: tuple[str, int] | None = None
         """(entry id, minutes run so far) of the running timer, as last drawn."""
         self._live_day: date | None = None
@@ -268,10 +270,6 @@ class EntryGrid(ScrollView, can_focus=True):
     def is_container(self) -> bool:
         # The suggestion list is an (overlay) child.
         return True
-
-    def compose(self) -> ComposeResult:
-        self._suggestion_list.display = False
-        yield self._suggestion_list
 
     def on_mount(self) -> None:
         self.reload()
@@ -835,6 +833,8 @@ class EntryGrid(ScrollView, can_focus=True):
                 suggestions.display = False
             return
         shown = self._choices if typed == self._editing[2] else matching(self._choices, typed)
+        if suggestions.parent is None:
+            self.mount(suggestions)
         suggestions.display = suggestions.show_choices(shown) > 0
 
     def _staged_value(self, entry_id: str, field: str, typed: str) -> tuple[Any, str | None]:
