@@ -251,10 +251,9 @@ class EntryGrid(ScrollView, can_focus=True):
         """The open editor's text, caret and selection (drawn in its row by `render_line`)."""
         self._dragging = False
         """A mouse drag is selecting in the editor."""
-        self._suggestion_list = Suggestions(id="entry-grid-suggestions", compact=True)
-        """Mounted (as an overlay child) the first time it lists choices: the start's
-        first frame has no editor open, and styling an option list costs it."""
-        self._suggestion_list.display = False
+        self._suggestion_list: Suggestions | None = None
+        """Made and mounted (an overlay child) the first time an editor lists choices:
+        the start's first frame has no editor open, and an option list costs it."""
         self._live: tuple[str, int] | None = None
         """(entry id, minutes run so far) of the running timer, as last drawn."""
         self._live_day: date | None = None
@@ -281,7 +280,17 @@ class EntryGrid(ScrollView, can_focus=True):
         self._relayout()
 
     @property
-    def _suggestions(self) -> Suggestions:
+    def _shown_suggestions(self) -> Suggestions | None:
+        """The suggestion list, if it is shown."""
+        listed = self._suggestion_list
+        return listed if listed is not None and listed.display else None
+
+    def _mounted_suggestions(self) -> Suggestions:
+        """The suggestion list, made and mounted the first time it is asked for."""
+        if self._suggestion_list is None:
+            self._suggestion_list = Suggestions(id="entry-grid-suggestions", compact=True)
+            self._suggestion_list.display = False
+            self.mount(self._suggestion_list)
         return self._suggestion_list
 
     # ------------------------------------------------------------------- public
@@ -781,8 +790,9 @@ class EntryGrid(ScrollView, can_focus=True):
         had_error, self._edit_error = self._edit_error is not None, None
         if not self.is_mounted:
             return
-        if self._suggestions.display:
-            self._suggestions.display = False
+        shown = self._shown_suggestions
+        if shown is not None:
+            shown.display = False
         if had_error:
             self._refresh_status()
         self.refresh_bindings()
@@ -827,15 +837,14 @@ class EntryGrid(ScrollView, can_focus=True):
     def _suggest(self, typed: str) -> None:
         """Show the choices matching `typed` under the editor (all of them while the
         editor holds its first value)."""
-        suggestions = self._suggestions
         if not self._choices or self._editing is None:
-            if suggestions.display:
-                suggestions.display = False
+            shown = self._shown_suggestions
+            if shown is not None:
+                shown.display = False
             return
-        shown = self._choices if typed == self._editing[2] else matching(self._choices, typed)
-        if suggestions.parent is None:
-            self.mount(suggestions)
-        suggestions.display = suggestions.show_choices(shown) > 0
+        choices = self._choices if typed == self._editing[2] else matching(self._choices, typed)
+        suggestions = self._mounted_suggestions()
+        suggestions.display = suggestions.show_choices(choices) > 0
 
     def _staged_value(self, entry_id: str, field: str, typed: str) -> tuple[Any, str | None]:
         """The value typed text stands for: (value, None), or (None, why not)."""
@@ -858,8 +867,9 @@ class EntryGrid(ScrollView, can_focus=True):
         if self._editing is None:
             return
         entry_id, field, prefilled, original = self._editing
-        picked = self._suggestions.picked_id(or_first=False)
-        if self._suggestions.display and picked is not None:
+        shown = self._shown_suggestions
+        picked = shown.picked_id(or_first=False) if shown is not None else None
+        if picked is not None:
             self._post_edit(entry_id, field, picked)
             return
         typed = self._line.value
@@ -886,11 +896,11 @@ class EntryGrid(ScrollView, can_focus=True):
     def _edit_key(self, key: str, character: str | None) -> bool:
         """A key while the editor is open: True if the editor used it. The others go on
         to the bindings, as they did past a focused Input (escape cancels the edit)."""
-        suggestions = self._suggestions
-        if suggestions.display and key in ("up", "down"):
+        suggestions = self._shown_suggestions
+        if suggestions is not None and key in ("up", "down"):
             suggestions.move_highlight(1 if key == "down" else -1)
             return True
-        if suggestions.display and key == "tab":
+        if suggestions is not None and key == "tab":
             picked = suggestions.picked_id(or_first=True)
             if picked is not None and self._editing is not None:
                 self._post_edit(self._editing[0], self._editing[1], picked)
@@ -1021,9 +1031,9 @@ class EntryGrid(ScrollView, can_focus=True):
     def _place_suggestions(self) -> None:
         """The suggestions under the editor (over it near the bottom), at least as wide
         as it; hidden (keeping their state) while its row is scrolled out of the view."""
-        suggestions = self._suggestions
-        box = self._editor_box() if suggestions.display else None
-        if box is None or not self.is_mounted:
+        suggestions = self._shown_suggestions
+        box = self._editor_box() if suggestions is not None else None
+        if suggestions is None or box is None or not self.is_mounted:
             return
         left, width, index = box
         scroll_x, scroll_y = self.scroll_offset
