@@ -80,7 +80,11 @@ class TimerPanel(Widget):
     """
 
     def __init__(self, store: Store, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes)
+        # Made idle unless a timer already runs: the state it first shows, set before its
+        # first styling (a class set once mounted restyles the panel and its lines).
+        running = store.timer is not None and store.timer.running
+        state = "" if running else "-idle"
+        super().__init__(id=id, classes=" ".join(filter(None, (classes, state))))
         self.store = store
         self.border_title = "Timer"
         self._ticker: IntervalTimer | None = None
