@@ -50,6 +50,8 @@ NOT_FIRST_SCREEN = (
     "uvicorn",
     "tui.api.plannr",
     "keyring",
+    # pydantic's plugin loader's, for plugins this app has none of (see `tui/__init__.py`)
+    "importlib.metadata",
     # what the demo's data needs: a child process writes it (`tui.ledger.demo_fill`)
     "tui.ledger.demo",
     # anyio's event-loop backend, which the ledger's work does not need (it goes to
