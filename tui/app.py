@@ -11,7 +11,7 @@ import weakref
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, work
 from textual.app import App, SystemCommand
@@ -25,7 +25,6 @@ from textual.worker import Worker, WorkerState
 from tui.actions import Scope, bindings
 from tui.api.base import EntryQuery
 from tui.api.errors import ApiError, AuthError, InvalidEntriesError
-from tui.commands import TimesheetCommands
 from tui.config import BUILTIN_PROFILE, ConfigError, default_config_path, load_config
 from tui.screens.base import TimesheetAppBase
 from tui.startup import startup_done
@@ -34,6 +33,9 @@ from tui.store.present import plural
 from tui.store.store import UNREACHABLE, StagingError, Store
 from tui.store.values import format_minutes, week_range
 from tui.widgets.banner import ProfileFacts
+
+if TYPE_CHECKING:
+    from textual.command import Provider
 
 OFFLINE_RETRY_SECONDS = 30.0
 """Offline, how long the app waits before it tries the server again by itself."""
@@ -64,10 +66,17 @@ def main_screen_class(name: str) -> type[Screen[Any]]:
     return ReportsScreen
 
 
+def timesheet_commands() -> type[Provider]:
+    """The palette's own commands, imported when the palette first opens."""
+    from tui.commands import TimesheetCommands
+
+    return TimesheetCommands
+
+
 class TimesheetApp(TimesheetAppBase):
     CSS_PATH = "app.tcss"
     TITLE = "timesheet"
-    COMMANDS = App.COMMANDS | {TimesheetCommands}
+    COMMANDS = App.COMMANDS | {timesheet_commands}
 
     BINDINGS: ClassVar[list[BindingType]] = bindings(Scope.app)
 
