@@ -5,7 +5,8 @@ Without a file the built-in ``local`` ledger profile is used.  Every problem is 
 line); tokens are never echoed.  No textual here (layer rule); keyring is lazy (slow).
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: pydantic evaluates a model's string annotations
+# when the class is made, and these classes are made at every start.
 
 import contextlib
 import json
@@ -13,12 +14,11 @@ import os
 import re
 import shlex
 import subprocess
-import tomllib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
 import platformdirs
@@ -106,7 +106,7 @@ class _RemoteProfile(_Model):
     """The token itself; allowed only when the file is private (chmod 600)."""
 
     @model_validator(mode="after")
-    def _one_token_source(self) -> _RemoteProfile:
+    def _one_token_source(self) -> Self:
         given = [n for n in ("token_env", "token_command", "token") if getattr(self, n) is not None]
         given += ["keyring"] if self.keyring else []
         if len(given) != 1:
@@ -491,6 +491,8 @@ def read_config_data(file: Path) -> dict[str, Any]:
 
 
 def _parse_toml(file: Path, text: str) -> dict[str, Any]:
+    import tomllib  # here, not at the top: most starts have no config file to read
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

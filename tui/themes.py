@@ -21,7 +21,6 @@ that config value changes (:func:`theme_to_use`).
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
@@ -147,6 +146,8 @@ def _validation_problem(where: str, text: str, error: ValidationError) -> str:
 
 def load_theme_file(path: Traversable, *, packaged: bool = False) -> Theme | str:
     """One theme file read into a Textual theme, or one sentence saying what is wrong."""
+    import tomllib  # here, not at the top: most starts read no theme file
+
     where = _shown(path, packaged)
     try:
         text = path.read_text(encoding="utf-8")
@@ -265,8 +266,14 @@ def read_theme_choice(path: Path) -> ThemeChoice | None:
     """The kept choice; None when there is none or the file is unreadable (a theme is not
     worth failing a start over: the config's theme is used)."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):  # none kept (the usual case), or unreadable
+        return None
+    import tomllib  # here, not at the top: most starts have no choice to read
+
+    try:
+        data = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, RecursionError):
         return None
     theme, config_theme = data.get("theme"), data.get("config_theme")
     if not isinstance(theme, str) or not isinstance(config_theme, str | None):

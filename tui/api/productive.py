@@ -10,7 +10,8 @@ What it promises beyond the `Backend` protocol:
 - bulk answers leave person/service/task out, so the relationships sent are kept.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: pydantic evaluates a model's string annotations
+# when the class is made, and this module's page models are made at every start.
 
 import asyncio
 import contextlib
@@ -323,7 +324,7 @@ class ProductiveAdapter:
         )
 
     @classmethod
-    def for_ledger(cls, ledger: LedgerDB | Starlette, **kwargs: Any) -> Self:
+    def for_ledger(cls, ledger: "LedgerDB | Starlette", **kwargs: Any) -> Self:
         """An adapter over the local ledger in-process (no port, no rate limit), with the
         ledger's own identity. `ledger` is a `LedgerDB` or an app from `create_app`;
         `transport=` may wrap the app (tests count requests that way)."""
@@ -351,7 +352,7 @@ class ProductiveAdapter:
     def __repr__(self) -> str:
         return f"ProductiveAdapter({self.http!r})"
 
-    async def __aenter__(self) -> ProductiveAdapter:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
