@@ -173,13 +173,18 @@ def bare() -> None:
 
 
 def demo() -> None:
-    """`timesheet --demo`'s path (tui.launch.run_app), headless, until rows are drawn."""
+    """`timesheet --demo`'s path (tui.launch.run_app, with no config file), headless, until
+    rows are drawn: the same store, and the app made with the same theme, theme folder,
+    kept theme choice and profile facts."""
     from tui.config import UiSettings
     from tui.store.open import open_demo_store
 
+    ui = UiSettings()
     with tempfile.TemporaryDirectory(prefix="timesheet-bench-demo-") as folder:
-        store = open_demo_store(Path(folder), UiSettings())
+        store = open_demo_store(Path(folder), ui)
         from tui.app import TimesheetApp
+        from tui.themes import user_themes_dir
+        from tui.widgets.banner import ProfileFacts
 
         class Demo(TimesheetApp):
             CSS_PATH = app_css()
@@ -202,7 +207,15 @@ def demo() -> None:
                 frame()
                 self.exit()
 
-        Demo(store, demo=True).run(headless=True, size=SIZE)
+        Demo(
+            store,
+            keymap={},
+            theme=ui.theme,
+            theme_dir=user_themes_dir(),
+            theme_choice=Path(folder) / "theme.toml",
+            profile_facts=ProfileFacts(name="demo"),
+            demo=True,
+        ).run(headless=True, size=SIZE)
 
 
 KEYS = ("down", "pagedown", "end")

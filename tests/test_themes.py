@@ -49,6 +49,8 @@ def test_every_packaged_theme_loads_without_problems() -> None:
     assert {path.name for path in REPO_THEMES.glob("*.toml")} == {f"{n}.toml" for n in PACKAGED}
     light = {t.name: t for t in themes}["timesheet-light"]
     assert light.dark is False and light.variables["footer-key-foreground"] == "#1F6FEB"
+    for theme in themes:  # what a user's theme file is checked for when it is read
+        assert theme.to_color_system().generate()
 
 
 def test_packaged_themes_are_found_from_a_source_checkout() -> None:

@@ -167,6 +167,8 @@ def load_theme_file(path: Traversable, *, packaged: bool = False) -> Theme | str
     except ValidationError as error:
         return _validation_problem(where, text, error)
     theme = model.to_theme(path.name.removesuffix(".toml"))
+    if packaged:  # ours: the tests generate each one, not every start (a millisecond each)
+        return theme
     try:
         theme.to_color_system().generate()
     except Exception as error:  # a colour combination Textual cannot work with
