@@ -122,16 +122,18 @@ class TimesheetApp(TimesheetAppBase):
             weakref.WeakKeyDictionary()
         )
         """The screen each key in flight was typed on (`on_event`)."""
-
-    def on_mount(self) -> None:
+        # The theme is chosen before the app first parses its styles: chosen once it
+        # runs, Textual would parse and apply them all again for it.
         from tui.themes import apply_theme, theme_to_use
 
+        name = theme_to_use(theme, theme_choice)
+        if name is not None:
+            self._theme_applied = apply_theme(self, name, theme_dir)
+
+    def on_mount(self) -> None:
         self._begin_batch()  # no frame until the week's rows are in (`show_first_frame`)
         self._first_frame_waits = self.store.subscribe(self._first_frame_rows)
         self.set_timer(FIRST_FRAME_WAIT_SECONDS, self.show_first_frame)
-        name = theme_to_use(self._theme_name, self._theme_choice)
-        if name is not None:
-            self._theme_applied = apply_theme(self, name, self._theme_dir)
         if self._theme_choice is not None:
             self.theme_changed_signal.subscribe(self, self._keep_theme_choice)
         if self._user_keymap:
