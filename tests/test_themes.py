@@ -53,6 +53,16 @@ def test_every_packaged_theme_loads_without_problems() -> None:
         assert theme.to_color_system().generate()
 
 
+def test_every_packaged_theme_is_what_its_file_reads_as_a_checked_theme_file() -> None:
+    """Packaged themes are read without their checks at every start: each must pass them
+    and come out the same as a user's copy of the file would."""
+    packaged, problems = load_themes(None)
+    assert problems == []
+    for theme in packaged:
+        copy = load_theme_file(REPO_THEMES / f"{theme.name}.toml", packaged=False)
+        assert copy == theme
+
+
 def test_packaged_themes_are_found_from_a_source_checkout() -> None:
     # Installed from a wheel they are `tui/_themes` (pyproject force-include); from the repo,
     # the repo's own folder.
