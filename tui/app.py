@@ -107,7 +107,6 @@ class TimesheetApp(TimesheetAppBase):
         """When the app last tried to reach the server while offline."""
         self._user_keymap = keymap or {}
         self._theme_name = theme
-        self._theme_dir = theme_dir
         self._theme_choice = theme_choice
         self._theme_applied: str | None = None
         """The theme selected at start: a change from it is the user's choice."""

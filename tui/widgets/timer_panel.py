@@ -82,8 +82,7 @@ class TimerPanel(Widget):
     def __init__(self, store: Store, *, id: str | None = None, classes: str | None = None) -> None:
         # Made idle unless a timer already runs: the state it first shows, set before its
         # first styling (a class set once mounted restyles the panel and its lines).
-        running = store.timer is not None and store.timer.running
-        state = "" if running else "-idle"
+        state = "" if _timer_runs(store) else "-idle"
         super().__init__(id=id, classes=" ".join(filter(None, (classes, state))))
         self.store = store
         self.border_title = "Timer"
@@ -109,8 +108,7 @@ class TimerPanel(Widget):
 
     @property
     def running(self) -> bool:
-        timer = self.store.timer
-        return timer is not None and timer.running
+        return _timer_runs(self.store)
 
     @property
     def what_text(self) -> str:
@@ -229,3 +227,8 @@ class TimerPanel(Widget):
         if self._ticker is not None and self.ticking:
             self._ticker.pause()
             self.ticking = False
+
+
+def _timer_runs(store: Store) -> bool:
+    timer = store.timer
+    return timer is not None and timer.running

@@ -1032,8 +1032,10 @@ class EntryGrid(ScrollView, can_focus=True):
         """The suggestions under the editor (over it near the bottom), at least as wide
         as it; hidden (keeping their state) while its row is scrolled out of the view."""
         suggestions = self._shown_suggestions
-        box = self._editor_box() if suggestions is not None else None
-        if suggestions is None or box is None or not self.is_mounted:
+        if suggestions is None or not self.is_mounted:
+            return
+        box = self._editor_box()
+        if box is None:
             return
         left, width, index = box
         scroll_x, scroll_y = self.scroll_offset
