@@ -3,8 +3,10 @@
 Themes come from two places, later ones overriding earlier ones by name:
 
 1. the packaged themes: ``tui/_themes/*.toml`` inside the wheel (hatch ``force-include``
-   copies the repo's ``themes/`` there), read with ``importlib.resources``; when running from
-   a source checkout that folder does not exist and the repo's ``themes/`` is read instead;
+   copies the repo's ``themes/`` there), read as files next to this module (not through
+   ``importlib.resources``, whose readers and ``zipfile`` would cost every start a few
+   milliseconds: the wheel is installed unzipped); when running from a source checkout
+   that folder does not exist and the repo's ``themes/`` is read instead;
 2. the user's themes: ``<user_config_dir("timesheet")>/themes/*.toml``.
 
 A file that cannot be read becomes one sentence in the list of problems ("themes/x.toml:
@@ -23,8 +25,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -95,9 +95,9 @@ class ThemeFile(BaseModel):
         return Theme(name=self.name or fallback_name, **data)
 
 
-def packaged_themes_dir() -> Traversable:
+def packaged_themes_dir() -> Path:
     """The folder of packaged themes: inside the installed package, else the repo's."""
-    packaged = resources.files("tui").joinpath(PACKAGED_DIR)
+    packaged = Path(__file__).with_name(PACKAGED_DIR)
     return packaged if packaged.is_dir() else _SOURCE_DIR
 
 
@@ -108,7 +108,7 @@ def user_themes_dir() -> Path:
     return default_config_path().parent / "themes"
 
 
-def _shown(path: Traversable, packaged: bool) -> str:
+def _shown(path: Path, packaged: bool) -> str:
     if packaged:
         return f"themes/{path.name}"
     text = str(path)
@@ -144,7 +144,7 @@ def _validation_problem(where: str, text: str, error: ValidationError) -> str:
     return _problem(where, _line_of(text, key), message)
 
 
-def load_theme_file(path: Traversable, *, packaged: bool = False) -> Theme | str:
+def load_theme_file(path: Path, *, packaged: bool = False) -> Theme | str:
     """One theme file read into a Textual theme, or one sentence saying what is wrong."""
     import tomllib  # here, not at the top: most starts read no theme file
 
@@ -178,7 +178,7 @@ def load_theme_file(path: Traversable, *, packaged: bool = False) -> Theme | str
     return theme
 
 
-def _toml_files(folder: Traversable) -> Iterable[Traversable]:
+def _toml_files(folder: Path) -> Iterable[Path]:
     if not folder.is_dir():
         return []
     return sorted(
@@ -194,7 +194,7 @@ def load_themes(user_dir: Path | None = None) -> tuple[list[Theme], list[str]]:
     """
     themes: list[Theme] = []
     problems: list[str] = []
-    sources: list[tuple[Traversable, bool]] = [(packaged_themes_dir(), True)]
+    sources: list[tuple[Path, bool]] = [(packaged_themes_dir(), True)]
     if user_dir is not None:
         sources.append((user_dir, False))
     for folder, packaged in sources:

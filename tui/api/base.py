@@ -18,6 +18,8 @@ from tui.models import Entry, EntryStatus, Person, Service, Task, Timer
 
 @dataclass(frozen=True)
 class Capabilities:
+    """What a backend can do; screens and commands offer only these."""
+
     bulk: bool = False
     """Writes many entries per request (else one request per entry)."""
     approvals: bool = False
@@ -106,6 +108,8 @@ class EntryBatch:
 
 @dataclass(frozen=True)
 class StoppedTimer:
+    """A timer the server stopped, and the entry it wrote its time to."""
+
     timer: Timer
     entry: Entry
     """The entry the timer wrote to, with the server's minutes."""

@@ -200,6 +200,8 @@ class ThreadedTransport(httpx.AsyncBaseTransport):
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """How a failed request is tried again: how often, and how long to wait between."""
+
     attempts: int = 4
     """Tries in all, the first included."""
     base_delay: float = 0.5

@@ -197,6 +197,8 @@ def relationship_id(item: dict[str, Any], name: str) -> tuple[bool, Any]:
 
 @dataclass(frozen=True)
 class Filter:
+    """One `filter[name][op]=value` of a request's query."""
+
     name: str
     op: str | None
     value: str
@@ -260,6 +262,8 @@ def parse_sort(request: Request, columns: dict[str, str], default: str) -> list[
 
 @dataclass(frozen=True)
 class Page:
+    """The page a request asks for: its number and size."""
+
     number: int
     size: int
 

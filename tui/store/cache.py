@@ -65,12 +65,16 @@ def _query_key(query: EntryQuery) -> str:
 
 @dataclass(frozen=True)
 class CachedRange:
+    """The cached copy of one loaded range, and when it was fetched."""
+
     records: list[EntryRecord]
     fetched_at: datetime
 
 
 @dataclass(frozen=True)
 class CachedLookups:
+    """The cached people, services and tasks, and who the user is."""
+
     me: Person | None
     people: dict[str, Person]
     services: dict[str, Service]

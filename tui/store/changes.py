@@ -54,6 +54,8 @@ class DiffItem:
 
 @dataclass(frozen=True)
 class ApprovalResult:
+    """What the server did with one entry of a bulk approve, unapprove or reject."""
+
     id: str
     result: str  # "approved" | "pending" | "unapproved" | "rejected" | "failed"
     message: str | None = None
@@ -61,6 +63,8 @@ class ApprovalResult:
 
 @dataclass(frozen=True)
 class StopResult:
+    """A stopped timer: its entry as the server keeps it, and what rounding would make it."""
+
     timer: Timer
     entry: EntryRecord
     minutes: int
@@ -107,6 +111,8 @@ class Problem:
 
 @dataclass
 class SyncStatus:
+    """What the store is doing with the server: loading, saving, and the last problem."""
+
     loading: bool = False
     loaded: int = 0
     total: int | None = None
@@ -122,6 +128,8 @@ class SyncStatus:
 
 @dataclass
 class SaveReport:
+    """The outcome of one save, row by row: saved, failed, in conflict or not yet known."""
+
     saved: int = 0
     failed: dict[str, str] = field(default_factory=dict)
     conflicts: list[str] = field(default_factory=list)

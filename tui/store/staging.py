@@ -61,6 +61,8 @@ class Staged:
 
 @dataclass(frozen=True)
 class Action:
+    """One undoable step: the staged state of each row it touched, before and after."""
+
     label: str
     changes: Mapping[str, tuple[Staged | None, Staged | None]]
     """id → (before, after); None means clean (or, for a new row, absent)."""

@@ -98,6 +98,8 @@ class StagingError(Exception):
 
 @dataclass(frozen=True)
 class StoreSettings:
+    """The `[ui]` settings the store works by, and whose entries new rows are."""
+
     rounding_minutes: int = 0
     forgotten_timer_hours: float = 10.0
     bulk_chunk_size: int = 100

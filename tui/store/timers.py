@@ -219,6 +219,8 @@ def held_sentence(timer_id: str, entry_id: str, minutes: int) -> str:
 
 @dataclass(frozen=True)
 class IntendedStart:
+    """A timer's start the person asked for, which the server did not keep."""
+
     started_at: datetime
     """The start the person asked for."""
     told: bool = False

@@ -32,6 +32,8 @@ GAP = "  "
 
 @dataclass(frozen=True)
 class KeyItem:
+    """One key shown in the key bar, and how much it matters when space is short."""
+
     key: str
     """The key as displayed (`^s`, `[`, `?`)."""
     label: str

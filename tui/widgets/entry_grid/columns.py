@@ -41,6 +41,8 @@ FOOTER_LINES = 2
 
 @dataclass(frozen=True)
 class ColumnSpec:
+    """One column of the grid: its heading, its widths and the field it edits."""
+
     key: str
     label: str
     target: int
