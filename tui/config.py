@@ -145,7 +145,7 @@ class PlannrProfile(_RemoteProfile):
     """Which backend this profile talks to."""
     account_uuid: str = Field(min_length=1)
     """Plannr account UUID."""
-    trackables: list[Trackable] = Field(default_factory=list)
+    trackables: list[Trackable] = []
     """Things time can be logged against, each "type:uuid" (e.g. "client:<uuid>")."""
     base_url: BaseUrl = "https://api.plannrcrm.com/api/v1"
     """API root; https only, except for loopback hosts."""
