@@ -142,6 +142,50 @@ async def test_ui_theme_in_the_config_chooses_the_theme(harness) -> None:
         assert notifications(app) == []
 
 
+def _looks(app: TimesheetApp) -> tuple[object, ...]:
+    """What a theme decides about an app: its classes, its CSS variables, the colours of
+    its screen and grid, and how it maps ANSI colours to true colour."""
+    grid = app.screen.query_one("#grid")
+    ansi = [
+        (type(f).__name__, f.enabled, getattr(f, "_terminal_theme", None)) for f in app._filters
+    ]
+    return (
+        sorted(c for c in app.classes if c.startswith("-")),
+        app.stylesheet._variables,
+        app.screen.styles.background,
+        grid.styles.background,
+        grid.styles.color,
+        ansi,
+    )
+
+
+@pytest.mark.parametrize("name", ["timesheet-light", "timesheet-dark"])
+async def test_an_app_started_in_a_theme_looks_as_one_switched_to_it_and_styles_once(
+    harness, monkeypatch, name: str
+) -> None:
+    # Textual's theme watcher would parse and apply every rule again at the start: the
+    # theme chosen before the app runs is already in its first styles.
+    from textual.css.stylesheet import Stylesheet
+
+    reparsed: list[int] = []
+    real_reparse = Stylesheet.reparse
+    monkeypatch.setattr(
+        Stylesheet, "reparse", lambda self: (reparsed.append(1), real_reparse(self))[1]
+    )
+    started_in = themed_app(harness, name)
+    async with started_in.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert reparsed == []
+        started = _looks(started_in)
+    switched_to = themed_app(harness, "timesheet-high-contrast")
+    async with switched_to.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        switched_to.theme = name
+        await settle(pilot)
+        switched = _looks(switched_to)
+    assert started == switched
+
+
 async def test_without_a_theme_textuals_default_is_kept(harness) -> None:
     app = themed_app(harness, None)
     async with app.run_test(size=SIZE) as pilot:
