@@ -147,6 +147,16 @@ def test_models_are_frozen(tmp_path: Path) -> None:
         config.ui.theme = "other"  # type: ignore[misc]
 
 
+def test_plannr_profiles_without_trackables_each_get_their_own_list() -> None:
+    # `trackables` defaults to a plain `[]` (cheaper at start than a factory): pydantic must
+    # copy it, or a trackable added to one profile would show in every other one.
+    first = PlannrProfile(account_uuid="a", token_env="T")
+    first.trackables.append("client:615c2199-3d96-4a17-9f33-4cdecdc83c7f")
+    second = PlannrProfile(account_uuid="b", token_env="T")
+    assert second.trackables == []
+    assert len(first.trackables) == 1
+
+
 def test_parse_trackable() -> None:
     assert parse_trackable("client:615C2199-3D96-4A17-9F33-4CDECDC83C7F") == (
         "client",

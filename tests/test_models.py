@@ -225,3 +225,13 @@ def test_status_follows_the_flags() -> None:
     assert (
         EntryStatus.from_flags(approved=False, rejected=False, submitted=False) is EntryStatus.draft
     )
+
+
+def test_documents_without_included_each_get_their_own_list() -> None:
+    # `included` defaults to a plain `[]` (cheaper at start than a factory): pydantic must
+    # copy it, or a resource added to one page's document would show in every other page.
+    first = TimeEntryDocument.model_validate({"data": []})
+    first.included.append(TimeEntryResource.model_validate(EXAMPLES[0].response["data"][0]))
+    second = TimeEntryDocument.model_validate({"data": []})
+    assert second.included == []
+    assert len(first.included) == 1
